@@ -1,0 +1,1 @@
+//! Game-side client for Assetry hot reload (built with the hot-reload issue).

@@ -1,0 +1,1 @@
+//! Test support: run the real binary, speak JSON-RPC.
