@@ -1,0 +1,52 @@
+//! Argument parsing and dispatch to one module per subcommand.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use lexopt::prelude::*;
+
+const USAGE: &str = "\
+assetry: an asset pipeline that lives in the editor
+
+usage:
+  assetry lsp                      language server on stdio
+  assetry check [DIR] [--format human|json]
+  assetry graph [DIR] [--format dot|json] [--from PATH]
+  assetry fix [DIR] --to-ids | --repair
+  assetry watch [DIR] [--profile P]
+";
+
+/// Parses `args` (without the program name) and runs the subcommand.
+pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
+    let mut parser = lexopt::Parser::from_args(args);
+    let sub = match parser.next()? {
+        Some(Value(v)) => v.string()?,
+        Some(Long("help") | Short('h')) | None => {
+            print!("{USAGE}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Long("version") | Short('V')) => {
+            println!("assetry {}", env!("CARGO_PKG_VERSION"));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(other) => bail!("{}\n\n{USAGE}", other.unexpected()),
+    };
+    match sub.as_str() {
+        _ => bail!("unknown command `{sub}`\n\n{USAGE}"),
+    }
+}
+
+/// Common shape of `[DIR]` arguments: the project root, default `.`.
+#[allow(dead_code)]
+pub fn project_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+    let meta = std::fs::metadata(&dir)
+        .with_context(|| format!("cannot read project directory `{}`", dir.display()))?;
+    if !meta.is_dir() {
+        bail!("`{}` is not a directory", dir.display());
+    }
+    dir.canonicalize()
+        .with_context(|| format!("cannot resolve project directory `{}`", dir.display()))
+}
