@@ -1,0 +1,4 @@
+//! End-to-end tests: each module drives the real `assetry` binary the way a
+//! user or an editor would (real files on disk, real processes, real stdio).
+
+mod support;

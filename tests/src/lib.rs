@@ -1,1 +1,0 @@
-//! Test support: run the real binary, speak JSON-RPC.
