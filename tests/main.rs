@@ -2,3 +2,4 @@
 //! user or an editor would (real files on disk, real processes, real stdio).
 
 mod support;
+mod check;
