@@ -2,4 +2,5 @@
 //! user or an editor would (real files on disk, real processes, real stdio).
 
 mod support;
+mod lsp_robustness;
 mod check;

@@ -34,6 +34,7 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
         Some(other) => bail!("{}\n\n{USAGE}", other.unexpected()),
     };
     match sub.as_str() {
+        "lsp" => crate::server::run(),
         _ => bail!("unknown command `{sub}`\n\n{USAGE}"),
     }
 }
