@@ -163,7 +163,7 @@ fn broken_path_among_every_reference_form() {
         &[expect(
             "broken-path",
             "assets/scenes/level.scene.json",
-            At::Text(r#""textures/ground.png""#),
+            At::Text("textures/ground.png"),
         )],
     );
 }
@@ -175,7 +175,7 @@ fn broken_path_in_ron_ignores_comments_and_reads_raw_strings() {
         &[expect(
             "broken-path",
             "assets/scenes/menu.scene.ron",
-            At::Text(r#""textures/logo.png""#),
+            At::Text("textures/logo.png"),
         )],
     );
 }
@@ -187,7 +187,7 @@ fn broken_path_in_toml_data() {
         &[expect(
             "broken-path",
             "assets/config/items.toml",
-            At::Text(r#""textures/shield.png""#),
+            At::Text("textures/shield.png"),
         )],
     );
 }
@@ -199,7 +199,7 @@ fn broken_path_in_wgsl_import() {
         &[expect(
             "broken-path",
             "assets/shaders/main.wgsl",
-            At::Text(r#""shaders/lighting.wgsl""#),
+            At::Text("shaders/lighting.wgsl"),
         )],
     );
 }
@@ -214,7 +214,7 @@ fn broken_path_in_gltf_uri_only() {
         &[expect(
             "broken-path",
             "assets/models/ship.gltf",
-            At::Text(r#""../textures/hull_normal.png""#),
+            At::Text("../textures/hull_normal.png"),
         )],
     );
 }
@@ -227,7 +227,7 @@ fn broken_path_in_game_code_load_call() {
         &[expect(
             "broken-path",
             "src/main.rs",
-            At::Text(r#""textures/boss.png""#),
+            At::Text("textures/boss.png"),
         )],
     );
 }
@@ -239,7 +239,7 @@ fn broken_path_in_meta_dependencies() {
         &[expect(
             "broken-path",
             "assets/materials/water.material.meta",
-            At::Text(r#""shaders/noise.wgsl""#),
+            At::Text("shaders/noise.wgsl"),
         )],
     );
 }
@@ -251,7 +251,7 @@ fn unknown_id() {
         &[expect(
             "unknown-id",
             "assets/scenes/level.scene.json",
-            At::Text(r#""4a5b6c7d-0000-4000-8000-000000000099""#),
+            At::Text("4a5b6c7d-0000-4000-8000-000000000099"),
         )],
     );
 }
@@ -263,7 +263,7 @@ fn unknown_label_beside_declared_labels_and_label_ids() {
         &[expect(
             "unknown-label",
             "assets/scenes/level.scene.json",
-            At::Text(r#""models/ship.gltf#Mesh7""#),
+            At::Text("models/ship.gltf#Mesh7"),
         )],
     );
 }
@@ -275,7 +275,7 @@ fn case_mismatch() {
         &[expect(
             "case-mismatch",
             "assets/scenes/level.scene.json",
-            At::Text(r#""textures/sky.png""#),
+            At::Text("textures/sky.png"),
         )],
     );
 }
@@ -288,12 +288,12 @@ fn cycle_of_load_edges_reported_at_each_reference_weak_edges_excluded() {
             expect(
                 "cycle",
                 "assets/scenes/a.scene.json",
-                At::Text(r#""scenes/b.scene.json""#),
+                At::Text("scenes/b.scene.json"),
             ),
             expect(
                 "cycle",
                 "assets/scenes/b.scene.json",
-                At::Text(r#""./a.scene.json""#),
+                At::Text("./a.scene.json"),
             ),
         ],
     );
@@ -324,12 +324,12 @@ fn cycle_of_build_edges_through_wgsl_imports() {
             expect(
                 "cycle",
                 "assets/shaders/light.wgsl",
-                At::Text(r#""shaders/shadow.wgsl""#),
+                At::Text("shaders/shadow.wgsl"),
             ),
             expect(
                 "cycle",
                 "assets/shaders/shadow.wgsl",
-                At::Text(r#""./light.wgsl""#),
+                At::Text("./light.wgsl"),
             ),
         ],
     );
@@ -337,7 +337,7 @@ fn cycle_of_build_edges_through_wgsl_imports() {
 
 #[test]
 fn duplicate_id_on_both_metas_with_the_other_as_related() {
-    let id = r#""4a5b6c7d-0000-4000-8000-000000000007""#;
+    let id = "4a5b6c7d-0000-4000-8000-000000000007";
     let report = check_fixture(
         "duplicate-id",
         &[
@@ -373,7 +373,7 @@ fn invalid_meta_with_malformed_uuid() {
         &[expect(
             "invalid-meta",
             "assets/textures/sky.png.meta",
-            At::Text(r#""not-a-uuid""#),
+            At::Text("not-a-uuid"),
         )],
     );
 }
@@ -421,7 +421,7 @@ fn path_escapes_root_even_when_the_target_exists() {
         &[expect(
             "path-escapes-root",
             "assets/scenes/level.scene.json",
-            At::Text(r#""../../outside.png""#),
+            At::Text("../../outside.png"),
         )],
     );
 }
@@ -557,7 +557,7 @@ const REAL_FAULT: &str = "assets/scenes/level.scene.json";
 /// diagnostic is in `tolerated` (code, path) — the hostile file's own
 /// finding, which the contract leaves to the engine to phrase.
 fn assert_real_fault_survives(root: &Path, report: &CheckReport, tolerated: &[(&str, &str)]) {
-    let expected = span_of(&read_text(root, REAL_FAULT), r#""textures/ground.png""#);
+    let expected = span_of(&read_text(root, REAL_FAULT), "textures/ground.png");
     let real: Vec<_> = report
         .diagnostics
         .iter()
@@ -600,7 +600,7 @@ fn crlf_line_endings_keep_exact_ranges() {
         &[expect(
             "broken-path",
             REAL_FAULT,
-            At::Text(r#""textures/ground.png""#),
+            At::Text("textures/ground.png"),
         )],
     );
     assert_eq!(
@@ -622,11 +622,12 @@ fn file_names_with_spaces_and_non_ascii_resolve_and_columns_count_utf16() {
         &[expect(
             "broken-path",
             REAL_FAULT,
-            At::Text(r#""textures/💥 boom.png""#),
+            At::Text("textures/💥 boom.png"),
         )],
     );
     // Written out as numbers too: the emoji is two UTF-16 units, so the
-    // literal spans 22 units though it has 21 characters and 25 bytes.
+    // path spans 20 units though it has 19 characters and 23 bytes, and
+    // each `é` before it on the line is one unit but two bytes.
     assert_eq!(
         report.diagnostics[0].range,
         Span {
