@@ -4,3 +4,4 @@
 mod support;
 mod lsp_robustness;
 mod check;
+mod ground_truth;

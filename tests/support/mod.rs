@@ -2,8 +2,6 @@
 
 #![allow(dead_code)]
 
-pub mod lsp;
-
 use std::path::{Path, PathBuf};
 
 /// The `assetry` binary Cargo built for these tests.
@@ -140,13 +138,13 @@ pub fn run_assetry(dir: &Path, args: &[&str], timeout: std::time::Duration) -> R
 }
 
 /// An LSP-style position: 0-based line, UTF-16 character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {
     pub line: u32,
     pub character: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
     pub start: Pos,
     pub end: Pos,
@@ -188,6 +186,20 @@ pub fn span_of(text: &str, needle: &str) -> Span {
     Span {
         start: position_of(text, offset),
         end: position_of(text, offset + needle.len()),
+    }
+}
+
+/// The span of the contents (quotes excluded) of the only string literal
+/// `"value"` in `text`.
+pub fn literal_span(text: &str, value: &str) -> Span {
+    let quoted = span_of(text, &format!("\"{value}\""));
+    let inner = |p: Pos, delta: i32| Pos {
+        line: p.line,
+        character: p.character.wrapping_add_signed(delta),
+    };
+    Span {
+        start: inner(quoted.start, 1),
+        end: inner(quoted.end, -1),
     }
 }
 
