@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod lsp;
+
 use std::path::{Path, PathBuf};
 
 /// The `assetry` binary Cargo built for these tests.
