@@ -67,9 +67,7 @@ impl Code {
 
     pub fn severity(self) -> Severity {
         match self {
-            Code::UnknownMetaKey | Code::MissingMeta | Code::OrphanMeta | Code::UnreadableFile => {
-                Severity::Warning
-            }
+            Code::UnknownMetaKey | Code::MissingMeta | Code::OrphanMeta | Code::UnreadableFile => Severity::Warning,
             Code::PreferId => Severity::Hint,
             _ => Severity::Error,
         }

@@ -20,3 +20,18 @@ pub mod text;
 pub use change::{Change, ChangeBatch};
 pub use diagnostic::{Code, Diagnostic, FileDiagnostics, Related, Severity};
 pub use text::{LineIndex, Position, TextRange};
+
+pub mod config;
+pub mod extract;
+pub mod graph;
+pub mod meta;
+pub mod project;
+pub mod resolve;
+pub mod scan;
+
+mod checks;
+mod cycles;
+
+pub use config::Config;
+pub use extract::DepKind;
+pub use project::{FileId, Project, ProjectError, Resolution};

@@ -33,7 +33,7 @@ impl TextRange {
 }
 
 /// 0-based line and UTF-16 column, as LSP and `assetry check --format json` use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
 pub struct Position {
     pub line: u32,
     pub character: u32,

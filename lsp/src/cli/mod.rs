@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use lexopt::prelude::*;
 
+mod check;
+mod graph;
+
 const USAGE: &str = "\
 assetry: an asset pipeline that lives in the editor
 
@@ -35,19 +38,51 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
     };
     match sub.as_str() {
         "lsp" => crate::server::run(),
+        "check" => {
+            let (mut dir, mut format) = (None, check::Format::Human);
+            while let Some(arg) = parser.next()? {
+                match arg {
+                    Long("format") => {
+                        format = match parser.value()?.string()?.as_str() {
+                            "human" => check::Format::Human,
+                            "json" => check::Format::Json,
+                            other => bail!("--format `{other}`: expected `human` or `json`"),
+                        }
+                    }
+                    Value(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
+                    other => bail!("check: {}", other.unexpected()),
+                }
+            }
+            check::run(dir, format)
+        }
+        "graph" => {
+            let (mut dir, mut format, mut from) = (None, graph::Format::Dot, None);
+            while let Some(arg) = parser.next()? {
+                match arg {
+                    Long("format") => {
+                        format = match parser.value()?.string()?.as_str() {
+                            "dot" => graph::Format::Dot,
+                            "json" => graph::Format::Json,
+                            other => bail!("--format `{other}`: expected `dot` or `json`"),
+                        }
+                    }
+                    Long("from") => from = Some(parser.value()?.string()?),
+                    Value(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
+                    other => bail!("graph: {}", other.unexpected()),
+                }
+            }
+            graph::run(dir, format, from)
+        }
         _ => bail!("unknown command `{sub}`\n\n{USAGE}"),
     }
 }
 
 /// Common shape of `[DIR]` arguments: the project root, default `.`.
-#[allow(dead_code)]
 pub fn project_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
-    let meta = std::fs::metadata(&dir)
-        .with_context(|| format!("cannot read project directory `{}`", dir.display()))?;
+    let meta = std::fs::metadata(&dir).with_context(|| format!("cannot read project directory `{}`", dir.display()))?;
     if !meta.is_dir() {
         bail!("`{}` is not a directory", dir.display());
     }
-    dir.canonicalize()
-        .with_context(|| format!("cannot resolve project directory `{}`", dir.display()))
+    dir.canonicalize().with_context(|| format!("cannot resolve project directory `{}`", dir.display()))
 }

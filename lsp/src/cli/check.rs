@@ -1,0 +1,138 @@
+//! `assetry check [DIR] [--format human|json]`: the headless check for CI.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use assetry_pipeline::{Diagnostic, LineIndex, Project, Severity};
+use serde_json::json;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
+    let project = open_project(dir)?;
+    for err in project.scan_errors() {
+        eprintln!("warning: {err}");
+    }
+    let files = project.all_diagnostics();
+    let diagnostics: Vec<&Diagnostic> = files.iter().flat_map(|f| &f.diagnostics).collect();
+    let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
+    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Json => {
+            let report = json!({
+                "diagnostics": diagnostics.iter().map(|d| diagnostic_json(&project, d)).collect::<Vec<_>>(),
+                "summary": {
+                    "assets": project.asset_count(),
+                    "references": project.reference_count(),
+                    "errors": errors,
+                    "warnings": warnings,
+                },
+            });
+            serde_json::to_writer(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            for d in &diagnostics {
+                write!(out, "{}", human(&project, d, color))?;
+            }
+            writeln!(
+                out,
+                "{} error{}, {} warning{} in {} assets ({} references)",
+                errors,
+                if errors == 1 { "" } else { "s" },
+                warnings,
+                if warnings == 1 { "" } else { "s" },
+                project.asset_count(),
+                project.reference_count()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Opens the project at DIR, failing (exit 2) when it has no asset root at all.
+pub fn open_project(dir: Option<PathBuf>) -> Result<Project> {
+    let root = super::project_dir(dir)?;
+    let project = Project::open(&root)?;
+    let roots = &project.config().roots;
+    if !roots.iter().any(|r| root.join(r).is_dir()) {
+        bail!(
+            "no asset root in `{}`: {} does not exist (create it, or set project.roots in assetry.toml)",
+            root.display(),
+            roots.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(project)
+}
+
+fn range_json(index: Option<&LineIndex>, r: assetry_pipeline::TextRange) -> serde_json::Value {
+    let (s, e) = match index {
+        Some(ix) => (ix.position(r.start), ix.position(r.end)),
+        None => Default::default(),
+    };
+    json!({"start": {"line": s.line, "character": s.character}, "end": {"line": e.line, "character": e.character}})
+}
+
+fn diagnostic_json(p: &Project, d: &Diagnostic) -> serde_json::Value {
+    json!({
+        "code": d.code.as_str(),
+        "severity": d.severity.as_str(),
+        "path": d.path,
+        "range": range_json(p.line_index(&d.path), d.range),
+        "message": d.message,
+        "related": d.related.iter().map(|r| json!({
+            "path": r.path,
+            "range": range_json(p.line_index(&r.path), r.range),
+            "message": r.message,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A compiler-style report: `severity[code]: message`, `--> file:line:col`
+/// (1-based), the source line and a caret under the range.
+fn human(p: &Project, d: &Diagnostic, color: bool) -> String {
+    let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() };
+    let sev = match d.severity {
+        Severity::Error => paint("1;31", "error"),
+        Severity::Warning => paint("1;33", "warning"),
+        Severity::Hint => paint("1;36", "hint"),
+    };
+    let mut s = format!("{sev}[{}]: {}\n", d.code, paint("1", &d.message));
+    let index = p.line_index(&d.path);
+    let start = index.map(|ix| ix.position(d.range.start)).unwrap_or_default();
+    s.push_str(&format!("  {} {}:{}:{}\n", paint("1;34", "-->"), d.path, start.line + 1, start.character + 1));
+    if let Some(line) = source_line(p, &d.path, start.line) {
+        let gutter = (start.line + 1).to_string();
+        let pad = " ".repeat(gutter.len());
+        let end = index.map(|ix| ix.position(d.range.end)).unwrap_or(start);
+        let width = if end.line == start.line { end.character.saturating_sub(start.character).max(1) } else { 1 };
+        let before: String = line.encode_utf16().take(start.character as usize).map(|_| ' ').collect();
+        s.push_str(&format!("  {pad} {}\n", paint("1;34", "|")));
+        s.push_str(&format!("  {} {} {}\n", paint("1;34", &gutter), paint("1;34", "|"), line));
+        s.push_str(&format!("  {pad} {} {before}{}\n", paint("1;34", "|"), paint("1;31", &"^".repeat(width as usize))));
+    }
+    for r in &d.related {
+        let pos = p.line_index(&r.path).map(|ix| ix.position(r.range.start)).unwrap_or_default();
+        s.push_str(&format!("  = note: {}:{}:{}: {}\n", r.path, pos.line + 1, pos.character + 1, r.message));
+    }
+    s.push('\n');
+    s
+}
+
+fn source_line(p: &Project, rel: &str, line: u32) -> Option<String> {
+    p.line_index(rel)?;
+    let text = std::fs::read_to_string(p.abs_path(rel)).ok()?;
+    let l = text.lines().nth(line as usize)?;
+    // Long lines (minified JSON) are cut: the caret still lines up with the start.
+    Some(l.trim_end_matches('\r').chars().take(400).collect())
+}

@@ -1,0 +1,217 @@
+//! The diagnostics of one file, computed from the current state. This is
+//! the only place findings are made, so `assetry check`, the watcher and
+//! the language server can never disagree.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::diagnostic::{Code, Diagnostic, Related};
+use crate::extract::RawRef;
+use crate::project::{FileId, Project, Resolution};
+use crate::scan::FileKind;
+use crate::text::TextRange;
+
+pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
+    let Some(f) = p.file(id) else { return Vec::new() };
+    let path: &str = &f.path;
+    let mut out = Vec::new();
+    if let Some(why) = &f.loaded.unreadable {
+        out.push(Diagnostic::new(Code::UnreadableFile, path, TextRange::EMPTY, why.clone()));
+    }
+    match f.kind {
+        FileKind::Meta { .. } => meta_findings(p, id, &mut out),
+        FileKind::Asset { .. } => {
+            if p.meta_of(id).is_none() && p.file_id(&format!("{path}.meta")).is_none() {
+                let name = path.rsplit('/').next().unwrap_or(path);
+                out.push(Diagnostic::new(
+                    Code::MissingMeta,
+                    path,
+                    TextRange::EMPTY,
+                    format!("`{name}` has no `.meta`, so it has no stable id; create `{name}.meta` (a quick fix can)"),
+                ));
+            }
+        }
+        FileKind::Code => {}
+    }
+    let cycle = p.node_of(id).and_then(|n| p.cycle_of(n).map(|c| (n, c)));
+    for (r, res) in f.refs().iter().zip(f.resolutions()) {
+        if let Some(d) = reference_finding(p, path, r, res) {
+            out.push(d);
+        }
+        if let (Some((node, comp)), Some(target)) = (cycle, res.target())
+            && r.kind.blocks()
+            && comp.binary_search(&target).is_ok()
+        {
+            out.push(cycle_finding(p, path, r, node, target, comp));
+        }
+    }
+    out.sort_by(|a, b| a.range.cmp(&b.range).then(a.code.cmp(&b.code)));
+    out
+}
+
+fn meta_findings(p: &Project, id: FileId, out: &mut Vec<Diagnostic>) {
+    let Some(f) = p.file(id) else { return };
+    let path: &str = &f.path;
+    let Some(meta) = f.meta() else { return };
+    for problem in &meta.problems {
+        out.push(Diagnostic::new(problem.code, path, problem.range, problem.message.clone()));
+    }
+    let owned = meta
+        .id
+        .map(|(u, r)| (u, r, None))
+        .into_iter()
+        .chain(meta.labels.iter().enumerate().filter_map(|(i, l)| Some((l.id?, l.range, Some(i as u32)))));
+    for (u, range, label) in owned {
+        let owners = p.id_owners(&u);
+        if owners.len() < 2 {
+            continue;
+        }
+        let related: Vec<Related> = owners
+            .iter()
+            .filter(|o| !(o.meta == id && o.label == label))
+            .filter_map(|o| {
+                let other = p.file(o.meta)?;
+                let m = other.meta()?;
+                let range = match o.label {
+                    None => m.id?.1,
+                    Some(i) => m.labels.get(i as usize)?.range,
+                };
+                Some(Related { path: other.path.to_string(), range, message: format!("`{u}` is also declared here") })
+            })
+            .collect();
+        let others: Vec<&str> = related.iter().map(|r| r.path.as_str()).collect();
+        out.push(
+            Diagnostic::new(
+                Code::DuplicateId,
+                path,
+                range,
+                format!(
+                    "id `{u}` is also declared by {}; every asset needs its own id (was a .meta copied?)",
+                    others.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .with_related(related),
+        );
+    }
+    if p.asset_of_meta(id).is_none() {
+        let asset = path.strip_suffix(".meta").unwrap_or(path);
+        out.push(Diagnostic::new(
+            Code::OrphanMeta,
+            path,
+            TextRange::EMPTY,
+            format!(
+                "`{asset}` does not exist: this .meta describes nothing (was the asset moved or deleted without it?)"
+            ),
+        ));
+    }
+}
+
+fn reference_finding(p: &Project, path: &str, r: &RawRef, res: &Resolution) -> Option<Diagnostic> {
+    let v = &r.value;
+    let (code, message) = match res {
+        Resolution::NotReference => return None,
+        Resolution::Asset { target, label } => {
+            if p.config().prefer_id && label.is_none() && !crate::extract::is_uuid(v) && p.asset_id(*target).is_some() {
+                (Code::PreferId, format!("`{v}` could be referenced by its id, which survives renames and moves"))
+            } else {
+                return None;
+            }
+        }
+        Resolution::Broken { path: looked } => {
+            let moved = p.moved_to(looked).map(|t| p.path(t));
+            match moved {
+                Some(new) => (Code::BrokenPath, format!("`{v}` does not exist: the asset moved to `{new}`")),
+                None => (Code::BrokenPath, format!("`{v}` does not exist (no asset at `{looked}`)")),
+            }
+        }
+        Resolution::CaseMismatch { target } => (
+            Code::CaseMismatch,
+            format!(
+                "`{v}` matches `{}` only if case is ignored: it works on Windows and macOS but breaks on Linux",
+                p.path(*target)
+            ),
+        ),
+        Resolution::UnknownId => (Code::UnknownId, format!("no asset has the id `{v}`")),
+        Resolution::UnknownLabel { target, label } => {
+            let names: Vec<String> = p
+                .meta_of(*target)
+                .map(|(_, m)| m.labels.iter().map(|l| format!("`{}`", l.name)).collect())
+                .unwrap_or_default();
+            let known = if names.is_empty() {
+                "its .meta declares no labels".to_owned()
+            } else {
+                format!("its labels are {}", names.join(", "))
+            };
+            (Code::UnknownLabel, format!("`{}` has no label `{label}`: {known}", p.path(*target)))
+        }
+        Resolution::EscapesRoot => {
+            (Code::PathEscapesRoot, format!("`{v}` leaves the asset roots; references must stay inside them"))
+        }
+    };
+    Some(Diagnostic::new(code, path, r.range, message))
+}
+
+/// A cycle through the edge `node → target`: the shortest way back from
+/// `target` to `node` inside their component, listed whole in the message,
+/// with the next hop as related information.
+fn cycle_finding(p: &Project, path: &str, r: &RawRef, node: FileId, target: FileId, comp: &[FileId]) -> Diagnostic {
+    let back = shortest_path(p, target, node, comp);
+    let mut hops = vec![node];
+    hops.extend(back);
+    let names: Vec<&str> = hops.iter().map(|n| p.path(*n)).collect();
+    let mut related = Vec::new();
+    if hops.len() >= 3 {
+        // The reference that continues the cycle from `target`.
+        let next = hops[2];
+        if let Some((src, i)) = reference_between(p, target, next) {
+            let file = p.file(src).expect("reference source exists");
+            related.push(Related {
+                path: file.path.to_string(),
+                range: file.refs()[i].range,
+                message: format!("`{}` continues the cycle to `{}`", p.path(target), p.path(next)),
+            });
+        }
+    }
+    Diagnostic::new(
+        Code::Cycle,
+        path,
+        r.range,
+        format!("dependency cycle: {} (processing or loading could never finish)", names.join(" → ")),
+    )
+    .with_related(related)
+}
+
+/// Nodes from `from` to `to` (both included) along build/load edges within `comp`.
+fn shortest_path(p: &Project, from: FileId, to: FileId, comp: &[FileId]) -> Vec<FileId> {
+    let inside: HashSet<FileId> = comp.iter().copied().collect();
+    let mut prev: HashMap<FileId, FileId> = HashMap::new();
+    let mut queue = VecDeque::from([from]);
+    let mut seen = HashSet::from([from]);
+    while let Some(n) = queue.pop_front() {
+        if n == to {
+            break;
+        }
+        for w in p.out_edges(n) {
+            if inside.contains(&w) && seen.insert(w) {
+                prev.insert(w, n);
+                queue.push_back(w);
+            }
+        }
+    }
+    let mut path = vec![to];
+    let mut cur = to;
+    while cur != from {
+        match prev.get(&cur) {
+            Some(&q) => {
+                path.push(q);
+                cur = q;
+            }
+            None => break,
+        }
+    }
+    path.reverse();
+    path
+}
+
+fn reference_between(p: &Project, from: FileId, to: FileId) -> Option<(FileId, usize)> {
+    p.dependencies(from).into_iter().find(|(_, _, kind, t)| *t == to && kind.blocks()).map(|(src, i, _, _)| (src, i))
+}

@@ -1,0 +1,130 @@
+//! String-literal helpers shared by the scanners: escape decoding and the
+//! shape tests for "could this string be an asset reference".
+
+/// A UUID in its hyphenated form, the only form Assetry treats as an id
+/// (a bare 32-digit hex string is too likely to be a hash).
+pub fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// The extension of a path-shaped string (`textures/hero.png#Mesh0` →
+/// `png`), or `None` when the string is not path-shaped: too long, has
+/// control characters or a URI scheme, or its last segment has no extension
+/// with a letter in it ("v2.0" and "1.5" are not paths).
+pub fn path_extension(s: &str) -> Option<&str> {
+    if s.is_empty() || s.len() > 1024 || s.contains("://") || s.starts_with("data:") {
+        return None;
+    }
+    if s.chars().any(char::is_control) || s.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let path = s.split_once('#').map_or(s, |(p, _)| p);
+    let name = path.rsplit('/').next()?;
+    let (stem, ext) = name.rsplit_once('.')?;
+    if stem.is_empty() && !path.contains('/') {
+        return None;
+    }
+    let ok = !ext.is_empty()
+        && ext.len() <= 16
+        && ext.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+        && ext.bytes().any(|c| c.is_ascii_alphabetic());
+    ok.then_some(ext)
+}
+
+/// Decodes backslash escapes common to JSON, RON and TOML basic strings.
+/// Unknown escapes are kept as written: a reference with one will not
+/// resolve and is reported, which is what the user needs to see.
+pub fn unescape(raw: &str) -> String {
+    if !raw.contains('\\') {
+        return raw.to_owned();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('"') => out.push('"'),
+            Some('\\') => out.push('\\'),
+            Some('/') => out.push('/'),
+            Some('\'') => out.push('\''),
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('0') => out.push('\0'),
+            Some('u') if chars.peek() == Some(&'{') => {
+                chars.next();
+                let hex: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                push_code(&mut out, u32::from_str_radix(&hex, 16).ok());
+            }
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                let hi = u32::from_str_radix(&hex, 16).ok();
+                // JSON spells astral characters as a surrogate pair.
+                if let Some(h @ 0xD800..=0xDBFF) = hi {
+                    let mut look = chars.clone();
+                    if look.next() == Some('\\') && look.next() == Some('u') {
+                        let lo_hex: String = look.by_ref().take(4).collect();
+                        if let Ok(lo @ 0xDC00..=0xDFFF) = u32::from_str_radix(&lo_hex, 16) {
+                            chars = look;
+                            push_code(&mut out, Some(0x10000 + ((h - 0xD800) << 10) + (lo - 0xDC00)));
+                            continue;
+                        }
+                    }
+                }
+                push_code(&mut out, hi);
+            }
+            Some('U') => {
+                let hex: String = chars.by_ref().take(8).collect();
+                push_code(&mut out, u32::from_str_radix(&hex, 16).ok());
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+fn push_code(out: &mut String, code: Option<u32>) {
+    out.push(code.and_then(char::from_u32).unwrap_or(char::REPLACEMENT_CHARACTER));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_shape() {
+        assert!(is_uuid("0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11"));
+        assert!(!is_uuid("0b6d3f6e3c1f4f549f0e2d8a3c6b9e11"));
+        assert!(!is_uuid("0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e1g"));
+    }
+
+    #[test]
+    fn path_shapes() {
+        assert_eq!(path_extension("textures/hero.png"), Some("png"));
+        assert_eq!(path_extension("models/ship.gltf#Mesh0"), Some("gltf"));
+        assert_eq!(path_extension("../a b/héros.PNG"), Some("PNG"));
+        for not in ["hello world", "v2.0", "1.5", "https://x.org/a.png", "", ".png", "a.", "data:x.png"] {
+            assert_eq!(path_extension(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(unescape(r#"a\/b\"c\u00e9\ud83d\ude00"#), "a/b\"cé😀");
+        assert_eq!(unescape(r"\u{1F600}x\q"), "😀x\\q");
+    }
+}

@@ -1,0 +1,114 @@
+//! Reference extraction: from one file's text to the string literals that
+//! are (or may be) asset references, each with the exact byte range of its
+//! contents. Extraction is pure and per-file: whether a data string is an
+//! asset reference also depends on the project (its set of asset
+//! extensions), which is decided at resolution time, so a change elsewhere
+//! never forces a file to be re-parsed.
+
+mod json;
+mod literal;
+mod ron;
+mod rust;
+mod toml;
+mod wgsl;
+
+use serde::Serialize;
+
+use crate::text::TextRange;
+
+pub use self::literal::{is_uuid, path_extension};
+
+/// How the parent needs the target (DESIGN.md, "Dependency kinds").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DepKind {
+    /// Needed while processing the parent (shader `#import`).
+    Build,
+    /// Needed at run time before the parent is ready.
+    Load,
+    /// Loaded on demand; never blocks the parent and never forms a cycle.
+    Weak,
+}
+
+impl DepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DepKind::Build => "build",
+            DepKind::Load => "load",
+            DepKind::Weak => "weak",
+        }
+    }
+
+    /// Build and load edges take part in cycle detection; weak ones never do.
+    pub fn blocks(self) -> bool {
+        !matches!(self, DepKind::Weak)
+    }
+}
+
+/// A string literal that may be an asset reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRef {
+    /// The literal's contents, without quotes.
+    pub range: TextRange,
+    /// The decoded value.
+    pub value: Box<str>,
+    pub kind: DepKind,
+    /// True where the syntax says "this is an asset" (`#import`, glTF `uri`,
+    /// a `load("...")` call, `.meta` dependencies); false for a string in a
+    /// data file, which is a reference only if it is a UUID or a path with an
+    /// asset extension.
+    pub explicit: bool,
+    /// Resolved against the referencing file's folder even without `./`
+    /// (glTF URIs, as the glTF spec says).
+    pub file_relative: bool,
+}
+
+/// What kind of text a file holds, which decides how it is scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Syntax {
+    Json,
+    Gltf,
+    Ron,
+    Toml,
+    Wgsl,
+    Rust,
+}
+
+impl Syntax {
+    /// The syntax of a file inside an asset root, by its name; `None` for
+    /// binary assets, which are never read.
+    pub fn of_asset(file_name: &str) -> Option<Syntax> {
+        let ext = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Some(Syntax::Json),
+            "gltf" => Some(Syntax::Gltf),
+            "ron" => Some(Syntax::Ron),
+            "toml" => Some(Syntax::Toml),
+            "wgsl" => Some(Syntax::Wgsl),
+            _ => None,
+        }
+    }
+}
+
+/// Extracts candidate references from `text`. `code_calls` names the
+/// functions whose first string argument is an asset path (Rust only).
+pub fn extract(syntax: Syntax, text: &str, code_calls: &[String]) -> Vec<RawRef> {
+    match syntax {
+        Syntax::Json => json::extract(text, false),
+        Syntax::Gltf => json::extract(text, true),
+        Syntax::Ron => ron::extract(text),
+        Syntax::Toml => toml::extract(text),
+        Syntax::Wgsl => wgsl::extract(text),
+        Syntax::Rust => rust::extract(text, code_calls),
+    }
+}
+
+/// Keeps a data-file string only if it could be a reference: a UUID or a
+/// path whose last segment has an extension. The final decision (is the
+/// extension an asset extension?) is made at resolution.
+fn data_candidate(range: TextRange, value: String) -> Option<RawRef> {
+    if !is_uuid(&value) && path_extension(&value).is_none() {
+        return None;
+    }
+    Some(RawRef { range, value: value.into_boxed_str(), kind: DepKind::Load, explicit: false, file_relative: false })
+}

@@ -1,0 +1,83 @@
+//! TOML data files inside asset roots (not `.meta`, not `assetry.toml`):
+//! every string value, via tree-sitter so keys and comments are told apart
+//! from values.
+
+use tree_sitter::{Node, Parser};
+
+use super::literal::unescape;
+use super::{RawRef, data_candidate};
+use crate::text::TextRange;
+
+thread_local! {
+    static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
+}
+
+pub(super) fn extract(text: &str) -> Vec<RawRef> {
+    let Some(tree) = parse(text) else { return Vec::new() };
+    let mut refs = Vec::new();
+    let mut cursor = tree.walk();
+    // Iterative pre-order walk: the depth of a document is the user's to choose.
+    'walk: loop {
+        let node = cursor.node();
+        if node.kind() == "string" {
+            if let Some(r) = string_ref(node, text) {
+                refs.push(r);
+            }
+        } else if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    refs
+}
+
+pub(super) fn parse(text: &str) -> Option<tree_sitter::Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut p = Parser::new();
+            p.set_language(&tree_sitter_toml_ng::LANGUAGE.into()).ok()?;
+            *slot = Some(p);
+        }
+        slot.as_mut()?.parse(text, None)
+    })
+}
+
+fn string_ref(node: Node, text: &str) -> Option<RawRef> {
+    let full = text.get(node.start_byte()..node.end_byte())?;
+    let (quote, escaped) = if full.starts_with("\"\"\"") {
+        ("\"\"\"", true)
+    } else if full.starts_with("'''") {
+        ("'''", false)
+    } else if full.starts_with('"') {
+        ("\"", true)
+    } else {
+        ("'", false)
+    };
+    if full.len() < 2 * quote.len() || !full.ends_with(quote) {
+        return None;
+    }
+    let start = node.start_byte() + quote.len();
+    let end = node.end_byte() - quote.len();
+    let raw = &text[start..end];
+    let value = if escaped { unescape(raw) } else { raw.to_owned() };
+    data_candidate(TextRange::new(start as u32, end as u32), value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_not_keys_or_comments() {
+        let t = "# icon = \"no.png\"\n\"key.png\" = 1\n[item]\nicon = \"textures/sword.png\"\nlit = 'a/b.ogg'\nlist = [\"x.wgsl\", 3]\nname = \"Sword\"\n";
+        let v: Vec<String> = extract(t).into_iter().map(|r| r.value.into_string()).collect();
+        assert_eq!(v, ["textures/sword.png", "a/b.ogg", "x.wgsl"]);
+        let r = &extract(t)[0];
+        assert_eq!(&t[r.range.start as usize..r.range.end as usize], "textures/sword.png");
+    }
+}

@@ -1,0 +1,944 @@
+//! The ground state of one project and the asset graph derived from it.
+//!
+//! Ground state: the config, and per file its kind and parse (references,
+//! `.meta` content, line index). Derived state: how each reference resolves,
+//! the graph's strongly connected components, and each file's diagnostics.
+//! [`Project::apply`] changes the ground state and then recomputes derived
+//! state only where it can have changed, found through reverse indexes
+//! keyed by what a reference points at (a lowercased path or an id).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::change::{Change, ChangeBatch};
+use crate::config::{BUILTIN_ASSET_EXTENSIONS, CONFIG_FILE, Config, ConfigError};
+use crate::cycles::Cycles;
+use crate::diagnostic::{Diagnostic, FileDiagnostics};
+use crate::extract::{DepKind, RawRef, path_extension};
+use crate::meta::{META_SUFFIX, Meta};
+use crate::resolve::{self, Target};
+use crate::scan::{self, Classifier, FileKind, Loaded};
+use crate::text::LineIndex;
+
+/// Index of a file in the project; stable while the file exists.
+pub type FileId = u32;
+
+/// One file the project knows.
+#[derive(Debug)]
+pub struct File {
+    pub path: Arc<str>,
+    pub kind: FileKind,
+    pub(crate) loaded: Loaded,
+    /// Parallel to `loaded.refs`: how each resolves now.
+    pub(crate) resolved: Vec<Resolution>,
+    /// Reverse-index keys this file's references registered.
+    keys: Vec<RefKey>,
+    /// The editor's text, in charge of this file while it is open.
+    pub overlay: Option<Arc<str>>,
+}
+
+impl File {
+    pub fn refs(&self) -> &[RawRef] {
+        &self.loaded.refs
+    }
+
+    pub fn resolutions(&self) -> &[Resolution] {
+        &self.resolved
+    }
+
+    pub fn meta(&self) -> Option<&Meta> {
+        self.loaded.meta.as_deref()
+    }
+
+    pub fn line_index(&self) -> Option<&LineIndex> {
+        self.loaded.line_index.as_ref()
+    }
+
+    pub fn is_asset(&self) -> bool {
+        matches!(self.kind, FileKind::Asset { .. })
+    }
+
+    pub fn root(&self) -> Option<u16> {
+        match self.kind {
+            FileKind::Asset { root, .. } | FileKind::Meta { root } => Some(root),
+            FileKind::Code => None,
+        }
+    }
+}
+
+/// How one reference resolves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// A data string that turned out not to be a reference (its extension
+    /// is not an asset extension).
+    NotReference,
+    /// Resolves to an asset (and, with `#Label` or a label's id, to one of
+    /// its labels, by index into the target's `.meta` labels).
+    Asset {
+        target: FileId,
+        label: Option<u32>,
+    },
+    /// No asset at this path (the first candidate, project-relative).
+    Broken {
+        path: String,
+    },
+    /// A file matches only when case is ignored.
+    CaseMismatch {
+        target: FileId,
+    },
+    UnknownId,
+    UnknownLabel {
+        target: FileId,
+        label: String,
+    },
+    EscapesRoot,
+}
+
+impl Resolution {
+    /// The asset this reference points at, if it resolves.
+    pub fn target(&self) -> Option<FileId> {
+        match self {
+            Resolution::Asset { target, .. } => Some(*target),
+            _ => None,
+        }
+    }
+}
+
+/// What a reference points at, as a key of the reverse index: any change to
+/// a file with this (lowercased) path or to an owner of this id re-resolves
+/// every file that registered the key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum RefKey {
+    Path(Box<str>),
+    Id(Uuid),
+}
+
+/// Who declares an id: a `.meta` for its asset, or for one of its labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdOwner {
+    pub meta: FileId,
+    pub label: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot open project `{path}`: {source}")]
+    Root { path: PathBuf, source: std::io::Error },
+}
+
+/// A game project's assets, references and diagnostics, held in memory.
+pub struct Project {
+    root: PathBuf,
+    config: Config,
+    classifier: Classifier,
+    files: Vec<Option<File>>,
+    by_path: BTreeMap<Arc<str>, FileId>,
+    by_lower: HashMap<Box<str>, Vec<FileId>>,
+    ids: HashMap<Uuid, Vec<IdOwner>>,
+    referrers: HashMap<RefKey, Vec<FileId>>,
+    /// Extensions (lowercase) of assets that have a `.meta`, with counts.
+    meta_extensions: HashMap<String, u32>,
+    cycles: Cycles,
+    diagnostics: HashMap<FileId, Vec<Diagnostic>>,
+    /// Last known id of asset paths whose `.meta` went away, to tell where a
+    /// moved asset went.
+    tombstones: HashMap<Box<str>, Uuid>,
+    scan_dirs: Vec<PathBuf>,
+    scan_errors: Vec<String>,
+}
+
+/// Files whose derived state must be recomputed after a change.
+#[derive(Default)]
+struct Dirty {
+    files: HashSet<FileId>,
+    keys: HashSet<RefKey>,
+    /// Graph nodes whose out-edges may have changed.
+    nodes: HashSet<FileId>,
+    /// Diagnostics of these files must be re-published even if unchanged
+    /// in content (the file was removed).
+    removed: Vec<(FileId, String)>,
+    everything: bool,
+}
+
+impl Project {
+    /// Loads `assetry.toml` (defaults when absent) and scans every asset
+    /// root and code folder. Missing roots are treated as empty.
+    pub fn open(root: &Path) -> Result<Project, ProjectError> {
+        let root = root.canonicalize().map_err(|source| ProjectError::Root { path: root.to_path_buf(), source })?;
+        let config = Config::load(&root)?;
+        Ok(Project::with_config(root, config))
+    }
+
+    /// Scans the project at `root` (absolute, canonical) with `config`.
+    pub fn with_config(root: PathBuf, config: Config) -> Project {
+        let classifier = Classifier::new(&root, &config);
+        let mut project = Project {
+            root,
+            config,
+            classifier,
+            files: Vec::new(),
+            by_path: BTreeMap::new(),
+            by_lower: HashMap::new(),
+            ids: HashMap::new(),
+            referrers: HashMap::new(),
+            meta_extensions: HashMap::new(),
+            cycles: Cycles::default(),
+            diagnostics: HashMap::new(),
+            tombstones: HashMap::new(),
+            scan_dirs: Vec::new(),
+            scan_errors: Vec::new(),
+        };
+        let dirs: Vec<PathBuf> = project.walk_dirs();
+        let mut result = scan::walk(&project.root, &dirs, &project.classifier, &project.config.code_calls);
+        // Deterministic ids regardless of thread scheduling.
+        result.files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+        project.files.reserve(result.files.len());
+        let mut dirty = Dirty::default();
+        for f in result.files {
+            project.insert(f.rel.into(), f.kind, f.loaded, &mut dirty);
+        }
+        project.scan_dirs = result.dirs;
+        project.scan_errors = result.errors;
+        project.resolve_all();
+        project.cycles = Cycles::compute(&project.nodes(), |n| project.out_edges(n));
+        let ids: Vec<FileId> = project.file_ids().collect();
+        for id in ids {
+            let d = project.compute_diagnostics(id);
+            if !d.is_empty() {
+                project.diagnostics.insert(id, d);
+            }
+        }
+        project
+    }
+
+    fn walk_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self.config.roots.iter().map(|r| self.root.join(r)).collect();
+        dirs.extend(self.config.code.iter().map(|c| self.root.join(c)));
+        dirs.dedup();
+        dirs
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
+    }
+
+    /// Folders walked by the initial scan (absolute): a watcher can set its
+    /// watches from this list instead of walking the tree again.
+    pub fn scan_dirs(&self) -> &[PathBuf] {
+        &self.scan_dirs
+    }
+
+    /// Problems of the scan itself (symlink loops, vanished folders).
+    pub fn scan_errors(&self) -> &[String] {
+        &self.scan_errors
+    }
+
+    /// The project-relative, `/`-separated form of an absolute path inside the project.
+    pub fn rel_path(&self, abs: &Path) -> Option<String> {
+        let rel = abs.strip_prefix(&self.root).ok()?;
+        let s = rel.to_str()?.replace('\\', "/");
+        Some(s)
+    }
+
+    pub fn abs_path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn file_id(&self, rel: &str) -> Option<FileId> {
+        self.by_path.get(rel).copied()
+    }
+
+    pub fn file(&self, id: FileId) -> Option<&File> {
+        self.files.get(id as usize)?.as_ref()
+    }
+
+    pub fn file_ids(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.files.iter().enumerate().filter(|(_, f)| f.is_some()).map(|(i, _)| i as FileId)
+    }
+
+    /// Every file, sorted by path.
+    pub fn files_by_path(&self) -> impl Iterator<Item = (&str, FileId)> + '_ {
+        self.by_path.iter().map(|(p, id)| (&**p, *id))
+    }
+
+    /// Files whose paths start with `prefix`, sorted (for completion and folder renames).
+    pub fn files_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, FileId)> + 'a {
+        self.by_path
+            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .take_while(move |(p, _)| p.starts_with(prefix))
+            .map(|(p, id)| (&**p, *id))
+    }
+
+    pub fn line_index(&self, rel: &str) -> Option<&LineIndex> {
+        self.file(self.file_id(rel)?)?.line_index()
+    }
+
+    /// The `.meta` of an asset.
+    pub fn meta_of(&self, asset: FileId) -> Option<(FileId, &Meta)> {
+        let f = self.file(asset)?;
+        let id = self.file_id(&format!("{}{META_SUFFIX}", f.path))?;
+        Some((id, self.file(id)?.meta()?))
+    }
+
+    /// The asset a `.meta` describes.
+    pub fn asset_of_meta(&self, meta: FileId) -> Option<FileId> {
+        let f = self.file(meta)?;
+        let asset = f.path.strip_suffix(META_SUFFIX)?;
+        self.file_id(asset).filter(|id| self.file(*id).is_some_and(File::is_asset))
+    }
+
+    /// The id of an asset, from its `.meta`.
+    pub fn asset_id(&self, asset: FileId) -> Option<Uuid> {
+        self.meta_of(asset)?.1.id.map(|(id, _)| id)
+    }
+
+    /// Who declares `id`.
+    pub fn id_owners(&self, id: &Uuid) -> &[IdOwner] {
+        self.ids.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The asset `id` names (the first owner, by path, when duplicated).
+    pub fn asset_by_id(&self, id: &Uuid) -> Option<(FileId, Option<u32>)> {
+        let owner = self.id_owners(id).first()?;
+        Some((self.asset_of_meta(owner.meta)?, owner.label))
+    }
+
+    /// Whether `ext` (any case) is an asset extension in this project.
+    pub fn is_asset_extension(&self, ext: &str) -> bool {
+        let lower = ext.to_ascii_lowercase();
+        BUILTIN_ASSET_EXTENSIONS.contains(&lower.as_str()) || self.meta_extensions.contains_key(&lower)
+    }
+
+    /// Every reference that resolves to `asset`: (referencing file, index
+    /// into its references).
+    pub fn references_to(&self, asset: FileId) -> Vec<(FileId, usize)> {
+        let Some(f) = self.file(asset) else { return Vec::new() };
+        let mut keys = vec![RefKey::Path(f.path.to_lowercase().into())];
+        if let Some((_, meta)) = self.meta_of(asset) {
+            keys.extend(meta.id.map(|(id, _)| RefKey::Id(id)));
+            keys.extend(meta.labels.iter().filter_map(|l| l.id.map(RefKey::Id)));
+        }
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for key in keys {
+            for &src in self.referrers.get(&key).map_or(&[][..], Vec::as_slice) {
+                if !seen.insert(src) {
+                    continue;
+                }
+                if let Some(file) = self.file(src) {
+                    for (i, r) in file.resolved.iter().enumerate() {
+                        if r.target() == Some(asset) {
+                            out.push((src, i));
+                        }
+                    }
+                }
+            }
+        }
+        out.sort_unstable_by(|a, b| self.path(a.0).cmp(self.path(b.0)).then(a.1.cmp(&b.1)));
+        out
+    }
+
+    /// Where a file's references go: (index of the reference, its kind, target).
+    pub fn dependencies(&self, node: FileId) -> Vec<(FileId, usize, DepKind, FileId)> {
+        let mut out = Vec::new();
+        for src in self.edge_sources(node) {
+            if let Some(f) = self.file(src) {
+                for (i, (r, res)) in f.loaded.refs.iter().zip(&f.resolved).enumerate() {
+                    if let Some(t) = res.target() {
+                        out.push((src, i, r.kind, t));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Assets that depend on `asset`: (the dependent graph node, kind).
+    pub fn dependents(&self, asset: FileId) -> Vec<(FileId, DepKind)> {
+        let mut out: Vec<(FileId, DepKind)> = self
+            .references_to(asset)
+            .into_iter()
+            .filter_map(|(src, i)| {
+                let kind = self.file(src)?.loaded.refs.get(i)?.kind;
+                Some((self.node_of(src)?, kind))
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Where the asset that used to live at `old_path` is now, if its `.meta`
+    /// id was seen leaving that path and now lives elsewhere.
+    pub fn moved_to(&self, old_path: &str) -> Option<FileId> {
+        let id = self.tombstones.get(old_path)?;
+        self.asset_by_id(id).map(|(f, _)| f)
+    }
+
+    pub fn path(&self, id: FileId) -> &str {
+        self.file(id).map_or("", |f| &f.path)
+    }
+
+    /// Current diagnostics of one file.
+    pub fn diagnostics_of(&self, rel: &str) -> &[Diagnostic] {
+        self.file_id(rel).and_then(|id| self.diagnostics.get(&id)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every file's diagnostics, files sorted by path, only non-empty ones.
+    pub fn all_diagnostics(&self) -> Vec<FileDiagnostics> {
+        let mut out: Vec<FileDiagnostics> = self
+            .diagnostics
+            .iter()
+            .filter(|(_, d)| !d.is_empty())
+            .map(|(id, d)| FileDiagnostics { path: self.path(*id).to_owned(), diagnostics: d.clone() })
+            .collect();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
+    /// Number of assets (files in asset roots other than `.meta`).
+    pub fn asset_count(&self) -> usize {
+        self.files.iter().flatten().filter(|f| f.is_asset()).count()
+    }
+
+    /// Number of references (strings that resolved as references or failed to).
+    pub fn reference_count(&self) -> usize {
+        self.files.iter().flatten().map(|f| f.resolved.iter().filter(|r| **r != Resolution::NotReference).count()).sum()
+    }
+
+    // ---- applying changes -------------------------------------------------
+
+    /// Applies a batch of changes and returns the complete new diagnostics
+    /// of exactly the files whose diagnostics changed (an empty list for a
+    /// file means it is clean now, or was removed).
+    pub fn apply(&mut self, batch: ChangeBatch) -> Vec<FileDiagnostics> {
+        let config_path = self.root.join(CONFIG_FILE);
+        if batch.changes.iter().any(|c| change_paths(c).iter().any(|p| **p == config_path)) {
+            return self.reload();
+        }
+        let mut dirty = Dirty::default();
+        for change in batch.changes {
+            match change {
+                Change::Disk(abs) => self.refresh_from_disk(&abs, false, &mut dirty),
+                Change::Removed(abs) => self.remove_path(&abs, &mut dirty),
+                Change::Moved { from, to } => {
+                    self.remove_path(&from, &mut dirty);
+                    self.refresh_from_disk(&to, false, &mut dirty);
+                }
+                Change::Overlay { path, text } => self.set_overlay(&path, &text, &mut dirty),
+                Change::CloseOverlay(abs) => self.refresh_from_disk(&abs, true, &mut dirty),
+            }
+        }
+        self.settle(dirty)
+    }
+
+    /// Re-reads the config and rescans everything (assetry.toml changed).
+    fn reload(&mut self) -> Vec<FileDiagnostics> {
+        let before: HashMap<String, Vec<Diagnostic>> =
+            self.diagnostics.iter().map(|(id, d)| (self.path(*id).to_owned(), d.clone())).collect();
+        let config = match Config::load(&self.root) {
+            Ok(c) => c,
+            // A half-typed assetry.toml keeps the last good config.
+            Err(_) => self.config.clone(),
+        };
+        let overlays: Vec<(PathBuf, Arc<str>)> =
+            self.files.iter().flatten().filter_map(|f| Some((self.root.join(&*f.path), f.overlay.clone()?))).collect();
+        *self = Project::with_config(self.root.clone(), config);
+        for (path, text) in overlays {
+            let mut d = Dirty::default();
+            self.set_overlay(&path, &text, &mut d);
+        }
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for fd in self.all_diagnostics() {
+            seen.insert(fd.path.clone());
+            if before.get(&fd.path) != Some(&fd.diagnostics) {
+                out.push(fd);
+            }
+        }
+        for path in before.keys() {
+            if !seen.contains(path) && !before[path].is_empty() {
+                out.push(FileDiagnostics { path: path.clone(), diagnostics: Vec::new() });
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
+    fn refresh_from_disk(&mut self, abs: &Path, closing: bool, dirty: &mut Dirty) {
+        let Some(rel) = self.rel_path(abs) else { return };
+        if abs.is_dir() {
+            if self.classifier.is_ignored(&rel, true) {
+                return;
+            }
+            let result = scan::walk(&self.root, &[abs.to_path_buf()], &self.classifier, &self.config.code_calls);
+            for f in result.files {
+                self.upsert(&f.rel, f.kind, f.loaded, None, dirty);
+            }
+            return;
+        }
+        let Some(kind) = self.classifier.classify(&rel) else { return };
+        if let Some(id) = self.file_id(&rel)
+            && !closing
+            && self.file(id).is_some_and(|f| f.overlay.is_some())
+        {
+            // The editor's buffer is in charge until it is closed.
+            return;
+        }
+        let loaded = scan::load(abs, kind, &self.config.code_calls);
+        if loaded.exists {
+            self.upsert(&rel, kind, loaded, None, dirty);
+        } else {
+            self.remove_rel(&rel, dirty);
+        }
+    }
+
+    fn set_overlay(&mut self, abs: &Path, text: &Arc<str>, dirty: &mut Dirty) {
+        let Some(rel) = self.rel_path(abs) else { return };
+        let Some(kind) = self.classifier.classify(&rel) else { return };
+        let syntax = match kind {
+            FileKind::Asset { syntax, .. } => syntax,
+            FileKind::Code => Some(crate::extract::Syntax::Rust),
+            FileKind::Meta { .. } => None,
+        };
+        let loaded = scan::parse_text(kind, syntax, text, &self.config.code_calls);
+        self.upsert(&rel, kind, loaded, Some(text.clone()), dirty);
+    }
+
+    fn remove_path(&mut self, abs: &Path, dirty: &mut Dirty) {
+        let Some(rel) = self.rel_path(abs) else { return };
+        if self.file_id(&rel).is_some() {
+            self.remove_rel(&rel, dirty);
+        }
+        let prefix = format!("{rel}/");
+        let under: Vec<String> = self.files_with_prefix(&prefix).map(|(p, _)| p.to_owned()).collect();
+        for p in under {
+            self.remove_rel(&p, dirty);
+        }
+    }
+
+    fn upsert(&mut self, rel: &str, kind: FileKind, loaded: Loaded, overlay: Option<Arc<str>>, dirty: &mut Dirty) {
+        match self.file_id(rel) {
+            Some(id) => {
+                self.unregister(id, dirty);
+                if let Some(f) = self.files[id as usize].as_mut() {
+                    f.loaded = loaded;
+                    f.kind = kind;
+                    f.overlay = overlay;
+                }
+                self.register(id, dirty);
+            }
+            None => {
+                let id = self.insert(rel.into(), kind, loaded, dirty);
+                if let Some(f) = self.files[id as usize].as_mut() {
+                    f.overlay = overlay;
+                }
+            }
+        }
+    }
+
+    fn insert(&mut self, path: Arc<str>, kind: FileKind, loaded: Loaded, dirty: &mut Dirty) -> FileId {
+        let id = self.files.len() as FileId;
+        self.files.push(Some(File {
+            path: path.clone(),
+            kind,
+            loaded,
+            resolved: Vec::new(),
+            keys: Vec::new(),
+            overlay: None,
+        }));
+        self.by_path.insert(path.clone(), id);
+        if matches!(kind, FileKind::Asset { .. }) {
+            self.by_lower.entry(path.to_lowercase().into()).or_default().push(id);
+        }
+        dirty.keys.insert(RefKey::Path(path.to_lowercase().into()));
+        self.pair_dirty(&path, kind, dirty);
+        self.register(id, dirty);
+        id
+    }
+
+    fn remove_rel(&mut self, rel: &str, dirty: &mut Dirty) {
+        let Some(id) = self.file_id(rel) else { return };
+        self.unregister(id, dirty);
+        let Some(file) = self.files[id as usize].take() else { return };
+        self.by_path.remove(rel);
+        let lower: Box<str> = rel.to_lowercase().into();
+        if let Some(v) = self.by_lower.get_mut(&lower) {
+            v.retain(|x| *x != id);
+            if v.is_empty() {
+                self.by_lower.remove(&lower);
+            }
+        }
+        dirty.keys.insert(RefKey::Path(lower));
+        self.pair_dirty(rel, file.kind, dirty);
+        dirty.files.remove(&id);
+        dirty.nodes.insert(id);
+        if self.diagnostics.remove(&id).is_some_and(|d| !d.is_empty()) {
+            dirty.removed.push((id, file.path.to_string()));
+        }
+    }
+
+    /// An asset and its `.meta` affect each other's diagnostics
+    /// (missing-meta, orphan-meta) and the asset's graph edges.
+    fn pair_dirty(&self, rel: &str, kind: FileKind, dirty: &mut Dirty) {
+        match kind {
+            FileKind::Asset { .. } => {
+                if let Some(m) = self.file_id(&format!("{rel}{META_SUFFIX}")) {
+                    dirty.files.insert(m);
+                }
+            }
+            FileKind::Meta { .. } => {
+                if let Some(asset) = rel.strip_suffix(META_SUFFIX) {
+                    if let Some(a) = self.file_id(asset) {
+                        dirty.files.insert(a);
+                        dirty.nodes.insert(a);
+                    }
+                    // Labels and the id live here: references to the asset by
+                    // path (with #Label) must be re-resolved.
+                    dirty.keys.insert(RefKey::Path(asset.to_lowercase().into()));
+                }
+            }
+            FileKind::Code => {}
+        }
+    }
+
+    /// Adds a file's references, id and extension to the indexes.
+    fn register(&mut self, id: FileId, dirty: &mut Dirty) {
+        let Some(file) = self.files[id as usize].as_ref() else { return };
+        let path = file.path.clone();
+        let from_root = file.root().map(|r| self.config.roots[r as usize].clone());
+        let keys: Vec<RefKey> = file
+            .loaded
+            .refs
+            .iter()
+            .flat_map(|r| ref_keys(r, &path, from_root.as_deref(), &self.config.roots))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        for k in &keys {
+            self.referrers.entry(k.clone()).or_default().push(id);
+        }
+        let meta_id = file.meta().and_then(|m| m.id.map(|(u, _)| u));
+        let label_ids: Vec<(u32, Uuid)> = file
+            .meta()
+            .map(|m| m.labels.iter().enumerate().filter_map(|(i, l)| Some((i as u32, l.id?))).collect())
+            .unwrap_or_default();
+        let kind = file.kind;
+        if let Some(u) = meta_id {
+            self.add_owner(u, IdOwner { meta: id, label: None });
+            dirty.keys.insert(RefKey::Id(u));
+        }
+        for (i, u) in label_ids {
+            self.add_owner(u, IdOwner { meta: id, label: Some(i) });
+            dirty.keys.insert(RefKey::Id(u));
+        }
+        if matches!(kind, FileKind::Meta { .. })
+            && let Some(ext) = meta_asset_extension(&path)
+        {
+            let count = self.meta_extensions.entry(ext).or_insert(0);
+            *count += 1;
+            if *count == 1 && !dirty.everything {
+                dirty.everything = true;
+            }
+        }
+        if let Some(f) = self.files[id as usize].as_mut() {
+            f.keys = keys;
+        }
+        dirty.files.insert(id);
+        if let Some(node) = self.node_of(id) {
+            dirty.nodes.insert(node);
+        }
+    }
+
+    fn add_owner(&mut self, u: Uuid, owner: IdOwner) {
+        let owners = self.ids.entry(u).or_default();
+        owners.push(owner);
+        if owners.len() > 1 {
+            let files = &self.files;
+            let path = |o: &IdOwner| files[o.meta as usize].as_ref().map(|f| f.path.clone());
+            owners.sort_by(|a, b| path(a).cmp(&path(b)).then(a.label.cmp(&b.label)));
+        }
+    }
+
+    /// Removes a file's references, id and extension from the indexes.
+    fn unregister(&mut self, id: FileId, dirty: &mut Dirty) {
+        let Some(file) = self.files[id as usize].as_mut() else { return };
+        let keys = std::mem::take(&mut file.keys);
+        let path = file.path.clone();
+        let is_meta = matches!(file.kind, FileKind::Meta { .. });
+        let owned: Vec<Uuid> = file
+            .meta()
+            .map(|m| m.id.map(|(u, _)| u).into_iter().chain(m.labels.iter().filter_map(|l| l.id)).collect())
+            .unwrap_or_default();
+        let meta_id = file.meta().and_then(|m| m.id.map(|(u, _)| u));
+        for k in keys {
+            if let Some(v) = self.referrers.get_mut(&k) {
+                v.retain(|x| *x != id);
+                if v.is_empty() {
+                    self.referrers.remove(&k);
+                }
+            }
+        }
+        for u in owned {
+            if let Some(v) = self.ids.get_mut(&u) {
+                v.retain(|o| o.meta != id);
+                if v.is_empty() {
+                    self.ids.remove(&u);
+                }
+            }
+            dirty.keys.insert(RefKey::Id(u));
+        }
+        if is_meta {
+            if let (Some(u), Some(asset)) = (meta_id, path.strip_suffix(META_SUFFIX)) {
+                self.tombstones.insert(asset.into(), u);
+            }
+            if let Some(ext) = meta_asset_extension(&path)
+                && let Some(c) = self.meta_extensions.get_mut(&ext)
+            {
+                *c -= 1;
+                if *c == 0 {
+                    self.meta_extensions.remove(&ext);
+                    dirty.everything = true;
+                }
+            }
+        }
+        if let Some(node) = self.node_of(id) {
+            dirty.nodes.insert(node);
+        }
+        dirty.files.insert(id);
+    }
+
+    /// Recomputes derived state for what `dirty` names and returns the files
+    /// whose diagnostics changed.
+    fn settle(&mut self, mut dirty: Dirty) -> Vec<FileDiagnostics> {
+        if dirty.everything {
+            dirty.files.extend(self.file_ids());
+        }
+        for key in &dirty.keys {
+            if let Some(v) = self.referrers.get(key) {
+                dirty.files.extend(v.iter().copied());
+            }
+            // Every owner of an id can gain or lose a duplicate-id finding.
+            if let RefKey::Id(u) = key
+                && let Some(owners) = self.ids.get(u)
+            {
+                dirty.files.extend(owners.iter().map(|o| o.meta));
+            }
+        }
+        dirty.files.retain(|id| self.file(*id).is_some());
+        // Re-resolve; a node whose edges changed goes to cycle detection.
+        for &id in &dirty.files {
+            let before = self.file(id).map(|f| blocking_targets(f)).unwrap_or_default();
+            self.resolve_file(id);
+            let after = self.file(id).map(|f| blocking_targets(f)).unwrap_or_default();
+            if before != after
+                && let Some(node) = self.node_of(id)
+            {
+                dirty.nodes.insert(node);
+            }
+        }
+        let mut diag_dirty = dirty.files;
+        if !dirty.nodes.is_empty() {
+            let nodes: Vec<FileId> = dirty.nodes.into_iter().collect();
+            let mut cycles = std::mem::take(&mut self.cycles);
+            let changed = {
+                let project = &*self;
+                cycles.update(&nodes, |n| if project.is_asset(n) { project.out_edges(n) } else { Vec::new() })
+            };
+            self.cycles = cycles;
+            for n in changed {
+                if self.file(n).is_some() {
+                    diag_dirty.insert(n);
+                }
+                if let Some(path) = self.file(n).map(|f| f.path.clone())
+                    && let Some(m) = self.file_id(&format!("{path}{META_SUFFIX}"))
+                {
+                    diag_dirty.insert(m);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for id in diag_dirty {
+            let new = self.compute_diagnostics(id);
+            let old = self.diagnostics.get(&id).map_or(&[][..], Vec::as_slice);
+            if new != old {
+                out.push(FileDiagnostics { path: self.path(id).to_owned(), diagnostics: new.clone() });
+                if new.is_empty() {
+                    self.diagnostics.remove(&id);
+                } else {
+                    self.diagnostics.insert(id, new);
+                }
+            }
+        }
+        for (_, path) in dirty.removed {
+            out.push(FileDiagnostics { path, diagnostics: Vec::new() });
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
+    // ---- resolution ---------------------------------------------------------
+
+    fn resolve_all(&mut self) {
+        let ids: Vec<FileId> = self.file_ids().collect();
+        for id in ids {
+            self.resolve_file(id);
+        }
+    }
+
+    fn resolve_file(&mut self, id: FileId) {
+        let Some(file) = self.file(id) else { return };
+        let from_root = file.root().map(|r| self.config.roots[r as usize].as_str());
+        let resolved: Vec<Resolution> =
+            file.loaded.refs.iter().map(|r| self.resolve(r, &file.path, from_root)).collect();
+        if let Some(f) = self.files[id as usize].as_mut() {
+            f.resolved = resolved;
+        }
+    }
+
+    /// How one reference in file `from` resolves against the current state.
+    pub(crate) fn resolve(&self, r: &RawRef, from: &str, from_root: Option<&str>) -> Resolution {
+        let target = resolve::target(&r.value, r.file_relative, from, from_root, &self.config.roots);
+        if !r.explicit
+            && let Target::Path { .. } | Target::Escapes = target
+        {
+            match path_extension(&r.value) {
+                Some(ext) if self.is_asset_extension(ext) => {}
+                _ => return Resolution::NotReference,
+            }
+        }
+        match target {
+            Target::Escapes => Resolution::EscapesRoot,
+            Target::Id(u) => match self.id_owners(&u).first() {
+                Some(owner) => match self.asset_of_meta(owner.meta) {
+                    Some(asset) => Resolution::Asset { target: asset, label: owner.label },
+                    None => Resolution::UnknownId,
+                },
+                None => Resolution::UnknownId,
+            },
+            Target::Path { candidates, label } => {
+                let found = candidates.iter().find_map(|c| self.file_id(c).filter(|id| self.is_asset(*id)));
+                let Some(target) = found else {
+                    for c in &candidates {
+                        if let Some(v) = self.by_lower.get(c.to_lowercase().as_str())
+                            && let Some(t) = v.first()
+                        {
+                            return Resolution::CaseMismatch { target: *t };
+                        }
+                    }
+                    let path = candidates.into_iter().next().unwrap_or_default();
+                    return Resolution::Broken { path };
+                };
+                match label {
+                    None => Resolution::Asset { target, label: None },
+                    Some(name) => {
+                        let idx = self.meta_of(target).and_then(|(_, m)| m.labels.iter().position(|l| l.name == name));
+                        match idx {
+                            Some(i) => Resolution::Asset { target, label: Some(i as u32) },
+                            None => Resolution::UnknownLabel { target, label: name },
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_asset(&self, id: FileId) -> bool {
+        self.file(id).is_some_and(File::is_asset)
+    }
+
+    // ---- graph --------------------------------------------------------------
+
+    /// The graph node a file's references belong to: an asset is its own
+    /// node, a `.meta`'s `[dependencies]` belong to its asset, game code is
+    /// not a node.
+    pub fn node_of(&self, id: FileId) -> Option<FileId> {
+        match self.file(id)?.kind {
+            FileKind::Asset { .. } => Some(id),
+            FileKind::Meta { .. } => self.asset_of_meta(id),
+            FileKind::Code => None,
+        }
+    }
+
+    /// Files whose references are the out-edges of `node`: the asset itself and its `.meta`.
+    fn edge_sources(&self, node: FileId) -> Vec<FileId> {
+        let mut v = vec![node];
+        if let Some((m, _)) = self.meta_of(node) {
+            v.push(m);
+        }
+        v
+    }
+
+    fn nodes(&self) -> Vec<FileId> {
+        self.files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.as_ref().is_some_and(File::is_asset))
+            .map(|(i, _)| i as FileId)
+            .collect()
+    }
+
+    /// Build and load edges out of `node` (weak edges never form cycles).
+    pub(crate) fn out_edges(&self, node: FileId) -> Vec<FileId> {
+        let mut out = Vec::new();
+        for src in self.edge_sources(node) {
+            if let Some(f) = self.file(src) {
+                out.extend(blocking_targets(f));
+            }
+        }
+        out
+    }
+
+    /// The strongly connected component `node` is in, if it is on a cycle.
+    pub fn cycle_of(&self, node: FileId) -> Option<&[FileId]> {
+        self.cycles.component_of(node)
+    }
+
+    // ---- diagnostics --------------------------------------------------------
+
+    fn compute_diagnostics(&self, id: FileId) -> Vec<Diagnostic> {
+        crate::checks::file_diagnostics(self, id)
+    }
+}
+
+fn blocking_targets(f: &File) -> Vec<FileId> {
+    f.loaded.refs.iter().zip(&f.resolved).filter(|(r, _)| r.kind.blocks()).filter_map(|(_, res)| res.target()).collect()
+}
+
+/// The extension (lowercase) of the asset a `.meta` path describes.
+fn meta_asset_extension(meta_path: &str) -> Option<String> {
+    let asset = meta_path.strip_suffix(META_SUFFIX)?;
+    let name = asset.rsplit('/').next()?;
+    Some(name.rsplit_once('.')?.1.to_ascii_lowercase())
+}
+
+fn ref_keys(r: &RawRef, from: &str, from_root: Option<&str>, roots: &[String]) -> Vec<RefKey> {
+    match resolve::target(&r.value, r.file_relative, from, from_root, roots) {
+        Target::Id(u) => vec![RefKey::Id(u)],
+        Target::Path { candidates, .. } => {
+            candidates.into_iter().map(|c| RefKey::Path(c.to_lowercase().into())).collect()
+        }
+        Target::Escapes => Vec::new(),
+    }
+}
+
+fn change_paths(c: &Change) -> Vec<&PathBuf> {
+    match c {
+        Change::Disk(p) | Change::Removed(p) | Change::CloseOverlay(p) => vec![p],
+        Change::Overlay { path, .. } => vec![path],
+        Change::Moved { from, to } => vec![from, to],
+    }
+}

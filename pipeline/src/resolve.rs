@@ -1,0 +1,161 @@
+//! Path arithmetic for references: where a reference string points, as a
+//! project-relative path, before asking whether anything lives there.
+//! Pure functions of (referencing file, string, roots): no project state,
+//! so the result can key the reverse index that drives invalidation.
+
+use uuid::Uuid;
+
+use crate::extract::is_uuid;
+
+/// Where a reference string points.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// By id (a UUID string).
+    Id(Uuid),
+    /// Project-relative candidate paths, in lookup order (game code tries
+    /// each asset root in turn), plus an optional `#Label`.
+    Path { candidates: Vec<String>, label: Option<String> },
+    /// The path leaves the asset roots (or the project).
+    Escapes,
+}
+
+/// Where `value`, written in the file at project-relative `from` (inside
+/// asset root `from_root`, or in game code when `None`), points.
+pub fn target(value: &str, file_relative: bool, from: &str, from_root: Option<&str>, roots: &[String]) -> Target {
+    if is_uuid(value)
+        && let Ok(id) = Uuid::try_parse(value)
+    {
+        return Target::Id(id);
+    }
+    let (path, label) = match value.split_once('#') {
+        Some((p, l)) => (p, Some(l.to_owned())),
+        None => (value, None),
+    };
+    let relative = file_relative || path.starts_with("./") || path.starts_with("../");
+    let candidates = if relative {
+        let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
+        match join_normalized(dir, path) {
+            Some(p) if in_any_root(&p, roots) => vec![p],
+            _ => return Target::Escapes,
+        }
+    } else {
+        let path = path.trim_start_matches('/');
+        let bases: Vec<&str> = match from_root {
+            Some(r) => vec![r],
+            None => roots.iter().map(String::as_str).collect(),
+        };
+        let mut out = Vec::new();
+        for base in bases {
+            match join_within(base, path) {
+                Some(p) => out.push(p),
+                None => return Target::Escapes,
+            }
+        }
+        out
+    };
+    Target::Path { candidates, label }
+}
+
+fn in_any_root(path: &str, roots: &[String]) -> bool {
+    roots.iter().any(|r| {
+        r.is_empty() || (path.len() > r.len() && path.starts_with(r.as_str()) && path.as_bytes()[r.len()] == b'/')
+    })
+}
+
+/// `base/rel` normalized, or `None` when `..` climbs above the project.
+fn join_normalized(base: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// `root/rel` normalized, or `None` when `..` climbs above `root`.
+fn join_within(root: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    if root.is_empty() {
+        Some(parts.join("/"))
+    } else if parts.is_empty() {
+        Some(root.to_owned())
+    } else {
+        Some(format!("{root}/{}", parts.join("/")))
+    }
+}
+
+/// A path relative to the referencing file's asset root, as a user would
+/// write it in that file (the form fixes produce).
+pub fn root_relative<'a>(path: &'a str, roots: &[String]) -> &'a str {
+    for r in roots {
+        if r.is_empty() {
+            return path;
+        }
+        if let Some(rest) = path.strip_prefix(r.as_str()).and_then(|s| s.strip_prefix('/')) {
+            return rest;
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roots() -> Vec<String> {
+        vec!["assets".to_owned()]
+    }
+
+    fn paths(t: Target) -> Vec<String> {
+        match t {
+            Target::Path { candidates, .. } => candidates,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn forms() {
+        let from = "assets/scenes/level1.scene.json";
+        let r = Some("assets");
+        assert_eq!(paths(target("textures/hero.png", false, from, r, &roots())), ["assets/textures/hero.png"]);
+        assert_eq!(paths(target("./a.png", false, from, r, &roots())), ["assets/scenes/a.png"]);
+        assert_eq!(paths(target("../textures/b.png", false, from, r, &roots())), ["assets/textures/b.png"]);
+        match target("models/ship.gltf#Mesh0", false, from, r, &roots()) {
+            Target::Path { candidates, label } => {
+                assert_eq!(candidates, ["assets/models/ship.gltf"]);
+                assert_eq!(label.as_deref(), Some("Mesh0"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(target("0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11", false, from, r, &roots()), Target::Id(_)));
+    }
+
+    #[test]
+    fn escapes() {
+        let from = "assets/scenes/a.json";
+        assert_eq!(target("../../etc/passwd.png", false, from, Some("assets"), &roots()), Target::Escapes);
+        assert_eq!(target("../../../../etc/passwd.png", false, from, Some("assets"), &roots()), Target::Escapes);
+        assert_eq!(target("textures/../../x.png", false, from, Some("assets"), &roots()), Target::Escapes);
+        assert_eq!(root_relative("assets/textures/a.png", &roots()), "textures/a.png");
+    }
+
+    #[test]
+    fn code_tries_every_root() {
+        let roots = vec!["assets".to_owned(), "dlc".to_owned()];
+        assert_eq!(paths(target("a.png", false, "src/main.rs", None, &roots)), ["assets/a.png", "dlc/a.png"]);
+    }
+}
