@@ -1,0 +1,150 @@
+//! The one thing the watcher reads from a `.meta`: its `id`, so a delete plus
+//! a create carrying the same UUID is recognised as a move.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// `.meta` files are small; reading more than this for an id means the file
+/// is not a sidecar the engine would accept either.
+const MAX_META_BYTES: u64 = 64 * 1024;
+
+pub fn is_meta(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "meta")
+}
+
+/// The asset a `.meta` describes, or the `.meta` of an asset.
+pub fn sidecar(path: &Path) -> PathBuf {
+    if is_meta(path) {
+        path.with_extension("")
+    } else {
+        let mut s = path.as_os_str().to_owned();
+        s.push(".meta");
+        PathBuf::from(s)
+    }
+}
+
+/// Reads the top-level `id = "..."` of a `.meta`. Anything unreadable or
+/// malformed yields `None`: the engine reports it, the watcher only loses the
+/// chance to call a delete plus create a move.
+pub fn read_id(path: &Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut text = String::new();
+    file.take(MAX_META_BYTES).read_to_string(&mut text).ok()?;
+    parse_id(&text)
+}
+
+fn parse_id(text: &str) -> Option<String> {
+    for line in text.lines() {
+        let line = line.trim();
+        // Keys after the first table header belong to that table.
+        if line.starts_with('[') {
+            return None;
+        }
+        let Some(rest) = line.strip_prefix("id") else { continue };
+        let Some(value) = rest.trim_start().strip_prefix('=') else { continue };
+        let value = value.trim();
+        let quote = value.chars().next()?;
+        if quote != '"' && quote != '\'' {
+            return None;
+        }
+        let inner = &value[1..];
+        let end = inner.find(quote)?;
+        let id = inner[..end].trim().to_ascii_lowercase();
+        return (!id.is_empty()).then_some(id);
+    }
+    None
+}
+
+/// Last known id of every `.meta` under watch, keyed by absolute path.
+#[derive(Default)]
+pub struct IdIndex {
+    ids: BTreeMap<PathBuf, String>,
+}
+
+impl IdIndex {
+    pub fn new(known: impl IntoIterator<Item = (PathBuf, String)>) -> IdIndex {
+        IdIndex { ids: known.into_iter().map(|(p, id)| (p, id.to_ascii_lowercase())).collect() }
+    }
+
+    pub fn get(&self, path: &Path) -> Option<&str> {
+        self.ids.get(path).map(String::as_str)
+    }
+
+    pub fn refresh(&mut self, path: &Path) {
+        match read_id(path) {
+            Some(id) => {
+                self.ids.insert(path.to_path_buf(), id);
+            }
+            None => {
+                self.ids.remove(path);
+            }
+        }
+    }
+
+    /// Forgets `path` and, if it was a folder, everything under it.
+    pub fn remove_tree(&mut self, path: &Path) {
+        self.ids.remove(path);
+        let under: Vec<PathBuf> = self.under(path).collect();
+        for p in under {
+            self.ids.remove(&p);
+        }
+    }
+
+    /// Re-keys `from` (and everything under it) to `to`.
+    pub fn move_tree(&mut self, from: &Path, to: &Path) {
+        if let Some(id) = self.ids.remove(from) {
+            self.ids.insert(to.to_path_buf(), id);
+        }
+        let under: Vec<PathBuf> = self.under(from).collect();
+        for p in under {
+            if let (Some(id), Ok(rest)) = (self.ids.remove(&p), p.strip_prefix(from)) {
+                self.ids.insert(to.join(rest), id);
+            }
+        }
+    }
+
+    fn under<'a>(&'a self, dir: &'a Path) -> impl Iterator<Item = PathBuf> + 'a {
+        self.ids
+            .range(dir.to_path_buf()..)
+            .skip_while(move |(p, _)| p.as_path() == dir)
+            .take_while(move |(p, _)| p.starts_with(dir))
+            .map(|(p, _)| p.clone())
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_top_level_id_only() {
+        assert_eq!(
+            parse_id("# c\nid = \"0B6D3F6E-3c1f-4f54-9f0e-2d8a3c6b9e11\"\nloader = \"image\"\n"),
+            Some("0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11".to_owned())
+        );
+        assert_eq!(parse_id("[[labels]]\nid = \"x\"\n"), None);
+        assert_eq!(parse_id("identity = \"x\"\n"), None);
+        assert_eq!(parse_id("id = 5\n"), None);
+        assert_eq!(parse_id("id='abc'"), Some("abc".to_owned()));
+    }
+
+    #[test]
+    fn moves_and_removes_whole_folders() {
+        let mut index = IdIndex::new([
+            (PathBuf::from("/p/a/x.png.meta"), "1".to_owned()),
+            (PathBuf::from("/p/a/y/z.png.meta"), "2".to_owned()),
+            (PathBuf::from("/p/ab.png.meta"), "3".to_owned()),
+        ]);
+        index.move_tree(Path::new("/p/a"), Path::new("/p/b"));
+        assert_eq!(index.get(Path::new("/p/b/y/z.png.meta")), Some("2"));
+        assert_eq!(index.get(Path::new("/p/ab.png.meta")), Some("3"));
+        index.remove_tree(Path::new("/p/b"));
+        assert_eq!(index.len(), 1);
+    }
+}
