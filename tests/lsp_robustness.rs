@@ -22,10 +22,7 @@ fn shutdown_then_exit_ends_the_process_with_status_0() {
     let f = Fixture::new(CLEAN);
     let (mut client, init) = LspClient::start(&assetry_bin(), &[f.root()]);
     assert_eq!(init["serverInfo"]["name"], "assetry");
-    assert_eq!(
-        init["capabilities"]["textDocumentSync"]["change"], 2,
-        "incremental sync"
-    );
+    assert_eq!(init["capabilities"]["textDocumentSync"]["change"], 2, "incremental sync");
     let status = client.shutdown();
     assert_eq!(status.code(), Some(0));
 }
@@ -82,10 +79,7 @@ fn did_change_for_a_document_never_opened_is_ignored() {
             {"range": {"start": {"line": 0, "character": 9}, "end": {"line": 0, "character": 12}}, "text": "nope"}
         ]}),
     );
-    client.notify(
-        "textDocument/didClose",
-        json!({"textDocument": {"uri": uri}}),
-    );
+    client.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
     // The disk text still rules: the reference resolves.
     let def = client.request_ok(
         "textDocument/definition",
@@ -102,19 +96,10 @@ fn positions_past_the_end_of_a_line_or_file_are_clamped() {
     f.open(&mut client, "assets/scenes/a.scene.json");
     for (line, character) in [(0, 10_000), (10_000, 0), (u32::MAX, u32::MAX)] {
         let pos = json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
-        assert_eq!(
-            client.request_ok("textDocument/definition", pos.clone()),
-            Value::Null
-        );
-        assert_eq!(
-            client.request_ok("textDocument/hover", pos.clone()),
-            Value::Null
-        );
+        assert_eq!(client.request_ok("textDocument/definition", pos.clone()), Value::Null);
+        assert_eq!(client.request_ok("textDocument/hover", pos.clone()), Value::Null);
         let completion = client.request_ok("textDocument/completion", pos);
-        assert!(
-            completion.is_null() || completion == json!([]),
-            "{completion}"
-        );
+        assert!(completion.is_null() || completion == json!([]), "{completion}");
     }
     // An edit far past the end appends at the end.
     client.notify(
@@ -145,24 +130,15 @@ fn documents_outside_every_workspace_or_not_on_disk_get_empty_answers() {
             json!({"textDocument": {"uri": uri, "languageId": "json", "version": 0, "text": "{\"a\": \"textures/sky.png\"}"}}),
         );
         let pos = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 10}});
-        assert_eq!(
-            client.request_ok("textDocument/definition", pos.clone()),
-            Value::Null
-        );
+        assert_eq!(client.request_ok("textDocument/definition", pos.clone()), Value::Null);
         assert_eq!(client.request_ok("textDocument/hover", pos), Value::Null);
-        let links = client.request_ok(
-            "textDocument/documentLink",
-            json!({"textDocument": {"uri": uri}}),
-        );
+        let links = client.request_ok("textDocument/documentLink", json!({"textDocument": {"uri": uri}}));
         assert!(links.is_null() || links == json!([]), "{links}");
         client.notify(
             "textDocument/didChange",
             json!({"textDocument": {"uri": uri, "version": 1}, "contentChanges": [{"text": "{}"}]}),
         );
-        client.notify(
-            "textDocument/didClose",
-            json!({"textDocument": {"uri": uri}}),
-        );
+        client.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
     }
     assert!(client.is_running());
 }
@@ -202,11 +178,7 @@ fn a_200000_level_deep_json_document_typed_in_the_editor() {
     let rel = "assets/scenes/a.scene.json";
     let uri = f.uri(rel);
     f.open(&mut client, rel);
-    let deep = format!(
-        "{}\"textures/sky.png\"{}",
-        "[".repeat(200_000),
-        "]".repeat(200_000)
-    );
+    let deep = format!("{}\"textures/sky.png\"{}", "[".repeat(200_000), "]".repeat(200_000));
     client.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": uri, "version": 1}, "contentChanges": [{"text": deep}]}),

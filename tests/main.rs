@@ -4,4 +4,5 @@
 mod support;
 mod lsp_robustness;
 mod check;
+mod lsp_nvim;
 mod ground_truth;

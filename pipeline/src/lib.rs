@@ -24,6 +24,7 @@ pub use text::{LineIndex, Position, TextRange};
 pub mod config;
 pub mod extract;
 pub mod graph;
+pub mod ide;
 pub mod meta;
 pub mod project;
 pub mod resolve;

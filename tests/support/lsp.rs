@@ -142,9 +142,8 @@ impl LspClient {
     /// Waits for an error response that has no id (the server could not
     /// even read the request's id).
     pub fn response_null_id(&mut self) -> Value {
-        let msg = self.wait_for("response with a null id", |m| {
-            m.get("method").is_none() && m.get("id") == Some(&Value::Null)
-        });
+        let msg = self
+            .wait_for("response with a null id", |m| m.get("method").is_none() && m.get("id") == Some(&Value::Null));
         msg.get("error").cloned().unwrap_or(Value::Null)
     }
 
@@ -159,9 +158,8 @@ impl LspClient {
 
     /// Waits for the next notification named `method` and returns its params.
     pub fn notification(&mut self, method: &str) -> Value {
-        let msg = self.wait_for(method, |m| {
-            m.get("id").is_none() && m.get("method").and_then(Value::as_str) == Some(method)
-        });
+        let msg =
+            self.wait_for(method, |m| m.get("id").is_none() && m.get("method").and_then(Value::as_str) == Some(method));
         msg.get("params").cloned().unwrap_or(Value::Null)
     }
 
@@ -172,10 +170,7 @@ impl LspClient {
             m.get("method").and_then(Value::as_str) == Some("textDocument/publishDiagnostics")
                 && m["params"]["uri"].as_str() == Some(uri)
         });
-        msg["params"]["diagnostics"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        msg["params"]["diagnostics"].as_array().cloned().unwrap_or_default()
     }
 
     /// Like [`Self::diagnostics`], reduced to `(code, start line, start
@@ -187,9 +182,7 @@ impl LspClient {
                 (
                     d["code"].as_str().unwrap_or_default().to_owned(),
                     d["range"]["start"]["line"].as_u64().unwrap_or(u64::MAX),
-                    d["range"]["start"]["character"]
-                        .as_u64()
-                        .unwrap_or(u64::MAX),
+                    d["range"]["start"]["character"].as_u64().unwrap_or(u64::MAX),
                     d["range"]["end"]["character"].as_u64().unwrap_or(u64::MAX),
                 )
             })
@@ -249,9 +242,7 @@ impl LspClient {
         loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => return status,
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10))
-                }
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
                 _ => {
                     let _ = self.child.kill();
                     panic!("server did not exit\nserver stderr:\n{}", self.stderr());
@@ -284,19 +275,13 @@ impl Drop for LspClient {
             self.unread.push_back(m);
         }
         let unread: Vec<&Value> = self.unread.iter().filter(|m| !is_log(m)).collect();
-        assert!(
-            unread.is_empty(),
-            "the test left server messages unread: {unread:#?}"
-        );
+        assert!(unread.is_empty(), "the test left server messages unread: {unread:#?}");
     }
 }
 
 /// Log messages are for humans; tests need not read them.
 fn is_log(m: &Value) -> bool {
-    matches!(
-        m.get("method").and_then(Value::as_str),
-        Some("window/logMessage")
-    )
+    matches!(m.get("method").and_then(Value::as_str), Some("window/logMessage"))
 }
 
 fn read_messages(mut reader: impl BufRead, tx: mpsc::Sender<Value>) {
@@ -316,19 +301,13 @@ fn read_messages(mut reader: impl BufRead, tx: mpsc::Sender<Value>) {
                 length = v.trim().parse::<usize>().ok();
             }
         }
-        let Some(length) = length else {
-            panic!("server sent a frame without Content-Length")
-        };
+        let Some(length) = length else { panic!("server sent a frame without Content-Length") };
         let mut body = vec![0; length];
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let value: Value = serde_json::from_slice(&body).unwrap_or_else(|e| {
-            panic!(
-                "server sent invalid JSON ({e}): {}",
-                String::from_utf8_lossy(&body)
-            )
-        });
+        let value: Value = serde_json::from_slice(&body)
+            .unwrap_or_else(|e| panic!("server sent invalid JSON ({e}): {}", String::from_utf8_lossy(&body)));
         if tx.send(value).is_err() {
             return;
         }
@@ -369,10 +348,7 @@ impl Fixture {
                 text.push_str(line);
                 text.push('\n');
             } else {
-                assert!(
-                    line.trim().is_empty(),
-                    "fixture text before the first `//- /path`: {line}"
-                );
+                assert!(line.trim().is_empty(), "fixture text before the first `//- /path`: {line}");
             }
         }
         for (path, text) in &mut files {
@@ -380,12 +356,7 @@ impl Fixture {
                 text.replace_range(at..at + 2, "");
                 let before = &text[..at];
                 let line = before.matches('\n').count() as u32;
-                let col = before
-                    .rsplit('\n')
-                    .next()
-                    .unwrap_or("")
-                    .encode_utf16()
-                    .count() as u32;
+                let col = before.rsplit('\n').next().unwrap_or("").encode_utf16().count() as u32;
                 cursor = Some((path.clone(), line, col));
             }
             let full = dir.path().join(&*path);

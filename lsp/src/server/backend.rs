@@ -11,7 +11,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::convert::uri_to_path;
 use super::engine::Engine;
-use super::workspace::{DependenciesParams, DependencyTree, Publish};
+use super::workspace::{DependenciesParams, DependencyTree, Outgoing};
 
 pub struct Backend {
     client: Client,
@@ -27,18 +27,12 @@ impl Backend {
     pub fn new(
         client: Client,
         engine: Engine,
-        published: mpsc::UnboundedReceiver<Publish>,
+        published: mpsc::UnboundedReceiver<Outgoing>,
         shut_down: Arc<AtomicBool>,
     ) -> Self {
         let ready = Arc::new(Notify::new());
         tokio::spawn(publish_in_order(client.clone(), published, ready.clone()));
-        Backend {
-            client,
-            engine,
-            shut_down,
-            ready,
-            watch_registration: AtomicBool::new(false),
-        }
+        Backend { client, engine, shut_down, ready, watch_registration: AtomicBool::new(false) }
     }
 
     /// `assetry/dependencies`: the dependencies and dependents of one file,
@@ -50,16 +44,15 @@ impl Backend {
 
 /// Sends diagnostics to the client one at a time, in the order the engine
 /// produced them, so an older set can never overwrite a newer one.
-async fn publish_in_order(
-    client: Client,
-    mut published: mpsc::UnboundedReceiver<Publish>,
-    ready: Arc<Notify>,
-) {
+async fn publish_in_order(client: Client, mut outgoing: mpsc::UnboundedReceiver<Outgoing>, ready: Arc<Notify>) {
     ready.notified().await;
-    while let Some(p) = published.recv().await {
-        client
-            .publish_diagnostics(p.uri, p.diagnostics, p.version)
-            .await;
+    while let Some(message) = outgoing.recv().await {
+        match message {
+            Outgoing::Diagnostics { uri, diagnostics, version } => {
+                client.publish_diagnostics(uri, diagnostics, version).await;
+            }
+            Outgoing::Message { typ, text } => client.log_message(typ, text).await,
+        }
     }
 }
 
@@ -70,13 +63,11 @@ fn workspace_folders(params: &InitializeParams) -> Vec<std::path::PathBuf> {
         return folders.iter().filter_map(|f| uri_to_path(&f.uri)).collect();
     }
     #[allow(deprecated)]
-    let root = params.root_uri.as_ref().and_then(uri_to_path).or_else(|| {
-        params
-            .root_path
-            .as_ref()
-            .map(std::path::PathBuf::from)
-            .filter(|p| p.is_absolute())
-    });
+    let root = params
+        .root_uri
+        .as_ref()
+        .and_then(uri_to_path)
+        .or_else(|| params.root_path.as_ref().map(std::path::PathBuf::from).filter(|p| p.is_absolute()));
     root.into_iter().collect()
 }
 
@@ -84,22 +75,16 @@ fn server_capabilities() -> ServerCapabilities {
     let every_file = FileOperationRegistrationOptions {
         filters: vec![FileOperationFilter {
             scheme: Some("file".into()),
-            pattern: FileOperationPattern {
-                glob: "**/*".into(),
-                matches: None,
-                options: None,
-            },
+            pattern: FileOperationPattern { glob: "**/*".into(), matches: None, options: None },
         }],
     };
     ServerCapabilities {
-        text_document_sync: Some(TextDocumentSyncCapability::Options(
-            TextDocumentSyncOptions {
-                open_close: Some(true),
-                change: Some(TextDocumentSyncKind::INCREMENTAL),
-                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
-                ..Default::default()
-            },
-        )),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+            open_close: Some(true),
+            change: Some(TextDocumentSyncKind::INCREMENTAL),
+            save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+            ..Default::default()
+        })),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
@@ -113,10 +98,7 @@ fn server_capabilities() -> ServerCapabilities {
         }),
         inlay_hint_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-            code_action_kinds: Some(vec![
-                CodeActionKind::QUICKFIX,
-                CodeActionKind::REFACTOR_REWRITE,
-            ]),
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::REFACTOR_REWRITE]),
             ..Default::default()
         })),
         workspace_symbol_provider: Some(OneOf::Left(true)),
@@ -147,14 +129,10 @@ impl LanguageServer for Backend {
             .and_then(|w| w.did_change_watched_files.as_ref())
             .and_then(|w| w.dynamic_registration)
             .unwrap_or(false);
-        self.watch_registration
-            .store(dynamic_watch, Ordering::SeqCst);
+        self.watch_registration.store(dynamic_watch, Ordering::SeqCst);
         Ok(InitializeResult {
             capabilities: server_capabilities(),
-            server_info: Some(ServerInfo {
-                name: "assetry".into(),
-                version: Some(env!("CARGO_PKG_VERSION").into()),
-            }),
+            server_info: Some(ServerInfo { name: "assetry".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
             offset_encoding: None,
         })
     }
@@ -165,10 +143,7 @@ impl LanguageServer for Backend {
             // Changes made outside the editor (git checkout, a file manager)
             // arrive as didChangeWatchedFiles.
             let options = DidChangeWatchedFilesRegistrationOptions {
-                watchers: vec![FileSystemWatcher {
-                    glob_pattern: GlobPattern::String("**/*".into()),
-                    kind: None,
-                }],
+                watchers: vec![FileSystemWatcher { glob_pattern: GlobPattern::String("**/*".into()), kind: None }],
             };
             let registration = Registration {
                 id: "assetry-watch".into(),
@@ -176,9 +151,7 @@ impl LanguageServer for Backend {
                 register_options: serde_json::to_value(options).ok(),
             };
             if let Err(err) = self.client.register_capability(vec![registration]).await {
-                self.client
-                    .log_message(MessageType::WARNING, format!("cannot watch files: {err}"))
-                    .await;
+                self.client.log_message(MessageType::WARNING, format!("cannot watch files: {err}")).await;
             }
         }
     }
@@ -205,19 +178,14 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
-        self.engine
-            .notify(move |ws| ws.did_change_watched_files(params));
+        self.engine.notify(move |ws| ws.did_change_watched_files(params));
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
-        self.engine
-            .notify(move |ws| ws.did_change_workspace_folders(params));
+        self.engine.notify(move |ws| ws.did_change_workspace_folders(params));
     }
 
-    async fn goto_definition(
-        &self,
-        params: GotoDefinitionParams,
-    ) -> Result<Option<GotoDefinitionResponse>> {
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
         self.engine.query(move |ws| ws.definition(params)).await
     }
 
@@ -246,17 +214,10 @@ impl LanguageServer for Backend {
     }
 
     async fn will_rename_files(&self, params: RenameFilesParams) -> Result<Option<WorkspaceEdit>> {
-        self.engine
-            .query(move |ws| ws.will_rename_files(params))
-            .await
+        self.engine.query(move |ws| ws.will_rename_files(params)).await
     }
 
-    async fn symbol(
-        &self,
-        params: WorkspaceSymbolParams,
-    ) -> Result<Option<WorkspaceSymbolResponse>> {
-        self.engine
-            .query(move |ws| ws.workspace_symbols(params))
-            .await
+    async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+        self.engine.query(move |ws| ws.workspace_symbols(params)).await
     }
 }

@@ -51,10 +51,7 @@ pub fn range(index: &LineIndex, range: TextRange) -> Range {
 
 /// The byte offset of a client position, clamped into the text.
 pub fn offset(index: &LineIndex, pos: Position) -> u32 {
-    index.offset(assetry_pipeline::Position {
-        line: pos.line,
-        character: pos.character,
-    })
+    index.offset(assetry_pipeline::Position { line: pos.line, character: pos.character })
 }
 
 pub fn text_range(index: &LineIndex, range: Range) -> TextRange {

@@ -16,11 +16,7 @@ pub struct Document {
 
 impl Document {
     pub fn new(uri: Uri, version: i32, text: &str) -> Self {
-        Document {
-            uri,
-            version,
-            rope: Rope::from_str(text),
-        }
+        Document { uri, version, rope: Rope::from_str(text) }
     }
 
     pub fn text(&self) -> String {
@@ -63,10 +59,7 @@ impl Document {
 /// How many chars at the end of `line` form its line break.
 fn line_break_chars(line: ropey::RopeSlice<'_>) -> usize {
     let n = line.len_chars();
-    match (
-        n.checked_sub(2).map(|i| line.char(i)),
-        n.checked_sub(1).map(|i| line.char(i)),
-    ) {
+    match (n.checked_sub(2).map(|i| line.char(i)), n.checked_sub(1).map(|i| line.char(i))) {
         (Some('\r'), Some('\n')) => 2,
         (_, Some('\n' | '\r')) => 1,
         _ => 0,

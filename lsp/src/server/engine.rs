@@ -15,6 +15,19 @@ use super::workspace::Workspace;
 
 type Job = Box<dyn FnOnce(&mut Workspace) + Send>;
 
+fn run(workspace: &mut Workspace, job: Job) {
+    // A bug in one job must not take the editor's server down with it:
+    // report it and keep serving.
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| job(workspace))) {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("assetry: internal error while handling a message: {what}");
+    }
+}
+
 /// A handle to the engine thread; cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
@@ -26,22 +39,18 @@ impl Engine {
     /// is dropped.
     pub fn start(mut workspace: Workspace) -> std::io::Result<Engine> {
         let (jobs, mut rx) = mpsc::unbounded_channel::<Job>();
-        std::thread::Builder::new()
-            .name("assetry-engine".into())
-            .spawn(move || {
-                while let Some(job) = rx.blocking_recv() {
-                    // A bug in one job must not take the editor's server down
-                    // with it: report it and keep serving.
-                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| job(&mut workspace))) {
-                        let what = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
-                        eprintln!("assetry: internal error while handling a message: {what}");
-                    }
+        std::thread::Builder::new().name("assetry-engine".into()).spawn(move || {
+            while let Some(job) = rx.blocking_recv() {
+                run(&mut workspace, job);
+                // Drain what queued up meanwhile before handing buffered
+                // edits to the engine, so a burst of keystrokes costs one
+                // update; every query flushes first, so none sees stale text.
+                while let Ok(job) = rx.try_recv() {
+                    run(&mut workspace, job);
                 }
-            })?;
+                run(&mut workspace, Box::new(Workspace::flush));
+            }
+        })?;
         Ok(Engine { jobs })
     }
 

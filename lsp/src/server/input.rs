@@ -6,7 +6,7 @@
 //! filter frames messages itself, passes well-formed ones on through a pipe
 //! and reports the rest on stderr.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::fd::OwnedFd;
 
 /// Starts the filter thread; returns the filtered input for the server.
@@ -40,11 +40,7 @@ fn forward(mut input: impl BufRead, mut output: impl Write) {
             continue;
         }
         let header = format!("Content-Length: {length}\r\n\r\n");
-        if output
-            .write_all(header.as_bytes())
-            .and_then(|()| output.write_all(&body))
-            .is_err()
-        {
+        if output.write_all(header.as_bytes()).and_then(|()| output.write_all(&body)).is_err() {
             return;
         }
         // Flushing per message keeps latency low; the pipe itself is unbuffered.
@@ -69,20 +65,13 @@ fn read_headers(input: &mut impl BufRead) -> Result<Option<usize>, String> {
                 // Stray blank line between messages.
                 continue;
             }
-            return length
-                .map(Some)
-                .ok_or_else(|| "no Content-Length".to_owned());
+            return length.map(Some).ok_or_else(|| "no Content-Length".to_owned());
         }
         saw_any = true;
         if let Some((name, value)) = line.split_once(':')
             && name.trim().eq_ignore_ascii_case("content-length")
         {
-            length = Some(
-                value
-                    .trim()
-                    .parse::<usize>()
-                    .map_err(|e| format!("bad Content-Length: {e}"))?,
-            );
+            length = Some(value.trim().parse::<usize>().map_err(|e| format!("bad Content-Length: {e}"))?);
         }
     }
 }
@@ -97,18 +86,9 @@ mod tests {
 
     #[test]
     fn drops_bodies_that_are_not_json_and_keeps_the_rest() {
-        let input = [
-            frame("{\"a\":1}"),
-            frame("{\"a\": "),
-            "Content-Length: x\r\n\r\n".into(),
-            frame("[2]"),
-        ]
-        .concat();
+        let input = [frame("{\"a\":1}"), frame("{\"a\": "), "Content-Length: x\r\n\r\n".into(), frame("[2]")].concat();
         let mut out = Vec::new();
         forward(input.as_bytes(), &mut out);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            [frame("{\"a\":1}"), frame("[2]")].concat()
-        );
+        assert_eq!(String::from_utf8(out).unwrap(), [frame("{\"a\":1}"), frame("[2]")].concat());
     }
 }

@@ -30,29 +30,22 @@ pub fn run() -> Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let shut_down = Arc::new(AtomicBool::new(false));
     let (publisher, published) = tokio::sync::mpsc::unbounded_channel();
-    let engine = engine::Engine::start(workspace::Workspace::new(publisher))
-        .context("cannot start the engine thread")?;
+    let engine =
+        engine::Engine::start(workspace::Workspace::new(publisher)).context("cannot start the engine thread")?;
     {
         let shut_down = shut_down.clone();
         runtime.block_on(async move {
             let stdin = input::filtered_stdin().context("cannot read stdin")?;
-            let (service, socket) = LspService::build(move |client| {
-                backend::Backend::new(client, engine, published, shut_down)
-            })
-            .custom_method("assetry/dependencies", backend::Backend::dependencies)
-            .finish();
-            Server::new(stdin, tokio::io::stdout(), socket)
-                .serve(service)
-                .await;
+            let (service, socket) =
+                LspService::build(move |client| backend::Backend::new(client, engine, published, shut_down))
+                    .custom_method("assetry/dependencies", backend::Backend::dependencies)
+                    .finish();
+            Server::new(stdin, tokio::io::stdout(), socket).serve(service).await;
             Ok::<_, anyhow::Error>(())
         })?;
     }
     // The stdin filter thread may be blocked in a read that never returns
     // (a client that keeps stdin open after `exit`); do not wait for it.
     runtime.shutdown_background();
-    Ok(if shut_down.load(Ordering::SeqCst) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if shut_down.load(Ordering::SeqCst) { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

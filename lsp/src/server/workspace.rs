@@ -1,21 +1,25 @@
-//! The server's state, owned by the engine thread: the projects of every
-//! workspace folder and the documents the client has open.
+//! The server's state, owned by the engine thread: one [`Project`] per
+//! project found in the workspace folders, and the documents the client has
+//! open. Every method takes LSP types, asks the engine or its IDE queries,
+//! and converts the answer back at the edge.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use assetry_pipeline::ide::{self, SourceChange};
+use assetry_pipeline::{Change, ChangeBatch, FileDiagnostics, LineIndex, Project, Severity, TextRange};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::*;
 
-use super::convert::uri_to_path;
+use super::convert::{self, normalize, path_to_uri, uri_to_path};
 use super::document::Document;
 
-/// One `textDocument/publishDiagnostics`, ready to send.
-pub struct Publish {
-    pub uri: Uri,
-    pub diagnostics: Vec<Diagnostic>,
-    pub version: Option<i32>,
+/// What the engine thread sends to the client, in order.
+pub enum Outgoing {
+    Diagnostics { uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32> },
+    Message { typ: MessageType, text: String },
 }
 
 #[derive(Debug, Deserialize)]
@@ -23,105 +27,665 @@ pub struct DependenciesParams {
     pub uri: Uri,
 }
 
+/// The result of `assetry/dependencies` (README.md, "Custom LSP requests").
 #[derive(Debug, Serialize)]
-pub struct DependencyTree {}
+pub struct DependencyTree {
+    pub uri: Uri,
+    pub path: String,
+    pub id: Option<String>,
+    pub dependencies: Vec<DependencyNode>,
+    pub dependents: Vec<DependencyNode>,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DependencyNode {
+    pub uri: Uri,
+    pub path: String,
+    pub id: Option<String>,
+    pub kind: &'static str,
+    pub cycle: bool,
+    pub children: Vec<DependencyNode>,
+}
+
+/// Folders never searched for nested projects.
+const SKIPPED_DIRS: &[&str] = &["target", "node_modules", ".git", ".assetry"];
+/// How deep below a workspace folder nested `assetry.toml` files are found.
+const NESTED_DEPTH: usize = 6;
+
+struct Slot {
+    root: PathBuf,
+    project: Project,
+}
 
 pub struct Workspace {
-    publisher: mpsc::UnboundedSender<Publish>,
-    folders: Vec<PathBuf>,
+    outgoing: mpsc::UnboundedSender<Outgoing>,
+    /// Deepest roots first, so the first match owns a path.
+    projects: Vec<Slot>,
     documents: HashMap<PathBuf, Document>,
+    /// Open documents edited since their text was last given to the engine.
+    edited: HashSet<PathBuf>,
 }
 
 impl Workspace {
-    pub fn new(publisher: mpsc::UnboundedSender<Publish>) -> Self {
-        Workspace {
-            publisher,
-            folders: Vec::new(),
-            documents: HashMap::new(),
+    pub fn new(outgoing: mpsc::UnboundedSender<Outgoing>) -> Self {
+        Workspace { outgoing, projects: Vec::new(), documents: HashMap::new(), edited: HashSet::new() }
+    }
+
+    fn message(&self, typ: MessageType, text: String) {
+        let _ = self.outgoing.send(Outgoing::Message { typ, text });
+    }
+
+    // ---- projects -----------------------------------------------------------
+
+    /// Opens the projects of each folder and publishes their diagnostics.
+    pub fn open_folders(&mut self, folders: Vec<PathBuf>) {
+        for folder in folders {
+            for root in project_roots(&folder) {
+                self.open_project(&root);
+            }
         }
     }
 
-    pub fn open_folders(&mut self, folders: Vec<PathBuf>) {
-        self.folders = folders;
+    fn open_project(&mut self, root: &Path) {
+        let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        if self.projects.iter().any(|s| s.root == canonical) {
+            return;
+        }
+        let project = match Project::open(&canonical) {
+            Ok(p) => p,
+            Err(err) => {
+                self.message(MessageType::ERROR, format!("assetry: {err}"));
+                return;
+            }
+        };
+        for err in project.scan_errors() {
+            self.message(MessageType::WARNING, format!("assetry: {err}"));
+        }
+        let initial = project.all_diagnostics();
+        self.projects.push(Slot { root: canonical, project });
+        self.projects.sort_by_key(|s| std::cmp::Reverse(s.root.components().count()));
+        let index =
+            self.projects.iter().position(|s| s.root == root.canonicalize().unwrap_or_else(|_| root.to_path_buf()));
+        if let Some(i) = index {
+            // Documents opened before the project was known now take effect.
+            let open: Vec<(PathBuf, Arc<str>)> = self
+                .documents
+                .iter()
+                .filter(|(p, _)| self.owner(p) == Some(i))
+                .map(|(p, d)| (p.clone(), Arc::from(d.text())))
+                .collect();
+            let mut changed = initial;
+            if !open.is_empty() {
+                let batch = open.into_iter().map(|(path, text)| Change::Overlay { path, text }).collect::<Vec<_>>();
+                changed = merge(changed, self.projects[i].project.apply(ChangeBatch::from(batch)));
+            }
+            self.publish(i, changed);
+        }
     }
 
+    /// The project that owns `path`: the one with the deepest root above it.
+    fn owner(&self, path: &Path) -> Option<usize> {
+        self.projects.iter().position(|s| path.starts_with(&s.root))
+    }
+
+    /// The owning project and the project-relative path of a document.
+    fn locate(&self, uri: &Uri) -> Option<(usize, String)> {
+        let path = uri_to_path(uri)?;
+        let i = self.owner(&path)?;
+        let rel = self.projects[i].project.rel_path(&path)?;
+        Some((i, rel))
+    }
+
+    fn publish(&self, slot: usize, changed: Vec<FileDiagnostics>) {
+        let project = &self.projects[slot].project;
+        for fd in changed {
+            let abs = project.abs_path(&fd.path);
+            // A nested project reports on its own files.
+            if self.owner(&abs) != Some(slot) {
+                continue;
+            }
+            let (uri, version) = match self.documents.get(&abs) {
+                Some(doc) => (doc.uri.clone(), Some(doc.version)),
+                None => match path_to_uri(&abs) {
+                    Some(uri) => (uri, None),
+                    None => continue,
+                },
+            };
+            let index = project.line_index(&fd.path);
+            let diagnostics = fd.diagnostics.iter().map(|d| self.diagnostic(slot, index, d)).collect();
+            let _ = self.outgoing.send(Outgoing::Diagnostics { uri, diagnostics, version });
+        }
+    }
+
+    fn diagnostic(&self, slot: usize, index: Option<&LineIndex>, d: &assetry_pipeline::Diagnostic) -> Diagnostic {
+        let project = &self.projects[slot].project;
+        let related: Vec<DiagnosticRelatedInformation> = d
+            .related
+            .iter()
+            .filter_map(|r| {
+                Some(DiagnosticRelatedInformation {
+                    location: Location {
+                        uri: self.uri_of(slot, &r.path)?,
+                        range: lsp_range(project.line_index(&r.path), r.range),
+                    },
+                    message: r.message.clone(),
+                })
+            })
+            .collect();
+        Diagnostic {
+            range: lsp_range(index, d.range),
+            severity: Some(match d.severity {
+                Severity::Error => DiagnosticSeverity::ERROR,
+                Severity::Warning => DiagnosticSeverity::WARNING,
+                Severity::Hint => DiagnosticSeverity::HINT,
+            }),
+            code: Some(NumberOrString::String(d.code.as_str().to_owned())),
+            source: Some("assetry".into()),
+            message: d.message.clone(),
+            related_information: (!related.is_empty()).then_some(related),
+            ..Default::default()
+        }
+    }
+
+    /// The URI of a project-relative path: the client's own spelling for an
+    /// open document.
+    fn uri_of(&self, slot: usize, rel: &str) -> Option<Uri> {
+        let abs = self.projects[slot].project.abs_path(rel);
+        match self.documents.get(&abs) {
+            Some(doc) => Some(doc.uri.clone()),
+            None => path_to_uri(&abs),
+        }
+    }
+
+    fn apply(&mut self, slot: usize, changes: Vec<Change>) {
+        let changed = self.projects[slot].project.apply(ChangeBatch::from(changes));
+        self.publish(slot, changed);
+    }
+
+    /// Hands every pending edit to the engine: called before anything that
+    /// reads or changes state, so bursts of `didChange` cost one update.
+    pub fn flush(&mut self) {
+        let edited: Vec<PathBuf> = self.edited.drain().collect();
+        let mut by_slot: HashMap<usize, Vec<Change>> = HashMap::new();
+        for path in edited {
+            let (Some(doc), Some(slot)) = (self.documents.get(&path), self.owner(&path)) else { continue };
+            by_slot.entry(slot).or_default().push(Change::Overlay { path, text: Arc::from(doc.text()) });
+        }
+        let mut slots: Vec<usize> = by_slot.keys().copied().collect();
+        slots.sort_unstable();
+        for slot in slots {
+            let changes = by_slot.remove(&slot).unwrap_or_default();
+            self.apply(slot, changes);
+        }
+    }
+
+    // ---- notifications ------------------------------------------------------
+
     pub fn did_open(&mut self, params: DidOpenTextDocumentParams) {
+        self.flush();
         let doc = params.text_document;
-        let Some(path) = uri_to_path(&doc.uri) else {
-            return;
-        };
-        self.documents
-            .insert(path, Document::new(doc.uri, doc.version, &doc.text));
+        let Some(path) = uri_to_path(&doc.uri) else { return };
+        let text: Arc<str> = Arc::from(doc.text.as_str());
+        self.documents.insert(path.clone(), Document::new(doc.uri, doc.version, &doc.text));
+        if let Some(slot) = self.owner(&path) {
+            self.apply(slot, vec![Change::Overlay { path, text }]);
+        }
     }
 
     pub fn did_change(&mut self, params: DidChangeTextDocumentParams) {
-        let Some(path) = uri_to_path(&params.text_document.uri) else {
-            return;
-        };
+        let Some(path) = uri_to_path(&params.text_document.uri) else { return };
         // A change for a document never opened has no base text to apply to.
-        let Some(doc) = self.documents.get_mut(&path) else {
-            return;
-        };
+        let Some(doc) = self.documents.get_mut(&path) else { return };
         for change in &params.content_changes {
             doc.apply(change);
         }
         doc.version = params.text_document.version;
+        self.edited.insert(path);
     }
 
-    pub fn did_save(&mut self, _params: DidSaveTextDocumentParams) {}
+    pub fn did_save(&mut self, params: DidSaveTextDocumentParams) {
+        self.flush();
+        let Some(path) = uri_to_path(&params.text_document.uri) else { return };
+        // The buffer stays in charge while open; the disk event matters for
+        // files the engine reads only from disk (assetry.toml).
+        if let Some(slot) = self.owner(&path) {
+            self.apply(slot, vec![Change::Disk(path)]);
+        }
+    }
 
     pub fn did_close(&mut self, params: DidCloseTextDocumentParams) {
-        let Some(path) = uri_to_path(&params.text_document.uri) else {
+        self.flush();
+        let Some(path) = uri_to_path(&params.text_document.uri) else { return };
+        if self.documents.remove(&path).is_none() {
             return;
-        };
-        self.documents.remove(&path);
+        }
+        if let Some(slot) = self.owner(&path) {
+            self.apply(slot, vec![Change::CloseOverlay(path)]);
+        }
     }
 
-    pub fn did_change_watched_files(&mut self, _params: DidChangeWatchedFilesParams) {}
-
-    pub fn did_change_workspace_folders(&mut self, _params: DidChangeWorkspaceFoldersParams) {}
-
-    pub fn definition(&mut self, _params: GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
-        None
+    pub fn did_change_watched_files(&mut self, params: DidChangeWatchedFilesParams) {
+        self.flush();
+        let mut by_slot: HashMap<usize, Vec<Change>> = HashMap::new();
+        for event in params.changes {
+            let Some(path) = uri_to_path(&event.uri) else { continue };
+            let Some(slot) = self.owner(&path) else { continue };
+            let change = if event.typ == FileChangeType::DELETED { Change::Removed(path) } else { Change::Disk(path) };
+            by_slot.entry(slot).or_default().push(change);
+        }
+        self.apply_batches(by_slot);
     }
 
-    pub fn references(&mut self, _params: ReferenceParams) -> Option<Vec<Location>> {
-        None
+    /// Applies change batches from the file watcher.
+    pub fn apply_batches(&mut self, by_slot: HashMap<usize, Vec<Change>>) {
+        let mut slots: Vec<usize> = by_slot.keys().copied().collect();
+        slots.sort_unstable();
+        let mut by_slot = by_slot;
+        for slot in slots {
+            let changes = by_slot.remove(&slot).unwrap_or_default();
+            self.apply(slot, changes);
+        }
     }
 
-    pub fn hover(&mut self, _params: HoverParams) -> Option<Hover> {
-        None
+    /// Applies one watcher batch of absolute-path changes, split by project.
+    pub fn apply_disk_batch(&mut self, batch: ChangeBatch) {
+        self.flush();
+        let mut by_slot: HashMap<usize, Vec<Change>> = HashMap::new();
+        for change in batch.changes {
+            let key = match &change {
+                Change::Disk(p) | Change::Removed(p) | Change::CloseOverlay(p) => p.clone(),
+                Change::Overlay { path, .. } => path.clone(),
+                Change::Moved { to, .. } => to.clone(),
+            };
+            if let Some(slot) = self.owner(&key) {
+                by_slot.entry(slot).or_default().push(change);
+            }
+        }
+        self.apply_batches(by_slot);
     }
 
-    pub fn completion(&mut self, _params: CompletionParams) -> Option<CompletionResponse> {
-        None
+    pub fn did_change_workspace_folders(&mut self, params: DidChangeWorkspaceFoldersParams) {
+        self.flush();
+        for removed in params.event.removed {
+            let Some(folder) = uri_to_path(&removed.uri) else { continue };
+            let folder = folder.canonicalize().unwrap_or(folder);
+            let gone: Vec<usize> =
+                (0..self.projects.len()).filter(|&i| self.projects[i].root.starts_with(&folder)).collect();
+            for &i in gone.iter().rev() {
+                // Clear what this project had published.
+                let cleared: Vec<FileDiagnostics> = self.projects[i]
+                    .project
+                    .all_diagnostics()
+                    .into_iter()
+                    .map(|fd| FileDiagnostics { path: fd.path, diagnostics: Vec::new() })
+                    .collect();
+                self.publish(i, cleared);
+                self.projects.remove(i);
+            }
+        }
+        let added: Vec<PathBuf> = params.event.added.iter().filter_map(|f| uri_to_path(&f.uri)).collect();
+        self.open_folders(added);
     }
 
-    pub fn document_links(&mut self, _params: DocumentLinkParams) -> Option<Vec<DocumentLink>> {
-        None
+    // ---- requests -----------------------------------------------------------
+
+    /// The project, path and byte offset of a client position.
+    fn position(&mut self, doc: &TextDocumentPositionParams) -> Option<(usize, String, u32)> {
+        self.flush();
+        let (slot, rel) = self.locate(&doc.text_document.uri)?;
+        let offset = self.projects[slot].project.line_index(&rel).map_or(0, |i| convert::offset(i, doc.position));
+        Some((slot, rel, offset))
     }
 
-    pub fn inlay_hints(&mut self, _params: InlayHintParams) -> Option<Vec<InlayHint>> {
-        None
+    fn location(&self, slot: usize, target: &ide::NavTarget) -> Option<Location> {
+        let project = &self.projects[slot].project;
+        Some(Location {
+            uri: self.uri_of(slot, &target.path)?,
+            range: lsp_range(project.line_index(&target.path), target.range),
+        })
     }
 
-    pub fn code_actions(&mut self, _params: CodeActionParams) -> Option<CodeActionResponse> {
-        None
+    pub fn definition(&mut self, params: GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
+        let (slot, rel, offset) = self.position(&params.text_document_position_params)?;
+        let target = ide::definition(&self.projects[slot].project, &rel, offset)?;
+        Some(GotoDefinitionResponse::Scalar(self.location(slot, &target)?))
     }
 
-    pub fn will_rename_files(&mut self, _params: RenameFilesParams) -> Option<WorkspaceEdit> {
-        None
+    pub fn references(&mut self, params: ReferenceParams) -> Option<Vec<Location>> {
+        let (slot, rel, offset) = self.position(&params.text_document_position)?;
+        let sites = ide::references(&self.projects[slot].project, &rel, offset);
+        Some(sites.iter().filter_map(|t| self.location(slot, t)).collect())
     }
 
-    pub fn workspace_symbols(
-        &mut self,
-        _params: WorkspaceSymbolParams,
-    ) -> Option<WorkspaceSymbolResponse> {
-        None
+    pub fn hover(&mut self, params: HoverParams) -> Option<Hover> {
+        let (slot, rel, offset) = self.position(&params.text_document_position_params)?;
+        let project = &self.projects[slot].project;
+        let info = ide::hover(project, &rel, offset)?;
+        let mut lines = vec![match &info.label {
+            Some(label) => format!("**{}#{label}**", info.path),
+            None => format!("**{}**", info.path),
+        }];
+        lines.push(String::new());
+        if let Some(id) = info.id {
+            lines.push(format!("- id: `{id}`"));
+        }
+        let default = "default (by extension)";
+        lines.push(format!("- loader: {}", info.loader.as_deref().unwrap_or(default)));
+        lines.push(format!("- processor: {}", info.processor.as_deref().unwrap_or(default)));
+        lines.push(format!("- dependency kind: {}", info.kind.as_str()));
+        if let Ok(meta) = std::fs::metadata(project.abs_path(&info.path)) {
+            lines.push(format!("- size: {}", human_size(meta.len())));
+        }
+        lines.push(format!("- dependencies: {} · dependents: {}", info.dependencies, info.dependents));
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: lines.join("\n") }),
+            range: Some(lsp_range(project.line_index(&rel), info.range)),
+        })
     }
 
-    pub fn dependencies(&mut self, _params: &DependenciesParams) -> Option<DependencyTree> {
-        let _ = &self.publisher;
-        None
+    pub fn completion(&mut self, params: CompletionParams) -> Option<CompletionResponse> {
+        let (slot, rel, offset) = self.position(&params.text_document_position)?;
+        let project = &self.projects[slot].project;
+        let completion = ide::completion(project, &rel, offset)?;
+        let range = lsp_range(project.line_index(&rel), completion.replace);
+        let items = completion
+            .items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let (kind, new_text) = match item.kind {
+                    ide::CompletionKind::Folder => (CompletionItemKind::FOLDER, format!("{}/", item.label)),
+                    ide::CompletionKind::File => (CompletionItemKind::FILE, item.label.clone()),
+                    ide::CompletionKind::Label => (CompletionItemKind::ENUM_MEMBER, item.label.clone()),
+                };
+                CompletionItem {
+                    label: item.label,
+                    kind: Some(kind),
+                    detail: item.detail,
+                    sort_text: Some(format!("{i:05}")),
+                    text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text })),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        Some(CompletionResponse::List(CompletionList { is_incomplete: false, items }))
+    }
+
+    pub fn document_links(&mut self, params: DocumentLinkParams) -> Option<Vec<DocumentLink>> {
+        self.flush();
+        let (slot, rel) = self.locate(&params.text_document.uri)?;
+        let project = &self.projects[slot].project;
+        let index = project.line_index(&rel);
+        Some(
+            ide::document_links(project, &rel)
+                .into_iter()
+                .filter_map(|l| {
+                    Some(DocumentLink {
+                        range: lsp_range(index, l.range),
+                        target: Some(self.uri_of(slot, &l.target)?),
+                        tooltip: Some(l.target),
+                        data: None,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    pub fn inlay_hints(&mut self, params: InlayHintParams) -> Option<Vec<InlayHint>> {
+        self.flush();
+        let (slot, rel) = self.locate(&params.text_document.uri)?;
+        let project = &self.projects[slot].project;
+        let index = project.line_index(&rel)?;
+        let visible = convert::text_range(index, params.range);
+        Some(
+            ide::inlay_hints(project, &rel)
+                .into_iter()
+                .filter(|h| visible.contains_inclusive(h.offset))
+                .map(|h| InlayHint {
+                    position: convert::position(index, h.offset),
+                    label: InlayHintLabel::String(h.label),
+                    kind: None,
+                    text_edits: None,
+                    tooltip: None,
+                    padding_left: Some(true),
+                    padding_right: None,
+                    data: None,
+                })
+                .collect(),
+        )
+    }
+
+    pub fn code_actions(&mut self, params: CodeActionParams) -> Option<CodeActionResponse> {
+        self.flush();
+        let (slot, rel) = self.locate(&params.text_document.uri)?;
+        let project = &self.projects[slot].project;
+        let range = project.line_index(&rel).map_or(TextRange::EMPTY, |i| convert::text_range(i, params.range));
+        let fixes = ide::code_actions(project, &rel, range);
+        Some(
+            fixes
+                .into_iter()
+                .filter_map(|fix| {
+                    let diagnostics: Vec<Diagnostic> = params
+                        .context
+                        .diagnostics
+                        .iter()
+                        .filter(|d| {
+                            fix.fixes
+                                .is_some_and(|code| d.code == Some(NumberOrString::String(code.as_str().to_owned())))
+                        })
+                        .cloned()
+                        .collect();
+                    Some(CodeActionOrCommand::CodeAction(CodeAction {
+                        title: fix.title,
+                        kind: Some(match fix.kind {
+                            ide::FixKind::QuickFix => CodeActionKind::QUICKFIX,
+                            ide::FixKind::Rewrite => CodeActionKind::REFACTOR_REWRITE,
+                        }),
+                        diagnostics: (!diagnostics.is_empty()).then_some(diagnostics),
+                        edit: Some(self.workspace_edit(slot, &fix.change)?),
+                        is_preferred: fix.preferred.then_some(true),
+                        ..Default::default()
+                    }))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn will_rename_files(&mut self, params: RenameFilesParams) -> Option<WorkspaceEdit> {
+        self.flush();
+        let mut by_slot: HashMap<usize, Vec<(String, String)>> = HashMap::new();
+        for file in &params.files {
+            let (Ok(old), Ok(new)) = (file.old_uri.parse::<Uri>(), file.new_uri.parse::<Uri>()) else { continue };
+            let (Some(old), Some(new)) = (uri_to_path(&old), uri_to_path(&new)) else { continue };
+            let Some(slot) = self.owner(&old) else { continue };
+            let project = &self.projects[slot].project;
+            let (Some(old_rel), Some(new_rel)) = (project.rel_path(&old), project.rel_path(&normalize(&new))) else {
+                continue;
+            };
+            by_slot.entry(slot).or_default().push((old_rel, new_rel));
+        }
+        let mut edit: Option<WorkspaceEdit> = None;
+        for (slot, renames) in by_slot {
+            let change = ide::rename(&self.projects[slot].project, &renames);
+            if change.is_empty() {
+                continue;
+            }
+            let Some(next) = self.workspace_edit(slot, &change) else { continue };
+            edit = Some(match edit {
+                None => next,
+                Some(mut acc) => {
+                    if let (Some(DocumentChanges::Operations(a)), Some(DocumentChanges::Operations(b))) =
+                        (&mut acc.document_changes, next.document_changes)
+                    {
+                        a.extend(b);
+                    }
+                    acc
+                }
+            });
+        }
+        edit
+    }
+
+    pub fn workspace_symbols(&mut self, params: WorkspaceSymbolParams) -> Option<WorkspaceSymbolResponse> {
+        self.flush();
+        let mut out = Vec::new();
+        for slot in 0..self.projects.len() {
+            for s in ide::workspace_symbols(&self.projects[slot].project, &params.query) {
+                let Some(uri) = self.uri_of(slot, &s.path) else { continue };
+                out.push(WorkspaceSymbol {
+                    name: s.name,
+                    kind: SymbolKind::FILE,
+                    tags: None,
+                    container_name: Some(match s.id {
+                        Some(id) => format!("{} · {id}", s.path),
+                        None => s.path,
+                    }),
+                    location: OneOf::Left(Location { uri, range: Range::default() }),
+                    data: None,
+                });
+            }
+        }
+        Some(WorkspaceSymbolResponse::Nested(out))
+    }
+
+    pub fn dependencies(&mut self, params: &DependenciesParams) -> Option<DependencyTree> {
+        self.flush();
+        let (slot, rel) = self.locate(&params.uri)?;
+        let tree = ide::dependency_tree(&self.projects[slot].project, &rel)?;
+        Some(DependencyTree {
+            uri: self.uri_of(slot, &tree.path)?,
+            path: tree.path,
+            id: tree.id.map(|u| u.to_string()),
+            dependencies: self.dependency_nodes(slot, tree.dependencies),
+            dependents: self.dependency_nodes(slot, tree.dependents),
+            truncated: tree.truncated,
+        })
+    }
+
+    fn dependency_nodes(&self, slot: usize, nodes: Vec<ide::DependencyNode>) -> Vec<DependencyNode> {
+        nodes
+            .into_iter()
+            .filter_map(|n| {
+                Some(DependencyNode {
+                    uri: self.uri_of(slot, &n.path)?,
+                    path: n.path,
+                    id: n.id.map(|u| u.to_string()),
+                    kind: n.kind.as_str(),
+                    cycle: n.cycle,
+                    children: self.dependency_nodes(slot, n.children),
+                })
+            })
+            .collect()
+    }
+
+    /// An engine [`SourceChange`] as a `WorkspaceEdit`: text edits first
+    /// (against the current texts), then creations and moves.
+    fn workspace_edit(&self, slot: usize, change: &SourceChange) -> Option<WorkspaceEdit> {
+        let project = &self.projects[slot].project;
+        let mut ops = Vec::new();
+        for (path, edits) in &change.edits {
+            if edits.is_empty() {
+                continue;
+            }
+            let uri = self.uri_of(slot, path)?;
+            let index = project.line_index(path);
+            let version = self.documents.get(&project.abs_path(path)).map(|d| d.version);
+            ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+                text_document: OptionalVersionedTextDocumentIdentifier { uri, version },
+                edits: edits
+                    .iter()
+                    .map(|e| OneOf::Left(TextEdit { range: lsp_range(index, e.range), new_text: e.new_text.clone() }))
+                    .collect(),
+            }));
+        }
+        for op in &change.file_ops {
+            match op {
+                ide::FileOp::Create { path, text } => {
+                    let uri = path_to_uri(&project.abs_path(path))?;
+                    ops.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile {
+                        uri: uri.clone(),
+                        options: Some(CreateFileOptions { overwrite: Some(false), ignore_if_exists: Some(true) }),
+                        annotation_id: None,
+                    })));
+                    ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+                        text_document: OptionalVersionedTextDocumentIdentifier { uri, version: None },
+                        edits: vec![OneOf::Left(TextEdit { range: Range::default(), new_text: text.clone() })],
+                    }));
+                }
+                ide::FileOp::Rename { from, to } => {
+                    ops.push(DocumentChangeOperation::Op(ResourceOp::Rename(RenameFile {
+                        old_uri: self.uri_of(slot, from)?,
+                        new_uri: path_to_uri(&project.abs_path(to))?,
+                        options: Some(RenameFileOptions { overwrite: Some(false), ignore_if_exists: Some(false) }),
+                        annotation_id: None,
+                    })));
+                }
+            }
+        }
+        Some(WorkspaceEdit {
+            changes: None,
+            document_changes: Some(DocumentChanges::Operations(ops)),
+            change_annotations: None,
+        })
+    }
+}
+
+/// Merges two lists of changed-file diagnostics; the later one wins per file.
+fn merge(first: Vec<FileDiagnostics>, later: Vec<FileDiagnostics>) -> Vec<FileDiagnostics> {
+    let mut by_path: std::collections::BTreeMap<String, FileDiagnostics> =
+        first.into_iter().map(|fd| (fd.path.clone(), fd)).collect();
+    for fd in later {
+        by_path.insert(fd.path.clone(), fd);
+    }
+    by_path.into_values().collect()
+}
+
+fn lsp_range(index: Option<&LineIndex>, range: TextRange) -> Range {
+    index.map_or_else(Range::default, |i| convert::range(i, range))
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// The project roots inside a workspace folder: every folder holding an
+/// `assetry.toml` (nested ones too), and the folder itself when it has one,
+/// has an `assets/` folder, or nothing nested was found.
+fn project_roots(folder: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    find_configs(folder, 0, &mut found);
+    let own = folder.join("assetry.toml").is_file() || folder.join("assets").is_dir();
+    if (own || found.is_empty()) && !found.iter().any(|f| f == folder) {
+        found.insert(0, folder.to_path_buf());
+    }
+    found
+}
+
+fn find_configs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
+    if dir.join("assetry.toml").is_file() {
+        found.push(dir.to_path_buf());
+    }
+    if depth >= NESTED_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut subdirs: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_ref())
+        })
+        .map(|e| e.path())
+        .collect();
+    subdirs.sort();
+    for sub in subdirs {
+        find_configs(&sub, depth + 1, found);
     }
 }

@@ -1,0 +1,186 @@
+//! Path completion inside a reference string: folder by folder from the
+//! asset root (or from the file's folder for `./` and `../`), then labels
+//! after `#`. Only files that exist are offered, never `.meta` sidecars.
+
+use std::collections::BTreeMap;
+
+use super::paths::parent;
+use super::roots_for;
+use crate::meta::META_SUFFIX;
+use crate::project::Project;
+use crate::resolve::{self, Target};
+use crate::scan::FileKind;
+use crate::text::TextRange;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The part of the string the chosen item replaces (the segment being
+    /// typed, after the last `/` or `#`).
+    pub replace: TextRange,
+    pub items: Vec<CompletionItem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CompletionKind {
+    Folder,
+    File,
+    Label,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletionItem {
+    pub label: String,
+    pub kind: CompletionKind,
+    /// For a file: its project-relative path; for a label: its id.
+    pub detail: Option<String>,
+}
+
+/// The most items one answer holds: a folder with more children is cut,
+/// and the client filters the rest as the user types.
+const MAX_ITEMS: usize = 500;
+
+pub fn completion(project: &Project, path: &str, offset: u32) -> Option<Completion> {
+    let file = project.file_id(path)?;
+    let f = project.file(file)?;
+    let text = f.overlay.as_deref()?;
+    let toml = match f.kind {
+        FileKind::Meta { .. } => true,
+        FileKind::Asset { syntax, .. } => syntax == Some(crate::extract::Syntax::Toml),
+        FileKind::Code => false,
+    };
+    let (start, typed) = string_prefix(text, offset as usize, toml)?;
+    if !completes_here(project, f.kind, &text[..start]) {
+        return None;
+    }
+    let roots = roots_for(project, f);
+    if let Some((asset_part, label_typed)) = typed.split_once('#') {
+        let replace_start = (offset as usize - label_typed.len()) as u32;
+        return Some(Completion {
+            replace: TextRange::new(replace_start, offset),
+            items: labels(project, path, f.kind, asset_part),
+        });
+    }
+    let (dir_typed, name_typed) = match typed.rsplit_once('/') {
+        Some((d, n)) => (Some(d), n),
+        None => (None, typed),
+    };
+    let replace = TextRange::new((offset as usize - name_typed.len()) as u32, offset);
+    let gltf = matches!(f.kind, FileKind::Asset { syntax: Some(crate::extract::Syntax::Gltf), .. });
+    let bases: Vec<String> = if gltf || typed.starts_with("./") || typed.starts_with("../") {
+        match resolve::target(
+            &format!("{}/x", dir_typed.unwrap_or(".")),
+            false,
+            path,
+            roots.first().copied(),
+            &project.config().roots,
+        ) {
+            Target::Path { candidates, .. } => candidates.iter().map(|c| parent(c).to_owned()).collect(),
+            _ => Vec::new(),
+        }
+    } else {
+        let dir = dir_typed.map(|d| d.trim_start_matches('/')).unwrap_or("");
+        roots
+            .iter()
+            .map(|r| [*r, dir].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("/"))
+            .collect()
+    };
+    let mut children: BTreeMap<(CompletionKind, String), Option<String>> = BTreeMap::new();
+    for base in bases {
+        let prefix = if base.is_empty() { String::new() } else { format!("{base}/") };
+        let mut skip_under: Option<String> = None;
+        for (p, id) in project.files_with_prefix(&prefix) {
+            if children.len() >= MAX_ITEMS {
+                break;
+            }
+            if let Some(s) = &skip_under
+                && p.starts_with(s.as_str())
+            {
+                continue;
+            }
+            let rest = &p[prefix.len()..];
+            match rest.split_once('/') {
+                Some((dir, _)) => {
+                    children.insert((CompletionKind::Folder, dir.to_owned()), None);
+                    skip_under = Some(format!("{prefix}{dir}/"));
+                }
+                None => {
+                    let is_asset = project.file(id).is_some_and(|f| f.is_asset());
+                    if is_asset && !rest.ends_with(META_SUFFIX) {
+                        children.insert((CompletionKind::File, rest.to_owned()), Some(p.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    let items = children.into_iter().map(|((kind, label), detail)| CompletionItem { label, kind, detail }).collect();
+    Some(Completion { replace, items })
+}
+
+/// The labels of the asset `asset_part` names, as written from `path`.
+fn labels(project: &Project, path: &str, kind: FileKind, asset_part: &str) -> Vec<CompletionItem> {
+    let gltf = matches!(kind, FileKind::Asset { syntax: Some(crate::extract::Syntax::Gltf), .. });
+    let file = project.file_id(path);
+    let from_root = file.and_then(|id| project.file(id)).and_then(|f| roots_for(project, f).first().copied());
+    let from_root = if matches!(kind, FileKind::Code) { None } else { from_root };
+    let Target::Path { candidates, .. } = resolve::target(asset_part, gltf, path, from_root, &project.config().roots)
+    else {
+        return Vec::new();
+    };
+    let Some(asset) = candidates.iter().find_map(|c| project.file_id(c)) else { return Vec::new() };
+    let Some((_, meta)) = project.meta_of(asset) else { return Vec::new() };
+    meta.labels
+        .iter()
+        .map(|l| CompletionItem {
+            label: l.name.clone(),
+            kind: CompletionKind::Label,
+            detail: l.id.map(|id| id.to_string()),
+        })
+        .collect()
+}
+
+/// If `offset` is inside a string literal on its line, the byte offset where
+/// the string's contents start and the contents typed before `offset`.
+/// `single_quotes`: whether `'` opens a string too (TOML literal strings).
+fn string_prefix(text: &str, offset: usize, single_quotes: bool) -> Option<(usize, &str)> {
+    if offset > text.len() || !text.is_char_boundary(offset) {
+        return None;
+    }
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..offset];
+    let mut open: Option<(usize, u8)> = None;
+    let mut escaped = false;
+    for (i, b) in line.bytes().enumerate() {
+        if let Some((_, quote)) = open {
+            if escaped {
+                escaped = false;
+            } else if quote == b'"' && b == b'\\' {
+                escaped = true;
+            } else if b == quote {
+                open = None;
+            }
+        } else if b == b'"' || (single_quotes && b == b'\'') {
+            open = Some((i, b));
+        }
+    }
+    let (at, _) = open?;
+    let start = line_start + at + 1;
+    Some((start, &text[start..offset]))
+}
+
+/// Whether a string that opens after `before` is a place for an asset path:
+/// any string in a data file; in game code only the first argument of a
+/// configured call; in WGSL only an `#import`.
+fn completes_here(project: &Project, kind: FileKind, before: &str) -> bool {
+    let before = before.trim_end_matches(['"', '\'']).trim_end();
+    match kind {
+        FileKind::Code => {
+            let Some(call) = before.strip_suffix('(') else { return false };
+            let name = call.trim_end().rsplit(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("");
+            project.config().code_calls.iter().any(|c| c == name)
+        }
+        FileKind::Asset { syntax: Some(crate::extract::Syntax::Wgsl), .. } => {
+            before.rsplit('\n').next().is_some_and(|l| l.trim_start().starts_with("#import"))
+        }
+        FileKind::Asset { .. } | FileKind::Meta { .. } => true,
+    }
+}
