@@ -6,3 +6,4 @@ mod lsp_robustness;
 mod check;
 mod lsp_nvim;
 mod ground_truth;
+mod lsp_features;

@@ -49,7 +49,7 @@ pub fn completion(project: &Project, path: &str, offset: u32) -> Option<Completi
         FileKind::Code => false,
     };
     let (start, typed) = string_prefix(text, offset as usize, toml)?;
-    if !completes_here(project, f.kind, &text[..start]) {
+    if !completes_here(project, f.kind, &text[..start]) || is_key(text, offset as usize) {
         return None;
     }
     let roots = roots_for(project, f);
@@ -165,6 +165,16 @@ fn string_prefix(text: &str, offset: usize, single_quotes: bool) -> Option<(usiz
     let (at, _) = open?;
     let start = line_start + at + 1;
     Some((start, &text[start..offset]))
+}
+
+/// Whether the string around `offset` is a key (`"name": ...`,
+/// `"name" = ...`) rather than a value.
+fn is_key(text: &str, offset: usize) -> bool {
+    let rest = &text[offset..];
+    let line_end = rest.find('\n').unwrap_or(rest.len());
+    let rest = &rest[..line_end];
+    let Some(close) = rest.find(['"', '\'']) else { return false };
+    rest[close + 1..].trim_start().starts_with([':', '='])
 }
 
 /// Whether a string that opens after `before` is a place for an asset path:
