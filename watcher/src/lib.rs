@@ -75,6 +75,7 @@
 mod kernel;
 mod meta_id;
 mod pending;
+mod project;
 mod rules;
 mod session;
 
@@ -85,6 +86,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use assetry_pipeline::{Change, ChangeBatch};
+pub use project::complete_rescans;
 pub use rules::ALWAYS_IGNORED;
 
 use kernel::{Kernel, Waker};
@@ -122,6 +124,11 @@ pub struct WatchOptions {
     pub watch_budget: Option<usize>,
     /// Folders the engine's scan visited, to watch without walking again.
     pub walked_dirs: Option<Vec<PathBuf>>,
+    /// When the engine's scan started. With `walked_dirs`, a folder whose
+    /// entries changed since (its mtime is later) is re-read, which closes
+    /// the gap between the scan and the watches for files created, removed
+    /// or renamed meanwhile.
+    pub scanned_at: Option<std::time::SystemTime>,
     /// `(path of .meta, id)` the engine knows, so a delete plus a create with
     /// the same id is recognised as a move from the first change on.
     pub known_meta_ids: Vec<(PathBuf, String)>,
@@ -143,6 +150,7 @@ impl WatchOptions {
             poll_interval: Duration::from_secs(1),
             watch_budget: None,
             walked_dirs: None,
+            scanned_at: None,
             known_meta_ids: Vec::new(),
         }
     }
@@ -317,7 +325,7 @@ impl Watcher {
             options.poll_interval,
             options.watch_budget,
         );
-        session.set_up(options.walked_dirs);
+        session.set_up(options.walked_dirs, options.scanned_at);
         let thread = std::thread::Builder::new()
             .name("assetry-watcher".to_owned())
             .spawn(move || session.run(Box::new(on_event)))

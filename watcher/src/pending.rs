@@ -371,6 +371,10 @@ impl Pending {
         }
     }
 
+    pub fn is_asset_root(&self, path: &Path) -> bool {
+        self.asset_roots.iter().any(|r| r == path)
+    }
+
     fn in_asset_root(&self, path: &Path) -> bool {
         self.asset_roots.iter().any(|r| path.starts_with(r))
     }

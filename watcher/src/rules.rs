@@ -1,11 +1,13 @@
 //! Which paths the watcher reports: the same rules the initial scan uses.
 //!
+//! They mirror the engine's walk (`assetry_pipeline::scan::walk`):
 //! `.gitignore` (and `.ignore`) files are honoured at every level from the
 //! project root down, whether or not the project is a git repository (the
-//! `ignore` crate's `require_git(false)`), then `project.ignore` globs, and
-//! `.git/`, `.assetry/` and `target/` are ignored at any depth, always: the
-//! processor's own output and build folders must never feed back into the
-//! graph. Matchers are loaded lazily, per folder, when an event first needs
+//! `ignore` crate's `require_git(false)`), then `project.ignore` globs;
+//! hidden files and folders (a name starting with `.`) are skipped; and
+//! `.git/`, `.assetry/`, `target/` and `node_modules/` are ignored at any
+//! depth, always: the processor's own output and build folders must never
+//! feed back into the graph. Matchers are loaded lazily, per folder, when an event first needs
 //! them, so watching a large tree costs no extra reads at start-up.
 
 use std::collections::HashMap;
@@ -16,7 +18,7 @@ use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 /// Folder names ignored at any depth, whatever the ignore files say.
-pub const ALWAYS_IGNORED: &[&str] = &[".git", ".assetry", "target"];
+pub const ALWAYS_IGNORED: &[&str] = &[".git", ".assetry", "target", "node_modules"];
 
 /// Names of the per-folder ignore files honoured, lowest precedence first
 /// (`.ignore` overrides `.gitignore`, as in ripgrep and the `ignore` crate).
@@ -57,7 +59,7 @@ impl IgnoreRules {
         if rel.as_os_str().is_empty() {
             return false;
         }
-        if rel.components().any(|c| is_always_ignored(c.as_os_str())) {
+        if rel.components().any(|c| is_always_ignored(c.as_os_str()) || is_hidden(c.as_os_str())) {
             return true;
         }
         if self.project.matched_path_or_any_parents(rel, is_dir).is_ignore() {
@@ -116,6 +118,10 @@ impl IgnoreRules {
     }
 }
 
+fn is_hidden(name: &OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.') && name != "." && name != ".."
+}
+
 pub fn is_always_ignored(name: &OsStr) -> bool {
     ALWAYS_IGNORED.iter().any(|n| name == OsStr::new(n))
 }
@@ -140,6 +146,8 @@ mod tests {
         assert!(rules.is_ignored(&root.join("assets/x/y.tmp"), false));
         assert!(rules.is_ignored(&root.join("assets/.git"), true));
         assert!(rules.is_ignored(&root.join("assets/ui/target"), true));
+        assert!(rules.is_ignored(&root.join("assets/node_modules/x.json"), false));
+        assert!(rules.is_ignored(&root.join("assets/.hero.png.swp"), false));
         assert!(!rules.is_ignored(&root.join("assets/ui/hero.png"), false));
         assert!(rules.is_ignored(&root.join("assets/.assetry/out/x.png"), false));
         assert!(rules.is_ignored(&root.join("assets/raw/sub/c.blend"), false));

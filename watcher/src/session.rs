@@ -83,7 +83,7 @@ impl Session {
     /// Sets up every watch. With `walked`, the folders the engine's own scan
     /// visited are watched as they are (no second walk); otherwise the tracked
     /// folders are walked here.
-    pub fn set_up(&mut self, walked: Option<Vec<PathBuf>>) {
+    pub fn set_up(&mut self, walked: Option<Vec<PathBuf>>, scanned_at: Option<SystemTime>) {
         if !self.tracked.contains(&self.project_root) {
             // assetry.toml, the top .gitignore, and roots created later.
             let root = self.project_root.clone();
@@ -99,9 +99,17 @@ impl Session {
             Some(mut dirs) => {
                 dirs.sort();
                 dirs.dedup();
-                for dir in dirs {
+                for dir in &dirs {
                     if tracked.iter().any(|t| dir.starts_with(t)) {
-                        self.watch(&dir, true);
+                        self.watch(dir, true);
+                    }
+                }
+                if let Some(scanned_at) = scanned_at {
+                    for dir in dirs {
+                        let changed = std::fs::metadata(&dir).and_then(|m| m.modified()).is_ok_and(|t| t >= scanned_at);
+                        if changed {
+                            self.record(Raw::Rescan(dir));
+                        }
                     }
                 }
                 // A tracked folder the engine did not list (it was created
@@ -120,8 +128,12 @@ impl Session {
                 }
             }
         }
+        // A missing code folder is normal (a project without game code);
+        // a missing asset root is worth a word.
         for root in self.missing.clone() {
-            self.notices.push(Notice::RootMissing(root));
+            if self.pending.is_asset_root(&root) {
+                self.notices.push(Notice::RootMissing(root));
+            }
         }
     }
 

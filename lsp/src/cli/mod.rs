@@ -9,6 +9,7 @@ use lexopt::prelude::*;
 
 mod check;
 mod graph;
+mod watch;
 
 const USAGE: &str = "\
 assetry: an asset pipeline that lives in the editor
@@ -72,6 +73,17 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
                 }
             }
             graph::run(dir, format, from)
+        }
+        "watch" => {
+            let (mut dir, mut profile) = (None, None);
+            while let Some(arg) = parser.next()? {
+                match arg {
+                    Long("profile") => profile = Some(parser.value()?.string()?),
+                    Value(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
+                    other => bail!("watch: {}", other.unexpected()),
+                }
+            }
+            watch::run(dir, profile)
         }
         _ => bail!("unknown command `{sub}`\n\n{USAGE}"),
     }

@@ -1,0 +1,168 @@
+//! `assetry watch [DIR] [--profile P]`: the project's diagnostics, live, for
+//! a game developer who does not use the editor.
+//!
+//! It prints the current diagnostics once, then one block per batch of file
+//! changes: `+` for a diagnostic that appeared, `-` for one that went away,
+//! and the new totals. It stops at the end of standard input (Ctrl-D, or the
+//! pipe closing) or on Ctrl-C; nothing is written to the project, so
+//! stopping at any point leaves nothing behind.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::SystemTime;
+
+use anyhow::{Result, bail};
+use assetry_pipeline::{Diagnostic, FileDiagnostics, Project, Severity};
+use assetry_watcher::{WatchEvent, WatchOptions, Watcher};
+
+enum Message {
+    Watch(WatchEvent),
+    EndOfInput,
+}
+
+pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
+    let scanned_at = SystemTime::now();
+    let mut project = super::check::open_project(dir)?;
+    let profile = profile.unwrap_or_else(|| "default".to_owned());
+    if !project.config().profiles.contains_key(&profile) {
+        let known: Vec<&str> = project.config().profiles.keys().map(String::as_str).collect();
+        bail!("unknown profile `{profile}`: assetry.toml defines {}", known.join(", "));
+    }
+    for err in project.scan_errors() {
+        eprintln!("warning: {err}");
+    }
+
+    let (tx, rx) = mpsc::channel();
+    let mut options = WatchOptions::for_project(&project, Some(scanned_at));
+    let mut watcher = start(options.clone(), &tx)?;
+    let stdin_tx = tx.clone();
+    std::thread::spawn(move || {
+        // Only the end of input matters; whatever is typed is discarded.
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = stdin_tx.send(Message::EndOfInput);
+    });
+
+    let mut shown = Shown::default();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    writeln!(
+        out,
+        "watching {} (profile {profile}); stop with Ctrl-C or end of input (Ctrl-D)",
+        project.root().display()
+    )?;
+    let initial = project.all_diagnostics();
+    for file in &initial {
+        for d in &file.diagnostics {
+            writeln!(out, "{}", render(&project, d))?;
+        }
+    }
+    shown.update(&project, initial);
+    writeln!(out, "{}", shown.summary(&project))?;
+    out.flush()?;
+
+    for message in rx {
+        let batch = match message {
+            Message::EndOfInput => break,
+            Message::Watch(WatchEvent::Notice(notice)) => {
+                eprintln!("note: {notice}");
+                continue;
+            }
+            Message::Watch(WatchEvent::Changes(batch)) => batch,
+        };
+        let batch = assetry_watcher::complete_rescans(&project, batch);
+        let files = batch.len();
+        let changed = project.apply(batch);
+        if options.differs_from(&project) {
+            // assetry.toml moved the roots or the ignores: watch the new set.
+            drop(watcher);
+            options = WatchOptions::for_project(&project, None);
+            watcher = start(options.clone(), &tx)?;
+        }
+        let (appeared, gone) = shown.update(&project, changed);
+        if appeared.is_empty() && gone.is_empty() {
+            continue;
+        }
+        writeln!(out, "-- {files} file change{}", if files == 1 { "" } else { "s" })?;
+        for line in gone {
+            writeln!(out, "- {line}")?;
+        }
+        for line in appeared {
+            writeln!(out, "+ {line}")?;
+        }
+        writeln!(out, "{}", shown.summary(&project))?;
+        out.flush()?;
+    }
+    drop(watcher);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn start(options: WatchOptions, tx: &mpsc::Sender<Message>) -> Result<Watcher> {
+    let tx = tx.clone();
+    Ok(Watcher::start(options, move |event| {
+        // The main loop ended: nothing left to tell.
+        let _ = tx.send(Message::Watch(event));
+    })?)
+}
+
+/// The diagnostics on screen, per file, each with the line it was shown as
+/// (a diagnostic that went away is printed as it was, not re-rendered
+/// against a file that changed or vanished).
+#[derive(Default)]
+struct Shown {
+    files: HashMap<String, Vec<(Diagnostic, String)>>,
+}
+
+impl Shown {
+    /// Replaces the diagnostics of the files in `changed`; returns the lines
+    /// that appeared and the lines that went away.
+    fn update(&mut self, project: &Project, changed: Vec<FileDiagnostics>) -> (Vec<String>, Vec<String>) {
+        let (mut appeared, mut gone) = (Vec::new(), Vec::new());
+        for file in changed {
+            let before = self.files.remove(&file.path).unwrap_or_default();
+            let mut now = Vec::with_capacity(file.diagnostics.len());
+            for d in file.diagnostics {
+                match before.iter().find(|(b, _)| *b == d) {
+                    Some((_, line)) => now.push((d, line.clone())),
+                    None => {
+                        let line = render(project, &d);
+                        appeared.push(line.clone());
+                        now.push((d, line));
+                    }
+                }
+            }
+            for (d, line) in before {
+                if !now.iter().any(|(n, _)| *n == d) {
+                    gone.push(line);
+                }
+            }
+            if !now.is_empty() {
+                self.files.insert(file.path, now);
+            }
+        }
+        (appeared, gone)
+    }
+
+    fn summary(&self, project: &Project) -> String {
+        let all = self.files.values().flatten();
+        let (mut errors, mut warnings) = (0, 0);
+        for (d, _) in all {
+            match d.severity {
+                Severity::Error => errors += 1,
+                Severity::Warning => warnings += 1,
+                Severity::Hint => {}
+            }
+        }
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        format!("{errors} error{}, {warnings} warning{} in {} assets", s(errors), s(warnings), project.asset_count())
+    }
+}
+
+/// `error[broken-path] assets/a.scene.json:4:15: message` (1-based, as
+/// compilers print positions).
+fn render(project: &Project, d: &Diagnostic) -> String {
+    let pos = project.line_index(&d.path).map(|ix| ix.position(d.range.start)).unwrap_or_default();
+    format!("{}[{}] {}:{}:{}: {}", d.severity.as_str(), d.code, d.path, pos.line + 1, pos.character + 1, d.message)
+}
