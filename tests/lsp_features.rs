@@ -8,17 +8,17 @@ use serde_json::{Value, json};
 use crate::support::assetry_bin;
 use crate::support::lsp::{Fixture, LspClient, file_uri};
 
-const SKY: &str = "11111111-1111-4111-8111-111111111111";
-const HERO: &str = "22222222-2222-4222-8222-222222222222";
-const SHIP: &str = "33333333-3333-4333-8333-333333333333";
-const MESH0: &str = "44444444-4444-4444-8444-444444444444";
-const LEVEL: &str = "55555555-5555-4555-8555-555555555555";
-const NEAR: &str = "66666666-6666-4666-8666-666666666666";
-const GROUND: &str = "77777777-7777-4777-8777-777777777777";
+pub(crate) const SKY: &str = "11111111-1111-4111-8111-111111111111";
+pub(crate) const HERO: &str = "22222222-2222-4222-8222-222222222222";
+pub(crate) const SHIP: &str = "33333333-3333-4333-8333-333333333333";
+pub(crate) const MESH0: &str = "44444444-4444-4444-8444-444444444444";
+pub(crate) const LEVEL: &str = "55555555-5555-4555-8555-555555555555";
+pub(crate) const NEAR: &str = "66666666-6666-4666-8666-666666666666";
+pub(crate) const GROUND: &str = "77777777-7777-4777-8777-777777777777";
 
 /// A small project: a scene referencing by root-relative path, id, label,
 /// file-relative path, plus one broken path; game code loading a texture.
-fn project(cursor_in_scene: Option<&str>) -> Fixture {
+pub(crate) fn project(cursor_in_scene: Option<&str>) -> Fixture {
     let scene = r#"{
   "sky": "textures/sky.png",
   "hero": "22222222-2222-4222-8222-222222222222",
@@ -73,18 +73,18 @@ fn main() {{
     ))
 }
 
-const SCENE: &str = "assets/scenes/level.scene.json";
+pub(crate) const SCENE: &str = "assets/scenes/level.scene.json";
 
-fn start(f: &Fixture) -> LspClient {
+pub(crate) fn start(f: &Fixture) -> LspClient {
     LspClient::start(&assetry_bin(), &[f.root()]).0
 }
 
 /// The one broken path of the fixture, as published at start.
-fn expect_initial(client: &mut LspClient, f: &Fixture) {
+pub(crate) fn expect_initial(client: &mut LspClient, f: &Fixture) {
     assert_eq!(client.diagnostic_codes(&f.uri(SCENE)), [("broken-path".to_owned(), 5, 13, 31)]);
 }
 
-fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Value {
+pub(crate) fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Value {
     json!({"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}})
 }
 

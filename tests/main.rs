@@ -7,3 +7,4 @@ mod check;
 mod lsp_nvim;
 mod ground_truth;
 mod lsp_features;
+mod lsp_fixes;

@@ -407,3 +407,101 @@ fn language_of(rel: &str) -> &'static str {
         _ => "plaintext",
     }
 }
+
+/// The byte offset of an LSP position (UTF-16 column) in `text`, clamped.
+pub fn byte_offset(text: &str, line: u64, character: u64) -> usize {
+    let mut start = 0;
+    for _ in 0..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let line_text = &text[start..text[start..].find('\n').map_or(text.len(), |i| start + i)];
+    let mut units = 0u64;
+    for (i, ch) in line_text.char_indices() {
+        if units >= character {
+            return start + i;
+        }
+        units += ch.len_utf16() as u64;
+    }
+    start + line_text.len()
+}
+
+fn uri_path(uri: &str) -> std::path::PathBuf {
+    let raw = uri.strip_prefix("file://").unwrap_or_else(|| panic!("not a file URI: {uri}"));
+    let bytes = raw.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
+            out.push(u8::from_str_radix(hex, 16).expect("percent escape"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    std::path::PathBuf::from(String::from_utf8(out).expect("utf-8 path"))
+}
+
+fn apply_text_edits(path: &Path, edits: &[Value]) {
+    let mut text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            let r = &e["range"];
+            let s = byte_offset(&text, r["start"]["line"].as_u64().unwrap(), r["start"]["character"].as_u64().unwrap());
+            let end = byte_offset(&text, r["end"]["line"].as_u64().unwrap(), r["end"]["character"].as_u64().unwrap());
+            (s, end, e["newText"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    spans.sort_by(|a, b| b.0.cmp(&a.0));
+    for (s, end, new) in spans {
+        text.replace_range(s..end, &new);
+    }
+    std::fs::write(path, text).expect("write edited file");
+}
+
+/// Applies a `WorkspaceEdit` to the files on disk, as an editor would:
+/// `changes`, or `documentChanges` in order (edits, create, rename, delete).
+pub fn apply_workspace_edit(edit: &Value) {
+    if let Some(changes) = edit["changes"].as_object() {
+        for (uri, edits) in changes {
+            apply_text_edits(&uri_path(uri), edits.as_array().expect("edits"));
+        }
+    }
+    for op in edit["documentChanges"].as_array().into_iter().flatten() {
+        match op["kind"].as_str() {
+            None => apply_text_edits(
+                &uri_path(op["textDocument"]["uri"].as_str().unwrap()),
+                op["edits"].as_array().unwrap(),
+            ),
+            Some("create") => {
+                let path = uri_path(op["uri"].as_str().unwrap());
+                if !path.exists() {
+                    std::fs::write(&path, "").expect("create file");
+                }
+            }
+            Some("rename") => {
+                let (from, to) = (uri_path(op["oldUri"].as_str().unwrap()), uri_path(op["newUri"].as_str().unwrap()));
+                std::fs::create_dir_all(to.parent().unwrap()).expect("mkdir");
+                std::fs::rename(&from, &to).unwrap_or_else(|e| panic!("rename {from:?} -> {to:?}: {e}"));
+            }
+            Some("delete") => {
+                let path = uri_path(op["uri"].as_str().unwrap());
+                let _ = std::fs::remove_file(path);
+            }
+            Some(other) => panic!("unknown resource operation {other}"),
+        }
+    }
+}
+
+/// Runs `assetry check --format json` on `root` and returns (exit code, report).
+pub fn check_json(bin: &Path, root: &Path) -> (Option<i32>, Value) {
+    let out = Command::new(bin).arg("check").arg(root).args(["--format", "json"]).output().expect("run assetry check");
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("check output is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code(), report)
+}
