@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use assetry_pipeline::{Change, ChangeBatch, Project};
 
 use crate::WatchOptions;
+use crate::rules::IgnoreRules;
 
 impl WatchOptions {
     /// Everything the watcher needs from an opened project: its roots, code
@@ -46,6 +47,10 @@ pub fn complete_rescans(project: &Project, batch: ChangeBatch) -> ChangeBatch {
     if !batch.changes.iter().any(|c| matches!(c, Change::Disk(p) if p.is_dir())) {
         return batch;
     }
+    // The engine's own classifier knows only the top `.gitignore`; its walk
+    // (and the watcher) honour every level, so files that a nested ignore
+    // file now hides are judged by the watcher's rules.
+    let mut rules = IgnoreRules::new(project.root(), &project.config().ignore).ok();
     let mut out = ChangeBatch::new();
     for change in batch.changes {
         if let Change::Disk(dir) = &change
@@ -57,7 +62,9 @@ pub fn complete_rescans(project: &Project, batch: ChangeBatch) -> ChangeBatch {
                 .files_with_prefix(&prefix)
                 .filter(|(path, _)| {
                     let abs = project.abs_path(path);
-                    !abs.exists() || project.classifier().classify(path).is_none()
+                    !abs.exists()
+                        || project.classifier().classify(path).is_none()
+                        || rules.as_mut().is_some_and(|r| r.is_ignored(&abs, false))
                 })
                 .map(|(path, _)| project.abs_path(path))
                 .collect();
