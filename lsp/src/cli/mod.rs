@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use lexopt::prelude::*;
 
 mod check;
+mod fix;
 mod graph;
 mod watch;
 
@@ -84,6 +85,18 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
                 }
             }
             watch::run(dir, profile)
+        }
+        "fix" => {
+            let (mut dir, mut what) = (None, assetry_pipeline::ide::ProjectFixes::default());
+            while let Some(arg) = parser.next()? {
+                match arg {
+                    Long("to-ids") => what.to_ids = true,
+                    Long("repair") => what.repair = true,
+                    Value(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
+                    other => bail!("fix: {}", other.unexpected()),
+                }
+            }
+            fix::run(dir, what)
         }
         _ => bail!("unknown command `{sub}`\n\n{USAGE}"),
     }
