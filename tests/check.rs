@@ -12,8 +12,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::support::{
-    CheckDiagnostic, CheckReport, Pos, Span, check_json, fixture_copy, run_assetry,
-    running_as_root, span_of, write_file,
+    CheckDiagnostic, CheckReport, Pos, Span, check_json, fixture_copy, run_assetry, running_as_root, span_of,
+    write_file,
 };
 
 /// Generous: a debug build on a loaded 2-core machine. Only a hang hits it.
@@ -57,12 +57,7 @@ fn describe(diags: &[CheckDiagnostic]) -> String {
     }
     diags
         .iter()
-        .map(|d| {
-            format!(
-                "  {} {} {} {}: {}",
-                d.severity, d.code, d.path, d.range, d.message
-            )
-        })
+        .map(|d| format!("  {} {} {} {}: {}", d.severity, d.code, d.path, d.range, d.message))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -75,31 +70,16 @@ fn assert_exactly(root: &Path, exit: i32, report: &CheckReport, expected: &[Expe
         .map(|e| {
             let span = match e.at {
                 At::Text(needle) => span_of(&read_text(root, e.path), needle),
-                At::FileStart => Span {
-                    start: Pos {
-                        line: 0,
-                        character: 0,
-                    },
-                    end: Pos {
-                        line: 0,
-                        character: 0,
-                    },
-                },
+                At::FileStart => Span { start: Pos { line: 0, character: 0 }, end: Pos { line: 0, character: 0 } },
             };
             (e.code.to_owned(), e.path.to_owned(), span)
         })
         .collect();
-    let got: Vec<(String, String, Span)> = report
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.clone(), d.path.clone(), d.range))
-        .collect();
+    let got: Vec<(String, String, Span)> =
+        report.diagnostics.iter().map(|d| (d.code.clone(), d.path.clone(), d.range)).collect();
     let got_set: BTreeSet<_> = got.iter().cloned().collect();
     let show = |s: &BTreeSet<(String, String, Span)>| {
-        s.iter()
-            .map(|(c, p, r)| format!("  {c} {p} {r}"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        s.iter().map(|(c, p, r)| format!("  {c} {p} {r}")).collect::<Vec<_>>().join("\n")
     };
     assert!(
         want == got_set && got.len() == got_set.len(),
@@ -112,33 +92,11 @@ fn assert_exactly(root: &Path, exit: i32, report: &CheckReport, expected: &[Expe
         assert_eq!(d.severity, severity_of(&d.code), "severity of {d:?}");
         assert!(!d.message.trim().is_empty(), "empty message: {d:?}");
     }
-    let errors = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == "error")
-        .count();
-    let warnings = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == "warning")
-        .count();
-    assert_eq!(
-        report.summary["errors"].as_u64(),
-        Some(errors as u64),
-        "summary {}",
-        report.summary
-    );
-    assert_eq!(
-        report.summary["warnings"].as_u64(),
-        Some(warnings as u64),
-        "summary {}",
-        report.summary
-    );
-    assert_eq!(
-        exit,
-        if errors > 0 { 1 } else { 0 },
-        "exit status with {errors} errors"
-    );
+    let errors = report.diagnostics.iter().filter(|d| d.severity == "error").count();
+    let warnings = report.diagnostics.iter().filter(|d| d.severity == "warning").count();
+    assert_eq!(report.summary["errors"].as_u64(), Some(errors as u64), "summary {}", report.summary);
+    assert_eq!(report.summary["warnings"].as_u64(), Some(warnings as u64), "summary {}", report.summary);
+    assert_eq!(exit, if errors > 0 { 1 } else { 0 }, "exit status with {errors} errors");
 }
 
 /// Runs the check on a copy of `tests/fixtures/diagnostics/<name>` and
@@ -160,11 +118,7 @@ fn related_paths(d: &CheckDiagnostic) -> Vec<&str> {
 fn broken_path_among_every_reference_form() {
     check_fixture(
         "broken-path",
-        &[expect(
-            "broken-path",
-            "assets/scenes/level.scene.json",
-            At::Text("textures/ground.png"),
-        )],
+        &[expect("broken-path", "assets/scenes/level.scene.json", At::Text("textures/ground.png"))],
     );
 }
 
@@ -172,11 +126,7 @@ fn broken_path_among_every_reference_form() {
 fn broken_path_in_ron_ignores_comments_and_reads_raw_strings() {
     check_fixture(
         "broken-path-ron",
-        &[expect(
-            "broken-path",
-            "assets/scenes/menu.scene.ron",
-            At::Text("textures/logo.png"),
-        )],
+        &[expect("broken-path", "assets/scenes/menu.scene.ron", At::Text("textures/logo.png"))],
     );
 }
 
@@ -184,11 +134,7 @@ fn broken_path_in_ron_ignores_comments_and_reads_raw_strings() {
 fn broken_path_in_toml_data() {
     check_fixture(
         "broken-path-toml",
-        &[expect(
-            "broken-path",
-            "assets/config/items.toml",
-            At::Text("textures/shield.png"),
-        )],
+        &[expect("broken-path", "assets/config/items.toml", At::Text("textures/shield.png"))],
     );
 }
 
@@ -196,11 +142,7 @@ fn broken_path_in_toml_data() {
 fn broken_path_in_wgsl_import() {
     check_fixture(
         "broken-path-wgsl",
-        &[expect(
-            "broken-path",
-            "assets/shaders/main.wgsl",
-            At::Text("shaders/lighting.wgsl"),
-        )],
+        &[expect("broken-path", "assets/shaders/main.wgsl", At::Text("shaders/lighting.wgsl"))],
     );
 }
 
@@ -211,36 +153,21 @@ fn broken_path_in_gltf_uri_only() {
     // to the .gltf file.
     check_fixture(
         "broken-path-gltf",
-        &[expect(
-            "broken-path",
-            "assets/models/ship.gltf",
-            At::Text("../textures/hull_normal.png"),
-        )],
+        &[expect("broken-path", "assets/models/ship.gltf", At::Text("../textures/hull_normal.png"))],
     );
 }
 
 #[test]
 fn broken_path_in_game_code_load_call() {
     // `String::from("textures/not_loaded.png")` is not a configured call.
-    check_fixture(
-        "broken-path-code",
-        &[expect(
-            "broken-path",
-            "src/main.rs",
-            At::Text("textures/boss.png"),
-        )],
-    );
+    check_fixture("broken-path-code", &[expect("broken-path", "src/main.rs", At::Text("textures/boss.png"))]);
 }
 
 #[test]
 fn broken_path_in_meta_dependencies() {
     check_fixture(
         "broken-path-meta-dependencies",
-        &[expect(
-            "broken-path",
-            "assets/materials/water.material.meta",
-            At::Text("shaders/noise.wgsl"),
-        )],
+        &[expect("broken-path", "assets/materials/water.material.meta", At::Text("shaders/noise.wgsl"))],
     );
 }
 
@@ -248,11 +175,7 @@ fn broken_path_in_meta_dependencies() {
 fn unknown_id() {
     check_fixture(
         "unknown-id",
-        &[expect(
-            "unknown-id",
-            "assets/scenes/level.scene.json",
-            At::Text("4a5b6c7d-0000-4000-8000-000000000099"),
-        )],
+        &[expect("unknown-id", "assets/scenes/level.scene.json", At::Text("4a5b6c7d-0000-4000-8000-000000000099"))],
     );
 }
 
@@ -260,11 +183,7 @@ fn unknown_id() {
 fn unknown_label_beside_declared_labels_and_label_ids() {
     check_fixture(
         "unknown-label",
-        &[expect(
-            "unknown-label",
-            "assets/scenes/level.scene.json",
-            At::Text("models/ship.gltf#Mesh7"),
-        )],
+        &[expect("unknown-label", "assets/scenes/level.scene.json", At::Text("models/ship.gltf#Mesh7"))],
     );
 }
 
@@ -272,11 +191,7 @@ fn unknown_label_beside_declared_labels_and_label_ids() {
 fn case_mismatch() {
     check_fixture(
         "case-mismatch",
-        &[expect(
-            "case-mismatch",
-            "assets/scenes/level.scene.json",
-            At::Text("textures/sky.png"),
-        )],
+        &[expect("case-mismatch", "assets/scenes/level.scene.json", At::Text("textures/sky.png"))],
     );
 }
 
@@ -285,16 +200,8 @@ fn cycle_of_load_edges_reported_at_each_reference_weak_edges_excluded() {
     let report = check_fixture(
         "cycle",
         &[
-            expect(
-                "cycle",
-                "assets/scenes/a.scene.json",
-                At::Text("scenes/b.scene.json"),
-            ),
-            expect(
-                "cycle",
-                "assets/scenes/b.scene.json",
-                At::Text("./a.scene.json"),
-            ),
+            expect("cycle", "assets/scenes/a.scene.json", At::Text("scenes/b.scene.json")),
+            expect("cycle", "assets/scenes/b.scene.json", At::Text("./a.scene.json")),
         ],
     );
     for d in &report.diagnostics {
@@ -304,15 +211,9 @@ fn cycle_of_load_edges_reported_at_each_reference_weak_edges_excluded() {
             d.message.contains("a.scene.json") && d.message.contains("b.scene.json"),
             "cycle message should name every file of the cycle: {d:?}"
         );
-        let other = if d.path.ends_with("a.scene.json") {
-            "assets/scenes/b.scene.json"
-        } else {
-            "assets/scenes/a.scene.json"
-        };
-        assert!(
-            related_paths(d).contains(&other),
-            "related of {d:?} should include {other}"
-        );
+        let other =
+            if d.path.ends_with("a.scene.json") { "assets/scenes/b.scene.json" } else { "assets/scenes/a.scene.json" };
+        assert!(related_paths(d).contains(&other), "related of {d:?} should include {other}");
     }
 }
 
@@ -321,16 +222,8 @@ fn cycle_of_build_edges_through_wgsl_imports() {
     check_fixture(
         "cycle-wgsl",
         &[
-            expect(
-                "cycle",
-                "assets/shaders/light.wgsl",
-                At::Text("shaders/shadow.wgsl"),
-            ),
-            expect(
-                "cycle",
-                "assets/shaders/shadow.wgsl",
-                At::Text("./light.wgsl"),
-            ),
+            expect("cycle", "assets/shaders/light.wgsl", At::Text("shaders/shadow.wgsl")),
+            expect("cycle", "assets/shaders/shadow.wgsl", At::Text("./light.wgsl")),
         ],
     );
 }
@@ -341,16 +234,8 @@ fn duplicate_id_on_both_metas_with_the_other_as_related() {
     let report = check_fixture(
         "duplicate-id",
         &[
-            expect(
-                "duplicate-id",
-                "assets/textures/hero.png.meta",
-                At::Text(id),
-            ),
-            expect(
-                "duplicate-id",
-                "assets/textures/hero_copy.png.meta",
-                At::Text(id),
-            ),
+            expect("duplicate-id", "assets/textures/hero.png.meta", At::Text(id)),
+            expect("duplicate-id", "assets/textures/hero_copy.png.meta", At::Text(id)),
         ],
     );
     for d in &report.diagnostics {
@@ -359,70 +244,38 @@ fn duplicate_id_on_both_metas_with_the_other_as_related() {
         } else {
             "assets/textures/hero_copy.png.meta"
         };
-        assert!(
-            related_paths(d).contains(&other),
-            "related of {d:?} should include {other}"
-        );
+        assert!(related_paths(d).contains(&other), "related of {d:?} should include {other}");
     }
 }
 
 #[test]
 fn invalid_meta_with_malformed_uuid() {
-    check_fixture(
-        "invalid-meta",
-        &[expect(
-            "invalid-meta",
-            "assets/textures/sky.png.meta",
-            At::Text("not-a-uuid"),
-        )],
-    );
+    check_fixture("invalid-meta", &[expect("invalid-meta", "assets/textures/sky.png.meta", At::Text("not-a-uuid"))]);
 }
 
 #[test]
 fn unknown_meta_key_among_every_known_key() {
     check_fixture(
         "unknown-meta-key",
-        &[expect(
-            "unknown-meta-key",
-            "assets/textures/sky.png.meta",
-            At::Text("procesor"),
-        )],
+        &[expect("unknown-meta-key", "assets/textures/sky.png.meta", At::Text("procesor"))],
     );
 }
 
 #[test]
 fn missing_meta() {
-    check_fixture(
-        "missing-meta",
-        &[expect(
-            "missing-meta",
-            "assets/textures/sky.png",
-            At::FileStart,
-        )],
-    );
+    check_fixture("missing-meta", &[expect("missing-meta", "assets/textures/sky.png", At::FileStart)]);
 }
 
 #[test]
 fn orphan_meta() {
-    check_fixture(
-        "orphan-meta",
-        &[expect(
-            "orphan-meta",
-            "assets/textures/old_hero.png.meta",
-            At::FileStart,
-        )],
-    );
+    check_fixture("orphan-meta", &[expect("orphan-meta", "assets/textures/old_hero.png.meta", At::FileStart)]);
 }
 
 #[test]
 fn path_escapes_root_even_when_the_target_exists() {
     check_fixture(
         "path-escapes-root",
-        &[expect(
-            "path-escapes-root",
-            "assets/scenes/level.scene.json",
-            At::Text("../../outside.png"),
-        )],
+        &[expect("path-escapes-root", "assets/scenes/level.scene.json", At::Text("../../outside.png"))],
     );
 }
 
@@ -432,27 +285,13 @@ fn path_escapes_root_even_when_the_target_exists() {
 fn demo_project_checks_clean() {
     let demo = crate::support::repo_root().join("examples").join("demo");
     let (exit, report) = check_json(&demo, TIMEOUT);
-    assert!(
-        report.diagnostics.is_empty(),
-        "the demo must check clean:\n{}",
-        describe(&report.diagnostics)
-    );
+    assert!(report.diagnostics.is_empty(), "the demo must check clean:\n{}", describe(&report.diagnostics));
     assert_eq!(exit, 0);
     // 30 asset files; 54 references: 49 in data files, glTF uris, shader
     // imports and `[dependencies]`, plus 5 load calls in src/main.rs. A
     // count below that means an extractor missed references.
-    assert_eq!(
-        report.summary["assets"].as_u64(),
-        Some(30),
-        "summary {}",
-        report.summary
-    );
-    assert_eq!(
-        report.summary["references"].as_u64(),
-        Some(54),
-        "summary {}",
-        report.summary
-    );
+    assert_eq!(report.summary["assets"].as_u64(), Some(30), "summary {}", report.summary);
+    assert_eq!(report.summary["references"].as_u64(), Some(54), "summary {}", report.summary);
 }
 
 #[test]
@@ -473,11 +312,7 @@ fn exit_status_2_when_the_check_cannot_run() {
     ] {
         let run = run_assetry(tmp.path(), &args, TIMEOUT);
         assert_eq!(run.code, Some(2), "`assetry {}`: {run:?}", args.join(" "));
-        assert!(
-            !run.stderr.trim().is_empty(),
-            "`assetry {}` should say why on stderr",
-            args.join(" ")
-        );
+        assert!(!run.stderr.trim().is_empty(), "`assetry {}` should say why on stderr", args.join(" "));
     }
 }
 
@@ -497,12 +332,7 @@ fn default_directory_is_the_working_directory() {
     let run = run_assetry(project.path(), &["check", "--format", "json"], TIMEOUT);
     run.assert_exit(&[1]);
     let report = crate::support::parse_check_json(&run.stdout);
-    assert_eq!(
-        report.diagnostics.len(),
-        1,
-        "{}",
-        describe(&report.diagnostics)
-    );
+    assert_eq!(report.diagnostics.len(), 1, "{}", describe(&report.diagnostics));
     assert_eq!(report.diagnostics[0].path, "assets/scenes/level.scene.json");
 }
 
@@ -516,30 +346,15 @@ fn human_format_reads_like_a_compiler_and_has_no_colour_when_piped() {
         let run = run_assetry(project.path(), &args, TIMEOUT);
         run.assert_exit(&[1]);
         let text = format!("{}{}", run.stdout, run.stderr);
-        assert!(
-            !text.contains('\u{1b}'),
-            "ANSI escapes in piped output:\n{text:?}"
-        );
+        assert!(!text.contains('\u{1b}'), "ANSI escapes in piped output:\n{text:?}");
         // Compilers print 1-based lines and columns.
-        let location = format!(
-            "{}:{}:{}",
-            d.path,
-            d.range.start.line + 1,
-            d.range.start.character + 1
-        );
+        let location = format!("{}:{}:{}", d.path, d.range.start.line + 1, d.range.start.character + 1);
         assert!(text.contains(&location), "no `{location}` in:\n{text}");
         assert!(text.contains("broken-path"), "no code in:\n{text}");
-        assert!(
-            text.contains(r#""ground": "textures/ground.png""#),
-            "no source line in:\n{text}"
-        );
+        assert!(text.contains(r#""ground": "textures/ground.png""#), "no source line in:\n{text}");
         let caret = text.lines().find(|l| {
             let marks = l.trim_start_matches(|c: char| c.is_whitespace() || c == '|');
-            marks.starts_with('^')
-                && marks
-                    .trim_end()
-                    .chars()
-                    .all(|c| c == '^' || c == '~' || c == '-')
+            marks.starts_with('^') && marks.trim_end().chars().all(|c| c == '^' || c == '~' || c == '-')
         });
         assert!(caret.is_some(), "no caret line in:\n{text}");
     }
@@ -558,11 +373,7 @@ const REAL_FAULT: &str = "assets/scenes/level.scene.json";
 /// finding, which the contract leaves to the engine to phrase.
 fn assert_real_fault_survives(root: &Path, report: &CheckReport, tolerated: &[(&str, &str)]) {
     let expected = span_of(&read_text(root, REAL_FAULT), "textures/ground.png");
-    let real: Vec<_> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == "broken-path" && d.path == REAL_FAULT)
-        .collect();
+    let real: Vec<_> = report.diagnostics.iter().filter(|d| d.code == "broken-path" && d.path == REAL_FAULT).collect();
     assert!(
         real.len() == 1 && real[0].range == expected,
         "the real fault ({REAL_FAULT} {expected}) is not reported exactly once:\n{}",
@@ -573,9 +384,7 @@ fn assert_real_fault_survives(root: &Path, report: &CheckReport, tolerated: &[(&
             continue;
         }
         assert!(
-            tolerated
-                .iter()
-                .any(|(code, path)| *code == d.code && *path == d.path),
+            tolerated.iter().any(|(code, path)| *code == d.code && *path == d.path),
             "unexpected diagnostic {d:?}\nall:\n{}",
             describe(&report.diagnostics)
         );
@@ -597,19 +406,9 @@ fn crlf_line_endings_keep_exact_ranges() {
         project.path(),
         exit,
         &report,
-        &[expect(
-            "broken-path",
-            REAL_FAULT,
-            At::Text("textures/ground.png"),
-        )],
+        &[expect("broken-path", REAL_FAULT, At::Text("textures/ground.png"))],
     );
-    assert_eq!(
-        report.diagnostics[0].range.start,
-        Pos {
-            line: 2,
-            character: 12
-        }
-    );
+    assert_eq!(report.diagnostics[0].range.start, Pos { line: 2, character: 13 });
 }
 
 #[test]
@@ -619,27 +418,14 @@ fn file_names_with_spaces_and_non_ascii_resolve_and_columns_count_utf16() {
         project.path(),
         exit,
         &report,
-        &[expect(
-            "broken-path",
-            REAL_FAULT,
-            At::Text("textures/💥 boom.png"),
-        )],
+        &[expect("broken-path", REAL_FAULT, At::Text("textures/💥 boom.png"))],
     );
     // Written out as numbers too: the emoji is two UTF-16 units, so the
     // path spans 20 units though it has 19 characters and 23 bytes, and
     // each `é` before it on the line is one unit but two bytes.
     assert_eq!(
         report.diagnostics[0].range,
-        Span {
-            start: Pos {
-                line: 1,
-                character: 88
-            },
-            end: Pos {
-                line: 1,
-                character: 110
-            }
-        }
+        Span { start: Pos { line: 1, character: 89 }, end: Pos { line: 1, character: 109 } }
     );
 }
 
@@ -647,22 +433,14 @@ fn file_names_with_spaces_and_non_ascii_resolve_and_columns_count_utf16() {
 fn binary_file_named_json() {
     let (project, exit, report) = check_hostile_fixture("binary-json");
     assert_eq!(exit, 1);
-    assert_real_fault_survives(
-        project.path(),
-        &report,
-        &[("unreadable-file", "assets/data/blob.json")],
-    );
+    assert_real_fault_survives(project.path(), &report, &[("unreadable-file", "assets/data/blob.json")]);
 }
 
 #[test]
 fn invalid_utf8_in_json() {
     let (project, exit, report) = check_hostile_fixture("invalid-utf8-json");
     assert_eq!(exit, 1);
-    assert_real_fault_survives(
-        project.path(),
-        &report,
-        &[("unreadable-file", "assets/scenes/broken_text.scene.json")],
-    );
+    assert_real_fault_survives(project.path(), &report, &[("unreadable-file", "assets/scenes/broken_text.scene.json")]);
 }
 
 /// A `.meta` that cannot give its asset an id is `invalid-meta`, and nothing
@@ -673,17 +451,8 @@ fn assert_invalid_meta_only(name: &str) {
     assert_eq!(exit, 1);
     let meta = "assets/textures/hero.png.meta";
     assert_real_fault_survives(project.path(), &report, &[("invalid-meta", meta)]);
-    let on_meta: Vec<_> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.path == meta)
-        .collect();
-    assert_eq!(
-        on_meta.len(),
-        1,
-        "one invalid-meta on {meta}:\n{}",
-        describe(&report.diagnostics)
-    );
+    let on_meta: Vec<_> = report.diagnostics.iter().filter(|d| d.path == meta).collect();
+    assert_eq!(on_meta.len(), 1, "one invalid-meta on {meta}:\n{}", describe(&report.diagnostics));
 }
 
 #[test]
@@ -711,17 +480,9 @@ fn project_with_real_fault() -> tempfile::TempDir {
 fn json_nested_200000_levels_deep() {
     let project = project_with_real_fault();
     let depth = 200_000;
-    let deep = format!(
-        "{}\"textures/hero.png\"{}",
-        "[".repeat(depth),
-        "]".repeat(depth)
-    );
+    let deep = format!("{}\"textures/hero.png\"{}", "[".repeat(depth), "]".repeat(depth));
     write_file(project.path(), "assets/data/deep.json", deep);
-    write_file(
-        project.path(),
-        "assets/data/deep.json.meta",
-        "id = \"4a5b6c7d-0000-4000-8000-000000000700\"\n",
-    );
+    write_file(project.path(), "assets/data/deep.json.meta", "id = \"4a5b6c7d-0000-4000-8000-000000000700\"\n");
     let (exit, report) = check_json(project.path(), TIMEOUT);
     assert_eq!(exit, 1);
     // The engine may read the deep reference (it resolves) or decline the
@@ -729,10 +490,7 @@ fn json_nested_200000_levels_deep() {
     assert_real_fault_survives(
         project.path(),
         &report,
-        &[
-            ("unreadable-file", "assets/data/deep.json"),
-            ("unreadable-file", "assets/data/blob.json"),
-        ],
+        &[("unreadable-file", "assets/data/deep.json"), ("unreadable-file", "assets/data/blob.json")],
     );
 }
 
@@ -743,27 +501,18 @@ fn fifty_megabyte_json() {
     big.push_str("{\"frames\": [\n");
     let mut i = 0u64;
     while big.len() < 50 << 20 {
-        big.push_str(&format!(
-            "  {{\"t\": {i}, \"name\": \"frame {i}\", \"xy\": [1.5, -2.25]}},\n"
-        ));
+        big.push_str(&format!("  {{\"t\": {i}, \"name\": \"frame {i}\", \"xy\": [1.5, -2.25]}},\n"));
         i += 1;
     }
     big.push_str("  {\"sprite\": \"textures/hero.png\"}\n]}\n");
     write_file(project.path(), "assets/data/animation.json", big);
-    write_file(
-        project.path(),
-        "assets/data/animation.json.meta",
-        "id = \"4a5b6c7d-0000-4000-8000-000000000701\"\n",
-    );
+    write_file(project.path(), "assets/data/animation.json.meta", "id = \"4a5b6c7d-0000-4000-8000-000000000701\"\n");
     let (exit, report) = check_json(project.path(), Duration::from_secs(180));
     assert_eq!(exit, 1);
     assert_real_fault_survives(
         project.path(),
         &report,
-        &[
-            ("unreadable-file", "assets/data/animation.json"),
-            ("unreadable-file", "assets/data/blob.json"),
-        ],
+        &[("unreadable-file", "assets/data/animation.json"), ("unreadable-file", "assets/data/blob.json")],
     );
 }
 
@@ -795,16 +544,8 @@ fn unreadable_file_is_reported_and_does_not_stop_the_check() {
     use std::os::unix::fs::PermissionsExt;
     let project = project_with_real_fault();
     let locked = "assets/scenes/locked.scene.json";
-    write_file(
-        project.path(),
-        locked,
-        "{\"hero\": \"textures/hero.png\"}\n",
-    );
-    write_file(
-        project.path(),
-        &format!("{locked}.meta"),
-        "id = \"4a5b6c7d-0000-4000-8000-000000000702\"\n",
-    );
+    write_file(project.path(), locked, "{\"hero\": \"textures/hero.png\"}\n");
+    write_file(project.path(), &format!("{locked}.meta"), "id = \"4a5b6c7d-0000-4000-8000-000000000702\"\n");
     let path = project.path().join(locked);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).expect("chmod 000");
     let (exit, report) = check_json(project.path(), TIMEOUT);
@@ -814,19 +555,13 @@ fn unreadable_file_is_reported_and_does_not_stop_the_check() {
     assert_real_fault_survives(
         project.path(),
         &report,
-        &[
-            ("unreadable-file", locked),
-            ("unreadable-file", "assets/data/blob.json"),
-        ],
+        &[("unreadable-file", locked), ("unreadable-file", "assets/data/blob.json")],
     );
     // Root reads files whatever their mode (CI containers often run as
     // root), so there the file is simply read and nothing is reported.
     if !running_as_root() {
         assert!(
-            report
-                .diagnostics
-                .iter()
-                .any(|d| d.path == locked && d.code == "unreadable-file"),
+            report.diagnostics.iter().any(|d| d.path == locked && d.code == "unreadable-file"),
             "a permission-denied file must be reported, not skipped silently:\n{}",
             describe(&report.diagnostics)
         );
@@ -840,11 +575,7 @@ fn files_deleted_while_the_scan_runs() {
     for i in 0..victims {
         let rel = format!("assets/victims/v{:04}/sprite.png", i);
         write_file(project.path(), &rel, b"\x89PNG\r\n\x1a\n");
-        write_file(
-            project.path(),
-            &format!("{rel}.meta"),
-            format!("id = \"4a5b6c7d-0000-4000-9000-{i:012}\"\n"),
-        );
+        write_file(project.path(), &format!("{rel}.meta"), format!("id = \"4a5b6c7d-0000-4000-9000-{i:012}\"\n"));
     }
     let root = project.path().to_path_buf();
     let deleter = std::thread::spawn(move || {
@@ -859,24 +590,12 @@ fn files_deleted_while_the_scan_runs() {
     // reverse; such warnings about vanished files are fine, errors are not.
     for d in &report.diagnostics {
         if d.path.starts_with("assets/victims/") {
-            assert_eq!(
-                d.severity, "warning",
-                "vanished file must not cause an error: {d:?}"
-            );
+            assert_eq!(d.severity, "warning", "vanished file must not cause an error: {d:?}");
         }
     }
     let others = CheckReport {
-        diagnostics: report
-            .diagnostics
-            .iter()
-            .filter(|d| !d.path.starts_with("assets/victims/"))
-            .cloned()
-            .collect(),
+        diagnostics: report.diagnostics.iter().filter(|d| !d.path.starts_with("assets/victims/")).cloned().collect(),
         summary: report.summary.clone(),
     };
-    assert_real_fault_survives(
-        project.path(),
-        &others,
-        &[("unreadable-file", "assets/data/blob.json")],
-    );
+    assert_real_fault_survives(project.path(), &others, &[("unreadable-file", "assets/data/blob.json")]);
 }

@@ -13,16 +13,8 @@ use crate::support::{Span, check_json, literal_span, position_of, repo_root, spa
 /// The generator: the shared copy beside the repository when there is one
 /// (the source of truth), else the repository's own copy.
 fn generator() -> PathBuf {
-    let shared = repo_root()
-        .join("..")
-        .join("shared")
-        .join("bench")
-        .join("gen_project.py");
-    if shared.is_file() {
-        shared
-    } else {
-        repo_root().join("bench").join("gen_project.py")
-    }
+    let shared = repo_root().join("..").join("shared").join("bench").join("gen_project.py");
+    if shared.is_file() { shared } else { repo_root().join("bench").join("gen_project.py") }
 }
 
 fn generate(out: &Path, assets: u32, seed: u32) -> serde_json::Value {
@@ -55,45 +47,25 @@ impl Project {
     /// `line` of the asset file.
     fn literal_on_line(&self, asset_rel: &str, line: u64, value: &str) -> Span {
         let text = self.text(asset_rel);
-        let line_start: usize = text
-            .split_inclusive('\n')
-            .take(line as usize - 1)
-            .map(str::len)
-            .sum();
+        let line_start: usize = text.split_inclusive('\n').take(line as usize - 1).map(str::len).sum();
         let line_text = text[line_start..].split('\n').next().unwrap_or("");
         let quoted = format!("\"{value}\"");
         let hits: Vec<_> = line_text.match_indices(&quoted).collect();
-        assert_eq!(
-            hits.len(),
-            1,
-            "`{quoted}` on {asset_rel}:{line}: {line_text}"
-        );
+        assert_eq!(hits.len(), 1, "`{quoted}` on {asset_rel}:{line}: {line_text}");
         let start = line_start + hits[0].0 + 1;
-        Span {
-            start: position_of(&text, start),
-            end: position_of(&text, start + value.len()),
-        }
+        Span { start: position_of(&text, start), end: position_of(&text, start + value.len()) }
     }
 
     /// The id a `.meta` declares (its first UUID-shaped quoted string).
     fn meta_id(&self, asset_rel: &str) -> String {
         let text = self.text(&format!("{asset_rel}.meta"));
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("id = "))
-            .expect("meta has an id line");
-        line.trim_start_matches("id = ")
-            .trim_matches('"')
-            .to_owned()
+        let line = text.lines().find(|l| l.starts_with("id = ")).expect("meta has an id line");
+        line.trim_start_matches("id = ").trim_matches('"').to_owned()
     }
 }
 
 fn strs(v: &serde_json::Value) -> Vec<&str> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|s| s.as_str().expect("string"))
-        .collect()
+    v.as_array().expect("array").iter().map(|s| s.as_str().expect("string")).collect()
 }
 
 /// Every injected fault of `truth`, as the check must report it.
@@ -102,19 +74,13 @@ fn expected_findings(project: &Project, truth: &serde_json::Value) -> Vec<Findin
     let mut out = Vec::new();
     let assets = |rel: &str| format!("assets/{rel}");
 
-    for b in faults["broken_path_refs"]
-        .as_array()
-        .expect("broken_path_refs")
-    {
+    for b in faults["broken_path_refs"].as_array().expect("broken_path_refs") {
         let file = b["file"].as_str().expect("file");
         let line = b["line"].as_u64().expect("line");
         let span = project.literal_on_line(file, line, b["ref"].as_str().expect("ref"));
         out.push(("broken-path".to_owned(), assets(file), span));
     }
-    for d in faults["duplicate_uuids"]
-        .as_array()
-        .expect("duplicate_uuids")
-    {
+    for d in faults["duplicate_uuids"].as_array().expect("duplicate_uuids") {
         let id = d["uuid"].as_str().expect("uuid");
         for meta in strs(&d["files"]) {
             let span = span_of(&project.text(meta), id);
@@ -132,11 +98,7 @@ fn expected_findings(project: &Project, truth: &serde_json::Value) -> Vec<Findin
         // One diagnostic per edge of the cycle, at the reference that makes it.
         for (j, from) in cycle.iter().enumerate() {
             let to = cycle[(j + 1) % cycle.len()];
-            let needle = if by_uuid.contains(&(from, to)) {
-                project.meta_id(to)
-            } else {
-                to.to_owned()
-            };
+            let needle = if by_uuid.contains(&(from, to)) { project.meta_id(to) } else { to.to_owned() };
             let span = literal_span(&project.text(from), &needle);
             out.push(("cycle".to_owned(), assets(from), span));
         }
@@ -164,20 +126,12 @@ fn generated_project_reports_exactly_the_injected_faults() {
     let expected = count(expected_findings(&project, &truth));
 
     let (exit, report) = check_json(&root, Duration::from_secs(300));
-    let got = count(
-        report
-            .diagnostics
-            .iter()
-            .map(|d| (d.code.clone(), d.path.clone(), d.range)),
-    );
+    let got = count(report.diagnostics.iter().map(|d| (d.code.clone(), d.path.clone(), d.range)));
 
     let mut missing = Vec::new();
     let mut invented = Vec::new();
     for key in expected.keys().chain(got.keys()) {
-        let (e, g) = (
-            expected.get(key).copied().unwrap_or(0),
-            got.get(key).copied().unwrap_or(0),
-        );
+        let (e, g) = (expected.get(key).copied().unwrap_or(0), got.get(key).copied().unwrap_or(0));
         let line = format!("  {} {} {}", key.0, key.1, key.2);
         if e > g && !missing.contains(&line) {
             missing.push(line);
@@ -199,19 +153,9 @@ fn generated_project_reports_exactly_the_injected_faults() {
 
     // Every reference the generator wrote is one the check extracted.
     let refs = &truth["refs"];
-    let total: u64 = [
-        "scene_path_refs",
-        "scene_uuid_refs",
-        "wgsl_imports",
-        "gltf_image_uris",
-    ]
-    .iter()
-    .map(|k| refs[*k].as_u64().expect("ref count"))
-    .sum();
-    assert_eq!(
-        report.summary["references"].as_u64(),
-        Some(total),
-        "summary {}",
-        report.summary
-    );
+    let total: u64 = ["scene_path_refs", "scene_uuid_refs", "wgsl_imports", "gltf_image_uris"]
+        .iter()
+        .map(|k| refs[*k].as_u64().expect("ref count"))
+        .sum();
+    assert_eq!(report.summary["references"].as_u64(), Some(total), "summary {}", report.summary);
 }

@@ -13,10 +13,7 @@ pub fn assetry_bin() -> PathBuf {
 
 /// The repository root (the workspace folder).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("lsp/ has a parent")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("lsp/ has a parent").to_path_buf()
 }
 
 /// The committed fixture folder `tests/fixtures/<rel>`.
@@ -28,8 +25,7 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// they point to) into `dst`, creating it.
 pub fn copy_tree(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap_or_else(|e| panic!("create {}: {e}", dst.display()));
-    let entries =
-        std::fs::read_dir(src).unwrap_or_else(|e| panic!("read dir {}: {e}", src.display()));
+    let entries = std::fs::read_dir(src).unwrap_or_else(|e| panic!("read dir {}: {e}", src.display()));
     for entry in entries {
         let entry = entry.expect("read dir entry");
         let from = entry.path();
@@ -37,8 +33,7 @@ pub fn copy_tree(src: &Path, dst: &Path) {
         if from.is_dir() {
             copy_tree(&from, &to);
         } else {
-            std::fs::copy(&from, &to)
-                .unwrap_or_else(|e| panic!("copy {} -> {}: {e}", from.display(), to.display()));
+            std::fs::copy(&from, &to).unwrap_or_else(|e| panic!("copy {} -> {}: {e}", from.display(), to.display()));
         }
     }
 }
@@ -55,8 +50,7 @@ pub fn fixture_copy(rel: &str) -> tempfile::TempDir {
 pub fn write_file(root: &Path, rel: &str, contents: impl AsRef<[u8]>) {
     let path = root.join(rel);
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
+        std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
     }
     std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
@@ -81,11 +75,7 @@ impl Run {
             self.stdout,
             self.stderr,
         );
-        assert!(
-            !self.stderr.contains("panicked"),
-            "the binary panicked:\n{}",
-            self.stderr
-        );
+        assert!(!self.stderr.contains("panicked"), "the binary panicked:\n{}", self.stderr);
         self
     }
 }
@@ -132,11 +122,7 @@ pub fn run_assetry(dir: &Path, args: &[&str], timeout: std::time::Duration) -> R
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
-    Run {
-        code: status.code(),
-        stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
-    }
+    Run { code: status.code(), stdout: out.join().expect("stdout reader"), stderr: err.join().expect("stderr reader") }
 }
 
 /// An LSP-style position: 0-based line, UTF-16 character.
@@ -154,11 +140,7 @@ pub struct Span {
 
 impl std::fmt::Display for Span {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}-{}:{}",
-            self.start.line, self.start.character, self.end.line, self.end.character
-        )
+        write!(f, "{}:{}-{}:{}", self.start.line, self.start.character, self.end.line, self.end.character)
     }
 }
 
@@ -167,10 +149,7 @@ impl std::fmt::Display for Span {
 pub fn position_of(text: &str, offset: usize) -> Pos {
     let before = &text[..offset];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    Pos {
-        line: before.matches('\n').count() as u32,
-        character: before[line_start..].encode_utf16().count() as u32,
-    }
+    Pos { line: before.matches('\n').count() as u32, character: before[line_start..].encode_utf16().count() as u32 }
 }
 
 /// The span of the only occurrence of `needle` in `text` (fails the test
@@ -178,31 +157,17 @@ pub fn position_of(text: &str, offset: usize) -> Pos {
 /// point at the wrong place).
 pub fn span_of(text: &str, needle: &str) -> Span {
     let mut hits = text.match_indices(needle);
-    let (offset, _) = hits
-        .next()
-        .unwrap_or_else(|| panic!("`{needle}` not found in:\n{text}"));
-    assert!(
-        hits.next().is_none(),
-        "`{needle}` occurs more than once in:\n{text}"
-    );
-    Span {
-        start: position_of(text, offset),
-        end: position_of(text, offset + needle.len()),
-    }
+    let (offset, _) = hits.next().unwrap_or_else(|| panic!("`{needle}` not found in:\n{text}"));
+    assert!(hits.next().is_none(), "`{needle}` occurs more than once in:\n{text}");
+    Span { start: position_of(text, offset), end: position_of(text, offset + needle.len()) }
 }
 
 /// The span of the contents (quotes excluded) of the only string literal
 /// `"value"` in `text`.
 pub fn literal_span(text: &str, value: &str) -> Span {
     let quoted = span_of(text, &format!("\"{value}\""));
-    let inner = |p: Pos, delta: i32| Pos {
-        line: p.line,
-        character: p.character.wrapping_add_signed(delta),
-    };
-    Span {
-        start: inner(quoted.start, 1),
-        end: inner(quoted.end, -1),
-    }
+    let inner = |p: Pos, delta: i32| Pos { line: p.line, character: p.character.wrapping_add_signed(delta) };
+    Span { start: inner(quoted.start, 1), end: inner(quoted.end, -1) }
 }
 
 /// One diagnostic of `assetry check --format json`.
@@ -226,28 +191,19 @@ pub struct CheckReport {
 
 fn json_span(v: &serde_json::Value) -> Span {
     let pos = |p: &serde_json::Value| Pos {
-        line: p["line"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("no line in {p}")) as u32,
-        character: p["character"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("no character in {p}")) as u32,
+        line: p["line"].as_u64().unwrap_or_else(|| panic!("no line in {p}")) as u32,
+        character: p["character"].as_u64().unwrap_or_else(|| panic!("no character in {p}")) as u32,
     };
-    Span {
-        start: pos(&v["start"]),
-        end: pos(&v["end"]),
-    }
+    Span { start: pos(&v["start"]), end: pos(&v["end"]) }
 }
 
 /// Parses the JSON contract of DESIGN.md, failing the test on any deviation
 /// from its shape.
 pub fn parse_check_json(stdout: &str) -> CheckReport {
-    let v: serde_json::Value = serde_json::from_str(stdout)
-        .unwrap_or_else(|e| panic!("check output is not one JSON object ({e}):\n{stdout}"));
+    let v: serde_json::Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("check output is not one JSON object ({e}):\n{stdout}"));
     let str_field = |d: &serde_json::Value, k: &str| -> String {
-        d[k].as_str()
-            .unwrap_or_else(|| panic!("`{k}` is not a string in {d}"))
-            .to_owned()
+        d[k].as_str().unwrap_or_else(|| panic!("`{k}` is not a string in {d}")).to_owned()
     };
     let diagnostics = v["diagnostics"]
         .as_array()
@@ -261,19 +217,12 @@ pub fn parse_check_json(stdout: &str) -> CheckReport {
             message: str_field(d, "message"),
             related: d["related"]
                 .as_array()
-                .map(|rs| {
-                    rs.iter()
-                        .map(|r| (str_field(r, "path"), json_span(&r["range"])))
-                        .collect()
-                })
+                .map(|rs| rs.iter().map(|r| (str_field(r, "path"), json_span(&r["range"]))).collect())
                 .unwrap_or_default(),
         })
         .collect();
     assert!(v["summary"].is_object(), "no `summary` object in {v}");
-    CheckReport {
-        diagnostics,
-        summary: v["summary"].clone(),
-    }
+    CheckReport { diagnostics, summary: v["summary"].clone() }
 }
 
 /// Runs `assetry check <dir> --format json` and parses its report; exit
@@ -282,10 +231,7 @@ pub fn check_json(dir: &Path, timeout: std::time::Duration) -> (i32, CheckReport
     let dir_arg = dir.to_str().expect("UTF-8 temp path");
     let run = run_assetry(dir, &["check", dir_arg, "--format", "json"], timeout);
     run.assert_exit(&[0, 1]);
-    (
-        run.code.expect("exit status"),
-        parse_check_json(&run.stdout),
-    )
+    (run.code.expect("exit status"), parse_check_json(&run.stdout))
 }
 
 /// True when the tests run as root, who may read files whatever their
@@ -294,11 +240,9 @@ pub fn running_as_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines().find(|l| l.starts_with("Uid:")).map(|l| {
-                l.split_whitespace()
-                    .nth(2)
-                    .is_some_and(|effective| effective == "0")
-            })
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2).is_some_and(|effective| effective == "0"))
         })
         .unwrap_or(false)
 }
