@@ -8,4 +8,5 @@ mod lsp_nvim;
 mod ground_truth;
 mod lsp_features;
 mod lsp_fixes;
+mod watch;
 mod lsp_fix_cli;
