@@ -255,3 +255,32 @@ fn moving_a_file_rewrites_its_own_file_relative_references() {
     rename_on_disk(&f, &edit, from, to);
     assert_clean(&f);
 }
+
+#[test]
+fn changes_outside_the_editor_are_seen_by_the_watcher() {
+    let f = project(None);
+    let mut client = start(&f);
+    expect_initial(&mut client, &f);
+    // An artist exports the missing texture: the broken path resolves.
+    std::fs::write(f.path("assets/textures/grund.png"), "png").unwrap();
+    std::fs::write(f.path("assets/textures/grund.png.meta"), "id = \"88888888-8888-4888-8888-888888888888\"\n")
+        .unwrap();
+    assert_eq!(client.diagnostic_codes(&f.uri(SCENE)), []);
+    // A file manager move of sky.png (with its .meta): every reference breaks,
+    // and the fix offers where it went.
+    std::fs::create_dir_all(f.path("assets/env")).unwrap();
+    for suffix in ["", ".meta"] {
+        std::fs::rename(
+            f.path(&format!("assets/textures/sky.png{suffix}")),
+            f.path(&format!("assets/env/sky.png{suffix}")),
+        )
+        .unwrap();
+    }
+    for rel in [SCENE, "assets/models/ship.gltf", "src/main.rs"] {
+        let codes = client.diagnostic_codes(&f.uri(rel));
+        assert_eq!(codes.len(), 1, "{rel}: {codes:?}");
+        assert_eq!(codes[0].0, "broken-path");
+    }
+    let acts = actions(&mut client, &f, SCENE, range(1, 15, 1, 15));
+    find(&acts, "`sky.png` moved: use `env/sky.png`");
+}

@@ -32,6 +32,9 @@ pub fn run() -> Result<ExitCode> {
     let (publisher, published) = tokio::sync::mpsc::unbounded_channel();
     let engine =
         engine::Engine::start(workspace::Workspace::new(publisher)).context("cannot start the engine thread")?;
+    // Watcher batches queue on the engine thread like every other change.
+    let watcher_jobs = engine.clone();
+    engine.notify(move |ws| ws.watch_with(Arc::new(move |job| watcher_jobs.notify(job))));
     {
         let shut_down = shut_down.clone();
         runtime.block_on(async move {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use assetry_pipeline::ide::{self, SourceChange};
 use assetry_pipeline::{Change, ChangeBatch, FileDiagnostics, LineIndex, Project, Severity, TextRange};
+use assetry_watcher::{WatchEvent, WatchOptions, Watcher};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::*;
@@ -56,10 +57,18 @@ const NESTED_DEPTH: usize = 6;
 struct Slot {
     root: PathBuf,
     project: Project,
+    /// Keeps the project in step with changes made outside the editor;
+    /// `None` when watching could not start (the user was told).
+    watcher: Option<(Watcher, WatchOptions)>,
 }
+
+/// Queues a job on the engine thread; given to watchers so their batches
+/// are applied in order with everything else.
+pub type Enqueue = Arc<dyn Fn(Box<dyn FnOnce(&mut Workspace) + Send>) + Send + Sync>;
 
 pub struct Workspace {
     outgoing: mpsc::UnboundedSender<Outgoing>,
+    enqueue: Option<Enqueue>,
     /// Deepest roots first, so the first match owns a path.
     projects: Vec<Slot>,
     documents: HashMap<PathBuf, Document>,
@@ -69,7 +78,63 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(outgoing: mpsc::UnboundedSender<Outgoing>) -> Self {
-        Workspace { outgoing, projects: Vec::new(), documents: HashMap::new(), edited: HashSet::new() }
+        Workspace { outgoing, enqueue: None, projects: Vec::new(), documents: HashMap::new(), edited: HashSet::new() }
+    }
+
+    /// Enables file watching: each project opened from now on gets a
+    /// watcher whose batches are queued through `enqueue`.
+    pub fn watch_with(&mut self, enqueue: Enqueue) {
+        self.enqueue = Some(enqueue);
+    }
+
+    fn start_watcher(
+        &self,
+        project: &Project,
+        scanned_at: Option<std::time::SystemTime>,
+    ) -> Option<(Watcher, WatchOptions)> {
+        let enqueue = self.enqueue.clone()?;
+        let options = WatchOptions::for_project(project, scanned_at);
+        let root = project.root().to_path_buf();
+        let started = Watcher::start(options.clone(), move |event| {
+            let root = root.clone();
+            enqueue(Box::new(move |ws: &mut Workspace| ws.watched(&root, event)));
+        });
+        match started {
+            Ok(watcher) => Some((watcher, options)),
+            Err(err) => {
+                self.message(
+                    MessageType::WARNING,
+                    format!(
+                        "assetry: cannot watch {}: {err}; changes outside the editor are not seen",
+                        project.root().display()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A batch or notice from the watcher of the project at `root`.
+    fn watched(&mut self, root: &Path, event: WatchEvent) {
+        self.flush();
+        let Some(slot) = self.projects.iter().position(|s| s.root == root) else { return };
+        match event {
+            WatchEvent::Notice(notice) => self.message(MessageType::WARNING, format!("assetry: {notice}")),
+            WatchEvent::Changes(batch) => {
+                let batch = assetry_watcher::complete_rescans(&self.projects[slot].project, batch);
+                self.apply(slot, batch.changes);
+                let stale = self.projects[slot]
+                    .watcher
+                    .as_ref()
+                    .is_some_and(|(_, o)| o.differs_from(&self.projects[slot].project));
+                if stale {
+                    // assetry.toml moved the roots or the ignores: watch the new set.
+                    self.projects[slot].watcher = None;
+                    let watcher = self.start_watcher(&self.projects[slot].project, None);
+                    self.projects[slot].watcher = watcher;
+                }
+            }
+        }
     }
 
     fn message(&self, typ: MessageType, text: String) {
@@ -92,6 +157,7 @@ impl Workspace {
         if self.projects.iter().any(|s| s.root == canonical) {
             return;
         }
+        let scanned_at = std::time::SystemTime::now();
         let project = match Project::open(&canonical) {
             Ok(p) => p,
             Err(err) => {
@@ -103,7 +169,8 @@ impl Workspace {
             self.message(MessageType::WARNING, format!("assetry: {err}"));
         }
         let initial = project.all_diagnostics();
-        self.projects.push(Slot { root: canonical, project });
+        let watcher = self.start_watcher(&project, Some(scanned_at));
+        self.projects.push(Slot { root: canonical, project, watcher });
         self.projects.sort_by_key(|s| std::cmp::Reverse(s.root.components().count()));
         let index =
             self.projects.iter().position(|s| s.root == root.canonicalize().unwrap_or_else(|_| root.to_path_buf()));
@@ -286,23 +353,6 @@ impl Workspace {
             let changes = by_slot.remove(&slot).unwrap_or_default();
             self.apply(slot, changes);
         }
-    }
-
-    /// Applies one watcher batch of absolute-path changes, split by project.
-    pub fn apply_disk_batch(&mut self, batch: ChangeBatch) {
-        self.flush();
-        let mut by_slot: HashMap<usize, Vec<Change>> = HashMap::new();
-        for change in batch.changes {
-            let key = match &change {
-                Change::Disk(p) | Change::Removed(p) | Change::CloseOverlay(p) => p.clone(),
-                Change::Overlay { path, .. } => path.clone(),
-                Change::Moved { to, .. } => to.clone(),
-            };
-            if let Some(slot) = self.owner(&key) {
-                by_slot.entry(slot).or_default().push(change);
-            }
-        }
-        self.apply_batches(by_slot);
     }
 
     pub fn did_change_workspace_folders(&mut self, params: DidChangeWorkspaceFoldersParams) {
