@@ -10,3 +10,4 @@ mod lsp_features;
 mod lsp_fixes;
 mod watch;
 mod lsp_fix_cli;
+mod lsp_workspaces;

@@ -14,13 +14,11 @@ use super::engine::Engine;
 use super::workspace::{DependenciesParams, DependencyTree, Outgoing};
 
 pub struct Backend {
-    client: Client,
     engine: Engine,
     /// Set by `shutdown`: the exit status tells an orderly exit from a crash.
     shut_down: Arc<AtomicBool>,
     /// Released by `initialized`: no notification may reach the client before.
     ready: Arc<Notify>,
-    watch_registration: AtomicBool,
 }
 
 impl Backend {
@@ -32,7 +30,7 @@ impl Backend {
     ) -> Self {
         let ready = Arc::new(Notify::new());
         tokio::spawn(publish_in_order(client.clone(), published, ready.clone()));
-        Backend { client, engine, shut_down, ready, watch_registration: AtomicBool::new(false) }
+        Backend { engine, shut_down, ready }
     }
 
     /// `assetry/dependencies`: the dependencies and dependents of one file,
@@ -122,14 +120,6 @@ impl LanguageServer for Backend {
         // Scanning starts now, overlapping the rest of the handshake; every
         // later message queues behind it on the engine thread.
         self.engine.notify(move |ws| ws.open_folders(folders));
-        let dynamic_watch = params
-            .capabilities
-            .workspace
-            .as_ref()
-            .and_then(|w| w.did_change_watched_files.as_ref())
-            .and_then(|w| w.dynamic_registration)
-            .unwrap_or(false);
-        self.watch_registration.store(dynamic_watch, Ordering::SeqCst);
         Ok(InitializeResult {
             capabilities: server_capabilities(),
             server_info: Some(ServerInfo { name: "assetry".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
@@ -139,21 +129,6 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _: InitializedParams) {
         self.ready.notify_one();
-        if self.watch_registration.load(Ordering::SeqCst) {
-            // Changes made outside the editor (git checkout, a file manager)
-            // arrive as didChangeWatchedFiles.
-            let options = DidChangeWatchedFilesRegistrationOptions {
-                watchers: vec![FileSystemWatcher { glob_pattern: GlobPattern::String("**/*".into()), kind: None }],
-            };
-            let registration = Registration {
-                id: "assetry-watch".into(),
-                method: "workspace/didChangeWatchedFiles".into(),
-                register_options: serde_json::to_value(options).ok(),
-            };
-            if let Err(err) = self.client.register_capability(vec![registration]).await {
-                self.client.log_message(MessageType::WARNING, format!("cannot watch files: {err}")).await;
-            }
-        }
     }
 
     async fn shutdown(&self) -> Result<()> {
