@@ -217,6 +217,21 @@ impl LspClient {
         }
     }
 
+    /// The server's process id (for memory measurements).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Like [`Self::drain`], plus when the last message arrived.
+    pub fn drain_timed(&mut self, quiet: Duration) -> (Vec<Value>, Option<Instant>) {
+        let mut last = None;
+        while let Ok(m) = self.incoming.recv_timeout(quiet) {
+            last = Some(Instant::now());
+            self.unread.push_back(m);
+        }
+        (self.unread.drain(..).collect(), last)
+    }
+
     pub fn stderr(&self) -> String {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
     }
