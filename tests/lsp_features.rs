@@ -419,3 +419,60 @@ fn dependencies_request_returns_both_trees_with_kinds() {
         client.request_ok("assetry/dependencies", json!({"uri": file_uri(std::path::Path::new("/nowhere/x.png"))}));
     assert_eq!(outside, Value::Null);
 }
+
+#[test]
+fn cycles_and_duplicate_ids_carry_related_information() {
+    let f = Fixture::new(
+        r#"
+//- /assets/a.scene.json
+{"next": "b.scene.json"}
+//- /assets/a.scene.json.meta
+id = "a1111111-1111-4111-8111-111111111111"
+//- /assets/b.scene.json
+{"next": "a.scene.json"}
+//- /assets/b.scene.json.meta
+id = "a1111111-1111-4111-8111-111111111111"
+"#,
+    );
+    let mut client = start(&f);
+    let a = client.diagnostics(&f.uri("assets/a.scene.json"));
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!(a[0]["code"], "cycle");
+    assert_eq!(a[0]["range"], range(0, 10, 0, 22));
+    assert_eq!(a[0]["relatedInformation"][0]["location"]["uri"], f.uri("assets/b.scene.json"));
+    assert_eq!(a[0]["relatedInformation"][0]["location"]["range"], range(0, 10, 0, 22));
+    let b = client.diagnostics(&f.uri("assets/b.scene.json"));
+    assert_eq!(b[0]["code"], "cycle");
+    for (meta, other) in [
+        ("assets/a.scene.json.meta", "assets/b.scene.json.meta"),
+        ("assets/b.scene.json.meta", "assets/a.scene.json.meta"),
+    ] {
+        let d = client.diagnostics(&f.uri(meta));
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(d[0]["code"], "duplicate-id");
+        assert_eq!(d[0]["relatedInformation"][0]["location"]["uri"], f.uri(other), "{d:#?}");
+    }
+}
+
+#[test]
+fn ranges_count_utf16_code_units_in_both_directions() {
+    // "é" is one UTF-16 unit (two bytes), "😀" two units (four bytes).
+    let f = Fixture::new(
+        "//- /assets/s.scene.json\n{\"é😀\": \"textures/nope.png\", \"ok\": \"textures/a.png\"}\n//- /assets/s.scene.json.meta\nid = \"d1111111-1111-4111-8111-111111111111\"\n//- /assets/textures/a.png\npng\n//- /assets/textures/a.png.meta\nid = \"d2222222-2222-4222-8222-222222222222\"\n",
+    );
+    let mut client = start(&f);
+    let uri = f.uri("assets/s.scene.json");
+    assert_eq!(client.diagnostic_codes(&uri), [("broken-path".to_owned(), 0, 9, 26)]);
+    let def = client.request_ok(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 40}}),
+    );
+    assert_eq!(def["uri"], f.uri("assets/textures/a.png"));
+    // Edit through the emoji's columns: replace "😀" (columns 3..5) with "x".
+    f.open(&mut client, "assets/s.scene.json");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 1}, "contentChanges": [{"range": range(0, 3, 0, 5), "text": "x"}]}),
+    );
+    assert_eq!(client.diagnostic_codes(&uri), [("broken-path".to_owned(), 0, 8, 25)]);
+}
