@@ -127,9 +127,13 @@ mod imp {
                 libc::pollfd { fd: self.inotify.as_raw_fd(), events: libc::POLLIN, revents: 0 },
                 libc::pollfd { fd: self.wake.fd, events: libc::POLLIN, revents: 0 },
             ];
-            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-            // SAFETY: `fds` is a valid array of two pollfd for the call.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+            // ppoll, not poll: a millisecond timeout would wake a batch up to
+            // 1 ms late, or spin until its deadline.
+            let timeout = timeout.min(Duration::from_secs(86_400));
+            let ts = libc::timespec { tv_sec: timeout.as_secs() as libc::time_t, tv_nsec: timeout.subsec_nanos() as _ };
+            // SAFETY: `fds` is a valid array of two pollfd and `ts` a valid
+            // timespec for the duration of the call; no signal mask is passed.
+            let n = unsafe { libc::ppoll(fds.as_mut_ptr(), 2, &ts, std::ptr::null()) };
             if n < 0 {
                 let err = io::Error::last_os_error();
                 return if err.kind() == io::ErrorKind::Interrupted { Ok(true) } else { Err(err) };

@@ -96,9 +96,7 @@ impl Session {
             }
         }
         match walked {
-            Some(mut dirs) => {
-                dirs.sort();
-                dirs.dedup();
+            Some(dirs) => {
                 for dir in &dirs {
                     if tracked.iter().any(|t| dir.starts_with(t)) {
                         self.watch(dir, true);
