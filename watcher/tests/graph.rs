@@ -240,3 +240,55 @@ fn gitignore_edit_hides_and_shows_files() {
     live.settle();
     assert!(live.codes(SCENE).is_empty());
 }
+
+#[test]
+fn kernel_queue_overflow_is_recovered_by_a_rescan() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root.join(SCENE), "{\"sky\": \"textures/s0.png\"}");
+    write(&root.join("assets/scenes/level.scene.json.meta"), &meta(OTHER));
+    let mut project = Project::open(&root).unwrap();
+    // The watcher thread is held inside its callback while files change, so
+    // the kernel queue fills up and overflows, as behind a slow consumer.
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (tx, events) = std::sync::mpsc::channel();
+    let mut first = true;
+    let _watcher = Watcher::start(WatchOptions::for_project(&project, None), move |event| {
+        if first && matches!(event, WatchEvent::Changes(_)) {
+            first = false;
+            let _ = release_rx.recv();
+        }
+        let _ = tx.send(event);
+    })
+    .unwrap();
+    write(&root.join("assets/first.json"), "{}");
+    std::thread::sleep(Duration::from_millis(100));
+    let limit: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(16_384);
+    // Three events per file (create, modify, close-write): well past the limit.
+    let files = limit / 2;
+    for i in 0..files {
+        write(&root.join(format!("assets/textures/s{i}.png")), "png");
+    }
+    std::fs::remove_file(root.join("assets/first.json")).unwrap();
+    release_tx.send(()).unwrap();
+
+    let mut saw_overflow = false;
+    loop {
+        match events.recv_timeout(Duration::from_millis(1000)) {
+            Ok(WatchEvent::Changes(batch)) => {
+                project.apply(complete_rescans(&project, batch));
+            }
+            Ok(WatchEvent::Notice(notice)) => saw_overflow |= notice == assetry_watcher::Notice::Overflow,
+            Err(_) => break,
+        }
+    }
+    assert!(saw_overflow, "the kernel queue did not overflow; the test wrote too few files");
+    let fresh = Project::open(&root).unwrap();
+    assert_eq!(project.asset_count(), fresh.asset_count());
+    assert_eq!(project.asset_count(), files + 1);
+    assert_eq!(project.all_diagnostics(), fresh.all_diagnostics());
+    assert!(project.file_id("assets/first.json").is_none(), "a removal lost in the overflow is still applied");
+}

@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use anyhow::{Result, bail};
 use assetry_pipeline::{Diagnostic, FileDiagnostics, Project, Severity};
-use assetry_watcher::{WatchEvent, WatchOptions, Watcher};
+use assetry_watcher::{Notice, WatchEvent, WatchOptions, Watcher};
 
 enum Message {
     Watch(WatchEvent),
@@ -66,6 +66,7 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
     for message in rx {
         let batch = match message {
             Message::EndOfInput => break,
+            Message::Watch(WatchEvent::Notice(notice @ Notice::Stopped { .. })) => bail!("{notice}"),
             Message::Watch(WatchEvent::Notice(notice)) => {
                 eprintln!("note: {notice}");
                 continue;
