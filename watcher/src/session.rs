@@ -208,6 +208,9 @@ impl Session {
             self.dirs.remove(&id);
             if unwatch {
                 self.kernel.remove(id);
+            } else {
+                // The kernel dropped it with the folder.
+                self.kernel.forget(id);
             }
         }
         let polled: Vec<PathBuf> = subtree(&self.polled, dir).map(|(p, _)| p.clone()).collect();

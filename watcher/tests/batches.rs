@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use assetry_watcher::{Change, ChangeBatch, Notice, WatchEvent, WatchOptions, Watcher};
 
+const PAIR_WINDOW: Duration = Duration::from_millis(300);
+/// Quiet time after which no more batches are expected (past any hold).
+const QUIET: Duration = Duration::from_millis(700);
+
 const ID_A: &str = "0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11";
 
 struct Fixture {
@@ -31,6 +35,9 @@ impl Fixture {
             write(&root.join(path), text);
         }
         let mut options = WatchOptions::new(&root);
+        // Longer than the default, so a loaded test machine that pauses
+        // between two writes of a pair still sees them paired.
+        options.pair_window = PAIR_WINDOW;
         tweak(&mut options);
         let (watcher, events) = Watcher::channel(options).unwrap();
         Fixture { _dir: dir, root, watcher: Some(watcher), events: Some(events), notices: Vec::new() }
@@ -57,7 +64,7 @@ impl Fixture {
 
     /// The single batch the last action produced.
     fn one_batch(&mut self) -> Vec<Change> {
-        let batches = self.batches(Duration::from_millis(400));
+        let batches = self.batches(QUIET);
         assert_eq!(batches.len(), 1, "expected one batch, got {batches:#?}");
         batches.into_iter().next().unwrap().changes
     }
@@ -243,7 +250,7 @@ fn ignored_paths_never_appear() {
     write(&f.path("assets/real.png"), "png");
     write(&f.path("assets/real.png.meta"), &meta(ID_A));
     write(&f.path("src/main.rs"), "fn main() {}");
-    let all: Vec<String> = f.batches(Duration::from_millis(400)).iter().flat_map(|b| f.describe(&b.changes)).collect();
+    let all: Vec<String> = f.batches(QUIET).iter().flat_map(|b| f.describe(&b.changes)).collect();
     let all: BTreeSet<String> = all.into_iter().collect();
     let want: BTreeSet<String> = ["disk assets/real.png", "disk assets/real.png.meta", "disk src/main.rs"]
         .into_iter()
@@ -258,7 +265,7 @@ fn a_file_gone_before_it_was_read_is_not_reported() {
     write(&f.path("assets/blink.png"), "png");
     std::fs::remove_file(f.path("assets/blink.png")).unwrap();
     write(&f.path("assets/stay.json"), "{}");
-    let all: Vec<String> = f.batches(Duration::from_millis(400)).iter().flat_map(|b| f.describe(&b.changes)).collect();
+    let all: Vec<String> = f.batches(QUIET).iter().flat_map(|b| f.describe(&b.changes)).collect();
     assert_eq!(all, ["disk assets/stay.json"]);
 }
 
@@ -273,8 +280,7 @@ fn a_new_folder_with_files_is_reported_file_by_file() {
     let out =
         std::process::Command::new("cp").arg("-r").arg(outside.path().join("pack")).arg(f.path("assets/pack")).status();
     assert!(out.unwrap().success());
-    let all: BTreeSet<String> =
-        f.batches(Duration::from_millis(400)).iter().flat_map(|b| f.describe(&b.changes)).collect();
+    let all: BTreeSet<String> = f.batches(QUIET).iter().flat_map(|b| f.describe(&b.changes)).collect();
     let want: BTreeSet<String> =
         ["disk assets/pack/a/x.png", "disk assets/pack/a/x.png.meta", "disk assets/pack/y.wgsl"]
             .into_iter()
@@ -294,7 +300,7 @@ fn a_folder_moved_out_of_the_tree_is_removed() {
     assert_eq!(f.one(), ["removed assets/gone"]);
     // Its old watches are dropped: changes out there are not ours.
     std::fs::write(outside.path().join("gone/a.png"), "x").unwrap();
-    assert!(f.batches(Duration::from_millis(300)).is_empty());
+    assert!(f.batches(QUIET).is_empty());
 }
 
 #[test]
@@ -306,7 +312,7 @@ fn storm_of_ten_thousand_changes_settles_in_few_batches() {
         write(&dir.join(format!("a{i}.png")), "png");
         write(&dir.join(format!("a{i}.png.meta")), &format!("id = \"00000000-0000-4000-8000-{i:012}\"\n"));
     }
-    let batches = f.batches(Duration::from_millis(600));
+    let batches = f.batches(QUIET);
     let settled = started.elapsed();
     let mut seen = BTreeSet::new();
     for batch in &batches {
@@ -342,7 +348,7 @@ fn a_storm_past_the_cap_becomes_a_rescan() {
     for i in 0..500 {
         write(&f.path(&format!("assets/s/f{i}.json")), "{}");
     }
-    let batches = f.batches(Duration::from_millis(500));
+    let batches = f.batches(QUIET);
     let all: Vec<String> = batches.iter().flat_map(|b| f.describe(&b.changes)).collect();
     assert!(all.contains(&"disk assets".to_owned()), "{all:?}");
     assert!(batches.iter().all(|b| b.len() <= 101), "a batch holds at most the cap plus the rescans");
@@ -352,15 +358,14 @@ fn a_storm_past_the_cap_becomes_a_rescan() {
 fn root_deleted_and_recreated_is_watched_again() {
     let mut f = Fixture::new(&[("assets/a.png", "png"), ("assets/a.png.meta", &meta(ID_A))]);
     std::fs::remove_dir_all(f.path("assets")).unwrap();
-    let all: Vec<String> = f.batches(Duration::from_millis(400)).iter().flat_map(|b| f.describe(&b.changes)).collect();
+    let all: Vec<String> = f.batches(QUIET).iter().flat_map(|b| f.describe(&b.changes)).collect();
     assert_eq!(all, ["removed assets"]);
     assert!(f.notices.iter().any(|n| matches!(n, Notice::RootMissing(_))), "{:?}", f.notices);
 
     std::fs::create_dir(f.path("assets")).unwrap();
     write(&f.path("assets/b.png"), "png");
     write(&f.path("assets/b.png.meta"), &meta(ID_A));
-    let all: BTreeSet<String> =
-        f.batches(Duration::from_millis(400)).iter().flat_map(|b| f.describe(&b.changes)).collect();
+    let all: BTreeSet<String> = f.batches(QUIET).iter().flat_map(|b| f.describe(&b.changes)).collect();
     assert!(all.contains("disk assets/b.png") && all.contains("disk assets/b.png.meta"), "{all:?}");
     assert!(f.notices.iter().any(|n| matches!(n, Notice::RootRestored(_))), "{:?}", f.notices);
     write(&f.path("assets/later/c.json"), "{}");
@@ -402,8 +407,7 @@ fn past_the_watch_limit_folders_are_polled() {
     std::fs::write(f.path("assets/b/y.json"), "{\"changed\": 1}").unwrap();
     write(&f.path("assets/b/z.json"), "{}");
     std::fs::remove_file(f.path("assets/a/x.json")).unwrap();
-    let all: BTreeSet<String> =
-        f.batches(Duration::from_millis(600)).iter().flat_map(|b| f.describe(&b.changes)).collect();
+    let all: BTreeSet<String> = f.batches(QUIET).iter().flat_map(|b| f.describe(&b.changes)).collect();
     let want: BTreeSet<String> = ["disk assets/b/y.json", "disk assets/b/z.json", "removed assets/a/x.json"]
         .into_iter()
         .map(String::from)
@@ -428,7 +432,7 @@ fn reading_every_file_produces_no_event() {
         let _ = std::fs::read(f.path(rel)).unwrap();
         let _ = std::fs::metadata(f.path(rel)).unwrap();
     }
-    assert!(f.batches(Duration::from_millis(300)).is_empty());
+    assert!(f.batches(QUIET).is_empty());
     assert_eq!(f.watcher.as_ref().unwrap().stats().events, 0);
 }
 
@@ -441,7 +445,7 @@ fn walked_dirs_are_watched_without_walking() {
     });
     std::fs::write(f.path("assets/a/x.json"), "[]").unwrap();
     std::fs::write(f.path("assets/b/y.json"), "[]").unwrap();
-    let all: Vec<String> = f.batches(Duration::from_millis(300)).iter().flat_map(|b| f.describe(&b.changes)).collect();
+    let all: Vec<String> = f.batches(QUIET).iter().flat_map(|b| f.describe(&b.changes)).collect();
     assert_eq!(all, ["disk assets/a/x.json"]);
 }
 
@@ -458,5 +462,5 @@ fn editing_gitignore_rereads_the_folder() {
     write(&f.path("assets/.gitignore"), "*.psd\n");
     assert_eq!(f.one(), ["disk assets"]);
     std::fs::write(f.path("assets/x.psd"), "changed").unwrap();
-    assert!(f.batches(Duration::from_millis(300)).is_empty());
+    assert!(f.batches(QUIET).is_empty());
 }
