@@ -76,7 +76,12 @@ fn main() {{
 pub(crate) const SCENE: &str = "assets/scenes/level.scene.json";
 
 pub(crate) fn start(f: &Fixture) -> LspClient {
-    LspClient::start(&assetry_bin(), &[f.root()]).0
+    let mut client = LspClient::start(&assetry_bin(), &[f.root()]).0;
+    // `initialize` returns while the project is still being scanned; a
+    // request queues behind the scan, so the project (and its watcher) is
+    // ready when it returns, before the test touches the disk.
+    client.request_ok("workspace/symbol", json!({"query": "no-such-asset"}));
+    client
 }
 
 /// The one broken path of the fixture, as published at start.
@@ -166,8 +171,7 @@ fn hundreds_of_did_change_back_to_back_apply_in_order() {
     let last = client
         .drain(Duration::from_millis(500))
         .into_iter()
-        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
-        .last()
+        .rfind(|m| m["method"] == "textDocument/publishDiagnostics")
         .expect("diagnostics were published");
     assert_eq!(last["params"]["version"], version);
     let diags = last["params"]["diagnostics"].as_array().unwrap();

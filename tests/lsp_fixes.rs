@@ -26,6 +26,26 @@ fn find<'a>(actions: &'a [Value], title: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no action `{title}` in {:?}", titles(actions)))
 }
 
+/// Waits for the code action titled `title` at `r`: changes made on disk
+/// reach the server through its watcher, in one batch or several, so the
+/// state settles a little after the first diagnostics arrive.
+fn settled_action(client: &mut LspClient, f: &Fixture, rel: &str, r: Value, title: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let acts = actions(client, f, rel, r.clone());
+        if let Some(a) = acts.iter().find(|a| a["title"] == title) {
+            return a.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no action `{title}` in {:?}\n{}",
+            titles(&acts),
+            client.stderr()
+        );
+        client.drain(std::time::Duration::from_millis(50));
+    }
+}
+
 fn assert_clean(f: &Fixture) {
     let (code, report) = check_json(&assetry_bin(), f.root());
     assert_eq!(code, Some(0), "{report:#}");
@@ -55,6 +75,8 @@ fn broken_path_offers_the_closest_existing_path() {
         json!([{"textDocument": {"uri": f.uri(SCENE), "version": null},
                 "edits": [{"range": range(5, 13, 5, 31), "newText": "textures/ground.png"}]}])
     );
+    // Stop the server first: it would see the edit on disk and republish.
+    client.shutdown();
     apply_workspace_edit(&fix["edit"]);
     assert_clean(&f);
 }
@@ -75,6 +97,7 @@ fn path_to_id_and_back_for_one_reference_and_a_whole_file() {
     );
     // The whole file: every path becomes an id (the label by its own id).
     let all = find(&acts, "Use ids for every path reference in this file");
+    client.shutdown();
     apply_workspace_edit(&all["edit"]);
     let text = f.read(SCENE);
     assert!(text.contains(&format!("\"sky\": \"{SKY}\"")), "{text}");
@@ -112,16 +135,31 @@ fn a_moved_target_is_repaired_by_its_id() {
         assert_eq!(codes.len(), 1, "{rel}: {codes:?}");
         assert_eq!(codes[0].0, "broken-path");
     }
-    let acts = actions(&mut client, &f, SCENE, range(1, 15, 1, 15));
-    let fix = find(&acts, "`sky.png` moved: use `textures/env/sky.png`");
-    assert_eq!(fix["isPreferred"], true);
-    apply_workspace_edit(&fix["edit"]);
-    let acts = actions(&mut client, &f, "assets/models/ship.gltf", range(0, 55, 0, 55));
-    apply_workspace_edit(&find(&acts, "`sky.png` moved: use `../textures/env/sky.png`")["edit"]);
-    let acts = actions(&mut client, &f, "src/main.rs", range(1, 30, 1, 30));
-    apply_workspace_edit(&find(&acts, "`sky.png` moved: use `textures/env/sky.png`")["edit"]);
+    // Both the client's events and the server's own watcher report the
+    // move; ask once the state has settled.
+    let scene_fix =
+        settled_action(&mut client, &f, SCENE, range(1, 15, 1, 15), "`sky.png` moved: use `textures/env/sky.png`");
+    assert_eq!(scene_fix["isPreferred"], true);
+    let gltf_fix = settled_action(
+        &mut client,
+        &f,
+        "assets/models/ship.gltf",
+        range(0, 55, 0, 55),
+        "`sky.png` moved: use `../textures/env/sky.png`",
+    );
+    let code_fix = settled_action(
+        &mut client,
+        &f,
+        "src/main.rs",
+        range(1, 30, 1, 30),
+        "`sky.png` moved: use `textures/env/sky.png`",
+    );
+    client.drain(std::time::Duration::from_millis(100));
+    client.shutdown();
+    for fix in [scene_fix, gltf_fix, code_fix] {
+        apply_workspace_edit(&fix["edit"]);
+    }
     assert_clean(&f);
-    client.drain(std::time::Duration::from_millis(200));
 }
 
 #[test]
@@ -148,6 +186,7 @@ fn duplicated_id_is_regenerated_on_the_copy_fewer_references_use() {
         assert!(new_id.len() == 36 && new_id != HERO, "{new_id}");
     }
     let acts = actions(&mut client, &f, "assets/textures/hero2.png.meta", range(0, 10, 0, 10));
+    client.shutdown();
     apply_workspace_edit(&acts[0]["edit"]);
     assert_clean(&f);
 }
@@ -163,6 +202,7 @@ fn missing_meta_is_created() {
     let ops = fix["edit"]["documentChanges"].as_array().unwrap();
     assert_eq!(ops[0]["kind"], "create");
     assert_eq!(ops[0]["uri"], f.uri("assets/textures/new.png.meta"));
+    client.shutdown();
     apply_workspace_edit(&fix["edit"]);
     let meta = f.read("assets/textures/new.png.meta");
     assert!(meta.starts_with("id = \"") && meta.len() == "id = \"\"\n".len() + 36, "{meta}");
@@ -174,8 +214,10 @@ fn will_rename(client: &mut LspClient, f: &Fixture, from: &str, to: &str) -> Val
 }
 
 /// Applies the server's edit, then performs the rename itself (the editor
-/// renames after applying the edit).
-fn rename_on_disk(f: &Fixture, edit: &Value, from: &str, to: &str) {
+/// renames after applying the edit). The server is stopped first: it would
+/// see the changes on disk and republish.
+fn rename_on_disk(client: &mut LspClient, f: &Fixture, edit: &Value, from: &str, to: &str) {
+    client.shutdown();
     apply_workspace_edit(edit);
     std::fs::create_dir_all(f.path(to).parent().unwrap()).unwrap();
     std::fs::rename(f.path(from), f.path(to)).unwrap();
@@ -200,7 +242,7 @@ fn renaming_an_asset_rewrites_every_path_reference_and_moves_its_meta() {
              "options": {"overwrite": false, "ignoreIfExists": false}},
         ])
     );
-    rename_on_disk(&f, &edit, from, to);
+    rename_on_disk(&mut client, &f, &edit, from, to);
     assert_clean(&f);
 }
 
@@ -213,7 +255,7 @@ fn renaming_a_folder_rewrites_references_into_it_and_out_of_it() {
     // Only the scene's file-relative reference changes ("./near.png" stays
     // valid: it moves along); nothing refers to the scenes by path.
     assert_eq!(edit, Value::Null, "nothing to rewrite: {edit:#}");
-    rename_on_disk(&f, &Value::Null, from, to);
+    rename_on_disk(&mut client, &f, &Value::Null, from, to);
     assert_clean(&f);
 
     let f = clean_project();
@@ -227,7 +269,7 @@ fn renaming_a_folder_rewrites_references_into_it_and_out_of_it() {
         .map(|op| op["textDocument"]["uri"].as_str().unwrap())
         .collect();
     assert_eq!(edited, [f.uri("assets/models/ship.gltf"), f.uri(SCENE), f.uri("src/main.rs")]);
-    rename_on_disk(&f, &edit, from, to);
+    rename_on_disk(&mut client, &f, &edit, from, to);
     assert_clean(&f);
     let text = f.read(SCENE);
     assert!(
@@ -252,7 +294,7 @@ fn moving_a_file_rewrites_its_own_file_relative_references() {
              "options": {"overwrite": false, "ignoreIfExists": false}},
         ])
     );
-    rename_on_disk(&f, &edit, from, to);
+    rename_on_disk(&mut client, &f, &edit, from, to);
     assert_clean(&f);
 }
 
@@ -281,6 +323,6 @@ fn changes_outside_the_editor_are_seen_by_the_watcher() {
         assert_eq!(codes.len(), 1, "{rel}: {codes:?}");
         assert_eq!(codes[0].0, "broken-path");
     }
-    let acts = actions(&mut client, &f, SCENE, range(1, 15, 1, 15));
-    find(&acts, "`sky.png` moved: use `env/sky.png`");
+    settled_action(&mut client, &f, SCENE, range(1, 15, 1, 15), "`sky.png` moved: use `env/sky.png`");
+    client.drain(std::time::Duration::from_millis(100));
 }

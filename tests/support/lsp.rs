@@ -472,7 +472,7 @@ fn apply_text_edits(path: &Path, edits: &[Value]) {
             (s, end, e["newText"].as_str().unwrap().to_owned())
         })
         .collect();
-    spans.sort_by(|a, b| b.0.cmp(&a.0));
+    spans.sort_by_key(|span| std::cmp::Reverse(span.0));
     for (s, end, new) in spans {
         text.replace_range(s..end, &new);
     }

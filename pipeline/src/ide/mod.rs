@@ -148,3 +148,6 @@ pub(crate) fn id_for(project: &Project, target: FileId, label: Option<u32>) -> O
         None => project.asset_id(target),
     }
 }
+
+#[cfg(test)]
+mod tests;
