@@ -198,3 +198,30 @@ fn a_200000_level_deep_json_document_typed_in_the_editor() {
     assert_eq!(def["uri"], f.uri("assets/textures/sky.png"), "{def}");
     client.drain(std::time::Duration::from_millis(300));
 }
+
+#[test]
+fn requests_before_initialize_are_refused_and_initialize_still_works() {
+    let f = Fixture::new(CLEAN);
+    let mut client = LspClient::spawn(&assetry_bin(), f.root());
+    let id = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": f.uri("assets/scenes/a.scene.json")}, "position": {"line": 0, "character": 10}}),
+    );
+    assert_eq!(client.response(id).expect_err("not initialized")["code"], -32002);
+    // A notification before initialize is dropped, not fatal.
+    client.notify("textDocument/didClose", json!({"textDocument": {"uri": "file:///x"}}));
+    let init = client.request_ok(
+        "initialize",
+        json!({"capabilities": {}, "workspaceFolders": [{"uri": file_uri(f.root()), "name": "p"}]}),
+    );
+    assert_eq!(init["serverInfo"]["name"], "assetry");
+    client.notify("initialized", json!({}));
+    let def = client.request_ok(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": f.uri("assets/scenes/a.scene.json")}, "position": {"line": 0, "character": 12}}),
+    );
+    assert_eq!(def["uri"], f.uri("assets/textures/sky.png"));
+    // A second initialize is refused.
+    let id = client.request("initialize", json!({"capabilities": {}}));
+    assert!(client.response(id).is_err());
+}

@@ -84,3 +84,22 @@ fn folders_added_and_removed_while_running() {
     );
     assert_eq!(def, serde_json::Value::Null);
 }
+
+#[test]
+fn editing_assetry_toml_on_disk_reloads_the_project() {
+    let a = folder_a();
+    let (mut client, _) = LspClient::start(&assetry_bin(), &[a.root()]);
+    let scene = a.uri("assets/a.scene.json");
+    assert_eq!(client.diagnostic_codes(&scene).len(), 1);
+    // Point the project at another (empty) root: the scene is no longer
+    // part of it, so its diagnostics are cleared.
+    std::fs::create_dir_all(a.path("content")).unwrap();
+    std::fs::write(a.path("assetry.toml"), "[project]\nroots = [\"content\"]\n").unwrap();
+    assert_eq!(client.diagnostic_codes(&scene), []);
+    // The server now watches the new roots; a request returns once that
+    // switch is done.
+    client.request_ok("workspace/symbol", json!({"query": "x"}));
+    // And back.
+    std::fs::write(a.path("assetry.toml"), "[project]\nroots = [\"assets\"]\n").unwrap();
+    assert_eq!(client.diagnostic_codes(&scene).len(), 1);
+}

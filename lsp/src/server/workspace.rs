@@ -122,6 +122,7 @@ impl Workspace {
             WatchEvent::Notice(notice) => self.message(MessageType::WARNING, format!("assetry: {notice}")),
             WatchEvent::Changes(batch) => {
                 let batch = assetry_watcher::complete_rescans(&self.projects[slot].project, batch);
+                let applied_at = std::time::SystemTime::now();
                 self.apply(slot, batch.changes);
                 let stale = self.projects[slot]
                     .watcher
@@ -130,7 +131,9 @@ impl Workspace {
                 if stale {
                     // assetry.toml moved the roots or the ignores: watch the new set.
                     self.projects[slot].watcher = None;
-                    let watcher = self.start_watcher(&self.projects[slot].project, None);
+                    // Folders changed since the batch was applied are re-read,
+                    // so nothing written during the switch is lost.
+                    let watcher = self.start_watcher(&self.projects[slot].project, Some(applied_at));
                     self.projects[slot].watcher = watcher;
                 }
             }
