@@ -150,6 +150,9 @@ pub struct Project {
     tombstones: HashMap<Box<str>, Uuid>,
     scan_dirs: Vec<PathBuf>,
     scan_errors: Vec<String>,
+    /// Files read or parsed since the project was opened (scan included):
+    /// lets tests and benchmarks prove a change touched only what it must.
+    files_parsed: u64,
 }
 
 /// Files whose derived state must be recomputed after a change.
@@ -159,9 +162,9 @@ struct Dirty {
     keys: HashSet<RefKey>,
     /// Graph nodes whose out-edges may have changed.
     nodes: HashSet<FileId>,
-    /// Diagnostics of these files must be re-published even if unchanged
-    /// in content (the file was removed).
-    removed: Vec<(FileId, String)>,
+    /// Last diagnostics of files removed in this batch, by path: cleared
+    /// unless the same path is created again in the batch.
+    removed: HashMap<String, Vec<Diagnostic>>,
     everything: bool,
 }
 
@@ -192,11 +195,13 @@ impl Project {
             tombstones: HashMap::new(),
             scan_dirs: Vec::new(),
             scan_errors: Vec::new(),
+            files_parsed: 0,
         };
         let dirs: Vec<PathBuf> = project.walk_dirs();
         let mut result = scan::walk(&project.root, &dirs, &project.classifier, &project.config.code_calls);
         // Deterministic ids regardless of thread scheduling.
         result.files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+        project.files_parsed = result.files.len() as u64;
         project.files.reserve(result.files.len());
         let mut dirty = Dirty::default();
         for f in result.files {
@@ -388,6 +393,11 @@ impl Project {
         self.asset_by_id(id).map(|(f, _)| f)
     }
 
+    /// Files read or parsed since the project was opened, the initial scan included.
+    pub fn files_parsed(&self) -> u64 {
+        self.files_parsed
+    }
+
     pub fn path(&self, id: FileId) -> &str {
         self.file(id).map_or("", |f| &f.path)
     }
@@ -485,6 +495,7 @@ impl Project {
                 return;
             }
             let result = scan::walk(&self.root, &[abs.to_path_buf()], &self.classifier, &self.config.code_calls);
+            self.files_parsed += result.files.len() as u64;
             for f in result.files {
                 self.upsert(&f.rel, f.kind, f.loaded, None, dirty);
             }
@@ -499,6 +510,7 @@ impl Project {
             return;
         }
         let loaded = scan::load(abs, kind, &self.config.code_calls);
+        self.files_parsed += 1;
         if loaded.exists {
             self.upsert(&rel, kind, loaded, None, dirty);
         } else {
@@ -515,6 +527,7 @@ impl Project {
             FileKind::Meta { .. } => None,
         };
         let loaded = scan::parse_text(kind, syntax, text, &self.config.code_calls);
+        self.files_parsed += 1;
         self.upsert(&rel, kind, loaded, Some(text.clone()), dirty);
     }
 
@@ -586,9 +599,8 @@ impl Project {
         self.pair_dirty(rel, file.kind, dirty);
         dirty.files.remove(&id);
         dirty.nodes.insert(id);
-        if self.diagnostics.remove(&id).is_some_and(|d| !d.is_empty()) {
-            dirty.removed.push((id, file.path.to_string()));
-        }
+        let old = self.diagnostics.remove(&id).unwrap_or_default();
+        dirty.removed.entry(file.path.to_string()).or_insert(old);
     }
 
     /// An asset and its `.meta` affect each other's diagnostics
@@ -773,7 +785,8 @@ impl Project {
         let mut out = Vec::new();
         for id in diag_dirty {
             let new = self.compute_diagnostics(id);
-            let old = self.diagnostics.get(&id).map_or(&[][..], Vec::as_slice);
+            let recreated = dirty.removed.remove(self.path(id));
+            let old = self.diagnostics.get(&id).or(recreated.as_ref()).map_or(&[][..], Vec::as_slice);
             if new != old {
                 out.push(FileDiagnostics { path: self.path(id).to_owned(), diagnostics: new.clone() });
                 if new.is_empty() {
@@ -783,8 +796,10 @@ impl Project {
                 }
             }
         }
-        for (_, path) in dirty.removed {
-            out.push(FileDiagnostics { path, diagnostics: Vec::new() });
+        for (path, old) in dirty.removed {
+            if !old.is_empty() {
+                out.push(FileDiagnostics { path, diagnostics: Vec::new() });
+            }
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
         out
