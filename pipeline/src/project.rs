@@ -610,6 +610,12 @@ impl Project {
             FileKind::Asset { .. } => {
                 if let Some(m) = self.file_id(&format!("{rel}{META_SUFFIX}")) {
                     dirty.files.insert(m);
+                    // References by id resolve through the asset file: they
+                    // change with its existence.
+                    if let Some(meta) = self.file(m).and_then(File::meta) {
+                        let ids = meta.id.map(|(u, _)| u).into_iter().chain(meta.labels.iter().filter_map(|l| l.id));
+                        dirty.keys.extend(ids.map(RefKey::Id));
+                    }
                 }
             }
             FileKind::Meta { .. } => {
@@ -789,11 +795,11 @@ impl Project {
             let old = self.diagnostics.get(&id).or(recreated.as_ref()).map_or(&[][..], Vec::as_slice);
             if new != old {
                 out.push(FileDiagnostics { path: self.path(id).to_owned(), diagnostics: new.clone() });
-                if new.is_empty() {
-                    self.diagnostics.remove(&id);
-                } else {
-                    self.diagnostics.insert(id, new);
-                }
+            }
+            if new.is_empty() {
+                self.diagnostics.remove(&id);
+            } else {
+                self.diagnostics.insert(id, new);
             }
         }
         for (path, old) in dirty.removed {

@@ -331,7 +331,7 @@ fn random_changes_match_fresh_scans() {
         seed ^= seed << 17;
         seed
     };
-    for _ in 0..300 {
+    for round in 0..500 {
         let mut batch = Vec::new();
         for _ in 0..(1 + next() % 3) {
             let rel = files[(next() % files.len() as u64) as usize];
@@ -341,6 +341,7 @@ fn random_changes_match_fresh_scans() {
                 batch.push(write(&root, rel, &contents(rel, next() % 1000)));
             }
         }
+        eprintln!("round {round}: {batch:?}");
         apply_and_verify(&mut p, batch);
     }
 }
