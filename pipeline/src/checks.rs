@@ -15,7 +15,7 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
     let path: &str = &f.path;
     let mut out = Vec::new();
     if let Some(why) = &f.loaded.unreadable {
-        out.push(Diagnostic::new(Code::UnreadableFile, path, TextRange::EMPTY, why.clone()));
+        out.push(Diagnostic::new(Code::UnreadableFile, path, TextRange::EMPTY, why.to_string()));
     }
     match f.kind {
         FileKind::Meta { .. } => meta_findings(p, id, &mut out),

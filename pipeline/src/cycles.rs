@@ -3,7 +3,7 @@
 //! kept up to date incrementally: a change re-examines only the components
 //! of the nodes whose edges changed and what those nodes reach.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::project::FileId;
 
@@ -103,8 +103,8 @@ impl<'a, F: Fn(FileId) -> Vec<FileId>> Tarjan<'a, F> {
     fn new(edges: &'a F) -> Self {
         Tarjan {
             edges,
-            index: HashMap::new(),
-            on_stack: HashSet::new(),
+            index: HashMap::default(),
+            on_stack: HashSet::default(),
             stack: Vec::new(),
             counter: 0,
             found: Vec::new(),

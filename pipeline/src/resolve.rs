@@ -159,3 +159,53 @@ mod tests {
         assert_eq!(paths(target("a.png", false, "src/main.rs", None, &roots)), ["assets/a.png", "dlc/a.png"]);
     }
 }
+
+/// What a reference points at, as a key of the reverse index: any change to
+/// a file with this (lowercased) path or to an owner of this id re-resolves
+/// every file that registered the key.
+///
+/// Paths are keyed by a hash of their lowercased form: a collision only
+/// makes an unrelated file be re-resolved (never a wrong result), and the
+/// index holds no second copy of every referenced path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum RefKey {
+    Path(u64),
+    Id(Uuid),
+}
+
+impl RefKey {
+    pub(crate) fn path(p: &str) -> RefKey {
+        RefKey::Path(lower_hash(p))
+    }
+}
+
+/// Hash of a path's lowercase form, computed without allocating.
+pub(crate) fn lower_hash(p: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    if p.is_ascii() {
+        for b in p.bytes() {
+            h.write_u32(u32::from(b.to_ascii_lowercase()));
+        }
+    } else {
+        for c in p.chars().flat_map(char::to_lowercase) {
+            h.write_u32(c as u32);
+        }
+    }
+    h.finish()
+}
+
+/// The reverse-index keys of references pointing at `targets`, sorted and unique.
+pub(crate) fn keys(targets: impl Iterator<Item = Target>) -> Box<[RefKey]> {
+    let mut keys: Vec<RefKey> = Vec::new();
+    for t in targets {
+        match t {
+            Target::Id(u) => keys.push(RefKey::Id(u)),
+            Target::Path { candidates, .. } => keys.extend(candidates.iter().map(|c| RefKey::path(c))),
+            Target::Escapes => {}
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_boxed_slice()
+}

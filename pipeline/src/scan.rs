@@ -13,6 +13,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use crate::config::{CONFIG_FILE, Config};
 use crate::extract::{self, RawRef, Syntax};
 use crate::meta::{self, META_SUFFIX, Meta};
+use crate::resolve::{self, RefKey};
 use crate::text::LineIndex;
 
 /// Text files larger than this are reported, not scanned: nothing a game
@@ -38,18 +39,26 @@ pub enum FileKind {
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub refs: Vec<RawRef>,
+    /// Reverse-index keys of what the references point at (pure path
+    /// arithmetic, done here so the parallel scan does it).
+    pub(crate) keys: Box<[RefKey]>,
     pub meta: Option<Box<Meta>>,
-    pub line_index: Option<LineIndex>,
+    /// Built on first use from the editor's text or the disk: positions are
+    /// needed only for the few files with findings or open in an editor, and
+    /// line tables for every file of a 100,000-asset project cost ~20 MiB.
+    pub line_index: std::sync::OnceLock<Box<LineIndex>>,
     /// Why the file could not be read or decoded, for `unreadable-file`.
-    pub unreadable: Option<String>,
+    pub unreadable: Option<Box<str>>,
     /// Whether the file exists (false: it vanished before it was read).
     pub exists: bool,
 }
 
-/// Decides which paths belong to the project and what they are.
+/// Decides which paths belong to the project and what they are, and holds
+/// what loading a file needs to know about the project.
 #[derive(Debug, Clone)]
 pub struct Classifier {
     roots: Vec<String>,
+    code_calls: Vec<String>,
     code: Vec<String>,
     ignore: Gitignore,
 }
@@ -64,6 +73,7 @@ impl Classifier {
         }
         Classifier {
             roots: config.roots.clone(),
+            code_calls: config.code_calls.clone(),
             code: config.code.clone(),
             ignore: b.build().unwrap_or_else(|_| Gitignore::empty()),
         }
@@ -110,30 +120,26 @@ fn under(rel: &str, dir: &str) -> bool {
     dir.is_empty() || (rel.len() > dir.len() && rel.starts_with(dir) && rel.as_bytes()[dir.len()] == b'/')
 }
 
-/// Reads and parses one file. Never fails: problems become `unreadable`.
-pub fn load(abs: &Path, kind: FileKind, code_calls: &[String]) -> Loaded {
-    let syntax = match kind {
-        FileKind::Asset { syntax: None, .. } => {
-            // Binary assets are not read; a stat answers "does it exist".
-            return Loaded { exists: abs.is_file(), ..Loaded::default() };
-        }
-        FileKind::Asset { syntax: Some(s), .. } => Some(s),
-        FileKind::Meta { .. } => None,
-        FileKind::Code => Some(Syntax::Rust),
-    };
+/// Reads and parses the file at `abs` (project-relative `rel`). Never
+/// fails: problems become `unreadable`.
+pub fn load(abs: &Path, rel: &str, kind: FileKind, cx: &Classifier) -> Loaded {
+    if let FileKind::Asset { syntax: None, .. } = kind {
+        // Binary assets are not read; a stat answers "does it exist".
+        return Loaded { exists: abs.is_file(), ..Loaded::default() };
+    }
     let bytes = match read_limited(abs) {
         Ok(b) => b,
         Err(ReadError::Missing) => return Loaded::default(),
         Err(ReadError::Other(why)) => {
-            return Loaded { unreadable: Some(why), exists: true, ..Loaded::default() };
+            return Loaded { unreadable: Some(why.into()), exists: true, ..Loaded::default() };
         }
     };
     match String::from_utf8(bytes) {
-        Ok(text) => parse_text(kind, syntax, &text, code_calls),
+        Ok(text) => parse_text(rel, kind, &text, cx),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let why = format!("not valid UTF-8 text (first bad byte at offset {at}); its references were not checked");
-            let mut l = Loaded { unreadable: Some(why), exists: true, ..Loaded::default() };
+            let mut l = Loaded { unreadable: Some(why.into()), exists: true, ..Loaded::default() };
             if matches!(kind, FileKind::Meta { .. }) {
                 l.meta = Some(Box::new(Meta::default()));
             }
@@ -142,19 +148,27 @@ pub fn load(abs: &Path, kind: FileKind, code_calls: &[String]) -> Loaded {
     }
 }
 
-/// Parses text that is already in memory (an editor's buffer, or a file just read).
-pub fn parse_text(kind: FileKind, syntax: Option<Syntax>, text: &str, code_calls: &[String]) -> Loaded {
-    let line_index = Some(LineIndex::new(text));
-    match kind {
+/// Parses text that is already in memory (an editor's buffer, or a file
+/// just read) as the file at project-relative `rel`.
+pub fn parse_text(rel: &str, kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
+    let line_index = std::sync::OnceLock::new();
+    let (refs, meta) = match kind {
         FileKind::Meta { .. } => {
             let m = meta::parse(text);
-            Loaded { refs: m.dependencies.clone(), meta: Some(Box::new(m)), line_index, unreadable: None, exists: true }
+            (m.dependencies.clone(), Some(Box::new(m)))
         }
-        _ => {
-            let refs = syntax.map(|s| extract::extract(s, text, code_calls)).unwrap_or_default();
-            Loaded { refs, meta: None, line_index, unreadable: None, exists: true }
+        FileKind::Asset { syntax, .. } => {
+            (syntax.map(|s| extract::extract(s, text, &cx.code_calls)).unwrap_or_default(), None)
         }
-    }
+        FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_calls), None),
+    };
+    let from_root = match kind {
+        FileKind::Asset { root, .. } | FileKind::Meta { root } => cx.roots.get(root as usize).map(String::as_str),
+        FileKind::Code => None,
+    };
+    let keys =
+        resolve::keys(refs.iter().map(|r| resolve::target(&r.value, r.file_relative, rel, from_root, &cx.roots)));
+    Loaded { refs, keys, meta, line_index, unreadable: None, exists: true }
 }
 
 enum ReadError {
@@ -194,7 +208,8 @@ pub struct Scanned {
 /// What the initial walk found.
 #[derive(Default)]
 pub struct ScanResult {
-    pub files: Vec<Scanned>,
+    /// In chunks as the reader threads produced them (order is not defined).
+    pub files: Vec<Vec<Scanned>>,
     /// Every folder walked (absolute), so a watcher can watch them without walking again.
     pub dirs: Vec<PathBuf>,
     /// Problems of the walk itself (a symlink loop, a folder that vanished).
@@ -209,7 +224,7 @@ fn reader_threads() -> usize {
 }
 
 /// Walks `dirs` (absolute) in parallel, loading every project file found.
-pub fn walk(project_root: &Path, dirs: &[PathBuf], classifier: &Classifier, code_calls: &[String]) -> ScanResult {
+pub fn walk(project_root: &Path, dirs: &[PathBuf], classifier: &Classifier) -> ScanResult {
     let existing: Vec<&PathBuf> = dirs.iter().filter(|d| d.exists()).collect();
     let Some((first, rest)) = existing.split_first() else {
         return ScanResult::default();
@@ -236,7 +251,7 @@ pub fn walk(project_root: &Path, dirs: &[PathBuf], classifier: &Classifier, code
         });
     let out = Mutex::new(ScanResult::default());
     builder.build_parallel().run(|| {
-        let mut local = LocalBuf { out: &out, buf: ScanResult::default() };
+        let mut local = LocalBuf { out: &out, buf: LocalScan::default() };
         Box::new(move |entry| {
             let LocalBuf { out, buf: local } = &mut local;
             match entry {
@@ -247,7 +262,7 @@ pub fn walk(project_root: &Path, dirs: &[PathBuf], classifier: &Classifier, code
                     } else if let Ok(rel) = entry.path().strip_prefix(project_root) {
                         let rel = rel.to_string_lossy().replace('\\', "/");
                         if let Some(kind) = classifier.classify(&rel) {
-                            let loaded = load(entry.path(), kind, code_calls);
+                            let loaded = load(entry.path(), &rel, kind, classifier);
                             if loaded.exists {
                                 local.files.push(Scanned { rel, kind, loaded });
                             }
@@ -257,7 +272,7 @@ pub fn walk(project_root: &Path, dirs: &[PathBuf], classifier: &Classifier, code
                 Err(err) => local.errors.push(err.to_string()),
             }
             // Flush in chunks so threads rarely contend for the lock.
-            if local.files.len() >= 512 || local.dirs.len() >= 512 || local.errors.len() >= 64 {
+            if local.files.len() >= 1024 || local.dirs.len() >= 512 || local.errors.len() >= 64 {
                 flush(out, local);
             }
             WalkState::Continue
@@ -271,7 +286,14 @@ pub fn walk(project_root: &Path, dirs: &[PathBuf], classifier: &Classifier, code
 /// dropped at the end of the walk.
 struct LocalBuf<'a> {
     out: &'a Mutex<ScanResult>,
-    buf: ScanResult,
+    buf: LocalScan,
+}
+
+#[derive(Default)]
+struct LocalScan {
+    files: Vec<Scanned>,
+    dirs: Vec<PathBuf>,
+    errors: Vec<String>,
 }
 
 impl Drop for LocalBuf<'_> {
@@ -280,9 +302,11 @@ impl Drop for LocalBuf<'_> {
     }
 }
 
-fn flush(out: &Mutex<ScanResult>, local: &mut ScanResult) {
+fn flush(out: &Mutex<ScanResult>, local: &mut LocalScan) {
     let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
-    o.files.append(&mut local.files);
+    if !local.files.is_empty() {
+        o.files.push(std::mem::take(&mut local.files));
+    }
     o.dirs.append(&mut local.dirs);
     o.errors.append(&mut local.errors);
 }
