@@ -194,3 +194,30 @@ fn completes_here(project: &Project, kind: FileKind, before: &str) -> bool {
         FileKind::Asset { .. } | FileKind::Meta { .. } => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_string_around_the_cursor() {
+        let text = "{\"a\": \"tex/x\", \"b\": \"q\\\"r/s\"}\n";
+        let at = |needle: &str| text.find(needle).unwrap() + needle.len();
+        assert_eq!(string_prefix(text, at("\"tex/"), false), Some((7, "tex/")));
+        assert_eq!(string_prefix(text, at("\"q\\\"r/"), false), Some((21, "q\\\"r/")));
+        // Between strings, and in TOML only with single quotes enabled.
+        assert_eq!(string_prefix(text, at("x\","), false), None);
+        assert_eq!(string_prefix("a = 'p/q", 8, false), None);
+        assert_eq!(string_prefix("a = 'p/q", 8, true), Some((5, "p/q")));
+        // A position inside a multi-byte character is not a cursor.
+        assert_eq!(string_prefix("\"é", 2, false), None);
+    }
+
+    #[test]
+    fn keys_are_not_values() {
+        let text = "{\"sky\": \"textures/a.png\"}";
+        assert!(is_key(text, 3));
+        assert!(!is_key(text, 12));
+        assert!(is_key("\"x\" = 1", 1));
+    }
+}
