@@ -92,12 +92,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // --- set-up cost --------------------------------------------------------
+    let rss_before = rss_kib();
     let t = Instant::now();
     let options = WatchOptions::for_project(&project, None);
     let options_time = t.elapsed();
     let t = Instant::now();
     let (walked_watcher, _rx) = Watcher::channel(options.clone())?;
     let walked_setup = t.elapsed();
+    let rss_watch = rss_kib().saturating_sub(rss_before);
     let walked_dirs = walked_watcher.stats().watched_dirs;
     drop(walked_watcher);
     let mut own_walk = options.clone();
@@ -107,8 +109,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let own_setup = t.elapsed();
     drop(own_watcher);
     println!(
-        "watch set-up: {} from the engine's walked folders ({walked_dirs} watches, + {} collecting options), \
-         {} walking on its own",
+        "watch set-up: {} from the engine's walked folders ({walked_dirs} watches, + {} collecting options; \
+         {rss_watch} KiB more resident), {} walking on its own",
         ms(walked_setup),
         ms(options_time),
         ms(own_setup)
@@ -256,6 +258,16 @@ fn settle(rx: &Receiver<WatchEvent>, project: &mut Project, quiet: Duration) -> 
             Err(_) => return (n, last),
         }
     }
+}
+
+/// Resident memory of this process, from /proc (0 where unavailable).
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn drain(rx: &Receiver<WatchEvent>, quiet: Duration) {

@@ -130,8 +130,9 @@ pub struct WatchOptions {
     /// or renamed meanwhile.
     pub scanned_at: Option<std::time::SystemTime>,
     /// `(path of .meta, id)` the engine knows, so a delete plus a create with
-    /// the same id is recognised as a move from the first change on.
-    pub known_meta_ids: Vec<(PathBuf, String)>,
+    /// the same id is recognised as a move from the first change on. The id
+    /// is the UUID as a number (`uuid::Uuid::as_u128`): 16 bytes per asset.
+    pub known_meta_ids: Vec<(PathBuf, u128)>,
 }
 
 impl WatchOptions {

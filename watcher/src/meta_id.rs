@@ -28,14 +28,14 @@ pub fn sidecar(path: &Path) -> PathBuf {
 /// Reads the top-level `id = "..."` of a `.meta`. Anything unreadable or
 /// malformed yields `None`: the engine reports it, the watcher only loses the
 /// chance to call a delete plus create a move.
-pub fn read_id(path: &Path) -> Option<String> {
+pub fn read_id(path: &Path) -> Option<u128> {
     let file = std::fs::File::open(path).ok()?;
     let mut text = String::new();
     file.take(MAX_META_BYTES).read_to_string(&mut text).ok()?;
     parse_id(&text)
 }
 
-fn parse_id(text: &str) -> Option<String> {
+fn parse_id(text: &str) -> Option<u128> {
     for line in text.lines() {
         let line = line.trim();
         // Keys after the first table header belong to that table.
@@ -51,10 +51,19 @@ fn parse_id(text: &str) -> Option<String> {
         }
         let inner = &value[1..];
         let end = inner.find(quote)?;
-        let id = inner[..end].trim().to_ascii_lowercase();
-        return (!id.is_empty()).then_some(id);
+        return parse_uuid(inner[..end].trim());
     }
     None
+}
+
+/// A UUID in its text form (any case, with or without dashes) as a number,
+/// the form `uuid::Uuid::as_u128` gives.
+pub fn parse_uuid(text: &str) -> Option<u128> {
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    u128::from_str_radix(&hex, 16).ok()
 }
 
 /// Last known id of every `.meta` under watch, keyed by absolute path.
@@ -65,16 +74,16 @@ fn parse_id(text: &str) -> Option<String> {
 /// 100,000-asset project hands its ids over at start-up.
 #[derive(Default)]
 pub struct IdIndex {
-    ids: BTreeMap<OsString, String>,
+    ids: BTreeMap<OsString, u128>,
 }
 
 impl IdIndex {
-    pub fn new(known: impl IntoIterator<Item = (PathBuf, String)>) -> IdIndex {
-        IdIndex { ids: known.into_iter().map(|(p, id)| (p.into_os_string(), id.to_ascii_lowercase())).collect() }
+    pub fn new(known: impl IntoIterator<Item = (PathBuf, u128)>) -> IdIndex {
+        IdIndex { ids: known.into_iter().map(|(p, id)| (p.into_os_string(), id)).collect() }
     }
 
-    pub fn get(&self, path: &Path) -> Option<&str> {
-        self.ids.get(path.as_os_str()).map(String::as_str)
+    pub fn get(&self, path: &Path) -> Option<u128> {
+        self.ids.get(path.as_os_str()).copied()
     }
 
     pub fn refresh(&mut self, path: &Path) {
@@ -136,24 +145,25 @@ mod tests {
     fn parses_top_level_id_only() {
         assert_eq!(
             parse_id("# c\nid = \"0B6D3F6E-3c1f-4f54-9f0e-2d8a3c6b9e11\"\nloader = \"image\"\n"),
-            Some("0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11".to_owned())
+            Some(0x0b6d3f6e_3c1f_4f54_9f0e_2d8a3c6b9e11)
         );
-        assert_eq!(parse_id("[[labels]]\nid = \"x\"\n"), None);
+        assert_eq!(parse_id("[[labels]]\nid = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n"), None);
         assert_eq!(parse_id("identity = \"x\"\n"), None);
         assert_eq!(parse_id("id = 5\n"), None);
-        assert_eq!(parse_id("id='abc'"), Some("abc".to_owned()));
+        assert_eq!(parse_id("id='0B6D3F6E3C1F4F549F0E2D8A3C6B9E11'"), Some(0x0b6d3f6e_3c1f_4f54_9f0e_2d8a3c6b9e11));
+        assert_eq!(parse_id("id = \"not-a-uuid\""), None);
     }
 
     #[test]
     fn moves_and_removes_whole_folders() {
         let mut index = IdIndex::new([
-            (PathBuf::from("/p/a/x.png.meta"), "1".to_owned()),
-            (PathBuf::from("/p/a/y/z.png.meta"), "2".to_owned()),
-            (PathBuf::from("/p/ab.png.meta"), "3".to_owned()),
+            (PathBuf::from("/p/a/x.png.meta"), 1),
+            (PathBuf::from("/p/a/y/z.png.meta"), 2),
+            (PathBuf::from("/p/ab.png.meta"), 3),
         ]);
         index.move_tree(Path::new("/p/a"), Path::new("/p/b"));
-        assert_eq!(index.get(Path::new("/p/b/y/z.png.meta")), Some("2"));
-        assert_eq!(index.get(Path::new("/p/ab.png.meta")), Some("3"));
+        assert_eq!(index.get(Path::new("/p/b/y/z.png.meta")), Some(2));
+        assert_eq!(index.get(Path::new("/p/ab.png.meta")), Some(3));
         index.remove_tree(Path::new("/p/b"));
         assert_eq!(index.len(), 1);
     }

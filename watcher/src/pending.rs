@@ -284,11 +284,11 @@ impl Pending {
     /// A removed `.meta` and a created one with the same id are one move;
     /// their assets, if removed and created alongside, moved too.
     fn match_moves_by_id(&mut self) {
-        let removed: HashMap<String, PathBuf> = self
+        let removed: HashMap<u128, PathBuf> = self
             .entries
             .iter()
             .filter(|(p, e)| e.op == Op::Removed && is_meta(p))
-            .filter_map(|(p, _)| Some((self.ids.get(p)?.to_owned(), p.clone())))
+            .filter_map(|(p, _)| Some((self.ids.get(p)?, p.clone())))
             .collect();
         if removed.is_empty() {
             return;
@@ -407,4 +407,108 @@ fn under<'a>(entries: &'a BTreeMap<PathBuf, Entry>, dir: &'a Path) -> impl Itera
         .skip_while(move |(p, _)| p.as_path() == dir)
         .take_while(move |(p, _)| p.starts_with(dir))
         .map(|(p, _)| p.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(max_pending: usize) -> Pending {
+        let timing = Timing {
+            window: Duration::from_millis(10),
+            max_delay: Duration::from_millis(100),
+            pair_window: Duration::from_millis(50),
+            max_pending,
+        };
+        // No asset roots: nothing is held for pairing, so these tests never
+        // look at the disk.
+        Pending::new(timing, Vec::new(), vec![PathBuf::from("/p/assets")], IdIndex::default())
+    }
+
+    fn p(s: &str) -> PathBuf {
+        PathBuf::from(s)
+    }
+
+    fn cut_all(pending: &mut Pending, start: Instant) -> Vec<Change> {
+        pending.cut(start + Duration::from_secs(1)).map(|b| b.changes).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_chain_of_moves_is_one_move() {
+        let mut q = pending(100);
+        let t = Instant::now();
+        q.record(Raw::Moved { from: p("/p/a"), to: p("/p/b") }, t);
+        q.record(Raw::Moved { from: p("/p/b"), to: p("/p/c") }, t);
+        assert_eq!(cut_all(&mut q, t), [Change::Removed(p("/p/b")), Change::Moved { from: p("/p/a"), to: p("/p/c") }]);
+    }
+
+    #[test]
+    fn a_file_created_and_moved_in_one_window_is_only_created() {
+        let mut q = pending(100);
+        let t = Instant::now();
+        q.record(Raw::Created(p("/p/tmp")), t);
+        q.record(Raw::Modified(p("/p/tmp")), t);
+        q.record(Raw::Moved { from: p("/p/tmp"), to: p("/p/x") }, t);
+        assert_eq!(cut_all(&mut q, t), [Change::Disk(p("/p/x"))]);
+    }
+
+    #[test]
+    fn a_removed_folder_covers_what_was_under_it() {
+        let mut q = pending(100);
+        let t = Instant::now();
+        q.record(Raw::Modified(p("/p/d/x")), t);
+        q.record(Raw::Removed(p("/p/d/y")), t);
+        q.record(Raw::Removed(p("/p/d")), t);
+        q.record(Raw::Modified(p("/p/dx")), t);
+        assert_eq!(cut_all(&mut q, t), [Change::Removed(p("/p/d")), Change::Disk(p("/p/dx"))]);
+    }
+
+    #[test]
+    fn changes_under_a_moved_folder_follow_it() {
+        let mut q = pending(100);
+        let t = Instant::now();
+        q.record(Raw::Modified(p("/p/a/x")), t);
+        q.record(Raw::Moved { from: p("/p/a"), to: p("/p/b") }, t);
+        assert_eq!(cut_all(&mut q, t), [Change::Moved { from: p("/p/a"), to: p("/p/b") }, Change::Disk(p("/p/b/x"))]);
+    }
+
+    #[test]
+    fn a_move_then_a_new_file_at_the_source() {
+        let mut q = pending(100);
+        let t = Instant::now();
+        q.record(Raw::Moved { from: p("/p/a"), to: p("/p/b") }, t);
+        q.record(Raw::Created(p("/p/a")), t);
+        assert_eq!(cut_all(&mut q, t), [Change::Moved { from: p("/p/a"), to: p("/p/b") }, Change::Disk(p("/p/a"))]);
+    }
+
+    #[test]
+    fn the_window_waits_for_quiet_and_caps_the_delay() {
+        let mut q = pending(100);
+        let t = Instant::now();
+        q.record(Raw::Modified(p("/p/a")), t);
+        assert!(q.cut(t + Duration::from_millis(5)).is_none());
+        // Events every 5 ms keep the window open, until max_delay.
+        for i in 1..30 {
+            q.record(Raw::Modified(p(&format!("/p/f{i}"))), t + Duration::from_millis(5 * i));
+            if 5 * i < 100 {
+                assert!(q.cut(t + Duration::from_millis(5 * i)).is_none());
+            } else {
+                assert!(q.cut(t + Duration::from_millis(5 * i)).is_some(), "cut at max_delay");
+                return;
+            }
+        }
+        panic!("never cut");
+    }
+
+    #[test]
+    fn past_the_cap_the_roots_are_read_again() {
+        let mut q = pending(3);
+        let t = Instant::now();
+        for i in 0..10 {
+            q.record(Raw::Modified(p(&format!("/p/assets/f{i}"))), t);
+        }
+        let changes = cut_all(&mut q, t);
+        assert!(changes.contains(&Change::Disk(p("/p/assets"))), "{changes:?}");
+        assert!(changes.len() <= 4, "{changes:?}");
+    }
 }

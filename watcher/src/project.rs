@@ -23,7 +23,7 @@ impl WatchOptions {
             .files_by_path()
             .filter_map(|(rel, id)| {
                 let (uuid, _) = project.file(id)?.meta()?.id?;
-                Some((project.abs_path(rel), uuid.to_string()))
+                Some((project.abs_path(rel), uuid.as_u128()))
             })
             .collect();
         options

@@ -196,7 +196,7 @@ fn rename_over_save_reports_the_target_only() {
 #[test]
 fn delete_plus_create_with_the_same_id_is_a_move() {
     let mut f = Fixture::with(&[("assets/old/a.png", "png"), ("assets/old/a.png.meta", &meta(ID_A))], |o| {
-        o.known_meta_ids = vec![(o.project_root.join("assets/old/a.png.meta"), ID_A.to_owned())];
+        o.known_meta_ids = vec![(o.project_root.join("assets/old/a.png.meta"), 0x0b6d3f6e_3c1f_4f54_9f0e_2d8a3c6b9e11)];
     });
     // A file manager's move across file systems: delete, then copy.
     std::fs::remove_file(f.path("assets/old/a.png")).unwrap();
