@@ -67,6 +67,19 @@ fn broken_path_offers_the_closest_existing_path() {
     expect_initial(&mut client, &f);
     let acts = actions(&mut client, &f, SCENE, range(5, 20, 5, 20));
     assert_eq!(titles(&acts), ["Change to `textures/ground.png`", "Use ids for every path reference in this file"]);
+    // A client that asks only for quick fixes gets only those.
+    let only = client.request_ok(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": f.uri(SCENE)}, "range": range(5, 20, 5, 20),
+               "context": {"diagnostics": [], "only": ["quickfix"]}}),
+    );
+    assert_eq!(titles(only.as_array().unwrap()), ["Change to `textures/ground.png`"]);
+    let only = client.request_ok(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": f.uri(SCENE)}, "range": range(5, 20, 5, 20),
+               "context": {"diagnostics": [], "only": ["refactor"]}}),
+    );
+    assert_eq!(titles(only.as_array().unwrap()), ["Use ids for every path reference in this file"]);
     let fix = find(&acts, "Change to `textures/ground.png`");
     assert_eq!(fix["kind"], "quickfix");
     assert_eq!(fix["isPreferred"], true);

@@ -515,10 +515,24 @@ impl Workspace {
         let project = &self.projects[slot].project;
         let range = project.line_index(&rel).map_or(TextRange::EMPTY, |i| convert::text_range(i, params.range));
         let fixes = ide::code_actions(project, &rel, range);
+        let kind_of = |fix: &ide::Fix| match fix.kind {
+            ide::FixKind::QuickFix => CodeActionKind::QUICKFIX,
+            ide::FixKind::Rewrite => CodeActionKind::REFACTOR_REWRITE,
+        };
+        // `only: ["refactor"]` asks for refactor.rewrite too: kinds are
+        // dot-separated hierarchies.
+        let wanted = |kind: &CodeActionKind| {
+            params.context.only.as_ref().is_none_or(|only| {
+                only.iter()
+                    .any(|o| kind.as_str() == o.as_str() || kind.as_str().starts_with(&format!("{}.", o.as_str())))
+            })
+        };
         Some(
             fixes
                 .into_iter()
+                .filter(|fix| wanted(&kind_of(fix)))
                 .filter_map(|fix| {
+                    let kind = kind_of(&fix);
                     let diagnostics: Vec<Diagnostic> = params
                         .context
                         .diagnostics
@@ -531,10 +545,7 @@ impl Workspace {
                         .collect();
                     Some(CodeActionOrCommand::CodeAction(CodeAction {
                         title: fix.title,
-                        kind: Some(match fix.kind {
-                            ide::FixKind::QuickFix => CodeActionKind::QUICKFIX,
-                            ide::FixKind::Rewrite => CodeActionKind::REFACTOR_REWRITE,
-                        }),
+                        kind: Some(kind),
                         diagnostics: (!diagnostics.is_empty()).then_some(diagnostics),
                         edit: Some(self.workspace_edit(slot, &fix.change)?),
                         is_preferred: fix.preferred.then_some(true),
