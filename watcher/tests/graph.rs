@@ -292,3 +292,30 @@ fn kernel_queue_overflow_is_recovered_by_a_rescan() {
     assert_eq!(project.all_diagnostics(), fresh.all_diagnostics());
     assert!(project.file_id("assets/first.json").is_none(), "a removal lost in the overflow is still applied");
 }
+
+#[test]
+fn files_created_between_the_scan_and_the_watch_are_picked_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root.join(SCENE), "{\"sky\": \"textures/late.png\"}");
+    write(&root.join("assets/scenes/level.scene.json.meta"), &meta(OTHER));
+    write(&root.join("assets/textures/old.png"), "png");
+    write(&root.join("assets/textures/old.png.meta"), &meta(HERO));
+    let scanned_at = std::time::SystemTime::now();
+    let mut project = Project::open(&root).unwrap();
+    assert_eq!(project.diagnostics_of(SCENE).len(), 1);
+    // Changes after the scan read the folder, before the watch exists.
+    write(&root.join("assets/textures/late.png"), "png");
+    write(&root.join("assets/textures/late.png.meta"), &meta("11111111-2222-4333-8444-555555555555"));
+    std::fs::remove_file(root.join("assets/textures/old.png")).unwrap();
+    std::fs::remove_file(root.join("assets/textures/old.png.meta")).unwrap();
+    let (_watcher, events) = Watcher::channel(WatchOptions::for_project(&project, Some(scanned_at))).unwrap();
+    while let Ok(event) = events.recv_timeout(Duration::from_millis(500)) {
+        if let WatchEvent::Changes(batch) = event {
+            project.apply(complete_rescans(&project, batch));
+        }
+    }
+    assert!(project.diagnostics_of(SCENE).is_empty());
+    assert!(project.file_id("assets/textures/old.png").is_none());
+    assert_eq!(project.asset_count(), 2);
+}
