@@ -34,15 +34,35 @@ impl Cycles {
         self.members.get(c).map(Vec::as_slice)
     }
 
-    /// Updates after the out-edges of `changed` nodes changed (or the nodes
-    /// were added or removed). Returns every node whose cycle membership may
-    /// have changed, for their diagnostics to be recomputed.
-    pub fn update(&mut self, changed: &[FileId], edges: impl Fn(FileId) -> Vec<FileId>) -> Vec<FileId> {
-        let mut affected: HashSet<FileId> = changed.iter().copied().collect();
-        for &n in changed {
-            if let Some(c) = self.component.get(&n).copied() {
+    /// Updates after nodes' out-edges changed from `old` to `new` (a node
+    /// added or removed has no old or no new edges). Returns every node
+    /// whose cycle membership may have changed.
+    ///
+    /// Only two things can change the cycles: an edge removed from (or any
+    /// change to) a node already on a cycle, which re-examines that cycle,
+    /// and an added edge whose target reaches back to its source. The
+    /// second is a search from the added targets that stops at the source;
+    /// removing edges from a node on no cycle changes nothing, so the common
+    /// edit costs no graph search at all.
+    pub fn update(
+        &mut self,
+        changed: &[(FileId, Vec<FileId>, Vec<FileId>)],
+        edges: impl Fn(FileId) -> Vec<FileId>,
+    ) -> Vec<FileId> {
+        let mut affected: HashSet<FileId> = HashSet::default();
+        for (n, old, new) in changed {
+            if let Some(c) = self.component.get(n).copied() {
                 affected.extend(self.remove(c));
+                affected.insert(*n);
+                continue;
             }
+            let added: Vec<FileId> = new.iter().copied().filter(|t| !old.contains(t)).collect();
+            if !added.is_empty() && reaches(&added, *n, &edges) {
+                affected.insert(*n);
+            }
+        }
+        if affected.is_empty() {
+            return Vec::new();
         }
         let mut t = Tarjan::new(&edges);
         for &n in &affected {
@@ -81,6 +101,21 @@ impl Cycles {
         }
         members
     }
+}
+
+/// Whether `goal` is reachable from any of `from` (iterative DFS).
+fn reaches(from: &[FileId], goal: FileId, edges: &impl Fn(FileId) -> Vec<FileId>) -> bool {
+    let mut seen: HashSet<FileId> = HashSet::default();
+    let mut stack: Vec<FileId> = from.to_vec();
+    while let Some(n) = stack.pop() {
+        if n == goal {
+            return true;
+        }
+        if seen.insert(n) {
+            stack.extend(edges(n));
+        }
+    }
+    false
 }
 
 struct Frame {
@@ -189,11 +224,13 @@ mod tests {
         assert_eq!(c.component_of(0), None);
         // 2 -> 0 closes a cycle.
         let after = [(0, 1), (1, 2), (2, 0), (5, 6)];
-        let touched = c.update(&[2], graph(&after));
+        let touched = c.update(&[(2, vec![], vec![0])], graph(&after));
         assert_eq!(c.component_of(0), Some(&[0, 1, 2][..]));
         assert!(touched.contains(&0) && touched.contains(&1));
+        // An edge that closes nothing touches nothing.
+        assert!(c.update(&[(5, vec![6], vec![6, 1])], graph(&after)).is_empty());
         // Removing the edge breaks it.
-        let touched = c.update(&[2], graph(&before));
+        let touched = c.update(&[(2, vec![0], vec![])], graph(&before));
         assert_eq!(c.component_of(1), None);
         assert!(touched.contains(&1));
     }

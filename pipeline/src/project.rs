@@ -34,6 +34,9 @@ pub struct File {
     pub(crate) loaded: Loaded,
     /// Parallel to `loaded.refs`: how each resolves now.
     pub(crate) resolved: Vec<Resolution>,
+    /// Targets of this file's build and load references, as last resolved
+    /// (kept apart from `loaded` so the old edges are known after a re-parse).
+    edges: Box<[FileId]>,
     /// The editor's text, in charge of this file while it is open.
     pub overlay: Option<Arc<str>>,
     /// An asset's `.meta`, or a `.meta`'s asset, when both exist.
@@ -578,7 +581,15 @@ impl Project {
     fn insert(&mut self, path: Arc<str>, kind: FileKind, loaded: Loaded, dirty: &mut Dirty) -> FileId {
         let id = self.files.len() as FileId;
         let pair = self.counterpart(&path, kind);
-        self.files.push(Some(File { path: path.clone(), kind, loaded, resolved: Vec::new(), overlay: None, pair }));
+        self.files.push(Some(File {
+            path: path.clone(),
+            kind,
+            loaded,
+            resolved: Vec::new(),
+            edges: Box::default(),
+            overlay: None,
+            pair,
+        }));
         if let Some(other) = pair.and_then(|p| self.files[p as usize].as_mut()) {
             other.pair = Some(id);
         }
@@ -775,24 +786,27 @@ impl Project {
             }
         }
         dirty.files.retain(|id| self.file(*id).is_some());
-        // Re-resolve; a node whose edges changed goes to cycle detection.
+        // Graph nodes whose edges may change, with their edges before.
+        let mut nodes = dirty.nodes;
+        nodes.extend(dirty.files.iter().filter_map(|id| self.node_of(*id)));
+        let before: Vec<(FileId, Vec<FileId>)> = nodes.into_iter().map(|n| (n, self.out_edges(n))).collect();
         for &id in &dirty.files {
-            let before = self.file(id).map(|f| blocking_targets(f)).unwrap_or_default();
             self.resolve_file(id);
-            let after = self.file(id).map(|f| blocking_targets(f)).unwrap_or_default();
-            if before != after
-                && let Some(node) = self.node_of(id)
-            {
-                dirty.nodes.insert(node);
-            }
         }
         let mut diag_dirty = dirty.files;
-        if !dirty.nodes.is_empty() {
-            let nodes: Vec<FileId> = dirty.nodes.into_iter().collect();
+        let changes: Vec<(FileId, Vec<FileId>, Vec<FileId>)> = before
+            .into_iter()
+            .map(|(n, old)| {
+                let new = self.out_edges(n);
+                (n, old, new)
+            })
+            .filter(|(n, old, new)| old != new || self.cycle_of(*n).is_some())
+            .collect();
+        if !changes.is_empty() {
             let mut cycles = std::mem::take(&mut self.cycles);
             let changed = {
                 let project = &*self;
-                cycles.update(&nodes, |n| if project.is_asset(n) { project.out_edges(n) } else { Vec::new() })
+                cycles.update(&changes, |n| project.out_edges(n))
             };
             self.cycles = cycles;
             for n in changed {
@@ -837,6 +851,7 @@ impl Project {
         for (id, r) in ids.into_iter().zip(resolved) {
             if let Some(f) = self.files[id as usize].as_mut() {
                 f.resolved = r;
+                f.edges = blocking_targets(f).into_boxed_slice();
             }
         }
     }
@@ -845,6 +860,7 @@ impl Project {
         let resolved = self.resolutions_of(id);
         if let Some(f) = self.files[id as usize].as_mut() {
             f.resolved = resolved;
+            f.edges = blocking_targets(f).into_boxed_slice();
         }
     }
 
@@ -944,9 +960,12 @@ impl Project {
     /// Build and load edges out of `node` (weak edges never form cycles).
     pub(crate) fn out_edges(&self, node: FileId) -> Vec<FileId> {
         let mut out = Vec::new();
+        if !self.is_asset(node) {
+            return out;
+        }
         for src in self.edge_sources(node) {
             if let Some(f) = self.file(src) {
-                out.extend(blocking_targets(f));
+                out.extend_from_slice(&f.edges);
             }
         }
         out
