@@ -44,6 +44,11 @@ fn main() {
     println!("server:  {}", bin.display());
     println!("edited:  {} line {} (\"{value}\")", scene.display(), line + 1);
 
+    // ---- the engine alone, for comparison: `assetry check` on the same tree ----
+    let t = Instant::now();
+    let _ = std::process::Command::new(&bin).arg("check").arg(&project).args(["--format", "json"]).output();
+    let check = t.elapsed();
+
     // ---- start ----
     let t0 = Instant::now();
     let mut client = LspClient::spawn(&bin, &project);
@@ -61,6 +66,7 @@ fn main() {
     let published = 1 + burst.iter().filter(|m| m["method"] == "textDocument/publishDiagnostics").count();
     let rss = rss_kib(client.pid());
     println!();
+    println!("assetry check (same tree, same binary): {:>8.0} ms", ms(check));
     println!("initialize -> first publishDiagnostics: {:>8.0} ms", ms(first));
     println!("initialize -> last initial publish:     {:>8.0} ms ({published} files with diagnostics)", ms(all));
     println!("server RSS after start:                 {:>8.0} MiB", rss as f64 / 1024.0);

@@ -172,26 +172,27 @@ impl Workspace {
             self.message(MessageType::WARNING, format!("assetry: {err}"));
         }
         let initial = project.all_diagnostics();
-        let watcher = self.start_watcher(&project, Some(scanned_at));
-        self.projects.push(Slot { root: canonical, project, watcher });
+        self.projects.push(Slot { root: canonical.clone(), project, watcher: None });
         self.projects.sort_by_key(|s| std::cmp::Reverse(s.root.components().count()));
-        let index =
-            self.projects.iter().position(|s| s.root == root.canonicalize().unwrap_or_else(|_| root.to_path_buf()));
-        if let Some(i) = index {
-            // Documents opened before the project was known now take effect.
-            let open: Vec<(PathBuf, Arc<str>)> = self
-                .documents
-                .iter()
-                .filter(|(p, _)| self.owner(p) == Some(i))
-                .map(|(p, d)| (p.clone(), Arc::from(d.text())))
-                .collect();
-            let mut changed = initial;
-            if !open.is_empty() {
-                let batch = open.into_iter().map(|(path, text)| Change::Overlay { path, text }).collect::<Vec<_>>();
-                changed = merge(changed, self.projects[i].project.apply(ChangeBatch::from(batch)));
-            }
-            self.publish(i, changed);
+        let Some(i) = self.projects.iter().position(|s| s.root == canonical) else { return };
+        // Documents opened before the project was known now take effect.
+        let open: Vec<(PathBuf, Arc<str>)> = self
+            .documents
+            .iter()
+            .filter(|(p, _)| self.owner(p) == Some(i))
+            .map(|(p, d)| (p.clone(), Arc::from(d.text())))
+            .collect();
+        let mut changed = initial;
+        if !open.is_empty() {
+            let batch = open.into_iter().map(|(path, text)| Change::Overlay { path, text }).collect::<Vec<_>>();
+            changed = merge(changed, self.projects[i].project.apply(ChangeBatch::from(batch)));
         }
+        self.publish(i, changed);
+        // Watching starts after the diagnostics are out, so the user sees
+        // them sooner; what changed on disk since the scan began is re-read
+        // (`scanned_at`), so nothing falls in between.
+        let watcher = self.start_watcher(&self.projects[i].project, Some(scanned_at));
+        self.projects[i].watcher = watcher;
     }
 
     /// The project that owns `path`: the one with the deepest root above it.
