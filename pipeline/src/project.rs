@@ -192,21 +192,19 @@ impl Project {
         };
         let dirs: Vec<PathBuf> = project.walk_dirs();
         let timer = Timings::start();
-        let result = scan::walk(&project.root, &dirs, &project.classifier);
-        project.files_parsed = result.files.iter().map(|c| c.len() as u64).sum();
-        timer.lap("scan");
-        project.files.reserve(project.files_parsed as usize);
         // The first scan computes everything afterwards: no invalidation bookkeeping.
         let mut dirty = Dirty { bulk: true, ..Dirty::default() };
-        // Chunk by chunk, so each chunk's buffer is freed as it is consumed.
-        for chunk in result.files {
+        let (root, classifier) = (project.root.clone(), project.classifier.clone());
+        // Index each chunk on this thread while the reader threads go on.
+        let result = scan::walk_into(&root, &dirs, &classifier, |chunk| {
+            project.files_parsed += chunk.len() as u64;
             for f in chunk {
                 project.insert(f.rel.into(), f.kind, f.loaded, &mut dirty);
             }
-        }
+        });
+        timer.lap("scan and index");
         project.scan_dirs = result.dirs;
         project.scan_errors = result.errors;
-        timer.lap("index");
         project.resolve_all();
         timer.lap("resolve");
         project.cycles = Cycles::compute(&project.nodes(), |n| project.out_edges(n));

@@ -60,7 +60,10 @@ pub struct Classifier {
     roots: Vec<String>,
     code_calls: Vec<String>,
     code: Vec<String>,
+    /// The project's `.gitignore` plus `project.ignore`, for single paths.
     ignore: Gitignore,
+    /// `project.ignore` alone: the walker reads `.gitignore` files itself.
+    extra: Gitignore,
 }
 
 impl Classifier {
@@ -68,10 +71,13 @@ impl Classifier {
         let mut b = GitignoreBuilder::new(project_root);
         // Errors in a user's .gitignore leave the rest of it in force.
         let _ = b.add(project_root.join(".gitignore"));
+        let mut extra = GitignoreBuilder::new(project_root);
         for glob in &config.ignore {
             let _ = b.add_line(None, glob);
+            let _ = extra.add_line(None, glob);
         }
         Classifier {
+            extra: extra.build().unwrap_or_else(|_| Gitignore::empty()),
             roots: config.roots.clone(),
             code_calls: config.code_calls.clone(),
             code: config.code.clone(),
@@ -85,6 +91,11 @@ impl Classifier {
         if self.is_ignored(rel, false) {
             return None;
         }
+        self.kind_of(rel)
+    }
+
+    /// The kind of a path already known not to be ignored.
+    fn kind_of(&self, rel: &str) -> Option<FileKind> {
         let name = rel.rsplit('/').next().unwrap_or(rel);
         if let Some(root) = self.root_of(rel) {
             if rel == CONFIG_FILE {
@@ -225,6 +236,22 @@ fn reader_threads() -> usize {
 
 /// Walks `dirs` (absolute) in parallel, loading every project file found.
 pub fn walk(project_root: &Path, dirs: &[PathBuf], classifier: &Classifier) -> ScanResult {
+    let mut files = Vec::new();
+    let mut result = walk_into(project_root, dirs, classifier, |chunk| files.push(chunk));
+    result.files = files;
+    result
+}
+
+/// Walks `dirs` in parallel on reader threads and hands each chunk of
+/// loaded files to `sink` on the calling thread as it is ready, so the
+/// caller indexes while the walk goes on. Returns the folders and errors
+/// (its `files` is empty).
+pub fn walk_into(
+    project_root: &Path,
+    dirs: &[PathBuf],
+    classifier: &Classifier,
+    mut sink: impl FnMut(Vec<Scanned>),
+) -> ScanResult {
     let existing: Vec<&PathBuf> = dirs.iter().filter(|d| d.exists()).collect();
     let Some((first, rest)) = existing.split_first() else {
         return ScanResult::default();
@@ -241,44 +268,62 @@ pub fn walk(project_root: &Path, dirs: &[PathBuf], classifier: &Classifier) -> S
         .require_git(false)
         .git_global(false)
         .threads(reader_threads())
-        .filter_entry(move |e| match e.path().strip_prefix(&filter_root) {
-            Ok(rel) => {
-                let rel = rel.to_string_lossy();
-                rel.is_empty()
-                    || !filter_classifier.is_ignored(&rel.replace('\\', "/"), e.file_type().is_some_and(|t| t.is_dir()))
+        // Parents are visited first, so each entry only needs its own name
+        // and `project.ignore` checked (the walker applies .gitignore files).
+        .filter_entry(move |e| {
+            let name = e.file_name().to_string_lossy();
+            if ALWAYS_IGNORED.contains(&name.as_ref()) {
+                return false;
             }
-            Err(_) => false,
+            match e.path().strip_prefix(&filter_root) {
+                Ok(rel) => {
+                    let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                    rel.as_os_str().is_empty() || !filter_classifier.extra.matched(rel, is_dir).is_ignore()
+                }
+                Err(_) => false,
+            }
         });
     let out = Mutex::new(ScanResult::default());
-    builder.build_parallel().run(|| {
-        let mut local = LocalBuf { out: &out, buf: LocalScan::default() };
-        Box::new(move |entry| {
-            let LocalBuf { out, buf: local } = &mut local;
-            match entry {
-                Ok(entry) => {
-                    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                    if is_dir {
-                        local.dirs.push(entry.path().to_path_buf());
-                    } else if let Ok(rel) = entry.path().strip_prefix(project_root) {
-                        let rel = rel.to_string_lossy().replace('\\', "/");
-                        if let Some(kind) = classifier.classify(&rel) {
-                            let loaded = load(entry.path(), &rel, kind, classifier);
-                            if loaded.exists {
-                                local.files.push(Scanned { rel, kind, loaded });
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<Scanned>>();
+    let walker = builder.build_parallel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            walker.run(|| {
+                let mut local = LocalBuf { out: &out, tx: tx.clone(), buf: LocalScan::default() };
+                Box::new(move |entry| {
+                    let LocalBuf { out, tx, buf: local } = &mut local;
+                    match entry {
+                        Ok(entry) => {
+                            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                            if is_dir {
+                                local.dirs.push(entry.path().to_path_buf());
+                            } else if let Ok(rel) = entry.path().strip_prefix(project_root) {
+                                let rel = rel.to_string_lossy().replace('\\', "/");
+                                if let Some(kind) = classifier.kind_of(&rel) {
+                                    let loaded = load(entry.path(), &rel, kind, classifier);
+                                    if loaded.exists {
+                                        local.files.push(Scanned { rel, kind, loaded });
+                                    }
+                                }
                             }
                         }
+                        Err(err) => local.errors.push(err.to_string()),
                     }
-                }
-                Err(err) => local.errors.push(err.to_string()),
-            }
-            // Flush in chunks so threads rarely contend for the lock.
-            if local.files.len() >= 1024 || local.dirs.len() >= 512 || local.errors.len() >= 64 {
-                flush(out, local);
-            }
-            WalkState::Continue
-        })
+                    // Flush in chunks so threads rarely contend.
+                    if local.files.len() >= 512 || local.dirs.len() >= 512 || local.errors.len() >= 64 {
+                        flush(out, tx, local);
+                    }
+                    WalkState::Continue
+                })
+            });
+            // Visitors flush their last chunk when dropped, at the end of `run`;
+            // dropping the last sender ends the loop below.
+            drop(tx);
+        });
+        for chunk in rx {
+            sink(chunk);
+        }
     });
-    // Visitors flush their last chunk when dropped, which happens at the end of `run`.
     out.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -286,6 +331,7 @@ pub fn walk(project_root: &Path, dirs: &[PathBuf], classifier: &Classifier) -> S
 /// dropped at the end of the walk.
 struct LocalBuf<'a> {
     out: &'a Mutex<ScanResult>,
+    tx: std::sync::mpsc::Sender<Vec<Scanned>>,
     buf: LocalScan,
 }
 
@@ -298,15 +344,19 @@ struct LocalScan {
 
 impl Drop for LocalBuf<'_> {
     fn drop(&mut self) {
-        flush(self.out, &mut self.buf);
+        flush(self.out, &self.tx, &mut self.buf);
     }
 }
 
-fn flush(out: &Mutex<ScanResult>, local: &mut LocalScan) {
-    let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
+fn flush(out: &Mutex<ScanResult>, tx: &std::sync::mpsc::Sender<Vec<Scanned>>, local: &mut LocalScan) {
     if !local.files.is_empty() {
-        o.files.push(std::mem::take(&mut local.files));
+        // The receiver lives until the walk ends, so this cannot fail.
+        let _ = tx.send(std::mem::take(&mut local.files));
     }
+    if local.dirs.is_empty() && local.errors.is_empty() {
+        return;
+    }
+    let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
     o.dirs.append(&mut local.dirs);
     o.errors.append(&mut local.errors);
 }

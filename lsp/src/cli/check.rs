@@ -57,6 +57,10 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
         }
     }
     out.flush()?;
+    drop(files);
+    // Freeing a 100,000-asset graph one allocation at a time takes longer
+    // than the check's own indexing; the process is about to exit anyway.
+    std::mem::forget(project);
     Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
