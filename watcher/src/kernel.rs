@@ -72,7 +72,8 @@ mod imp {
             | WatchMask::DELETE_SELF
             | WatchMask::MOVE_SELF
             | WatchMask::ONLYDIR
-            | WatchMask::DONT_FOLLOW
+            // Symlinks are followed: the engine's walk follows them, so an
+            // asset root that is a link to a shared folder is watched too.
             | WatchMask::EXCL_UNLINK
     }
 

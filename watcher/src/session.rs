@@ -147,6 +147,10 @@ impl Session {
         let over_budget = self.watch_budget.is_some_and(|b| self.dirs.len() >= b);
         let result = if over_budget { Err(AddError::Limit) } else { self.kernel.add(dir) };
         match result {
+            // The same folder reached again through a symlink: inotify
+            // returns its existing watch, which keeps reporting under the
+            // first path it was watched by.
+            Ok(id) if self.dirs.contains_key(&id) => {}
             Ok(id) => {
                 self.dirs.insert(id, Dir { path: dir.to_path_buf(), deep });
                 self.by_path.insert(dir.to_path_buf(), id);

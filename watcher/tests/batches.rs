@@ -464,3 +464,20 @@ fn editing_gitignore_rereads_the_folder() {
     std::fs::write(f.path("assets/x.psd"), "changed").unwrap();
     assert!(f.batches(QUIET).is_empty());
 }
+
+#[test]
+fn an_asset_root_that_is_a_symlink_is_watched() {
+    let shared = tempfile::tempdir().unwrap();
+    let target = shared.path().canonicalize().unwrap().join("shared-assets");
+    write(&target.join("a.json"), "{}");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::os::unix::fs::symlink(&target, root.join("assets")).unwrap();
+    let (_watcher, events) = Watcher::channel(WatchOptions::new(&root)).unwrap();
+    std::fs::write(target.join("a.json"), "[]").unwrap();
+    match events.recv_timeout(Duration::from_secs(5)) {
+        Ok(WatchEvent::Changes(batch)) => assert_eq!(batch.changes, [Change::Disk(root.join("assets/a.json"))]),
+        Ok(WatchEvent::Notice(n)) => panic!("unexpected notice: {n}"),
+        Err(e) => panic!("no batch for a change under a symlinked root: {e}"),
+    }
+}
