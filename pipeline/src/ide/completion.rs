@@ -2,10 +2,10 @@
 //! asset root (or from the file's folder for `./` and `../`), then labels
 //! after `#`. Only files that exist are offered, never `.meta` sidecars.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::paths::parent;
-use super::roots_for;
+use super::{all_files, roots_for};
 use crate::meta::META_SUFFIX;
 use crate::project::Project;
 use crate::resolve::{self, Target};
@@ -84,35 +84,36 @@ pub fn completion(project: &Project, path: &str, offset: u32) -> Option<Completi
             .map(|r| [*r, dir].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("/"))
             .collect()
     };
-    let mut children: BTreeMap<(CompletionKind, String), Option<String>> = BTreeMap::new();
-    for base in bases {
-        let prefix = if base.is_empty() { String::new() } else { format!("{base}/") };
-        let mut skip_under: Option<String> = None;
-        for (p, id) in project.files_with_prefix(&prefix) {
-            if children.len() >= MAX_ITEMS {
-                break;
+    // One pass over every file: the engine keeps paths unordered, and a
+    // folder's children are scattered among them.
+    let prefixes: Vec<String> =
+        bases.iter().map(|b| if b.is_empty() { String::new() } else { format!("{b}/") }).collect();
+    let mut folders: BTreeSet<&str> = BTreeSet::new();
+    let mut files: BTreeMap<&str, &str> = BTreeMap::new();
+    for (p, id) in all_files(project) {
+        let Some(rest) = prefixes.iter().find_map(|prefix| p.strip_prefix(prefix.as_str())) else { continue };
+        match rest.split_once('/') {
+            Some((dir, _)) => {
+                folders.insert(dir);
             }
-            if let Some(s) = &skip_under
-                && p.starts_with(s.as_str())
-            {
-                continue;
-            }
-            let rest = &p[prefix.len()..];
-            match rest.split_once('/') {
-                Some((dir, _)) => {
-                    children.insert((CompletionKind::Folder, dir.to_owned()), None);
-                    skip_under = Some(format!("{prefix}{dir}/"));
-                }
-                None => {
-                    let is_asset = project.file(id).is_some_and(|f| f.is_asset());
-                    if is_asset && !rest.ends_with(META_SUFFIX) {
-                        children.insert((CompletionKind::File, rest.to_owned()), Some(p.to_owned()));
-                    }
+            None => {
+                if !rest.ends_with(META_SUFFIX) && project.file(id).is_some_and(|f| f.is_asset()) {
+                    files.insert(rest, p);
                 }
             }
         }
     }
-    let items = children.into_iter().map(|((kind, label), detail)| CompletionItem { label, kind, detail }).collect();
+    let folders = folders.into_iter().map(|name| CompletionItem {
+        label: name.to_owned(),
+        kind: CompletionKind::Folder,
+        detail: None,
+    });
+    let files = files.into_iter().map(|(name, path)| CompletionItem {
+        label: name.to_owned(),
+        kind: CompletionKind::File,
+        detail: Some(path.to_owned()),
+    });
+    let items = folders.chain(files).take(MAX_ITEMS).collect();
     Some(Completion { replace, items })
 }
 

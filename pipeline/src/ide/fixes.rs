@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::paths::{Form, edit_distance, escape, file_name, parent, spell, spell_or_relative};
-use super::{FileOp, Reference, SourceChange, id_for, label_name, references_of, roots_for};
+use super::{FileOp, Reference, SourceChange, all_files, id_for, label_name, references_of, roots_for};
 use crate::diagnostic::Code;
 use crate::extract::Syntax;
 use crate::meta::META_SUFFIX;
@@ -196,8 +196,7 @@ pub(crate) fn repair_target(project: &Project, broken: &str) -> Option<FileId> {
         return Some(moved);
     }
     let name = file_name(broken);
-    let mut same_name = project
-        .files_by_path()
+    let mut same_name = all_files(project)
         .filter(|(p, id)| file_name(p) == name && project.file(*id).is_some_and(|f| f.is_asset()))
         .map(|(_, id)| id);
     let first = same_name.next()?;
@@ -211,8 +210,7 @@ fn closest_assets(project: &Project, broken: &str) -> Vec<FileId> {
     let (name, dir) = (file_name(&lower), parent(&lower));
     let ext = name.rsplit_once('.').map(|(_, e)| e);
     let limit = (name.chars().count() / 3).max(2);
-    let mut scored: Vec<(usize, usize, &str, FileId)> = project
-        .files_by_path()
+    let mut scored: Vec<(usize, usize, &str, FileId)> = all_files(project)
         .filter(|(p, _)| !p.ends_with(META_SUFFIX))
         .filter(|(p, _)| ext.is_none() || p.rsplit_once('.').map(|(_, e)| e.to_lowercase()).as_deref() == ext)
         .filter(|(_, id)| project.file(*id).is_some_and(|f| f.is_asset()))
@@ -349,7 +347,7 @@ pub struct ProjectFixes {
 /// The edits of `assetry fix` over the whole project.
 pub fn fix_project(project: &Project, what: ProjectFixes) -> SourceChange {
     let mut change = SourceChange::default();
-    for (path, file) in project.files_by_path() {
+    for (path, file) in all_files(project) {
         if what.repair {
             let Some(f) = project.file(file) else { continue };
             let roots = roots_for(project, f);

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::all_files;
 use super::paths::file_name;
 use crate::extract::DepKind;
 use crate::project::{FileId, Project};
@@ -23,26 +24,38 @@ pub struct Symbol {
 const MAX_SYMBOLS: usize = 256;
 
 /// Assets whose file name contains `query` (ignoring case), or whose id
-/// starts with it. An empty query lists the first assets by path.
+/// starts with it, sorted by path. An empty query lists the first assets.
 pub fn workspace_symbols(project: &Project, query: &str) -> Vec<Symbol> {
     let query = query.trim().to_lowercase();
-    let mut out = Vec::new();
-    for (path, id) in project.files_by_path() {
-        if out.len() >= MAX_SYMBOLS {
-            break;
-        }
-        if !project.file(id).is_some_and(|f| f.is_asset()) {
-            continue;
-        }
-        let name = file_name(path);
-        let asset_id = project.asset_id(id);
-        let by_name = name.to_lowercase().contains(&query);
-        let by_id = !query.is_empty() && asset_id.is_some_and(|u| u.to_string().starts_with(&query));
-        if by_name || by_id {
-            out.push(Symbol { name: name.to_owned(), path: path.to_owned(), id: asset_id });
+    let id_query = !query.is_empty() && query.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    let mut found: Vec<(&str, FileId)> = Vec::new();
+    for (path, id) in all_files(project) {
+        let Some(f) = project.file(id) else { continue };
+        if f.is_asset() && contains_ignoring_case(file_name(path), &query) {
+            found.push((path, id));
+        } else if id_query
+            && let Some(meta) = f.meta()
+            && let Some((uuid, _)) = meta.id
+            && uuid.hyphenated().encode_lower(&mut Uuid::encode_buffer()).starts_with(&query)
+            && let Some(asset) = project.asset_of_meta(id)
+        {
+            found.push((project.path(asset), asset));
         }
     }
-    out
+    found.sort_unstable();
+    found.dedup();
+    found
+        .into_iter()
+        .take(MAX_SYMBOLS)
+        .map(|(path, id)| Symbol { name: file_name(path).to_owned(), path: path.to_owned(), id: project.asset_id(id) })
+        .collect()
+}
+
+/// Whether `haystack` contains `needle` (already lowercase), ignoring ASCII
+/// case, without allocating: this runs once per file of the project.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// One asset in a dependency tree.
