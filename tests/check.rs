@@ -589,3 +589,31 @@ fn files_deleted_while_the_scan_runs() {
     };
     assert_real_fault_survives(project.path(), &others, &[("unreadable-file", "assets/data/blob.json")]);
 }
+
+/// Binary assets are known by name and never opened: a FIFO named like a
+/// texture would block any reader forever, so the check finishing proves it.
+#[test]
+fn binary_assets_are_never_opened() {
+    let project = fixture_copy("diagnostics/broken-path");
+    let fifo = project.path().join("assets/textures/stream.png");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let (code, report) = check_json(project.path(), Duration::from_secs(30));
+    assert_eq!(code, 1, "the fixture's broken path is still reported");
+    assert!(report.diagnostics.iter().any(|d| d.code == "broken-path"));
+    // The FIFO is an asset like any other: it is only missing its .meta.
+    assert!(
+        report.diagnostics.iter().any(|d| d.code == "missing-meta" && d.path == "assets/textures/stream.png"),
+        "{:#?}",
+        report.diagnostics
+    );
+    // A text format is read, but a pipe is refused instead of blocking the scan.
+    let fifo = project.path().join("assets/scenes/live.scene.json");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo").success());
+    let (_, report) = check_json(project.path(), Duration::from_secs(30));
+    assert!(
+        report.diagnostics.iter().any(|d| d.code == "unreadable-file" && d.path == "assets/scenes/live.scene.json"),
+        "{:#?}",
+        report.diagnostics
+    );
+}

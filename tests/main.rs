@@ -9,5 +9,6 @@ mod ground_truth;
 mod lsp_features;
 mod lsp_fixes;
 mod watch;
+mod graph;
 mod lsp_fix_cli;
 mod lsp_workspaces;

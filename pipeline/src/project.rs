@@ -298,7 +298,9 @@ impl Project {
         let index = f.loaded.line_index.get_or_init(|| {
             let text = match &f.overlay {
                 Some(t) => t.to_string(),
-                None => std::fs::read_to_string(self.root.join(rel)).unwrap_or_default(),
+                // Binary assets are never opened: their findings sit at 0:0.
+                None if matches!(f.kind, FileKind::Asset { syntax: None, .. }) => String::new(),
+                None => scan::read_text(&self.root.join(rel)).unwrap_or_default(),
             };
             Box::new(LineIndex::new(&text))
         });

@@ -182,12 +182,26 @@ pub fn parse_text(rel: &str, kind: FileKind, text: &str, cx: &Classifier) -> Loa
     Loaded { refs, keys, meta, line_index, unreadable: None, exists: true }
 }
 
+/// The text of a file, read as the scan reads it (regular files only, size
+/// limit, UTF-8), or `None`.
+pub fn read_text(abs: &Path) -> Option<String> {
+    String::from_utf8(read_limited(abs).ok()?).ok()
+}
+
 enum ReadError {
     Missing,
     Other(String),
 }
 
 fn read_limited(abs: &Path) -> Result<Vec<u8>, ReadError> {
+    // Opening a FIFO or a device for reading can block forever: look first.
+    match std::fs::metadata(abs) {
+        Ok(m) if !m.is_file() => {
+            return Err(ReadError::Other("not a regular file (a pipe or device?); Assetry does not read it".into()));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
+        _ => {}
+    }
     let file = std::fs::File::open(abs).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ReadError::Missing,
         std::io::ErrorKind::PermissionDenied => {
@@ -300,7 +314,13 @@ pub fn walk_into(
                             } else if let Ok(rel) = entry.path().strip_prefix(project_root) {
                                 let rel = rel.to_string_lossy().replace('\\', "/");
                                 if let Some(kind) = classifier.kind_of(&rel) {
-                                    let loaded = load(entry.path(), &rel, kind, classifier);
+                                    let loaded = match kind {
+                                        // The walk just listed it: not even a stat.
+                                        FileKind::Asset { syntax: None, .. } => {
+                                            Loaded { exists: true, ..Loaded::default() }
+                                        }
+                                        _ => load(entry.path(), &rel, kind, classifier),
+                                    };
                                     if loaded.exists {
                                         local.files.push(Scanned { rel, kind, loaded });
                                     }

@@ -135,7 +135,7 @@ fn human(p: &Project, d: &Diagnostic, color: bool) -> String {
 
 fn source_line(p: &Project, rel: &str, line: u32) -> Option<String> {
     p.line_index(rel)?;
-    let text = std::fs::read_to_string(p.abs_path(rel)).ok()?;
+    let text = assetry_pipeline::scan::read_text(&p.abs_path(rel))?;
     let l = text.lines().nth(line as usize)?;
     // Long lines (minified JSON) are cut: the caret still lines up with the start.
     Some(l.trim_end_matches('\r').chars().take(400).collect())
