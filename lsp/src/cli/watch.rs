@@ -75,11 +75,13 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
         };
         let batch = assetry_watcher::complete_rescans(&project, batch);
         let files = batch.len();
+        let applied_at = SystemTime::now();
         let changed = project.apply(batch);
         if options.differs_from(&project) {
-            // assetry.toml moved the roots or the ignores: watch the new set.
+            // assetry.toml moved the roots or the ignores: watch the new set,
+            // catching up on folders that changed while the engine rescanned.
             drop(watcher);
-            options = WatchOptions::for_project(&project, None);
+            options = WatchOptions::for_project(&project, Some(applied_at));
             watcher = start(options.clone(), &tx)?;
         }
         let (appeared, gone) = shown.update(&project, changed);
