@@ -133,3 +133,21 @@ fn unknown_profile_is_a_usage_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown profile `console`") && err.contains("default"), "{err}");
 }
+
+#[test]
+fn a_config_change_watches_the_new_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "assets/a.json", "{}");
+    write(root, "assets/a.json.meta", "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n");
+    write(root, "art/s.json", "{}");
+    write(root, "art/s.json.meta", "id = \"5a0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3\"\n");
+    let mut watch = Watch::start(root);
+    watch.expect("with the initial totals", |l| l.starts_with("0 errors, 0 warnings in 1 assets"));
+    write(root, "assetry.toml", "[project]\nroots = [\"art\"]\n");
+    // The rescan alone changes no diagnostic; a change under the new root
+    // shows that it is watched.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    write(root, "art/s.json", "{\"sky\": \"missing.png\"}");
+    watch.expect("for the broken path under the new root", |l| l.starts_with("+ error[broken-path] art/s.json:1:10"));
+}
