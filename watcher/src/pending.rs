@@ -230,7 +230,11 @@ impl Pending {
             }
         }
         let state: HashMap<&Path, &Op> = ready.iter().map(|(p, e)| (p.as_path(), &e.op)).collect();
-        let valid_move = |from: &Path, to: &Path| matches!(state.get(to), Some(Op::MovedTo(origin)) if origin == from);
+        // A move whose destination is re-read whole anyway is reported as the
+        // removal of its source only.
+        let valid_move = |from: &Path, to: &Path| {
+            !covered(to) && matches!(state.get(to), Some(Op::MovedTo(origin)) if origin == from)
+        };
 
         // Removals first (a folder covers what is under it), then moves in the
         // order they happened, then files to re-read.
@@ -498,6 +502,15 @@ mod tests {
             }
         }
         panic!("never cut");
+    }
+
+    #[test]
+    fn a_move_into_a_rescanned_folder_still_removes_its_source() {
+        let mut q = pending(100);
+        let t = Instant::now();
+        q.record(Raw::Moved { from: p("/p/src/a.rs"), to: p("/p/assets/a.rs") }, t);
+        q.record(Raw::Rescan(p("/p/assets")), t);
+        assert_eq!(cut_all(&mut q, t), [Change::Removed(p("/p/src/a.rs")), Change::Disk(p("/p/assets"))]);
     }
 
     #[test]
