@@ -275,9 +275,12 @@ impl Session {
             for event in events.drain(..) {
                 self.handle(event);
             }
-            if self.pending.deadline().is_some_and(|d| d <= Instant::now()) {
+            let cut_due = self.pending.deadline().is_some_and(|d| d <= Instant::now());
+            if cut_due || !self.cookies.is_empty() {
                 // Read what the kernel queued up to now before cutting, so an
-                // asset written just before its `.meta` is not cut from it.
+                // asset written just before its `.meta` is not cut from it,
+                // and before calling a lone `MOVED_FROM` a move out of the
+                // tree (its `MOVED_TO` is queued right after it).
                 match self.kernel.wait(Duration::ZERO, &mut events) {
                     Ok(true) => {}
                     Ok(false) => return,
