@@ -36,8 +36,6 @@ pub struct Config {
     pub code_calls: Vec<String>,
     /// Whether the `prefer-id` hint is reported (off by default).
     pub prefer_id: bool,
-    /// Whether missing `.meta` files are generated automatically.
-    pub generate_meta: bool,
     pub profiles: BTreeMap<String, Profile>,
     pub processors: BTreeMap<String, ExternalProcessor>,
     pub reload_address: String,
@@ -68,7 +66,6 @@ impl Default for Config {
             ignore: Vec::new(),
             code_calls: vec!["load".to_owned(), "load_with_settings".to_owned()],
             prefer_id: false,
-            generate_meta: false,
             profiles,
             processors: BTreeMap::new(),
             reload_address: "127.0.0.1:7420".to_owned(),
@@ -85,8 +82,6 @@ struct RawConfig {
     references: RawReferences,
     #[serde(default)]
     diagnostics: RawDiagnostics,
-    #[serde(default)]
-    meta: RawMeta,
     #[serde(default)]
     profiles: BTreeMap<String, Profile>,
     #[serde(default)]
@@ -113,12 +108,6 @@ struct RawReferences {
 #[serde(deny_unknown_fields)]
 struct RawDiagnostics {
     prefer_id: Option<bool>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawMeta {
-    generate: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -168,7 +157,6 @@ impl Config {
             ignore: raw.project.ignore.unwrap_or_default(),
             code_calls: raw.references.code_calls.unwrap_or(defaults.code_calls),
             prefer_id: raw.diagnostics.prefer_id.unwrap_or(false),
-            generate_meta: raw.meta.generate.unwrap_or(false),
             profiles,
             processors: raw.processors,
             reload_address: raw.reload.address.unwrap_or(defaults.reload_address),

@@ -245,7 +245,7 @@ pub struct ScanResult {
 /// not CPU, so more readers than cores keep the disk queue full.
 fn reader_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (cores * 8).clamp(8, 32)
+    (cores * 16).clamp(16, 64)
 }
 
 /// Walks `dirs` (absolute) in parallel, loading every project file found.
