@@ -617,3 +617,20 @@ fn binary_assets_are_never_opened() {
         report.diagnostics
     );
 }
+
+/// A typo in assetry.toml stops the check (exit 2) with the key and its line,
+/// rather than checking with a configuration the user did not write.
+#[test]
+fn invalid_config_is_a_usage_error_naming_the_line() {
+    let project = fixture_copy("diagnostics/broken-path");
+    write_file(project.path(), "assetry.toml", "[project]\nroots = [\"assets\"]\nrots = [\"more\"]\n");
+    let run = run_assetry(project.path(), &["check", "."], TIMEOUT);
+    run.assert_exit(&[2]);
+    assert!(run.stderr.contains("rots") && run.stderr.contains("line 3"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "no report from a project that could not be read: {}", run.stdout);
+    // No asset root at all: most likely the wrong folder.
+    let empty = tempfile::tempdir().unwrap();
+    let run = run_assetry(empty.path(), &["check"], TIMEOUT);
+    run.assert_exit(&[2]);
+    assert!(run.stderr.contains("no asset root"), "{}", run.stderr);
+}
