@@ -4,9 +4,12 @@
 //! the mask leaves out opens, reads and closes-without-write, so the engine
 //! reading every file of a 100,000-asset project produces no event at all
 //! (notify 8 subscribes to opens, which floods its queue during a scan).
-//! Elsewhere there is no native backend yet: every folder is polled.
+//! Elsewhere the `notify` crate watches each root recursively (FSEvents on
+//! macOS, ReadDirectoryChangesW on Windows), mapped onto the same per-folder
+//! model; [`Backend::Poll`] lists folders on a timer (network file systems).
 
 use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 /// One event, with the folder watch it came from.
@@ -51,7 +54,6 @@ mod imp {
     use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
     use std::collections::HashMap;
     use std::os::fd::AsRawFd;
-    use std::path::Path;
     use std::sync::Arc;
 
     pub struct Kernel {
@@ -86,10 +88,6 @@ mod imp {
                 buffer: vec![0; 64 * 1024],
                 wake: Arc::new(WakeFd::new()?),
             })
-        }
-
-        pub fn native() -> bool {
-            true
         }
 
         pub fn add(&mut self, dir: &Path) -> Result<i32, AddError> {
@@ -224,64 +222,116 @@ mod imp {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-mod imp {
-    use super::*;
-    use std::path::Path;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+/// Which notification mechanism watches the folders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// inotify on Linux (one watch per folder, no open/read events), the
+    /// `notify` crate elsewhere.
+    #[default]
+    Native,
+    /// The `notify` crate on every platform, one recursive watch per root.
+    Notify,
+    /// No notification: every folder is listed every `poll_interval`
+    /// (for network file systems, where change notification does not work).
+    Poll,
+}
 
-    /// No native backend on this platform: every add fails, so every folder
-    /// is polled.
-    pub struct Kernel {
-        woken: Arc<AtomicBool>,
-    }
+pub enum Kernel {
+    #[cfg(target_os = "linux")]
+    Inotify(imp::Kernel),
+    Portable(crate::portable::Kernel),
+}
 
-    impl Kernel {
-        pub fn new() -> io::Result<Kernel> {
-            Ok(Kernel { woken: Arc::new(AtomicBool::new(false)) })
-        }
+#[derive(Clone)]
+pub enum Waker {
+    #[cfg(target_os = "linux")]
+    Inotify(imp::Waker),
+    Portable(crate::portable::Waker),
+}
 
-        pub fn native() -> bool {
-            false
-        }
-
-        pub fn add(&mut self, _dir: &Path) -> Result<i32, AddError> {
-            Err(AddError::Limit)
-        }
-
-        pub fn remove(&mut self, _watch: i32) {}
-
-        pub fn forget(&mut self, _watch: i32) {}
-
-        pub fn waker(&self) -> Waker {
-            Waker(self.woken.clone())
-        }
-
-        pub fn wait(&mut self, timeout: Duration, _out: &mut Vec<KernelEvent>) -> io::Result<bool> {
-            // Sleep in short steps so a stop request is honoured promptly.
-            let step = Duration::from_millis(20);
-            let mut left = timeout;
-            while !left.is_zero() {
-                if self.woken.load(Ordering::Acquire) {
-                    return Ok(false);
-                }
-                let s = left.min(step);
-                std::thread::sleep(s);
-                left -= s;
-            }
-            Ok(!self.woken.load(Ordering::Acquire))
-        }
-    }
-
-    #[derive(Clone)]
-    pub struct Waker(Arc<AtomicBool>);
-
-    impl Waker {
-        pub fn wake(&self) {
-            self.0.store(true, Ordering::Release);
+impl Waker {
+    pub fn wake(&self) {
+        match self {
+            #[cfg(target_os = "linux")]
+            Waker::Inotify(w) => w.wake(),
+            Waker::Portable(w) => w.wake(),
         }
     }
 }
 
-pub use imp::{Kernel, Waker};
+impl Kernel {
+    pub fn new(backend: Backend) -> io::Result<Kernel> {
+        match backend {
+            #[cfg(target_os = "linux")]
+            Backend::Native => Ok(Kernel::Inotify(imp::Kernel::new()?)),
+            #[cfg(not(target_os = "linux"))]
+            Backend::Native => Ok(Kernel::Portable(crate::portable::Kernel::new(true)?)),
+            Backend::Notify => Ok(Kernel::Portable(crate::portable::Kernel::new(true)?)),
+            Backend::Poll => Ok(Kernel::Portable(crate::portable::Kernel::new(false)?)),
+        }
+    }
+
+    /// Whether folders are watched at all (false: everything is polled).
+    pub fn notifies(&self) -> bool {
+        match self {
+            #[cfg(target_os = "linux")]
+            Kernel::Inotify(_) => true,
+            Kernel::Portable(k) => k.notifies(),
+        }
+    }
+
+    /// Watches `dir`; `recursive` is a hint that everything under it is
+    /// wanted (a backend that watches whole trees uses it, inotify does not).
+    pub fn add(&mut self, dir: &Path, recursive: bool) -> Result<i32, AddError> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Kernel::Inotify(k) => {
+                let _ = recursive;
+                k.add(dir)
+            }
+            Kernel::Portable(k) => k.add(dir, recursive),
+        }
+    }
+
+    pub fn remove(&mut self, watch: i32) {
+        match self {
+            #[cfg(target_os = "linux")]
+            Kernel::Inotify(k) => k.remove(watch),
+            Kernel::Portable(k) => k.remove(watch),
+        }
+    }
+
+    pub fn forget(&mut self, watch: i32) {
+        match self {
+            #[cfg(target_os = "linux")]
+            Kernel::Inotify(k) => k.forget(watch),
+            Kernel::Portable(k) => k.forget(watch),
+        }
+    }
+
+    /// A watched folder moved from `from` to `to` (path-based backends
+    /// re-key their own maps; inotify follows the inode by itself).
+    pub fn renamed(&mut self, from: &Path, to: &Path) {
+        match self {
+            #[cfg(target_os = "linux")]
+            Kernel::Inotify(_) => {}
+            Kernel::Portable(k) => k.renamed(from, to),
+        }
+    }
+
+    pub fn waker(&self) -> Waker {
+        match self {
+            #[cfg(target_os = "linux")]
+            Kernel::Inotify(k) => Waker::Inotify(k.waker()),
+            Kernel::Portable(k) => Waker::Portable(k.waker()),
+        }
+    }
+
+    pub fn wait(&mut self, timeout: Duration, out: &mut Vec<KernelEvent>) -> io::Result<bool> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Kernel::Inotify(k) => k.wait(timeout, out),
+            Kernel::Portable(k) => k.wait(timeout, out),
+        }
+    }
+}

@@ -145,7 +145,7 @@ impl Session {
             return;
         }
         let over_budget = self.watch_budget.is_some_and(|b| self.dirs.len() >= b);
-        let result = if over_budget { Err(AddError::Limit) } else { self.kernel.add(dir) };
+        let result = if over_budget { Err(AddError::Limit) } else { self.kernel.add(dir, deep) };
         match result {
             // The same folder reached again through a symlink: inotify
             // returns its existing watch, which keeps reporting under the
@@ -161,7 +161,7 @@ impl Session {
                     self.limit_reported = true;
                     self.notices.push(Notice::WatchLimit {
                         first_polled: dir.to_path_buf(),
-                        native: Kernel::native(),
+                        native: self.kernel.notifies(),
                         poll_interval: self.poll_interval,
                     });
                 }
@@ -229,6 +229,7 @@ impl Session {
     /// A watched folder moved within the tree: its watches keep working, only
     /// the paths they stand for change.
     fn rename_tree(&mut self, from: &Path, to: &Path) {
+        self.kernel.renamed(from, to);
         let ids: Vec<(PathBuf, i32)> = subtree(&self.by_path, from).map(|(p, id)| (p.clone(), *id)).collect();
         for (path, id) in ids {
             self.by_path.remove(&path);
