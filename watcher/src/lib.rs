@@ -12,7 +12,8 @@
 //!   create carrying the same UUID.
 //! - **Quiet**: watches cover only what the engine scans (asset roots, code
 //!   folders, `assetry.toml`), never ignored folders, and never file opens or
-//!   reads, so the engine reading the whole project produces no events.
+//!   reads, so the engine reading the whole project produces no events (on
+//!   Linux; FSEvents and ReadDirectoryChangesW do not report reads either).
 //! - **Bounded**: a storm of any size is folded into few batches with memory
 //!   per distinct path, capped; past the cap, or when the kernel drops events,
 //!   the affected roots are re-read whole.
@@ -22,36 +23,46 @@
 //!
 //! # Use
 //!
-//! ```no_run
-//! use assetry_watcher::{WatchEvent, WatchOptions, Watcher};
+//! With an opened project (what `assetry watch` and `assetry lsp` do):
 //!
-//! let options = WatchOptions::new("/path/to/my-game");
-//! let (watcher, events) = Watcher::channel(options)?;
+//! ```no_run
+//! use assetry_pipeline::Project;
+//! use assetry_watcher::{WatchEvent, WatchOptions, Watcher, complete_rescans};
+//!
+//! let scanned_at = std::time::SystemTime::now();
+//! let mut project = Project::open("/path/to/my-game".as_ref())?;
+//! let (watcher, events) = Watcher::channel(WatchOptions::for_project(&project, Some(scanned_at)))?;
 //! for event in events {
 //!     match event {
-//!         WatchEvent::Changes(batch) => { /* project.apply(batch) */ }
+//!         WatchEvent::Changes(batch) => {
+//!             let changed = project.apply(complete_rescans(&project, batch));
+//!             // publish `changed`: the files whose diagnostics changed
+//!         }
 //!         WatchEvent::Notice(notice) => eprintln!("{notice}"),
 //!     }
 //! }
 //! drop(watcher); // stops the thread
-//! # Ok::<(), assetry_watcher::WatchError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! [`Watcher::start`] takes a callback instead of returning a channel; it runs
 //! on the watcher's own thread and should only hand the event on (an
 //! unbounded `tokio::sync::mpsc` send from a language server, for instance).
 //! All watches are in place when `start` returns: anything that changes
-//! afterwards is reported.
+//! afterwards is reported. [`complete_rescans`] turns a re-read folder into
+//! the removals the engine's folder walk cannot see; apply every batch
+//! through it.
 //!
 //! # Folders already walked
 //!
-//! The engine walks the project once when it opens it; pass the folders it
-//! visited as [`WatchOptions::walked_dirs`] and the watcher adds one watch
-//! per folder without walking again (one `inotify_add_watch` each, no
-//! `stat` of any file). Files created in a folder between the engine listing
-//! it and the watch being added are not reported: start the watcher right
-//! after opening the project, or leave `walked_dirs` empty to have the
-//! watcher walk (and watch) the tracked folders itself.
+//! [`WatchOptions::for_project`] passes the folders the engine's scan visited
+//! ([`WatchOptions::walked_dirs`]): the watcher adds one watch per folder
+//! without walking again (one `inotify_add_watch` each, no `stat` of any
+//! file). With `scanned_at` (when the scan started), every such folder whose
+//! entries changed since is re-read, so a file created, removed or renamed
+//! during the scan is not missed; a file whose content changed in place
+//! during the scan, after the engine read it, is. Leave `walked_dirs` empty
+//! to have the watcher walk (and watch) the tracked folders itself.
 //!
 //! # What a batch contains
 //!
