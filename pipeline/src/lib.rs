@@ -35,4 +35,4 @@ mod cycles;
 
 pub use config::Config;
 pub use extract::DepKind;
-pub use project::{FileId, Project, ProjectError, Resolution};
+pub use project::{DirListing, FileId, Project, ProjectError, Resolution};

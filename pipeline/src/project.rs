@@ -128,6 +128,9 @@ pub struct Project {
     classifier: Classifier,
     files: Vec<Option<File>>,
     by_path: HashMap<Arc<str>, FileId>,
+    /// Folder (project-relative, "" for the project folder) → its direct
+    /// children, for completion and folder renames without scanning every path.
+    folders: HashMap<Box<str>, Folder>,
     /// Assets by the hash of their lowercased path (case-mismatch lookups).
     by_lower: HashMap<u64, Vec<FileId>>,
     ids: HashMap<Uuid, Vec<IdOwner>>,
@@ -144,6 +147,30 @@ pub struct Project {
     /// Files read or parsed since the project was opened (scan included):
     /// lets tests and benchmarks prove a change touched only what it must.
     files_parsed: u64,
+}
+
+/// The direct children of one folder.
+#[derive(Debug, Default)]
+struct Folder {
+    files: Vec<FileId>,
+    /// Names of child folders that hold files (at any depth).
+    dirs: Vec<Box<str>>,
+}
+
+/// The direct children of a folder, names sorted.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DirListing<'a> {
+    pub dirs: Vec<&'a str>,
+    /// File names (the last path segment) with their ids.
+    pub files: Vec<(&'a str, FileId)>,
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit_once('/').map_or(path, |(_, n)| n)
 }
 
 /// Files whose derived state must be recomputed after a change.
@@ -179,6 +206,7 @@ impl Project {
             classifier,
             files: Vec::new(),
             by_path: HashMap::default(),
+            folders: HashMap::default(),
             by_lower: HashMap::default(),
             ids: HashMap::default(),
             referrers: HashMap::default(),
@@ -284,8 +312,22 @@ impl Project {
     /// folder renames). A linear pass: 200,000 paths take about a millisecond,
     /// less than keeping a second, ordered copy of every path in memory.
     pub fn files_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, FileId)> + 'a {
-        let mut v: Vec<(&str, FileId)> =
-            self.by_path.iter().filter(|(p, _)| p.starts_with(prefix)).map(|(p, id)| (&**p, *id)).collect();
+        let mut v: Vec<(&str, FileId)> = match prefix.strip_suffix('/') {
+            // A folder: walk the folder index instead of every path.
+            Some(dir) => {
+                let mut out = Vec::new();
+                let mut stack = vec![dir.to_owned()];
+                while let Some(d) = stack.pop() {
+                    let Some(folder) = self.folders.get(d.as_str()) else { continue };
+                    out.extend(folder.files.iter().map(|&f| (self.path(f), f)));
+                    stack.extend(
+                        folder.dirs.iter().map(|n| if d.is_empty() { n.to_string() } else { format!("{d}/{n}") }),
+                    );
+                }
+                out
+            }
+            None => self.by_path.iter().filter(|(p, _)| p.starts_with(prefix)).map(|(p, id)| (&**p, *id)).collect(),
+        };
         v.sort_unstable();
         v.into_iter()
     }
@@ -594,6 +636,7 @@ impl Project {
             other.pair = Some(id);
         }
         self.by_path.insert(path.clone(), id);
+        self.add_to_folder(&path, id);
         if matches!(kind, FileKind::Asset { .. }) {
             self.by_lower.entry(lower_hash(&path)).or_default().push(id);
         }
@@ -603,6 +646,56 @@ impl Project {
         }
         self.register(id, dirty);
         id
+    }
+
+    fn add_to_folder(&mut self, path: &str, id: FileId) {
+        let mut dir = parent_dir(path);
+        let folder = self.folders.entry(dir.into()).or_default();
+        folder.files.push(id);
+        if folder.files.len() + folder.dirs.len() > 1 {
+            return;
+        }
+        // A new folder: register it with its parents up to the first that existed.
+        while !dir.is_empty() {
+            let (parent, name) = (parent_dir(dir), file_name(dir));
+            let up = self.folders.entry(parent.into()).or_default();
+            let was_new = up.files.is_empty() && up.dirs.is_empty();
+            up.dirs.push(name.into());
+            if !was_new {
+                break;
+            }
+            dir = parent;
+        }
+    }
+
+    fn remove_from_folder(&mut self, path: &str, id: FileId) {
+        let mut dir = parent_dir(path);
+        let Some(folder) = self.folders.get_mut(dir) else { return };
+        folder.files.retain(|f| *f != id);
+        // An emptied folder leaves its parent, and so on up.
+        loop {
+            let empty = self.folders.get(dir).is_some_and(|f| f.files.is_empty() && f.dirs.is_empty());
+            if !empty || dir.is_empty() {
+                break;
+            }
+            self.folders.remove(dir);
+            let (parent, name) = (parent_dir(dir), file_name(dir));
+            if let Some(up) = self.folders.get_mut(parent) {
+                up.dirs.retain(|d| &**d != name);
+            }
+            dir = parent;
+        }
+    }
+
+    /// The direct children of folder `dir` (project-relative, no trailing
+    /// `/`, "" for the project folder): sub-folders and files, each sorted.
+    pub fn list_dir(&self, dir: &str) -> DirListing<'_> {
+        let Some(folder) = self.folders.get(dir.trim_end_matches('/')) else { return DirListing::default() };
+        let mut dirs: Vec<&str> = folder.dirs.iter().map(|d| &**d).collect();
+        dirs.sort_unstable();
+        let mut files: Vec<(&str, FileId)> = folder.files.iter().map(|&f| (file_name(self.path(f)), f)).collect();
+        files.sort_unstable();
+        DirListing { dirs, files }
     }
 
     /// The existing asset of a `.meta` path, or `.meta` of an asset path.
@@ -622,6 +715,7 @@ impl Project {
             other.pair = None;
         }
         self.by_path.remove(rel);
+        self.remove_from_folder(rel, id);
         let lower = lower_hash(rel);
         if let Some(v) = self.by_lower.get_mut(&lower) {
             v.retain(|x| *x != id);

@@ -89,6 +89,14 @@ fn apply_and_verify(p: &mut Project, batch: Vec<Change>) -> Vec<FileDiagnostics>
     let delta = p.apply(ChangeBatch::from(batch));
     let fresh = Project::open(p.root()).unwrap();
     assert_eq!(snapshot(p), snapshot(&fresh), "incremental state differs from a fresh scan");
+    let names = |p: &Project, dir: &str| {
+        let l = p.list_dir(dir);
+        let files: Vec<String> = l.files.iter().map(|(n, _)| n.to_string()).collect();
+        (l.dirs.iter().map(|d| d.to_string()).collect::<Vec<_>>(), files)
+    };
+    for dir in ["", "assets", "assets/textures", "assets/scenes", "assets/env", "src"] {
+        assert_eq!(names(p, dir), names(&fresh, dir), "folder listing of `{dir}`");
+    }
     // The delta names exactly the files whose diagnostics changed.
     let after = full(p);
     let mut changed: Vec<String> =

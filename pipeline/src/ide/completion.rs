@@ -2,10 +2,10 @@
 //! asset root (or from the file's folder for `./` and `../`), then labels
 //! after `#`. Only files that exist are offered, never `.meta` sidecars.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::paths::parent;
-use super::{all_files, roots_for};
+use super::roots_for;
 use crate::meta::META_SUFFIX;
 use crate::project::Project;
 use crate::resolve::{self, Target};
@@ -84,33 +84,17 @@ pub fn completion(project: &Project, path: &str, offset: u32) -> Option<Completi
             .map(|r| [*r, dir].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("/"))
             .collect()
     };
-    // One pass over every file: the engine keeps paths unordered, and a
-    // folder's children are scattered among them.
-    let prefixes: Vec<String> =
-        bases.iter().map(|b| if b.is_empty() { String::new() } else { format!("{b}/") }).collect();
-    let mut folders: HashSet<&str> = HashSet::new();
+    let mut folders: BTreeSet<&str> = BTreeSet::new();
     let mut files: BTreeMap<&str, &str> = BTreeMap::new();
-    // Files of one folder mostly sit together in the file table: skipping
-    // a repeat of the last folder seen saves nearly every set insertion.
-    let mut last_folder = "";
-    for (p, id) in all_files(project) {
-        let Some(rest) = prefixes.iter().find_map(|prefix| p.strip_prefix(prefix.as_str())) else { continue };
-        match rest.split_once('/') {
-            Some((dir, _)) => {
-                if dir != last_folder {
-                    folders.insert(dir);
-                    last_folder = dir;
-                }
-            }
-            None => {
-                if !rest.ends_with(META_SUFFIX) && project.file(id).is_some_and(|f| f.is_asset()) {
-                    files.insert(rest, p);
-                }
+    for base in &bases {
+        let listing = project.list_dir(base);
+        folders.extend(listing.dirs);
+        for (name, id) in listing.files {
+            if !name.ends_with(META_SUFFIX) && project.file(id).is_some_and(|f| f.is_asset()) {
+                files.insert(name, project.path(id));
             }
         }
     }
-    let mut folders: Vec<&str> = folders.into_iter().collect();
-    folders.sort_unstable();
     let folders = folders.into_iter().map(|name| CompletionItem {
         label: name.to_owned(),
         kind: CompletionKind::Folder,
