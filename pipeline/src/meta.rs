@@ -83,11 +83,7 @@ pub fn parse(text: &str) -> Meta {
             "loader" => meta.loader = meta.string(item, "loader"),
             "processor" => meta.processor = meta.string(item, "processor"),
             "tags" => meta.tags = meta.string_array(text, item, "tags").into_iter().map(|(s, _)| s).collect(),
-            "settings" => {
-                if !item.is_table_like() {
-                    meta.wrong_type(item, "settings", "a table");
-                }
-            }
+            "settings" if !item.is_table_like() => meta.wrong_type(item, "settings", "a table"),
             "profiles" => meta.parse_profiles(item),
             "labels" => meta.parse_labels(text, item),
             "dependencies" => meta.parse_dependencies(text, item),
@@ -289,7 +285,7 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    fn slice<'a>(t: &'a str, r: TextRange) -> &'a str {
+    fn slice(t: &str, r: TextRange) -> &str {
         &t[r.start as usize..r.end as usize]
     }
 

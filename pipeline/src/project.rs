@@ -767,7 +767,7 @@ impl Project {
         let path = file.path.clone();
         let keys = file_keys(file);
         for k in &keys {
-            self.referrers.entry(k.clone()).or_default().push(id);
+            self.referrers.entry(*k).or_default().push(id);
         }
         let meta_id = file.meta().and_then(|m| m.id.map(|(u, _)| u));
         let label_ids: Vec<(u32, Uuid)> = file

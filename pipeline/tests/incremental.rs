@@ -316,7 +316,7 @@ fn random_changes_match_fresh_scans() {
         let pick = |n: u64| paths[(n % paths.len() as u64) as usize];
         if rel.ends_with(".meta") {
             let id = ids[(k % 5) as usize];
-            if k % 7 == 0 {
+            if k.is_multiple_of(7) {
                 return "id = 3\n".into();
             }
             return format!("id = \"{id}\"\n[dependencies]\nload = [\"{}\"]\n", pick(k / 5));
@@ -343,7 +343,7 @@ fn random_changes_match_fresh_scans() {
         let mut batch = Vec::new();
         for _ in 0..(1 + next() % 3) {
             let rel = files[(next() % files.len() as u64) as usize];
-            if next() % 4 == 0 && root.join(rel).exists() {
+            if next().is_multiple_of(4) && root.join(rel).exists() {
                 batch.push(remove(&root, rel));
             } else {
                 batch.push(write(&root, rel, &contents(rel, next() % 1000)));
