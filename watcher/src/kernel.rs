@@ -230,6 +230,9 @@ pub enum Backend {
     #[default]
     Native,
     /// The `notify` crate on every platform, one recursive watch per root.
+    /// On Linux it is for tests: it subscribes to file opens, and a file
+    /// written in a brand-new folder before notify's own thread watches that
+    /// folder can be missed.
     Notify,
     /// No notification: every folder is listed every `poll_interval`
     /// (for network file systems, where change notification does not work).

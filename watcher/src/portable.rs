@@ -22,6 +22,9 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::kernel::{AddError, KernelEvent, Kind};
 
+/// How long the second half of a rename is waited for.
+const RENAME_HALF_WAIT: Duration = Duration::from_millis(5);
+
 enum Message {
     Event(notify::Result<notify::Event>),
     Wake,
@@ -168,8 +171,21 @@ impl Kernel {
                 Message::Event(Err(_)) => out.push(self.overflow()),
             }
             next = self.rx.try_recv().ok();
+            if next.is_none() && self.awaits_rename_half(out) {
+                // notify sends the halves of a rename as separate messages
+                // from its own thread: give the second one a moment, or the
+                // session calls the first a move out of the tree.
+                next = self.rx.recv_timeout(RENAME_HALF_WAIT).ok();
+            }
         }
         Ok(true)
+    }
+
+    /// Whether `out` ends with a `MovedFrom` whose `MovedTo` has not come.
+    fn awaits_rename_half(&self, out: &[KernelEvent]) -> bool {
+        out.iter().rev().find(|e| matches!(e.kind, Kind::MovedFrom | Kind::MovedTo)).is_some_and(|e| {
+            e.kind == Kind::MovedFrom && !out.iter().any(|t| t.kind == Kind::MovedTo && t.cookie == e.cookie)
+        })
     }
 
     fn overflow(&self) -> KernelEvent {

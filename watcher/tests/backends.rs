@@ -112,6 +112,12 @@ fn notify_honours_ignores_and_new_folders() {
     write(&f.path("assets/a.psd"), "x");
     write(&f.path("assets/.git/HEAD"), "x");
     write(&f.path("assets/target/x.json"), "x");
+    // notify on Linux adds its watch for a new folder from its own thread,
+    // so a file written in the same instant can slip by; FSEvents and
+    // ReadDirectoryChangesW watch whole trees and have no such gap. Give it
+    // that instant.
+    std::fs::create_dir_all(f.path("assets/new/deeper")).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
     write(&f.path("assets/new/deeper/x.json"), "{}");
     assert_eq!(f.changes(), set(&["disk assets/new/deeper/x.json"]));
 }

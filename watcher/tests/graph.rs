@@ -247,22 +247,26 @@ fn kernel_queue_overflow_is_recovered_by_a_rescan() {
     let root = dir.path().canonicalize().unwrap();
     write(&root.join(SCENE), "{\"sky\": \"textures/s0.png\"}");
     write(&root.join("assets/scenes/level.scene.json.meta"), &meta(OTHER));
+    // Watched from the start, so every file written there queues events.
+    std::fs::create_dir_all(root.join("assets/textures")).unwrap();
     let mut project = Project::open(&root).unwrap();
     // The watcher thread is held inside its callback while files change, so
     // the kernel queue fills up and overflows, as behind a slow consumer.
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (blocked_tx, blocked_rx) = std::sync::mpsc::channel::<()>();
     let (tx, events) = std::sync::mpsc::channel();
     let mut first = true;
     let _watcher = Watcher::start(WatchOptions::for_project(&project, None), move |event| {
         if first && matches!(event, WatchEvent::Changes(_)) {
             first = false;
+            let _ = blocked_tx.send(());
             let _ = release_rx.recv();
         }
         let _ = tx.send(event);
     })
     .unwrap();
     write(&root.join("assets/first.json"), "{}");
-    std::thread::sleep(Duration::from_millis(100));
+    blocked_rx.recv_timeout(Duration::from_secs(10)).expect("the first batch reaches the callback");
     let limit: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
         .ok()
         .and_then(|s| s.trim().parse().ok())
