@@ -134,11 +134,15 @@ fn under(rel: &str, dir: &str) -> bool {
 /// Reads and parses the file at `abs` (project-relative `rel`). Never
 /// fails: problems become `unreadable`.
 pub fn load(abs: &Path, rel: &str, kind: FileKind, cx: &Classifier) -> Loaded {
+    load_known(abs, rel, kind, cx, Regular::Unknown)
+}
+
+fn load_known(abs: &Path, rel: &str, kind: FileKind, cx: &Classifier, regular: Regular) -> Loaded {
     if let FileKind::Asset { syntax: None, .. } = kind {
         // Binary assets are not read; a stat answers "does it exist".
         return Loaded { exists: abs.is_file(), ..Loaded::default() };
     }
-    let bytes = match read_limited(abs) {
+    let bytes = match read_limited(abs, regular) {
         Ok(b) => b,
         Err(ReadError::Missing) => return Loaded::default(),
         Err(ReadError::Other(why)) => {
@@ -185,7 +189,7 @@ pub fn parse_text(rel: &str, kind: FileKind, text: &str, cx: &Classifier) -> Loa
 /// The text of a file, read as the scan reads it (regular files only, size
 /// limit, UTF-8), or `None`.
 pub fn read_text(abs: &Path) -> Option<String> {
-    String::from_utf8(read_limited(abs).ok()?).ok()
+    String::from_utf8(read_limited(abs, Regular::Unknown).ok()?).ok()
 }
 
 enum ReadError {
@@ -193,14 +197,15 @@ enum ReadError {
     Other(String),
 }
 
-fn read_limited(abs: &Path) -> Result<Vec<u8>, ReadError> {
-    // Opening a FIFO or a device for reading can block forever: look first.
-    match std::fs::metadata(abs) {
-        Ok(m) if !m.is_file() => {
-            return Err(ReadError::Other("not a regular file (a pipe or device?); Assetry does not read it".into()));
+fn read_limited(abs: &Path, regular: Regular) -> Result<Vec<u8>, ReadError> {
+    // Opening a FIFO or a device for reading can block forever: look first,
+    // unless the walk already saw a regular file there.
+    if regular == Regular::Unknown {
+        match std::fs::metadata(abs) {
+            Ok(m) if !m.is_file() => return Err(not_regular()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
+            _ => {}
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
-        _ => {}
     }
     let file = std::fs::File::open(abs).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ReadError::Missing,
@@ -209,18 +214,30 @@ fn read_limited(abs: &Path) -> Result<Vec<u8>, ReadError> {
         }
         _ => ReadError::Other(format!("cannot read: {e}")),
     })?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if len > MAX_TEXT_BYTES {
+    // No fstat for a size hint: open, read, read, close is the whole cost of
+    // a small file, and most project files are small.
+    let mut buf = Vec::with_capacity(8 * 1024);
+    use std::io::Read;
+    file.take(MAX_TEXT_BYTES + 1).read_to_end(&mut buf).map_err(|e| ReadError::Other(format!("cannot read: {e}")))?;
+    if buf.len() as u64 > MAX_TEXT_BYTES {
         return Err(ReadError::Other(format!(
-            "{} MiB is larger than the {} MiB Assetry scans; its references were not checked",
-            len >> 20,
+            "larger than the {} MiB Assetry scans; its references were not checked",
             MAX_TEXT_BYTES >> 20
         )));
     }
-    let mut buf = Vec::with_capacity(len as usize + 1);
-    use std::io::Read;
-    file.take(MAX_TEXT_BYTES + 1).read_to_end(&mut buf).map_err(|e| ReadError::Other(format!("cannot read: {e}")))?;
     Ok(buf)
+}
+
+fn not_regular() -> ReadError {
+    ReadError::Other("not a regular file (a pipe or device?); Assetry does not read it".into())
+}
+
+/// What the caller knows about the kind of file at a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Regular {
+    /// The directory walk listed it as a regular file.
+    Yes,
+    Unknown,
 }
 
 /// One file found by the walk, already loaded.
@@ -314,12 +331,22 @@ pub fn walk_into(
                             } else if let Ok(rel) = entry.path().strip_prefix(project_root) {
                                 let rel = rel.to_string_lossy().replace('\\', "/");
                                 if let Some(kind) = classifier.kind_of(&rel) {
+                                    let regular = entry.file_type().is_some_and(|t| t.is_file());
                                     let loaded = match kind {
                                         // The walk just listed it: not even a stat.
                                         FileKind::Asset { syntax: None, .. } => {
                                             Loaded { exists: true, ..Loaded::default() }
                                         }
-                                        _ => load(entry.path(), &rel, kind, classifier),
+                                        _ if !regular => Loaded {
+                                            unreadable: Some(
+                                                "not a regular file (a pipe or device?); Assetry does not read it"
+                                                    .into(),
+                                            ),
+                                            exists: true,
+                                            meta: matches!(kind, FileKind::Meta { .. }).then(Box::default),
+                                            ..Loaded::default()
+                                        },
+                                        _ => load_known(entry.path(), &rel, kind, classifier, Regular::Yes),
                                     };
                                     if loaded.exists {
                                         local.files.push(Scanned { rel, kind, loaded });

@@ -4,7 +4,7 @@
 //! linear pass. glTF needs one piece of structure, "the value of a `uri`
 //! key", which the scanner tracks from the last key it saw.
 
-use super::literal::unescape;
+use super::literal::{is_uuid, path_extension, unescape};
 use super::{DepKind, RawRef, data_candidate};
 use crate::text::TextRange;
 
@@ -48,8 +48,14 @@ pub(super) fn extract(text: &str, gltf: bool) -> Vec<RawRef> {
                     });
                 }
             }
-        } else if !is_key && let Some(r) = data_candidate(range, unescape(raw)) {
-            refs.push(r);
+        } else if !is_key {
+            // Most strings are names and numbers-as-text: test the shape on
+            // the raw text and decode only candidates (an escape can hide a
+            // `.` or `-`, so escaped strings are always decoded).
+            let maybe = raw.contains('\\') || is_uuid(raw) || path_extension(raw).is_some();
+            if maybe && let Some(r) = data_candidate(range, unescape(raw)) {
+                refs.push(r);
+            }
         }
     }
     refs
