@@ -327,10 +327,15 @@ fn storm_of_ten_thousand_changes_settles_in_few_batches() {
         }
     }
     assert_eq!(seen.len(), 10_000, "every created file is reported");
-    // While writes keep coming, a batch is cut every `max_delay` (250 ms):
-    // the number of batches follows the storm's duration, not its size.
-    let most = (writing.as_millis() / 250) as usize + 5;
-    assert!(batches.len() <= most, "{} batches for a storm written in {writing:?}", batches.len());
+    // While writes keep coming, a batch is cut every `max_delay` (250 ms),
+    // or at a pause longer than the window (a loaded machine pauses the
+    // writer): the count follows the storm's duration and pauses, not its
+    // size. The benchmark reports it; here, batches must be large.
+    assert!(
+        batches.len() <= 10_000 / 50,
+        "{} batches for a storm written in {writing:?}: fewer than 50 files each",
+        batches.len()
+    );
     // Every asset arrives with its .meta.
     for batch in &batches {
         let paths: BTreeSet<&PathBuf> =
