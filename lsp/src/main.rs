@@ -24,7 +24,7 @@ fn main() -> ExitCode {
 /// The scan reads with many threads; glibc gives each its own malloc arena
 /// and keeps them, which costs tens of MiB on a large project for nothing
 /// (measured: 215 MiB peak with the default, 186 MiB with 2 arenas, same
-/// time). Four arenas keep contention low on the 2-8 cores this runs on.
+/// time).
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
@@ -34,7 +34,7 @@ fn limit_malloc_arenas() {
         }
         // SAFETY: mallopt only sets an allocator tunable; called before any thread starts.
         unsafe {
-            mallopt(M_ARENA_MAX, 4);
+            mallopt(M_ARENA_MAX, 2);
         }
     }
 }

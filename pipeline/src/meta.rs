@@ -17,11 +17,12 @@ pub const META_FORMAT: i64 = 1;
 pub struct Meta {
     /// The asset's id and the range of its value; `None` when missing or malformed.
     pub id: Option<(Uuid, TextRange)>,
-    pub loader: Option<String>,
-    pub processor: Option<String>,
+    pub loader: Option<Box<str>>,
+    pub processor: Option<Box<str>>,
     pub tags: Vec<String>,
     pub labels: Vec<Label>,
-    /// `[dependencies]` entries: explicit references from the asset.
+    /// `[dependencies]` entries: explicit references from the asset (moved
+    /// into the file's references by the scan).
     pub dependencies: Vec<RawRef>,
     pub problems: Vec<MetaProblem>,
 }
@@ -80,8 +81,8 @@ pub fn parse(text: &str) -> Meta {
                 ),
                 None => meta.wrong_type(item, "format", "an integer"),
             },
-            "loader" => meta.loader = meta.string(item, "loader"),
-            "processor" => meta.processor = meta.string(item, "processor"),
+            "loader" => meta.loader = meta.string(item, "loader").map(String::into_boxed_str),
+            "processor" => meta.processor = meta.string(item, "processor").map(String::into_boxed_str),
             "tags" => meta.tags = meta.string_array(text, item, "tags").into_iter().map(|(s, _)| s).collect(),
             "settings" if !item.is_table_like() => meta.wrong_type(item, "settings", "a table"),
             "profiles" => meta.parse_profiles(item),

@@ -106,6 +106,22 @@ impl Resolution {
     }
 }
 
+/// The declarers of one id: almost always one, so no allocation for it.
+#[derive(Debug, Clone)]
+enum Owners {
+    One(IdOwner),
+    Many(Vec<IdOwner>),
+}
+
+impl Owners {
+    fn as_slice(&self) -> &[IdOwner] {
+        match self {
+            Owners::One(o) => std::slice::from_ref(o),
+            Owners::Many(v) => v,
+        }
+    }
+}
+
 /// Who declares an id: a `.meta` for its asset, or for one of its labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdOwner {
@@ -133,7 +149,7 @@ pub struct Project {
     folders: HashMap<Box<str>, Folder>,
     /// Assets by the hash of their lowercased path (case-mismatch lookups).
     by_lower: HashMap<u64, Vec<FileId>>,
-    ids: HashMap<Uuid, Vec<IdOwner>>,
+    ids: HashMap<Uuid, Owners>,
     referrers: HashMap<RefKey, Vec<FileId>>,
     /// Extensions (lowercase) of assets that have a `.meta`, with counts.
     meta_extensions: HashMap<String, u32>,
@@ -368,7 +384,7 @@ impl Project {
 
     /// Who declares `id`.
     pub fn id_owners(&self, id: &Uuid) -> &[IdOwner] {
-        self.ids.get(id).map_or(&[], Vec::as_slice)
+        self.ids.get(id).map_or(&[], Owners::as_slice)
     }
 
     /// The asset `id` names (the first owner, by path, when duplicated).
@@ -805,13 +821,19 @@ impl Project {
     }
 
     fn add_owner(&mut self, u: Uuid, owner: IdOwner) {
-        let owners = self.ids.entry(u).or_default();
-        owners.push(owner);
-        if owners.len() > 1 {
-            let files = &self.files;
-            let path = |o: &IdOwner| files[o.meta as usize].as_ref().map(|f| f.path.clone());
-            owners.sort_by(|a, b| path(a).cmp(&path(b)).then(a.label.cmp(&b.label)));
-        }
+        let owners = match self.ids.remove(&u) {
+            None => Owners::One(owner),
+            Some(existing) => {
+                let mut v = existing.as_slice().to_vec();
+                v.push(owner);
+                // The first owner (by path) is the one references by id resolve to.
+                let files = &self.files;
+                let path = |o: &IdOwner| files[o.meta as usize].as_ref().map(|f| f.path.clone());
+                v.sort_by(|a, b| path(a).cmp(&path(b)).then(a.label.cmp(&b.label)));
+                Owners::Many(v)
+            }
+        };
+        self.ids.insert(u, owners);
     }
 
     /// Removes a file's references, id and extension from the indexes.
@@ -834,10 +856,16 @@ impl Project {
             }
         }
         for u in owned {
-            if let Some(v) = self.ids.get_mut(&u) {
-                v.retain(|o| o.meta != id);
-                if v.is_empty() {
-                    self.ids.remove(&u);
+            if let Some(owners) = self.ids.remove(&u) {
+                let rest: Vec<IdOwner> = owners.as_slice().iter().copied().filter(|o| o.meta != id).collect();
+                match rest.len() {
+                    0 => {}
+                    1 => {
+                        self.ids.insert(u, Owners::One(rest[0]));
+                    }
+                    _ => {
+                        self.ids.insert(u, Owners::Many(rest));
+                    }
                 }
             }
             dirty.keys.insert(RefKey::Id(u));
@@ -876,7 +904,7 @@ impl Project {
             if let RefKey::Id(u) = key
                 && let Some(owners) = self.ids.get(u)
             {
-                dirty.files.extend(owners.iter().map(|o| o.meta));
+                dirty.files.extend(owners.as_slice().iter().map(|o| o.meta));
             }
         }
         dirty.files.retain(|id| self.file(*id).is_some());

@@ -167,10 +167,11 @@ fn load_known(abs: &Path, rel: &str, kind: FileKind, cx: &Classifier, regular: R
 /// just read) as the file at project-relative `rel`.
 pub fn parse_text(rel: &str, kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
     let line_index = std::sync::OnceLock::new();
-    let (refs, meta) = match kind {
+    let (mut refs, meta) = match kind {
         FileKind::Meta { .. } => {
-            let m = meta::parse(text);
-            (m.dependencies.clone(), Some(Box::new(m)))
+            let mut m = meta::parse(text);
+            // The dependencies are the file's references; kept once.
+            (std::mem::take(&mut m.dependencies), Some(Box::new(m)))
         }
         FileKind::Asset { syntax, .. } => {
             (syntax.map(|s| extract::extract(s, text, &cx.code_calls)).unwrap_or_default(), None)
@@ -181,6 +182,8 @@ pub fn parse_text(rel: &str, kind: FileKind, text: &str, cx: &Classifier) -> Loa
         FileKind::Asset { root, .. } | FileKind::Meta { root } => cx.roots.get(root as usize).map(String::as_str),
         FileKind::Code => None,
     };
+    // Growth slack would cost ~10 MiB on a 100,000-asset project.
+    refs.shrink_to_fit();
     let keys =
         resolve::keys(refs.iter().map(|r| resolve::target(&r.value, r.file_relative, rel, from_root, &cx.roots)));
     Loaded { refs, keys, meta, line_index, unreadable: None, exists: true }
