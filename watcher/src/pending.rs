@@ -80,6 +80,9 @@ pub struct Pending {
     last_cut: Instant,
     seq: u64,
     pub ids: IdIndex,
+    /// New `.meta` files whose id could not be read at the last cut while a
+    /// removed one waited for its id to reappear.
+    unread_metas: BTreeSet<PathBuf>,
 }
 
 impl Pending {
@@ -94,6 +97,7 @@ impl Pending {
             last_cut: Instant::now(),
             seq: 0,
             ids,
+            unread_metas: BTreeSet::new(),
         }
     }
 
@@ -288,6 +292,7 @@ impl Pending {
     /// A removed `.meta` and a created one with the same id are one move;
     /// their assets, if removed and created alongside, moved too.
     fn match_moves_by_id(&mut self) {
+        self.unread_metas.clear();
         let removed: HashMap<u128, PathBuf> = self
             .entries
             .iter()
@@ -305,7 +310,13 @@ impl Pending {
             .collect();
         let now_since = |entries: &BTreeMap<PathBuf, Entry>, p: &Path| entries.get(p).map(|e| e.since);
         for new_meta in created {
-            let Some(old_meta) = read_id(&new_meta).and_then(|id| removed.get(&id)) else { continue };
+            let Some(id) = read_id(&new_meta) else {
+                // Created but not written yet (or not valid): it may still
+                // turn out to carry one of the removed ids.
+                self.unread_metas.insert(new_meta);
+                continue;
+            };
+            let Some(old_meta) = removed.get(&id) else { continue };
             let since = now_since(&self.entries, old_meta).unwrap_or_else(Instant::now);
             let (old_asset, new_asset) = (sidecar(old_meta), sidecar(&new_meta));
             let asset_moved = matches!(self.entries.get(&old_asset), Some(e) if e.op == Op::Removed)
@@ -338,7 +349,7 @@ impl Pending {
                 Err(_) => true,
             };
             let hold = match &entry.op {
-                Op::Disk if entry.fresh => !partner_in_batch && partner_pending(),
+                Op::Disk if entry.fresh => (!partner_in_batch && partner_pending()) || self.unread_metas.contains(path),
                 Op::MovedTo(_) => !partner_in_batch && !path.is_dir() && partner_pending(),
                 Op::Removed | Op::MovedFrom(_) => {
                     let waits_for_partner = !partner_in_batch && partner.exists() && !partner.is_dir();
@@ -511,6 +522,42 @@ mod tests {
         q.record(Raw::Moved { from: p("/p/src/a.rs"), to: p("/p/assets/a.rs") }, t);
         q.record(Raw::Rescan(p("/p/assets")), t);
         assert_eq!(cut_all(&mut q, t), [Change::Removed(p("/p/src/a.rs")), Change::Disk(p("/p/assets"))]);
+    }
+
+    #[test]
+    fn a_new_meta_not_written_yet_waits_for_its_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("assets");
+        std::fs::create_dir_all(&root).unwrap();
+        let id = 0x0b6d3f6e_3c1f_4f54_9f0e_2d8a3c6b9e11_u128;
+        let (old_meta, new_meta) = (root.join("a.png.meta"), root.join("b.png.meta"));
+        let timing = Timing {
+            window: Duration::from_millis(10),
+            max_delay: Duration::from_millis(100),
+            pair_window: Duration::from_millis(50),
+            max_pending: 100,
+        };
+        let mut q =
+            Pending::new(timing, vec![root.clone()], vec![root.clone()], IdIndex::new([(old_meta.clone(), id)]));
+        let t = Instant::now();
+        q.record(Raw::Removed(root.join("a.png")), t);
+        q.record(Raw::Removed(old_meta.clone()), t);
+        std::fs::write(root.join("b.png"), "png").unwrap();
+        std::fs::write(&new_meta, "").unwrap();
+        q.record(Raw::Created(root.join("b.png")), t);
+        q.record(Raw::Created(new_meta.clone()), t);
+        // Cut while the new .meta is still empty: everything waits.
+        assert_eq!(q.cut(t + Duration::from_millis(20)), None);
+        std::fs::write(&new_meta, "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n").unwrap();
+        q.record(Raw::Modified(new_meta.clone()), t + Duration::from_millis(25));
+        let changes = q.cut(t + Duration::from_millis(40)).map(|b| b.changes);
+        assert_eq!(
+            changes,
+            Some(vec![
+                Change::Moved { from: root.join("a.png"), to: root.join("b.png") },
+                Change::Moved { from: old_meta, to: new_meta },
+            ])
+        );
     }
 
     #[test]
