@@ -1,14 +1,15 @@
 //! End-to-end tests: each module drives the real `assetry` binary the way a
 //! user or an editor would (real files on disk, real processes, real stdio).
 
-mod support;
-mod lsp_robustness;
 mod check;
-mod lsp_nvim;
-mod ground_truth;
-mod lsp_features;
-mod lsp_fixes;
-mod watch;
 mod graph;
+mod ground_truth;
+mod lsp_config;
+mod lsp_features;
 mod lsp_fix_cli;
+mod lsp_fixes;
+mod lsp_nvim;
+mod lsp_robustness;
 mod lsp_workspaces;
+mod support;
+mod watch;

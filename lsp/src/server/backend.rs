@@ -50,6 +50,7 @@ async fn publish_in_order(client: Client, mut outgoing: mpsc::UnboundedReceiver<
                 client.publish_diagnostics(uri, diagnostics, version).await;
             }
             Outgoing::Message { typ, text } => client.log_message(typ, text).await,
+            Outgoing::Show { typ, text } => client.show_message(typ, text).await,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! converting paths and positions at the edge ([`convert`]).
 
 mod backend;
+mod config;
 mod convert;
 mod document;
 mod engine;

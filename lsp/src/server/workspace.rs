@@ -7,20 +7,35 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use assetry_pipeline::config::CONFIG_FILE;
 use assetry_pipeline::ide::{self, SourceChange};
-use assetry_pipeline::{Change, ChangeBatch, FileDiagnostics, LineIndex, Project, Severity, TextRange};
+use assetry_pipeline::{Change, ChangeBatch, FileDiagnostics, LineIndex, Project, ProjectError, Severity, TextRange};
 use assetry_watcher::{WatchEvent, WatchOptions, Watcher};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::*;
 
+use super::config::{self, ConfigProblem};
 use super::convert::{self, normalize, path_to_uri, uri_to_path};
 use super::document::Document;
 
 /// What the engine thread sends to the client, in order.
 pub enum Outgoing {
-    Diagnostics { uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32> },
-    Message { typ: MessageType, text: String },
+    Diagnostics {
+        uri: Uri,
+        diagnostics: Vec<Diagnostic>,
+        version: Option<i32>,
+    },
+    /// A line for the client's log.
+    Message {
+        typ: MessageType,
+        text: String,
+    },
+    /// A message the user should see (`window/showMessage`).
+    Show {
+        typ: MessageType,
+        text: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +75,21 @@ struct Slot {
     /// Keeps the project in step with changes made outside the editor;
     /// `None` when watching could not start (the user was told).
     watcher: Option<(Watcher, WatchOptions)>,
+    /// Set while `assetry.toml` is invalid: the project runs on its last
+    /// good configuration meanwhile.
+    config_problem: Option<ConfigProblem>,
+}
+
+/// A project whose `assetry.toml` was invalid from the start: nothing to
+/// fall back on, so it is not loaded; only `assetry.toml` is watched, and
+/// the project opens once the file is fixed.
+struct Unloaded {
+    root: PathBuf,
+    /// Whether `root` is a workspace folder (a project even without an
+    /// `assetry.toml`) rather than a nested project (one only with it).
+    folder: bool,
+    problem: ConfigProblem,
+    _watcher: Option<(Watcher, WatchOptions)>,
 }
 
 /// Queues a job on the engine thread; given to watchers so their batches
@@ -71,6 +101,7 @@ pub struct Workspace {
     enqueue: Option<Enqueue>,
     /// Deepest roots first, so the first match owns a path.
     projects: Vec<Slot>,
+    unloaded: Vec<Unloaded>,
     documents: HashMap<PathBuf, Document>,
     /// Open documents edited since their text was last given to the engine.
     edited: HashSet<PathBuf>,
@@ -78,7 +109,14 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(outgoing: mpsc::UnboundedSender<Outgoing>) -> Self {
-        Workspace { outgoing, enqueue: None, projects: Vec::new(), documents: HashMap::new(), edited: HashSet::new() }
+        Workspace {
+            outgoing,
+            enqueue: None,
+            projects: Vec::new(),
+            unloaded: Vec::new(),
+            documents: HashMap::new(),
+            edited: HashSet::new(),
+        }
     }
 
     /// Enables file watching: each project opened from now on gets a
@@ -92,9 +130,12 @@ impl Workspace {
         project: &Project,
         scanned_at: Option<std::time::SystemTime>,
     ) -> Option<(Watcher, WatchOptions)> {
+        self.start_watching(WatchOptions::for_project(project, scanned_at))
+    }
+
+    fn start_watching(&self, options: WatchOptions) -> Option<(Watcher, WatchOptions)> {
         let enqueue = self.enqueue.clone()?;
-        let options = WatchOptions::for_project(project, scanned_at);
-        let root = project.root().to_path_buf();
+        let root = options.project_root.clone();
         let started = Watcher::start(options.clone(), move |event| {
             let root = root.clone();
             enqueue(Box::new(move |ws: &mut Workspace| ws.watched(&root, event)));
@@ -106,7 +147,7 @@ impl Workspace {
                     MessageType::WARNING,
                     format!(
                         "assetry: cannot watch {}: {err}; changes outside the editor are not seen",
-                        project.root().display()
+                        options.project_root.display()
                     ),
                 );
                 None
@@ -117,7 +158,15 @@ impl Workspace {
     /// A batch or notice from the watcher of the project at `root`.
     fn watched(&mut self, root: &Path, event: WatchEvent) {
         self.flush();
-        let Some(slot) = self.projects.iter().position(|s| s.root == root) else { return };
+        let Some(slot) = self.projects.iter().position(|s| s.root == root) else {
+            if let Some(i) = self.unloaded.iter().position(|u| u.root == root) {
+                match event {
+                    WatchEvent::Notice(notice) => self.message(MessageType::WARNING, format!("assetry: {notice}")),
+                    WatchEvent::Changes(_) => self.retry_unloaded(i),
+                }
+            }
+            return;
+        };
         match event {
             WatchEvent::Notice(notice) => self.message(MessageType::WARNING, format!("assetry: {notice}")),
             WatchEvent::Changes(batch) => {
@@ -144,25 +193,44 @@ impl Workspace {
         let _ = self.outgoing.send(Outgoing::Message { typ, text });
     }
 
+    fn show(&self, typ: MessageType, text: String) {
+        let _ = self.outgoing.send(Outgoing::Show { typ, text });
+    }
+
     // ---- projects -----------------------------------------------------------
 
     /// Opens the projects of each folder and publishes their diagnostics.
     pub fn open_folders(&mut self, folders: Vec<PathBuf>) {
         for folder in folders {
             for root in project_roots(&folder) {
-                self.open_project(&root);
+                let is_folder = root == folder;
+                self.open_project(&root, is_folder);
             }
         }
     }
 
-    fn open_project(&mut self, root: &Path) {
+    fn open_project(&mut self, root: &Path, is_folder: bool) {
         let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        if self.projects.iter().any(|s| s.root == canonical) {
+        if self.projects.iter().any(|s| s.root == canonical) || self.unloaded.iter().any(|u| u.root == canonical) {
             return;
         }
         let scanned_at = std::time::SystemTime::now();
+        // Checked here rather than taken from `Project::open`'s error, which
+        // has lost the text the line and column refer to.
+        if let Err(problem) = config::read(&canonical) {
+            self.leave_unloaded(canonical, is_folder, problem);
+            return;
+        }
         let project = match Project::open(&canonical) {
             Ok(p) => p,
+            Err(ProjectError::Config(err)) => {
+                // The file changed between the two reads.
+                let problem = config::read(&canonical)
+                    .err()
+                    .unwrap_or_else(|| ConfigProblem { message: err.to_string(), range: Range::default() });
+                self.leave_unloaded(canonical, is_folder, problem);
+                return;
+            }
             Err(err) => {
                 self.message(MessageType::ERROR, format!("assetry: {err}"));
                 return;
@@ -172,7 +240,7 @@ impl Workspace {
             self.message(MessageType::WARNING, format!("assetry: {err}"));
         }
         let initial = project.all_diagnostics();
-        self.projects.push(Slot { root: canonical.clone(), project, watcher: None });
+        self.projects.push(Slot { root: canonical.clone(), project, watcher: None, config_problem: None });
         self.projects.sort_by_key(|s| std::cmp::Reverse(s.root.components().count()));
         let Some(i) = self.projects.iter().position(|s| s.root == canonical) else { return };
         // Documents opened before the project was known now take effect.
@@ -183,8 +251,10 @@ impl Workspace {
             .map(|(p, d)| (p.clone(), Arc::from(d.text())))
             .collect();
         let mut changed = initial;
-        if !open.is_empty() {
-            let batch = open.into_iter().map(|(path, text)| Change::Overlay { path, text }).collect::<Vec<_>>();
+        let batch = open.into_iter().map(|(path, text)| Change::Overlay { path, text }).collect::<Vec<_>>();
+        // An open assetry.toml is no overlay (it would make the engine rescan).
+        let batch = self.screen_config(i, batch);
+        if !batch.is_empty() {
             changed = merge(changed, self.projects[i].project.apply(ChangeBatch::from(batch)));
         }
         self.publish(i, changed);
@@ -193,6 +263,135 @@ impl Workspace {
         // (`scanned_at`), so nothing falls in between.
         let watcher = self.start_watcher(&self.projects[i].project, Some(scanned_at));
         self.projects[i].watcher = watcher;
+    }
+
+    /// A project whose `assetry.toml` was invalid when it was to be opened:
+    /// told once, shown on the file, and opened when the file is fixed.
+    fn leave_unloaded(&mut self, root: PathBuf, folder: bool, problem: ConfigProblem) {
+        // Only the project folder is watched (for assetry.toml): its asset
+        // roots are unknown until the file is valid. Watching starts before
+        // anything is published, so a fix made on seeing the diagnostic is
+        // not missed.
+        let mut options = WatchOptions::from_config(&root, &[], &[], &[]);
+        options.walked_dirs = Some(Vec::new());
+        let watcher = self.start_watching(options);
+        self.show(
+            MessageType::WARNING,
+            format!(
+                "assetry: {} is invalid ({}); the project is not checked until it is fixed",
+                root.join(CONFIG_FILE).display(),
+                problem.summary()
+            ),
+        );
+        self.publish_config(&root, Some(&problem));
+        self.unloaded.push(Unloaded { root, folder, problem, _watcher: watcher });
+    }
+
+    /// `assetry.toml` of the unloaded project `i` changed: open the project
+    /// if the file is valid now.
+    fn retry_unloaded(&mut self, i: usize) {
+        let root = self.unloaded[i].root.clone();
+        if !self.unloaded[i].folder && !root.join(CONFIG_FILE).exists() {
+            // A nested project exists only through its assetry.toml.
+            self.unloaded.remove(i);
+            self.publish_config(&root, None);
+            return;
+        }
+        match config::read(&root) {
+            Err(problem) => {
+                // Still failing: the diagnostic follows the file, the user
+                // was told already.
+                if problem != self.unloaded[i].problem {
+                    self.publish_config(&root, Some(&problem));
+                    self.unloaded[i].problem = problem;
+                }
+            }
+            Ok(_) => {
+                let folder = self.unloaded.remove(i).folder;
+                self.publish_config(&root, None);
+                self.open_project(&root, folder);
+            }
+        }
+    }
+
+    /// The unloaded project whose `assetry.toml` is at `path`.
+    fn unloaded_config(&self, path: &Path) -> Option<usize> {
+        self.unloaded.iter().position(|u| u.root.join(CONFIG_FILE) == path)
+    }
+
+    /// Publishes the `invalid-config` diagnostic of the project at `root`,
+    /// or clears it.
+    fn publish_config(&self, root: &Path, problem: Option<&ConfigProblem>) {
+        let path = root.join(CONFIG_FILE);
+        let uri = match self.documents.get(&path) {
+            Some(doc) => doc.uri.clone(),
+            None => match path_to_uri(&path) {
+                Some(uri) => uri,
+                None => return,
+            },
+        };
+        let diagnostics = problem.map(ConfigProblem::diagnostic).into_iter().collect();
+        // No version: the diagnostic is about the file on disk, which an open
+        // buffer with unsaved edits no longer matches.
+        let _ = self.outgoing.send(Outgoing::Diagnostics { uri, diagnostics, version: None });
+    }
+
+    /// Takes the changes of `assetry.toml` out of a batch for the project in
+    /// `slot`. The engine rescans the whole project on any of them, so it
+    /// gets one only when the file is valid and says something new; an
+    /// invalid file is reported on itself and the last good configuration
+    /// stays. Editor buffers of the file are not the engine's business: the
+    /// configuration is what is on disk.
+    fn screen_config(&mut self, slot: usize, changes: Vec<Change>) -> Vec<Change> {
+        let root = self.projects[slot].root.clone();
+        let config_path = root.join(CONFIG_FILE);
+        let mut touched = false;
+        let mut out = Vec::with_capacity(changes.len());
+        for change in changes {
+            match change {
+                Change::Overlay { path, .. } | Change::CloseOverlay(path) if path == config_path => {}
+                Change::Disk(path) | Change::Removed(path) if path == config_path => touched = true,
+                Change::Moved { from, to } if from == config_path || to == config_path => {
+                    touched = true;
+                    if to == config_path && from != config_path {
+                        out.push(Change::Removed(from));
+                    } else if from == config_path && to != config_path {
+                        out.push(Change::Disk(to));
+                    }
+                }
+                other => out.push(other),
+            }
+        }
+        if !touched {
+            return out;
+        }
+        match config::read(&root) {
+            Ok(config) => {
+                if self.projects[slot].config_problem.take().is_some() {
+                    self.publish_config(&root, None);
+                }
+                if config != *self.projects[slot].project.config() {
+                    out.push(Change::Disk(config_path));
+                }
+            }
+            Err(problem) => {
+                let before = self.projects[slot].config_problem.replace(problem.clone());
+                if before.is_none() {
+                    self.show(
+                        MessageType::WARNING,
+                        format!(
+                            "assetry: {} is invalid ({}); the last valid configuration is used until it is fixed",
+                            config_path.display(),
+                            problem.summary()
+                        ),
+                    );
+                }
+                if before.as_ref() != Some(&problem) {
+                    self.publish_config(&root, Some(&problem));
+                }
+            }
+        }
+        out
     }
 
     /// The project that owns `path`: the one with the deepest root above it.
@@ -270,6 +469,10 @@ impl Workspace {
     }
 
     fn apply(&mut self, slot: usize, changes: Vec<Change>) {
+        let changes = self.screen_config(slot, changes);
+        if changes.is_empty() {
+            return;
+        }
         let changed = self.projects[slot].project.apply(ChangeBatch::from(changes));
         self.publish(slot, changed);
     }
@@ -318,6 +521,9 @@ impl Workspace {
     pub fn did_save(&mut self, params: DidSaveTextDocumentParams) {
         self.flush();
         let Some(path) = uri_to_path(&params.text_document.uri) else { return };
+        if let Some(i) = self.unloaded_config(&path) {
+            self.retry_unloaded(i);
+        }
         // The buffer stays in charge while open; the disk event matters for
         // files the engine reads only from disk (assetry.toml).
         if let Some(slot) = self.owner(&path) {
@@ -339,13 +545,22 @@ impl Workspace {
     pub fn did_change_watched_files(&mut self, params: DidChangeWatchedFilesParams) {
         self.flush();
         let mut by_slot: HashMap<usize, Vec<Change>> = HashMap::new();
+        let mut retry = Vec::new();
         for event in params.changes {
             let Some(path) = uri_to_path(&event.uri) else { continue };
+            if let Some(i) = self.unloaded_config(&path) {
+                retry.push(self.unloaded[i].root.clone());
+            }
             let Some(slot) = self.owner(&path) else { continue };
             let change = if event.typ == FileChangeType::DELETED { Change::Removed(path) } else { Change::Disk(path) };
             by_slot.entry(slot).or_default().push(change);
         }
         self.apply_batches(by_slot);
+        for root in retry {
+            if let Some(i) = self.unloaded.iter().position(|u| u.root == root) {
+                self.retry_unloaded(i);
+            }
+        }
     }
 
     /// Applies change batches from the file watcher.
@@ -367,6 +582,9 @@ impl Workspace {
             let gone: Vec<usize> =
                 (0..self.projects.len()).filter(|&i| self.projects[i].root.starts_with(&folder)).collect();
             for &i in gone.iter().rev() {
+                if self.projects[i].config_problem.is_some() {
+                    self.publish_config(&self.projects[i].root, None);
+                }
                 // Clear what this project had published.
                 let cleared: Vec<FileDiagnostics> = self.projects[i]
                     .project
@@ -376,6 +594,12 @@ impl Workspace {
                     .collect();
                 self.publish(i, cleared);
                 self.projects.remove(i);
+            }
+            let (gone, kept): (Vec<Unloaded>, Vec<Unloaded>) =
+                std::mem::take(&mut self.unloaded).into_iter().partition(|u| u.root.starts_with(&folder));
+            self.unloaded = kept;
+            for u in gone {
+                self.publish_config(&u.root, None);
             }
         }
         let added: Vec<PathBuf> = params.event.added.iter().filter_map(|f| uri_to_path(&f.uri)).collect();
