@@ -14,8 +14,9 @@ pub enum Change {
     /// The file (or folder) was created or modified on disk: re-read it.
     /// A path that no longer exists is treated as [`Change::Removed`], so an
     /// event for a file that vanished before it was read is harmless. A folder
-    /// is walked. While an editor overlay is open, disk content is recorded
-    /// but the overlay keeps precedence.
+    /// is walked again, and what it no longer holds is removed. While an
+    /// editor overlay is open, disk content is recorded but the overlay keeps
+    /// precedence.
     Disk(PathBuf),
     /// The file or folder was removed from disk (a folder removes everything under it).
     Removed(PathBuf),

@@ -573,6 +573,18 @@ impl Project {
                 return;
             }
             let result = scan::walk(&self.root, &[abs.to_path_buf()], &self.classifier);
+            // A folder re-read is the truth about it: what the walk no longer
+            // finds there (deleted, or now ignored) is gone.
+            let found: HashSet<&str> = result.files.iter().flatten().map(|f| f.rel.as_str()).collect();
+            let prefix = format!("{rel}/");
+            let gone: Vec<String> = self
+                .files_with_prefix(&prefix)
+                .filter(|(p, _)| !found.contains(p))
+                .map(|(p, _)| p.to_owned())
+                .collect();
+            for p in gone {
+                self.remove_rel(&p, dirty);
+            }
             for f in result.files.into_iter().flatten() {
                 self.files_parsed += 1;
                 self.upsert(&f.rel, f.kind, f.loaded, None, dirty);

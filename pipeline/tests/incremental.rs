@@ -284,6 +284,21 @@ fn folder_removal_and_new_extension() {
     assert_eq!(p.diagnostics_of("assets/scenes/b.scene.json")[0].code, Code::BrokenPath);
 }
 
+#[test]
+fn a_folder_reread_drops_what_is_gone() {
+    let (_d, root) = fixture(&base());
+    let mut p = Project::open(&root).unwrap();
+    // Files vanish without events (a branch switch the watcher saw as an
+    // overflow); the folder is then re-read as a whole.
+    std::fs::remove_file(root.join("assets/textures/sky.png")).unwrap();
+    std::fs::remove_file(root.join("assets/textures/sky.png.meta")).unwrap();
+    std::fs::write(root.join("assets/textures/new.png"), "PNG").unwrap();
+    apply_and_verify(&mut p, vec![Change::Disk(root.join("assets/textures"))]);
+    assert!(p.file_id("assets/textures/sky.png").is_none());
+    assert!(p.file_id("assets/textures/new.png").is_some());
+    assert_eq!(p.diagnostics_of("assets/scenes/a.scene.json")[0].code, Code::BrokenPath);
+}
+
 /// Random edits, deletions and re-creations; after each batch the
 /// incremental state must equal a fresh scan.
 #[test]
