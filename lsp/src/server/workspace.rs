@@ -263,6 +263,14 @@ impl Workspace {
         // (`scanned_at`), so nothing falls in between.
         let watcher = self.start_watcher(&self.projects[i].project, Some(scanned_at));
         self.projects[i].watcher = watcher;
+        // The watcher catches up on the folders the scan walked, not on the
+        // project folder: an assetry.toml saved since it was read (during a
+        // scan of seconds on a large project) is read again now that the
+        // watch is in place, or it would wait for the next save. Always, not
+        // by modification time, whose clock ticks too coarsely to order a
+        // save against the start of the scan; an unchanged file costs one
+        // read and no rescan (see `screen_config`).
+        self.apply(i, vec![Change::Disk(canonical.join(CONFIG_FILE))]);
     }
 
     /// A project whose `assetry.toml` was invalid when it was to be opened:
@@ -285,6 +293,8 @@ impl Workspace {
         );
         self.publish_config(&root, Some(&problem));
         self.unloaded.push(Unloaded { root, folder, problem, _watcher: watcher });
+        // A fix saved between the first read and the start of the watch.
+        self.retry_unloaded(self.unloaded.len() - 1);
     }
 
     /// `assetry.toml` of the unloaded project `i` changed: open the project
