@@ -173,19 +173,21 @@ impl Workspace {
                 let batch = assetry_watcher::complete_rescans(&self.projects[slot].project, batch);
                 let applied_at = std::time::SystemTime::now();
                 self.apply(slot, batch.changes);
-                let stale = self.projects[slot]
-                    .watcher
-                    .as_ref()
-                    .is_some_and(|(_, o)| o.differs_from(&self.projects[slot].project));
-                if stale {
-                    // assetry.toml moved the roots or the ignores: watch the new set.
-                    self.projects[slot].watcher = None;
-                    // Folders changed since the batch was applied are re-read,
-                    // so nothing written during the switch is lost.
-                    let watcher = self.start_watcher(&self.projects[slot].project, Some(applied_at));
-                    self.projects[slot].watcher = watcher;
-                }
+                self.rewatch_if_stale(slot, applied_at);
             }
+        }
+    }
+
+    /// When assetry.toml moved the roots or the ignores, watches the new set.
+    /// Folders changed since `applied_at` (when the change was applied) are
+    /// re-read, so nothing written during the switch is lost.
+    fn rewatch_if_stale(&mut self, slot: usize, applied_at: std::time::SystemTime) {
+        let stale =
+            self.projects[slot].watcher.as_ref().is_some_and(|(_, o)| o.differs_from(&self.projects[slot].project));
+        if stale {
+            self.projects[slot].watcher = None;
+            let watcher = self.start_watcher(&self.projects[slot].project, Some(applied_at));
+            self.projects[slot].watcher = watcher;
         }
     }
 
@@ -270,7 +272,9 @@ impl Workspace {
         // by modification time, whose clock ticks too coarsely to order a
         // save against the start of the scan; an unchanged file costs one
         // read and no rescan (see `screen_config`).
+        let applied_at = std::time::SystemTime::now();
         self.apply(i, vec![Change::Disk(canonical.join(CONFIG_FILE))]);
+        self.rewatch_if_stale(i, applied_at);
     }
 
     /// A project whose `assetry.toml` was invalid when it was to be opened:
