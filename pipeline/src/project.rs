@@ -514,8 +514,19 @@ impl Project {
     /// file means it is clean now, or was removed).
     pub fn apply(&mut self, batch: ChangeBatch) -> Vec<FileDiagnostics> {
         let config_path = self.root.join(CONFIG_FILE);
-        if batch.changes.iter().any(|c| change_paths(c).iter().any(|p| **p == config_path)) {
-            return self.reload();
+        // Only the saved file counts: an editor's unsaved assetry.toml is a
+        // draft, and rescanning on every keystroke would be absurd.
+        let on_disk = |c: &Change| {
+            matches!(c, Change::Disk(_) | Change::Removed(_) | Change::Moved { .. })
+                && change_paths(c).iter().any(|p| **p == config_path)
+        };
+        if batch.changes.iter().any(on_disk) {
+            // A config that does not parse keeps the last good one; one that
+            // parses to the same settings changes nothing.
+            match Config::load(&self.root) {
+                Ok(config) if config != self.config => return self.reload(config),
+                _ => {}
+            }
         }
         let mut dirty = Dirty::default();
         for change in batch.changes {
@@ -534,17 +545,14 @@ impl Project {
     }
 
     /// Re-reads the config and rescans everything (assetry.toml changed).
-    fn reload(&mut self) -> Vec<FileDiagnostics> {
+    fn reload(&mut self, config: Config) -> Vec<FileDiagnostics> {
         let before: HashMap<String, Vec<Diagnostic>> =
             self.diagnostics.iter().map(|(id, d)| (self.path(*id).to_owned(), d.clone())).collect();
-        let config = match Config::load(&self.root) {
-            Ok(c) => c,
-            // A half-typed assetry.toml keeps the last good config.
-            Err(_) => self.config.clone(),
-        };
         let overlays: Vec<(PathBuf, Arc<str>)> =
             self.files.iter().flatten().filter_map(|f| Some((self.root.join(&*f.path), f.overlay.clone()?))).collect();
+        let parsed_before = self.files_parsed;
         *self = Project::with_config(self.root.clone(), config);
+        self.files_parsed += parsed_before;
         for (path, text) in overlays {
             let mut d = Dirty::default();
             self.set_overlay(&path, &text, &mut d);

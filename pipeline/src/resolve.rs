@@ -79,6 +79,16 @@ fn join_normalized(base: &str, rel: &str) -> Option<String> {
 
 /// `root/rel` normalized, or `None` when `..` climbs above `root`.
 fn join_within(root: &str, rel: &str) -> Option<String> {
+    // The common case, already normal: one allocation, no segment list.
+    if !rel.is_empty() && !rel.split('/').any(|seg| matches!(seg, "" | "." | "..")) {
+        let mut out = String::with_capacity(root.len() + 1 + rel.len());
+        if !root.is_empty() {
+            out.push_str(root);
+            out.push('/');
+        }
+        out.push_str(rel);
+        return Some(out);
+    }
     let mut parts: Vec<&str> = Vec::new();
     for seg in rel.split('/') {
         match seg {

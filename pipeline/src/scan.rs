@@ -263,7 +263,11 @@ pub struct ScanResult {
 
 /// How many threads read files. Cold-cache scans are bound by I/O latency,
 /// not CPU, so more readers than cores keep the disk queue full.
+/// `ASSETRY_READERS` overrides it (for benchmarks and slow network drives).
 fn reader_threads() -> usize {
+    if let Some(n) = std::env::var("ASSETRY_READERS").ok().and_then(|v| v.parse::<usize>().ok()) {
+        return n.clamp(1, 256);
+    }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     (cores * 16).clamp(16, 64)
 }
@@ -312,7 +316,9 @@ pub fn walk_into(
             match e.path().strip_prefix(&filter_root) {
                 Ok(rel) => {
                     let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                    rel.as_os_str().is_empty() || !filter_classifier.extra.matched(rel, is_dir).is_ignore()
+                    rel.as_os_str().is_empty()
+                        || filter_classifier.extra.is_empty()
+                        || !filter_classifier.extra.matched(rel, is_dir).is_ignore()
                 }
                 Err(_) => false,
             }
@@ -332,7 +338,10 @@ pub fn walk_into(
                             if is_dir {
                                 local.dirs.push(entry.path().to_path_buf());
                             } else if let Ok(rel) = entry.path().strip_prefix(project_root) {
-                                let rel = rel.to_string_lossy().replace('\\', "/");
+                                let rel = match rel.to_str() {
+                                    Some(r) if !r.contains('\\') => r.to_owned(),
+                                    _ => rel.to_string_lossy().replace('\\', "/"),
+                                };
                                 if let Some(kind) = classifier.kind_of(&rel) {
                                     let regular = entry.file_type().is_some_and(|t| t.is_file());
                                     let loaded = match kind {

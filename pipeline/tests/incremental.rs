@@ -299,6 +299,32 @@ fn a_folder_reread_drops_what_is_gone() {
     assert_eq!(p.diagnostics_of("assets/scenes/a.scene.json")[0].code, Code::BrokenPath);
 }
 
+#[test]
+fn config_changes_rescan_only_when_the_saved_settings_change() {
+    let (_d, root) = fixture(&base());
+    let mut p = Project::open(&root).unwrap();
+    let config = root.join("assetry.toml");
+    // Same settings as the defaults, or not TOML at all: nothing is re-read.
+    std::fs::write(&config, "[project]\nroots = [\"assets\"]\n").unwrap();
+    let parsed = p.files_parsed();
+    assert!(p.apply(ChangeBatch::from(vec![Change::Disk(config.clone())])).is_empty());
+    std::fs::write(&config, "[project\nroots = ").unwrap();
+    assert!(p.apply(ChangeBatch::from(vec![Change::Disk(config.clone())])).is_empty());
+    // An editor's unsaved text of assetry.toml is a draft.
+    p.apply(ChangeBatch::from(vec![Change::Overlay {
+        path: config.clone(),
+        text: "[project]\nroots = [\"x\"]".into(),
+    }]));
+    assert_eq!(p.files_parsed(), parsed);
+    // A real change (game code no longer scanned) rescans and reports.
+    std::fs::write(&config, "[project]\ncode = []\n[references]\ncode_calls = []\n").unwrap();
+    std::fs::write(root.join("src/main.rs"), "fn main() { s.load(\"nope.png\"); }").unwrap();
+    p.apply(ChangeBatch::from(vec![Change::Disk(config.clone())]));
+    assert!(p.files_parsed() > parsed);
+    assert!(p.config().code.is_empty());
+    assert!(p.diagnostics_of("src/main.rs").is_empty());
+}
+
 /// Random edits, deletions and re-creations; after each batch the
 /// incremental state must equal a fresh scan.
 #[test]
