@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use assetry_pipeline::{Change, ChangeBatch, Project};
+use assetry_pipeline::{Change, ChangeBatch, Project, ide};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
@@ -48,6 +48,30 @@ fn main() {
         samples.push(t.elapsed().as_secs_f64() * 1000.0);
         parsed.push(project.files_parsed() - before);
         std::hint::black_box(delta);
+    }
+    // Completion inside the first reference of one scene, at the start of
+    // the string (asset root) and after its first `/` (a folder).
+    if let Some(rel) = scenes.first() {
+        let abs = project.abs_path(rel);
+        let text = std::fs::read_to_string(&abs).expect("read scene");
+        project.apply(ChangeBatch::from(vec![Change::Overlay { path: abs, text: text.clone().into() }]));
+        let file = project.file_id(rel).and_then(|id| project.file(id)).expect("scene");
+        if let Some(r) = file.refs().first() {
+            let start = r.range.start;
+            let slash = start + r.value.find('/').map_or(0, |i| i as u32 + 1);
+            for (name, offset) in [("asset root", start), ("a folder", slash)] {
+                let mut t: Vec<f64> = (0..200)
+                    .map(|_| {
+                        let t = Instant::now();
+                        std::hint::black_box(ide::completion(&project, rel, offset));
+                        t.elapsed().as_secs_f64() * 1000.0
+                    })
+                    .collect();
+                t.sort_by(f64::total_cmp);
+                let n = ide::completion(&project, rel, offset).map_or(0, |c| c.items.len());
+                println!("completion ({name}, {n} items): p50 {:.3} ms, p99 {:.3} ms", t[100], t[197]);
+            }
+        }
     }
     samples.sort_by(f64::total_cmp);
     let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p).round() as usize];
