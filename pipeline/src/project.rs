@@ -801,8 +801,7 @@ impl Project {
     fn register(&mut self, id: FileId, dirty: &mut Dirty) {
         let Some(file) = self.files[id as usize].as_ref() else { return };
         let path = file.path.clone();
-        let keys = file_keys(file);
-        for k in &keys {
+        for k in file.loaded.keys.iter() {
             self.referrers.entry(*k).or_default().push(id);
         }
         let meta_id = file.meta().and_then(|m| m.id.map(|(u, _)| u));
@@ -859,7 +858,7 @@ impl Project {
     /// Removes a file's references, id and extension from the indexes.
     fn unregister(&mut self, id: FileId, dirty: &mut Dirty) {
         let Some(file) = self.files[id as usize].as_mut() else { return };
-        let keys = file_keys(file);
+        let keys = file.loaded.keys.clone();
         let path = file.path.clone();
         let is_meta = matches!(file.kind, FileKind::Meta { .. });
         let owned: Vec<Uuid> = file
@@ -1153,10 +1152,6 @@ fn meta_asset_extension(meta_path: &str) -> Option<String> {
     let asset = meta_path.strip_suffix(META_SUFFIX)?;
     let name = asset.rsplit('/').next()?;
     Some(name.rsplit_once('.')?.1.to_ascii_lowercase())
-}
-
-fn file_keys(f: &File) -> Box<[RefKey]> {
-    f.loaded.keys.clone()
 }
 
 fn change_paths(c: &Change) -> Vec<&PathBuf> {
