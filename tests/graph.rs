@@ -63,7 +63,10 @@ fn from_restricts_to_what_one_asset_reaches() {
     assert_eq!(nodes, ["assets/shaders/common.wgsl", "assets/shaders/lighting.wgsl", "assets/shaders/water.wgsl"]);
     assert_eq!(
         edges(&v),
-        [edge("shaders/lighting.wgsl", "shaders/common.wgsl", "build"), edge("shaders/water.wgsl", "shaders/lighting.wgsl", "build")]
+        [
+            edge("shaders/lighting.wgsl", "shaders/common.wgsl", "build"),
+            edge("shaders/water.wgsl", "shaders/lighting.wgsl", "build")
+        ]
     );
 }
 
@@ -76,10 +79,14 @@ fn dot_output_styles_edges_by_kind() {
     assert!(dot.starts_with("digraph assets {"), "{dot}");
     assert!(dot.trim_end().ends_with('}'));
     assert!(
-        dot.contains(r#""assets/scenes/level1.scene.json" -> "assets/scenes/level2.scene.json" [label=weak, style=dashed];"#),
+        dot.contains(
+            r#""assets/scenes/level1.scene.json" -> "assets/scenes/level2.scene.json" [label=weak, style=dashed];"#
+        ),
         "{dot}"
     );
-    assert!(dot.contains(r#""assets/shaders/water.wgsl" -> "assets/shaders/lighting.wgsl" [label=build, style=bold];"#));
+    assert!(
+        dot.contains(r#""assets/shaders/water.wgsl" -> "assets/shaders/lighting.wgsl" [label=build, style=bold];"#)
+    );
 }
 
 #[test]
