@@ -64,17 +64,8 @@ fn in_any_root(path: &str, roots: &[String]) -> bool {
 
 /// `base/rel` normalized, or `None` when `..` climbs above the project.
 fn join_normalized(base: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
-    for seg in rel.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    Some(parts.join("/"))
+    let parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    normalize(parts, 0, rel)
 }
 
 /// `root/rel` normalized, or `None` when `..` climbs above `root`.
@@ -89,23 +80,25 @@ fn join_within(root: &str, rel: &str) -> Option<String> {
         out.push_str(rel);
         return Some(out);
     }
-    let mut parts: Vec<&str> = Vec::new();
+    let parts: Vec<&str> = root.split('/').filter(|p| !p.is_empty()).collect();
+    let floor = parts.len();
+    normalize(parts, floor, rel)
+}
+
+/// Appends the segments of `rel` to `parts`, resolving `.` and `..`;
+/// `None` when `..` would remove one of the first `floor` parts.
+fn normalize<'a>(mut parts: Vec<&'a str>, floor: usize, rel: &'a str) -> Option<String> {
     for seg in rel.split('/') {
         match seg {
             "" | "." => {}
-            ".." => {
-                parts.pop()?;
+            ".." if parts.len() > floor => {
+                parts.pop();
             }
+            ".." => return None,
             s => parts.push(s),
         }
     }
-    if root.is_empty() {
-        Some(parts.join("/"))
-    } else if parts.is_empty() {
-        Some(root.to_owned())
-    } else {
-        Some(format!("{root}/{}", parts.join("/")))
-    }
+    Some(parts.join("/"))
 }
 
 /// A path relative to the referencing file's asset root, as a user would
