@@ -32,6 +32,7 @@ pub mod scan;
 
 mod checks;
 mod cycles;
+mod meta_fast;
 
 pub use config::Config;
 pub use extract::DepKind;

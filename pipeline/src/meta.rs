@@ -53,6 +53,12 @@ const TOP_KEYS: &[&str] =
     &["id", "format", "loader", "processor", "tags", "settings", "profiles", "labels", "dependencies"];
 
 pub fn parse(text: &str) -> Meta {
+    crate::meta_fast::parse(text).unwrap_or_else(|| parse_full(text))
+}
+
+/// The span-preserving parser, for every file (the fast path defers to it
+/// for anything beyond the common shape, and for every problem).
+pub(crate) fn parse_full(text: &str) -> Meta {
     let mut meta = Meta::default();
     let doc = match Document::parse(text) {
         Ok(doc) => doc,
