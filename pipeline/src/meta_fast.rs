@@ -275,6 +275,23 @@ mod tests {
         }
     }
 
+    /// Every .meta the repository ships (demo and fixtures, broken ones included).
+    #[test]
+    fn repository_metas_agree() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut fast = 0;
+        for dir in ["examples", "tests/fixtures"] {
+            for entry in ignore::WalkBuilder::new(repo.join(dir)).hidden(false).build().flatten() {
+                if entry.path().extension().is_some_and(|e| e == "meta")
+                    && let Ok(text) = std::fs::read_to_string(entry.path())
+                {
+                    fast += usize::from(same(&text));
+                }
+            }
+        }
+        assert!(fast >= 30, "the demo's metas take the fast path ({fast})");
+    }
+
     #[test]
     fn generated_project_metas_agree() {
         // The shapes gen_project.py writes, with every setting variant.
