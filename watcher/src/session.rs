@@ -264,17 +264,8 @@ impl Session {
                 timeout = timeout.min(deadline.saturating_duration_since(now));
             }
             events.clear();
-            match self.kernel.wait(timeout, &mut events) {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(e) => {
-                    on_event(WatchEvent::Notice(Notice::Stopped { error: e.to_string() }));
-                    return;
-                }
-            }
-            self.stats.events.fetch_add(events.len() as u64, Ordering::Relaxed);
-            for event in events.drain(..) {
-                self.handle(event);
+            if !self.read_kernel(timeout, &mut events, &mut on_event) {
+                return;
             }
             let cut_due = self.pending.deadline().is_some_and(|d| d <= Instant::now());
             if cut_due || !self.cookies.is_empty() {
@@ -282,17 +273,8 @@ impl Session {
                 // asset written just before its `.meta` is not cut from it,
                 // and before calling a lone `MOVED_FROM` a move out of the
                 // tree (its `MOVED_TO` is queued right after it).
-                match self.kernel.wait(Duration::ZERO, &mut events) {
-                    Ok(true) => {}
-                    Ok(false) => return,
-                    Err(e) => {
-                        on_event(WatchEvent::Notice(Notice::Stopped { error: e.to_string() }));
-                        return;
-                    }
-                }
-                self.stats.events.fetch_add(events.len() as u64, Ordering::Relaxed);
-                for event in events.drain(..) {
-                    self.handle(event);
+                if !self.read_kernel(Duration::ZERO, &mut events, &mut on_event) {
+                    return;
                 }
             }
             self.settle_moves();
@@ -302,6 +284,30 @@ impl Session {
             }
             self.deliver(&mut on_event);
         }
+    }
+
+    /// Waits up to `timeout` for kernel events and takes them in; `false`
+    /// when watching has ended (the watcher was dropped, or the kernel
+    /// failed, which is reported).
+    fn read_kernel(
+        &mut self,
+        timeout: Duration,
+        events: &mut Vec<KernelEvent>,
+        on_event: &mut Box<dyn FnMut(WatchEvent) + Send>,
+    ) -> bool {
+        match self.kernel.wait(timeout, events) {
+            Ok(true) => {}
+            Ok(false) => return false,
+            Err(e) => {
+                on_event(WatchEvent::Notice(Notice::Stopped { error: e.to_string() }));
+                return false;
+            }
+        }
+        self.stats.events.fetch_add(events.len() as u64, Ordering::Relaxed);
+        for event in events.drain(..) {
+            self.handle(event);
+        }
+        true
     }
 
     fn deliver(&mut self, on_event: &mut Box<dyn FnMut(WatchEvent) + Send>) {
