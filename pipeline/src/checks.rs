@@ -162,11 +162,13 @@ fn cycle_finding(p: &Project, path: &str, r: &RawRef, node: FileId, target: File
     if hops.len() >= 3 {
         // The reference that continues the cycle from `target`.
         let next = hops[2];
-        if let Some((src, i)) = reference_between(p, target, next) {
-            let file = p.file(src).expect("reference source exists");
+        if let Some((src, i)) = reference_between(p, target, next)
+            && let Some(file) = p.file(src)
+            && let Some(r) = file.refs().get(i)
+        {
             related.push(Related {
                 path: file.path.to_string(),
-                range: file.refs()[i].range,
+                range: r.range,
                 message: format!("`{}` continues the cycle to `{}`", p.path(target), p.path(next)),
             });
         }
