@@ -92,8 +92,9 @@ fn meta_findings(p: &Project, id: FileId, out: &mut Vec<Diagnostic>) {
             .with_related(related),
         );
     }
-    if p.asset_of_meta(id).is_none() {
-        let asset = path.strip_suffix(".meta").unwrap_or(path);
+    let asset = path.strip_suffix(".meta").unwrap_or(path);
+    // A folder's .meta (Unity writes one per folder) describes the folder.
+    if p.asset_of_meta(id).is_none() && !p.is_folder(asset) {
         out.push(Diagnostic::new(
             Code::OrphanMeta,
             path,

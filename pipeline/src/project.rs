@@ -672,7 +672,7 @@ impl Project {
             other.pair = Some(id);
         }
         self.by_path.insert(path.clone(), id);
-        self.add_to_folder(&path, id);
+        self.add_to_folder(&path, id, dirty);
         if matches!(kind, FileKind::Asset { .. }) {
             self.by_lower.entry(lower_hash(&path)).or_default().push(id);
         }
@@ -684,7 +684,7 @@ impl Project {
         id
     }
 
-    fn add_to_folder(&mut self, path: &str, id: FileId) {
+    fn add_to_folder(&mut self, path: &str, id: FileId, dirty: &mut Dirty) {
         let mut dir = parent_dir(path);
         let folder = self.folders.entry(dir.into()).or_default();
         folder.files.push(id);
@@ -693,6 +693,7 @@ impl Project {
         }
         // A new folder: register it with its parents up to the first that existed.
         while !dir.is_empty() {
+            self.folder_meta_dirty(dir, dirty);
             let (parent, name) = (parent_dir(dir), file_name(dir));
             let up = self.folders.entry(parent.into()).or_default();
             let was_new = up.files.is_empty() && up.dirs.is_empty();
@@ -704,7 +705,7 @@ impl Project {
         }
     }
 
-    fn remove_from_folder(&mut self, path: &str, id: FileId) {
+    fn remove_from_folder(&mut self, path: &str, id: FileId, dirty: &mut Dirty) {
         let mut dir = parent_dir(path);
         let Some(folder) = self.folders.get_mut(dir) else { return };
         folder.files.retain(|f| *f != id);
@@ -715,12 +716,28 @@ impl Project {
                 break;
             }
             self.folders.remove(dir);
+            self.folder_meta_dirty(dir, dirty);
             let (parent, name) = (parent_dir(dir), file_name(dir));
             if let Some(up) = self.folders.get_mut(parent) {
                 up.dirs.retain(|d| &**d != name);
             }
             dir = parent;
         }
+    }
+
+    /// A folder appearing or disappearing changes whether `<folder>.meta` is
+    /// a folder's sidecar (as Unity writes them) or an orphan.
+    fn folder_meta_dirty(&self, dir: &str, dirty: &mut Dirty) {
+        if !dirty.bulk
+            && let Some(m) = self.file_id(&format!("{dir}{META_SUFFIX}"))
+        {
+            dirty.files.insert(m);
+        }
+    }
+
+    /// Whether `path` is a folder that holds project files.
+    pub fn is_folder(&self, path: &str) -> bool {
+        self.folders.contains_key(path)
     }
 
     /// The direct children of folder `dir` (project-relative, no trailing
@@ -751,7 +768,7 @@ impl Project {
             other.pair = None;
         }
         self.by_path.remove(rel);
-        self.remove_from_folder(rel, id);
+        self.remove_from_folder(rel, id, dirty);
         let lower = lower_hash(rel);
         if let Some(v) = self.by_lower.get_mut(&lower) {
             v.retain(|x| *x != id);

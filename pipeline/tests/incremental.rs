@@ -285,6 +285,22 @@ fn folder_removal_and_new_extension() {
 }
 
 #[test]
+fn a_folder_meta_is_not_an_orphan_while_the_folder_exists() {
+    let (_d, root) = fixture(&base());
+    let mut p = Project::open(&root).unwrap();
+    // Unity-style sidecar of the textures folder.
+    apply_and_verify(
+        &mut p,
+        vec![write(&root, "assets/textures.meta", "id = \"7b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e17\"\n")],
+    );
+    assert!(p.diagnostics_of("assets/textures.meta").is_empty());
+    apply_and_verify(&mut p, vec![remove(&root, "assets/textures")]);
+    assert_eq!(p.diagnostics_of("assets/textures.meta")[0].code, Code::OrphanMeta);
+    apply_and_verify(&mut p, vec![write(&root, "assets/textures/new.png", "PNG")]);
+    assert!(p.diagnostics_of("assets/textures.meta").is_empty());
+}
+
+#[test]
 fn a_folder_reread_drops_what_is_gone() {
     let (_d, root) = fixture(&base());
     let mut p = Project::open(&root).unwrap();
