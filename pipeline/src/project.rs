@@ -106,6 +106,64 @@ impl Resolution {
     }
 }
 
+/// Files under one index key: almost always one, so no allocation for it
+/// (200,000 files and 280,000 references would otherwise allocate a vector
+/// each while the index is built on a single thread).
+#[derive(Debug, Clone)]
+enum IdList {
+    One(FileId),
+    Many(Vec<FileId>),
+}
+
+impl IdList {
+    fn as_slice(&self) -> &[FileId] {
+        match self {
+            IdList::One(f) => std::slice::from_ref(f),
+            IdList::Many(v) => v,
+        }
+    }
+
+    fn push(&mut self, id: FileId) {
+        match self {
+            IdList::One(first) => *self = IdList::Many(vec![*first, id]),
+            IdList::Many(v) => v.push(id),
+        }
+    }
+
+    /// Removes `id`; `true` when the list is now empty.
+    fn remove(&mut self, id: FileId) -> bool {
+        match self {
+            IdList::One(f) => *f == id,
+            IdList::Many(v) => {
+                v.retain(|x| *x != id);
+                match v.as_slice() {
+                    [] => true,
+                    [one] => {
+                        *self = IdList::One(*one);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+fn push_id<K: std::hash::Hash + Eq>(map: &mut HashMap<K, IdList>, key: K, id: FileId) {
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().push(id),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(IdList::One(id));
+        }
+    }
+}
+
+fn remove_id<K: std::hash::Hash + Eq>(map: &mut HashMap<K, IdList>, key: &K, id: FileId) {
+    if map.get_mut(key).is_some_and(|l| l.remove(id)) {
+        map.remove(key);
+    }
+}
+
 /// The declarers of one id: almost always one, so no allocation for it.
 #[derive(Debug, Clone)]
 enum Owners {
@@ -148,9 +206,9 @@ pub struct Project {
     /// children, for completion and folder renames without scanning every path.
     folders: HashMap<Box<str>, Folder>,
     /// Assets by the hash of their lowercased path (case-mismatch lookups).
-    by_lower: HashMap<u64, Vec<FileId>>,
+    by_lower: HashMap<u64, IdList>,
     ids: HashMap<Uuid, Owners>,
-    referrers: HashMap<RefKey, Vec<FileId>>,
+    referrers: HashMap<RefKey, IdList>,
     /// Extensions (lowercase) of assets that have a `.meta`, with counts.
     meta_extensions: HashMap<String, u32>,
     cycles: Cycles,
@@ -417,7 +475,7 @@ impl Project {
         let mut out = Vec::new();
         let mut seen = HashSet::default();
         for key in keys {
-            for &src in self.referrers.get(&key).map_or(&[][..], Vec::as_slice) {
+            for &src in self.referrers.get(&key).map_or(&[][..], IdList::as_slice) {
                 if !seen.insert(src) {
                     continue;
                 }
@@ -674,7 +732,7 @@ impl Project {
         self.by_path.insert(path.clone(), id);
         self.add_to_folder(&path, id, dirty);
         if matches!(kind, FileKind::Asset { .. }) {
-            self.by_lower.entry(lower_hash(&path)).or_default().push(id);
+            push_id(&mut self.by_lower, lower_hash(&path), id);
         }
         if !dirty.bulk {
             dirty.keys.insert(RefKey::path(&path));
@@ -686,10 +744,13 @@ impl Project {
 
     fn add_to_folder(&mut self, path: &str, id: FileId, dirty: &mut Dirty) {
         let mut dir = parent_dir(path);
-        let folder = self.folders.entry(dir.into()).or_default();
-        folder.files.push(id);
-        if folder.files.len() + folder.dirs.len() > 1 {
-            return;
+        if let Some(folder) = self.folders.get_mut(dir) {
+            folder.files.push(id);
+            if folder.files.len() + folder.dirs.len() > 1 {
+                return;
+            }
+        } else {
+            self.folders.insert(dir.into(), Folder { files: vec![id], dirs: Vec::new() });
         }
         // A new folder: register it with its parents up to the first that existed.
         while !dir.is_empty() {
@@ -770,12 +831,7 @@ impl Project {
         self.by_path.remove(rel);
         self.remove_from_folder(rel, id, dirty);
         let lower = lower_hash(rel);
-        if let Some(v) = self.by_lower.get_mut(&lower) {
-            v.retain(|x| *x != id);
-            if v.is_empty() {
-                self.by_lower.remove(&lower);
-            }
-        }
+        remove_id(&mut self.by_lower, &lower, id);
         dirty.keys.insert(RefKey::Path(lower));
         self.pair_dirty(rel, file.kind, dirty);
         dirty.files.remove(&id);
@@ -819,7 +875,7 @@ impl Project {
         let Some(file) = self.files[id as usize].as_ref() else { return };
         let path = file.path.clone();
         for k in file.loaded.keys.iter() {
-            self.referrers.entry(*k).or_default().push(id);
+            push_id(&mut self.referrers, *k, id);
         }
         let meta_id = file.meta().and_then(|m| m.id.map(|(u, _)| u));
         let label_ids: Vec<(u32, Uuid)> = file
@@ -842,10 +898,14 @@ impl Project {
         if matches!(kind, FileKind::Meta { .. })
             && let Some(ext) = meta_asset_extension(&path)
         {
-            let count = self.meta_extensions.entry(ext).or_insert(0);
-            *count += 1;
-            if *count == 1 && !dirty.bulk {
-                dirty.everything = true;
+            match self.meta_extensions.get_mut(ext.as_ref()) {
+                Some(count) => *count += 1,
+                None => {
+                    self.meta_extensions.insert(ext.into_owned(), 1);
+                    if !dirty.bulk {
+                        dirty.everything = true;
+                    }
+                }
             }
         }
         if !dirty.bulk {
@@ -883,13 +943,8 @@ impl Project {
             .map(|m| m.id.map(|(u, _)| u).into_iter().chain(m.labels.iter().filter_map(|l| l.id)).collect())
             .unwrap_or_default();
         let meta_id = file.meta().and_then(|m| m.id.map(|(u, _)| u));
-        for k in keys {
-            if let Some(v) = self.referrers.get_mut(&k) {
-                v.retain(|x| *x != id);
-                if v.is_empty() {
-                    self.referrers.remove(&k);
-                }
-            }
+        for k in keys.iter() {
+            remove_id(&mut self.referrers, k, id);
         }
         for u in owned {
             if let Some(owners) = self.ids.remove(&u) {
@@ -911,11 +966,11 @@ impl Project {
                 self.tombstones.insert(asset.into(), u);
             }
             if let Some(ext) = meta_asset_extension(&path)
-                && let Some(c) = self.meta_extensions.get_mut(&ext)
+                && let Some(c) = self.meta_extensions.get_mut(ext.as_ref())
             {
                 *c -= 1;
                 if *c == 0 {
-                    self.meta_extensions.remove(&ext);
+                    self.meta_extensions.remove(ext.as_ref());
                     dirty.everything = true;
                 }
             }
@@ -934,7 +989,7 @@ impl Project {
         }
         for key in &dirty.keys {
             if let Some(v) = self.referrers.get(key) {
-                dirty.files.extend(v.iter().copied());
+                dirty.files.extend(v.as_slice().iter().copied());
             }
             // Every owner of an id can gain or lose a duplicate-id finding.
             if let RefKey::Id(u) = key
@@ -1061,8 +1116,8 @@ impl Project {
                 let Some(target) = found else {
                     for c in candidates {
                         let lower = c.to_lowercase();
-                        let same = self.by_lower.get(&lower_hash(c)).into_iter().flatten();
-                        if let Some(t) = same.copied().find(|t| self.path(*t).to_lowercase() == lower) {
+                        let same = self.by_lower.get(&lower_hash(c)).map_or(&[][..], IdList::as_slice);
+                        if let Some(t) = same.iter().copied().find(|t| self.path(*t).to_lowercase() == lower) {
                             return Resolution::CaseMismatch { target: t };
                         }
                     }
@@ -1165,10 +1220,15 @@ fn blocking_targets(f: &File) -> Vec<FileId> {
 }
 
 /// The extension (lowercase) of the asset a `.meta` path describes.
-fn meta_asset_extension(meta_path: &str) -> Option<String> {
+fn meta_asset_extension(meta_path: &str) -> Option<std::borrow::Cow<'_, str>> {
     let asset = meta_path.strip_suffix(META_SUFFIX)?;
     let name = asset.rsplit('/').next()?;
-    Some(name.rsplit_once('.')?.1.to_ascii_lowercase())
+    let ext = name.rsplit_once('.')?.1;
+    Some(if ext.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(ext.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(ext)
+    })
 }
 
 fn change_paths(c: &Change) -> Vec<&PathBuf> {
