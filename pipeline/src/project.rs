@@ -106,40 +106,48 @@ impl Resolution {
     }
 }
 
-/// Files under one index key: almost always one, so no allocation for it
-/// (200,000 files and 280,000 references would otherwise allocate a vector
-/// each while the index is built on a single thread).
+/// The entries under one index key (files referring to a target, owners of
+/// an id): almost always one, so no allocation for it (200,000 files and
+/// 280,000 references would otherwise allocate a vector each while the index
+/// is built on a single thread).
 #[derive(Debug, Clone)]
-enum IdList {
-    One(FileId),
-    Many(Vec<FileId>),
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
 }
 
-impl IdList {
-    fn as_slice(&self) -> &[FileId] {
+impl<T: Copy> OneOrMany<T> {
+    fn as_slice(&self) -> &[T] {
         match self {
-            IdList::One(f) => std::slice::from_ref(f),
-            IdList::Many(v) => v,
+            OneOrMany::One(x) => std::slice::from_ref(x),
+            OneOrMany::Many(v) => v,
         }
     }
 
-    fn push(&mut self, id: FileId) {
+    fn as_mut_slice(&mut self) -> &mut [T] {
         match self {
-            IdList::One(first) => *self = IdList::Many(vec![*first, id]),
-            IdList::Many(v) => v.push(id),
+            OneOrMany::One(x) => std::slice::from_mut(x),
+            OneOrMany::Many(v) => v,
         }
     }
 
-    /// Removes `id`; `true` when the list is now empty.
-    fn remove(&mut self, id: FileId) -> bool {
+    fn push(&mut self, x: T) {
         match self {
-            IdList::One(f) => *f == id,
-            IdList::Many(v) => {
-                v.retain(|x| *x != id);
+            OneOrMany::One(first) => *self = OneOrMany::Many(vec![*first, x]),
+            OneOrMany::Many(v) => v.push(x),
+        }
+    }
+
+    /// Keeps the entries `keep` accepts; `true` when none is left.
+    fn retain(&mut self, keep: impl Fn(&T) -> bool) -> bool {
+        match self {
+            OneOrMany::One(x) => !keep(x),
+            OneOrMany::Many(v) => {
+                v.retain(|x| keep(x));
                 match v.as_slice() {
                     [] => true,
                     [one] => {
-                        *self = IdList::One(*one);
+                        *self = OneOrMany::One(*one);
                         false
                     }
                     _ => false,
@@ -149,34 +157,18 @@ impl IdList {
     }
 }
 
-fn push_id<K: std::hash::Hash + Eq>(map: &mut HashMap<K, IdList>, key: K, id: FileId) {
+fn push_id<K: std::hash::Hash + Eq>(map: &mut HashMap<K, OneOrMany<FileId>>, key: K, id: FileId) {
     match map.entry(key) {
         std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().push(id),
         std::collections::hash_map::Entry::Vacant(e) => {
-            e.insert(IdList::One(id));
+            e.insert(OneOrMany::One(id));
         }
     }
 }
 
-fn remove_id<K: std::hash::Hash + Eq>(map: &mut HashMap<K, IdList>, key: &K, id: FileId) {
-    if map.get_mut(key).is_some_and(|l| l.remove(id)) {
+fn remove_id<K: std::hash::Hash + Eq>(map: &mut HashMap<K, OneOrMany<FileId>>, key: &K, id: FileId) {
+    if map.get_mut(key).is_some_and(|l| l.retain(|x| *x != id)) {
         map.remove(key);
-    }
-}
-
-/// The declarers of one id: almost always one, so no allocation for it.
-#[derive(Debug, Clone)]
-enum Owners {
-    One(IdOwner),
-    Many(Vec<IdOwner>),
-}
-
-impl Owners {
-    fn as_slice(&self) -> &[IdOwner] {
-        match self {
-            Owners::One(o) => std::slice::from_ref(o),
-            Owners::Many(v) => v,
-        }
     }
 }
 
@@ -206,9 +198,9 @@ pub struct Project {
     /// children, for completion and folder renames without scanning every path.
     folders: HashMap<Box<str>, Folder>,
     /// Assets by the hash of their lowercased path (case-mismatch lookups).
-    by_lower: HashMap<u64, IdList>,
-    ids: HashMap<Uuid, Owners>,
-    referrers: HashMap<RefKey, IdList>,
+    by_lower: HashMap<u64, OneOrMany<FileId>>,
+    ids: HashMap<Uuid, OneOrMany<IdOwner>>,
+    referrers: HashMap<RefKey, OneOrMany<FileId>>,
     /// Extensions (lowercase) of assets that have a `.meta`, with counts.
     meta_extensions: HashMap<String, u32>,
     cycles: Cycles,
@@ -442,7 +434,7 @@ impl Project {
 
     /// Who declares `id`.
     pub fn id_owners(&self, id: &Uuid) -> &[IdOwner] {
-        self.ids.get(id).map_or(&[], Owners::as_slice)
+        self.ids.get(id).map_or(&[], OneOrMany::as_slice)
     }
 
     /// The asset `id` names (the first owner, by path, when duplicated).
@@ -475,7 +467,7 @@ impl Project {
         let mut out = Vec::new();
         let mut seen = HashSet::default();
         for key in keys {
-            for &src in self.referrers.get(&key).map_or(&[][..], IdList::as_slice) {
+            for &src in self.referrers.get(&key).map_or(&[][..], OneOrMany::as_slice) {
                 if !seen.insert(src) {
                     continue;
                 }
@@ -642,7 +634,7 @@ impl Project {
             // A folder re-read is the truth about it: what the walk no longer
             // finds there (deleted, or now ignored) is gone.
             let found: HashSet<&str> = result.files.iter().flatten().map(|f| f.rel.as_str()).collect();
-            let prefix = format!("{rel}/");
+            let prefix = folder_prefix(&rel);
             let gone: Vec<String> = self
                 .files_with_prefix(&prefix)
                 .filter(|(p, _)| !found.contains(p))
@@ -687,7 +679,7 @@ impl Project {
         if self.file_id(&rel).is_some() {
             self.remove_rel(&rel, dirty);
         }
-        let prefix = format!("{rel}/");
+        let prefix = folder_prefix(&rel);
         let under: Vec<String> = self.files_with_prefix(&prefix).map(|(p, _)| p.to_owned()).collect();
         for p in under {
             self.remove_rel(&p, dirty);
@@ -917,19 +909,15 @@ impl Project {
     }
 
     fn add_owner(&mut self, u: Uuid, owner: IdOwner) {
-        let owners = match self.ids.remove(&u) {
-            None => Owners::One(owner),
-            Some(existing) => {
-                let mut v = existing.as_slice().to_vec();
-                v.push(owner);
-                // The first owner (by path) is the one references by id resolve to.
-                let files = &self.files;
-                let path = |o: &IdOwner| files[o.meta as usize].as_ref().map(|f| f.path.clone());
-                v.sort_by(|a, b| path(a).cmp(&path(b)).then(a.label.cmp(&b.label)));
-                Owners::Many(v)
-            }
+        let Some(owners) = self.ids.get_mut(&u) else {
+            self.ids.insert(u, OneOrMany::One(owner));
+            return;
         };
-        self.ids.insert(u, owners);
+        owners.push(owner);
+        // The first owner (by path) is the one references by id resolve to.
+        let files = &self.files;
+        let path = |o: &IdOwner| files[o.meta as usize].as_ref().map(|f| f.path.clone());
+        owners.as_mut_slice().sort_by(|a, b| path(a).cmp(&path(b)).then(a.label.cmp(&b.label)));
     }
 
     /// Removes a file's references, id and extension from the indexes.
@@ -947,17 +935,8 @@ impl Project {
             remove_id(&mut self.referrers, k, id);
         }
         for u in owned {
-            if let Some(owners) = self.ids.remove(&u) {
-                let rest: Vec<IdOwner> = owners.as_slice().iter().copied().filter(|o| o.meta != id).collect();
-                match rest.len() {
-                    0 => {}
-                    1 => {
-                        self.ids.insert(u, Owners::One(rest[0]));
-                    }
-                    _ => {
-                        self.ids.insert(u, Owners::Many(rest));
-                    }
-                }
+            if self.ids.get_mut(&u).is_some_and(|owners| owners.retain(|o| o.meta != id)) {
+                self.ids.remove(&u);
             }
             dirty.keys.insert(RefKey::Id(u));
         }
@@ -1116,7 +1095,7 @@ impl Project {
                 let Some(target) = found else {
                     for c in candidates {
                         let lower = c.to_lowercase();
-                        let same = self.by_lower.get(&lower_hash(c)).map_or(&[][..], IdList::as_slice);
+                        let same = self.by_lower.get(&lower_hash(c)).map_or(&[][..], OneOrMany::as_slice);
                         if let Some(t) = same.iter().copied().find(|t| self.path(*t).to_lowercase() == lower) {
                             return Resolution::CaseMismatch { target: t };
                         }
@@ -1217,6 +1196,11 @@ fn parallel_map<T: Send>(items: &[FileId], f: impl Fn(FileId) -> T + Sync) -> Ve
 
 fn blocking_targets(f: &File) -> Vec<FileId> {
     f.loaded.refs.iter().zip(&f.resolved).filter(|(r, _)| r.kind.blocks()).filter_map(|(_, res)| res.target()).collect()
+}
+
+/// What every path under folder `rel` starts with ("" for the project folder).
+fn folder_prefix(rel: &str) -> String {
+    if rel.is_empty() { String::new() } else { format!("{rel}/") }
 }
 
 /// The extension (lowercase) of the asset a `.meta` path describes.
