@@ -313,6 +313,14 @@ fn a_folder_reread_drops_what_is_gone() {
     assert!(p.file_id("assets/textures/sky.png").is_none());
     assert!(p.file_id("assets/textures/new.png").is_some());
     assert_eq!(p.diagnostics_of("assets/scenes/a.scene.json")[0].code, Code::BrokenPath);
+    // The whole project re-read (a watcher's rescan after a queue overflow),
+    // and a file a nested .gitignore now hides is gone too.
+    std::fs::remove_file(root.join("assets/scenes/b.scene.json")).unwrap();
+    std::fs::write(root.join("assets/models/.gitignore"), "*.gltf\n").unwrap();
+    apply_and_verify(&mut p, vec![Change::Disk(root.clone())]);
+    assert!(p.file_id("assets/scenes/b.scene.json").is_none());
+    assert!(p.file_id("assets/models/ship.gltf").is_none());
+    assert!(p.file_id("assets/textures/new.png").is_some());
 }
 
 #[test]

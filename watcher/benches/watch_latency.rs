@@ -23,7 +23,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use assetry_pipeline::Project;
-use assetry_watcher::{WatchEvent, WatchOptions, Watcher, complete_rescans};
+use assetry_watcher::{WatchEvent, WatchOptions, Watcher};
 
 struct Args {
     project: PathBuf,
@@ -167,7 +167,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 Ok((handed, WatchEvent::Changes(batch))) => {
                     let t_batch = handed - t0;
                     let t_apply = Instant::now();
-                    let changed = project.apply(complete_rescans(&project, batch));
+                    let changed = project.apply(batch);
                     applying.push(t_apply.elapsed());
                     if changed.iter().any(|f| f.path == *rel) {
                         total.push(t0.elapsed());
@@ -269,7 +269,7 @@ fn settle(rx: &Receiver<(Instant, WatchEvent)>, project: &mut Project, quiet: Du
     loop {
         match rx.recv_timeout(quiet) {
             Ok((_, WatchEvent::Changes(batch))) => {
-                project.apply(complete_rescans(project, batch));
+                project.apply(batch);
                 n += 1;
                 last = Some(Instant::now());
             }

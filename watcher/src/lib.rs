@@ -27,7 +27,7 @@
 //!
 //! ```no_run
 //! use assetry_pipeline::Project;
-//! use assetry_watcher::{WatchEvent, WatchOptions, Watcher, complete_rescans};
+//! use assetry_watcher::{WatchEvent, WatchOptions, Watcher};
 //!
 //! let scanned_at = std::time::SystemTime::now();
 //! let mut project = Project::open("/path/to/my-game".as_ref())?;
@@ -35,7 +35,7 @@
 //! for event in events {
 //!     match event {
 //!         WatchEvent::Changes(batch) => {
-//!             let changed = project.apply(complete_rescans(&project, batch));
+//!             let changed = project.apply(batch);
 //!             // publish `changed`: the files whose diagnostics changed
 //!         }
 //!         WatchEvent::Notice(notice) => eprintln!("{notice}"),
@@ -49,9 +49,9 @@
 //! on the watcher's own thread and should only hand the event on (an
 //! unbounded `tokio::sync::mpsc` send from a language server, for instance).
 //! All watches are in place when `start` returns: anything that changes
-//! afterwards is reported. [`complete_rescans`] turns a re-read folder into
-//! the removals the engine's folder walk cannot see; apply every batch
-//! through it.
+//! afterwards is reported. A re-read folder (`Change::Disk` of a folder,
+//! after a queue overflow or an ignore-file edit) is complete on the engine's
+//! side: what the folder no longer holds is removed.
 //!
 //! # Folders already walked
 //!
@@ -103,7 +103,6 @@ use std::time::Duration;
 
 pub use assetry_pipeline::{Change, ChangeBatch};
 pub use kernel::Backend;
-pub use project::complete_rescans;
 pub use rules::ALWAYS_IGNORED;
 
 use kernel::{Kernel, Waker};

@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use assetry_pipeline::{Code, Project};
-use assetry_watcher::{WatchEvent, WatchOptions, Watcher, complete_rescans};
+use assetry_watcher::{WatchEvent, WatchOptions, Watcher};
 
 const HERO: &str = "0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11";
 const OTHER: &str = "5a0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3";
@@ -44,7 +44,6 @@ impl Live {
         loop {
             match self.events.recv_timeout(Duration::from_millis(400)) {
                 Ok(WatchEvent::Changes(batch)) => {
-                    let batch = complete_rescans(&self.project, batch);
                     self.project.apply(batch);
                 }
                 Ok(WatchEvent::Notice(_)) => {}
@@ -283,7 +282,7 @@ fn kernel_queue_overflow_is_recovered_by_a_rescan() {
     loop {
         match events.recv_timeout(Duration::from_millis(1000)) {
             Ok(WatchEvent::Changes(batch)) => {
-                project.apply(complete_rescans(&project, batch));
+                project.apply(batch);
             }
             Ok(WatchEvent::Notice(notice)) => saw_overflow |= notice == assetry_watcher::Notice::Overflow,
             Err(_) => break,
@@ -316,7 +315,7 @@ fn files_created_between_the_scan_and_the_watch_are_picked_up() {
     let (_watcher, events) = Watcher::channel(WatchOptions::for_project(&project, Some(scanned_at))).unwrap();
     while let Ok(event) = events.recv_timeout(Duration::from_millis(500)) {
         if let WatchEvent::Changes(batch) = event {
-            project.apply(complete_rescans(&project, batch));
+            project.apply(batch);
         }
     }
     assert!(project.diagnostics_of(SCENE).is_empty());

@@ -73,7 +73,6 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
             }
             Message::Watch(WatchEvent::Changes(batch)) => batch,
         };
-        let batch = assetry_watcher::complete_rescans(&project, batch);
         let files = batch.len();
         let applied_at = SystemTime::now();
         let changed = project.apply(batch);

@@ -170,7 +170,6 @@ impl Workspace {
         match event {
             WatchEvent::Notice(notice) => self.message(MessageType::WARNING, format!("assetry: {notice}")),
             WatchEvent::Changes(batch) => {
-                let batch = assetry_watcher::complete_rescans(&self.projects[slot].project, batch);
                 let applied_at = std::time::SystemTime::now();
                 self.apply(slot, batch.changes);
                 self.rewatch_if_stale(slot, applied_at);
