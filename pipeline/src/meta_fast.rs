@@ -7,8 +7,6 @@
 //! span-preserving `toml_edit` parser. Parsing 100,000 `.meta` files with
 //! `toml_edit` was the largest single CPU cost of a scan (17 %).
 
-use std::collections::HashSet;
-
 use uuid::Uuid;
 
 use crate::extract::{DepKind, RawRef, is_uuid};
@@ -42,8 +40,9 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
     }
     let mut meta = Meta::default();
     let mut section = Section::Top;
-    let mut headers: HashSet<&str> = HashSet::new();
-    let mut keys: HashSet<&str> = HashSet::new();
+    // A handful each: a list beats hashing (this runs once per `.meta`).
+    let mut headers: Vec<&str> = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
     let mut label: PendingLabel = None;
     let mut offset = 0usize;
     for raw_line in text.split_inclusive('\n') {
@@ -62,21 +61,18 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
                 Some(r) => (r.strip_suffix("]]")?, true),
                 None => (rest.strip_suffix(']')?, false),
             };
-            section = match (name, array) {
-                ("labels", true) => {
-                    label = Some((None, None));
-                    Section::Label
-                }
-                ("settings", false) | ("dependencies", false) if headers.insert(name) => {
-                    if name == "settings" {
-                        Section::Settings
-                    } else {
-                        Section::Dependencies
+            section =
+                match (name, array) {
+                    ("labels", true) => {
+                        label = Some((None, None));
+                        Section::Label
                     }
-                }
-                (n, false) if is_profile_settings(n) && headers.insert(n) => Section::Settings,
-                _ => return None,
-            };
+                    ("settings", false) | ("dependencies", false) if first(&mut headers, name) => {
+                        if name == "settings" { Section::Settings } else { Section::Dependencies }
+                    }
+                    (n, false) if is_profile_settings(n) && first(&mut headers, n) => Section::Settings,
+                    _ => return None,
+                };
             continue;
         }
         let (key, after) = trimmed.split_once('=')?;
@@ -84,7 +80,7 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
         if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
             return None;
         }
-        if !keys.insert(key) {
+        if !first(&mut keys, key) {
             return None;
         }
         let value_at = line_start + indent + trimmed.len() - after.trim_start().len();
@@ -129,6 +125,15 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
     // A .meta without an id is a problem: the full parser words it.
     meta.id?;
     Some(meta)
+}
+
+/// Adds `name` to `seen`; `false` when it was there already.
+fn first<'a>(seen: &mut Vec<&'a str>, name: &'a str) -> bool {
+    if seen.contains(&name) {
+        return false;
+    }
+    seen.push(name);
+    true
 }
 
 fn is_profile_settings(header: &str) -> bool {

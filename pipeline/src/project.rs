@@ -19,7 +19,7 @@ use crate::cycles::Cycles;
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::extract::{DepKind, RawRef, path_extension};
 use crate::meta::{META_SUFFIX, Meta};
-use crate::resolve::{self, RefKey, Target, lower_hash};
+use crate::resolve::{self, RefKey, TargetRef, lower_hash};
 use crate::scan::{self, Classifier, FileKind, Loaded};
 use crate::text::LineIndex;
 
@@ -357,6 +357,19 @@ impl Project {
 
     pub fn file_id(&self, rel: &str) -> Option<FileId> {
         self.by_path.get(rel).copied()
+    }
+
+    /// The id of `<rel>.meta` (the scan asks once per asset: no allocation).
+    fn meta_file_id(&self, rel: &str) -> Option<FileId> {
+        thread_local! {
+            static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        BUF.with_borrow_mut(|buf| {
+            buf.clear();
+            buf.push_str(rel);
+            buf.push_str(META_SUFFIX);
+            self.file_id(buf)
+        })
     }
 
     pub fn file(&self, id: FileId) -> Option<&File> {
@@ -782,7 +795,7 @@ impl Project {
     /// a folder's sidecar (as Unity writes them) or an orphan.
     fn folder_meta_dirty(&self, dir: &str, dirty: &mut Dirty) {
         if !dirty.bulk
-            && let Some(m) = self.file_id(&format!("{dir}{META_SUFFIX}"))
+            && let Some(m) = self.meta_file_id(dir)
         {
             dirty.files.insert(m);
         }
@@ -807,7 +820,7 @@ impl Project {
     /// The existing asset of a `.meta` path, or `.meta` of an asset path.
     fn counterpart(&self, path: &str, kind: FileKind) -> Option<FileId> {
         match kind {
-            FileKind::Asset { .. } => self.file_id(&format!("{path}{META_SUFFIX}")),
+            FileKind::Asset { .. } => self.meta_file_id(path),
             FileKind::Meta { .. } => self.file_id(path.strip_suffix(META_SUFFIX)?).filter(|id| self.is_asset(*id)),
             FileKind::Code => None,
         }
@@ -837,7 +850,7 @@ impl Project {
     fn pair_dirty(&self, rel: &str, kind: FileKind, dirty: &mut Dirty) {
         match kind {
             FileKind::Asset { .. } => {
-                if let Some(m) = self.file_id(&format!("{rel}{META_SUFFIX}")) {
+                if let Some(m) = self.meta_file_id(rel) {
                     dirty.files.insert(m);
                     // References by id resolve through the asset file: they
                     // change with its existence.
@@ -1006,7 +1019,7 @@ impl Project {
                     diag_dirty.insert(n);
                 }
                 if let Some(path) = self.file(n).map(|f| f.path.clone())
-                    && let Some(m) = self.file_id(&format!("{path}{META_SUFFIX}"))
+                    && let Some(m) = self.meta_file_id(&path)
                 {
                     diag_dirty.insert(m);
                 }
@@ -1059,22 +1072,30 @@ impl Project {
     fn resolutions_of(&self, id: FileId) -> Vec<Resolution> {
         let Some(file) = self.file(id) else { return Vec::new() };
         let from_root = file.root().map(|r| self.config.roots[r as usize].as_str());
+        let mut scratch = resolve::Scratch::default();
         let resolved: Vec<Resolution> = file
             .loaded
             .refs
             .iter()
             .map(|r| {
-                let t = resolve::target(&r.value, r.file_relative, &file.path, from_root, &self.config.roots);
-                self.resolve(r, &t)
+                let t = resolve::target_in(
+                    &r.value,
+                    r.file_relative,
+                    &file.path,
+                    from_root,
+                    &self.config.roots,
+                    &mut scratch,
+                );
+                self.resolve(r, t)
             })
             .collect();
         resolved
     }
 
     /// How one reference, pointing at `target`, resolves against the current state.
-    pub(crate) fn resolve(&self, r: &RawRef, target: &Target) -> Resolution {
+    pub(crate) fn resolve(&self, r: &RawRef, target: TargetRef<'_>) -> Resolution {
         if !r.explicit
-            && let Target::Path { .. } | Target::Escapes = target
+            && let TargetRef::Path { .. } | TargetRef::Escapes = target
         {
             match path_extension(&r.value) {
                 Some(ext) if self.is_asset_extension(ext) => {}
@@ -1082,34 +1103,34 @@ impl Project {
             }
         }
         match target {
-            Target::Escapes => Resolution::EscapesRoot,
-            Target::Id(u) => match self.id_owners(u).first() {
+            TargetRef::Escapes => Resolution::EscapesRoot,
+            TargetRef::Id(u) => match self.id_owners(&u).first() {
                 Some(owner) => match self.asset_of_meta(owner.meta) {
                     Some(asset) => Resolution::Asset { target: asset, label: owner.label },
                     None => Resolution::UnknownId,
                 },
                 None => Resolution::UnknownId,
             },
-            Target::Path { candidates, label } => {
+            TargetRef::Path { candidates, label } => {
                 let found = candidates.iter().find_map(|c| self.file_id(c).filter(|id| self.is_asset(*id)));
                 let Some(target) = found else {
-                    for c in candidates {
+                    for c in candidates.iter() {
                         let lower = c.to_lowercase();
                         let same = self.by_lower.get(&lower_hash(c)).map_or(&[][..], OneOrMany::as_slice);
                         if let Some(t) = same.iter().copied().find(|t| self.path(*t).to_lowercase() == lower) {
                             return Resolution::CaseMismatch { target: t };
                         }
                     }
-                    let path = candidates.first().cloned().unwrap_or_default();
+                    let path = candidates.first().unwrap_or_default().to_owned();
                     return Resolution::Broken { path };
                 };
                 match label {
                     None => Resolution::Asset { target, label: None },
                     Some(name) => {
-                        let idx = self.meta_of(target).and_then(|(_, m)| m.labels.iter().position(|l| &l.name == name));
+                        let idx = self.meta_of(target).and_then(|(_, m)| m.labels.iter().position(|l| l.name == name));
                         match idx {
                             Some(i) => Resolution::Asset { target, label: Some(i as u32) },
-                            None => Resolution::UnknownLabel { target, label: name.clone() },
+                            None => Resolution::UnknownLabel { target, label: name.to_owned() },
                         }
                     }
                 }
@@ -1205,9 +1226,12 @@ fn folder_prefix(rel: &str) -> String {
 
 /// The extension (lowercase) of the asset a `.meta` path describes.
 fn meta_asset_extension(meta_path: &str) -> Option<std::borrow::Cow<'_, str>> {
-    let asset = meta_path.strip_suffix(META_SUFFIX)?;
-    let name = asset.rsplit('/').next()?;
-    let ext = name.rsplit_once('.')?.1;
+    let asset = meta_path.strip_suffix(META_SUFFIX)?.as_bytes();
+    let dot = memchr::memrchr(b'.', asset)?;
+    if memchr::memchr(b'/', &asset[dot..]).is_some() {
+        return None;
+    }
+    let ext = &meta_path[dot + 1..asset.len()];
     Some(if ext.bytes().any(|b| b.is_ascii_uppercase()) {
         std::borrow::Cow::Owned(ext.to_ascii_lowercase())
     } else {

@@ -19,41 +19,112 @@ pub enum Target {
     Escapes,
 }
 
+/// [`Target`] borrowing its strings from the reference and a [`Scratch`]:
+/// the scan and resolution compute one per reference (280,000 on a
+/// 100,000-asset project), so they must not allocate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TargetRef<'a> {
+    Id(Uuid),
+    Path { candidates: Candidates<'a>, label: Option<&'a str> },
+    Escapes,
+}
+
+/// Candidate paths, in lookup order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidates<'a>(&'a Scratch);
+
+impl<'a> Candidates<'a> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = &'a str> {
+        let s = self.0;
+        s.ends.iter().scan(0, move |start, &end| {
+            let c = &s.text[*start..end];
+            *start = end;
+            Some(c)
+        })
+    }
+
+    pub(crate) fn first(self) -> Option<&'a str> {
+        self.iter().next()
+    }
+}
+
+/// Reusable storage for the candidate paths of one target at a time.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    text: String,
+    ends: Vec<usize>,
+    /// Path segments while `..` is resolved.
+    parts: Vec<Segment>,
+}
+
+/// A path segment, as a range of the base folder or of the reference.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    in_rel: bool,
+    start: usize,
+    len: usize,
+}
+
+impl Scratch {
+    fn end_candidate(&mut self) {
+        self.ends.push(self.text.len());
+    }
+}
+
 /// Where `value`, written in the file at project-relative `from` (inside
 /// asset root `from_root`, or in game code when `None`), points.
 pub fn target(value: &str, file_relative: bool, from: &str, from_root: Option<&str>, roots: &[String]) -> Target {
+    let mut scratch = Scratch::default();
+    match target_in(value, file_relative, from, from_root, roots, &mut scratch) {
+        TargetRef::Id(u) => Target::Id(u),
+        TargetRef::Escapes => Target::Escapes,
+        TargetRef::Path { candidates, label } => {
+            Target::Path { candidates: candidates.iter().map(str::to_owned).collect(), label: label.map(str::to_owned) }
+        }
+    }
+}
+
+/// [`target`], with the candidate paths written into `scratch`.
+pub(crate) fn target_in<'a>(
+    value: &'a str,
+    file_relative: bool,
+    from: &str,
+    from_root: Option<&str>,
+    roots: &[String],
+    scratch: &'a mut Scratch,
+) -> TargetRef<'a> {
     if is_uuid(value)
         && let Ok(id) = Uuid::try_parse(value)
     {
-        return Target::Id(id);
+        return TargetRef::Id(id);
     }
     let (path, label) = match value.split_once('#') {
-        Some((p, l)) => (p, Some(l.to_owned())),
+        Some((p, l)) => (p, Some(l)),
         None => (value, None),
     };
+    scratch.text.clear();
+    scratch.ends.clear();
     let relative = file_relative || path.starts_with("./") || path.starts_with("../");
-    let candidates = if relative {
+    if relative {
         let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
-        match join_normalized(dir, path) {
-            Some(p) if in_any_root(&p, roots) => vec![p],
-            _ => return Target::Escapes,
+        if !join(scratch, dir, 0, path) || !in_any_root(&scratch.text, roots) {
+            return TargetRef::Escapes;
         }
+        scratch.end_candidate();
     } else {
         let path = path.trim_start_matches('/');
-        let bases: Vec<&str> = match from_root {
-            Some(r) => vec![r],
-            None => roots.iter().map(String::as_str).collect(),
+        let (one, all) = match from_root {
+            Some(r) => (Some(r), &[][..]),
+            None => (None, roots),
         };
-        let mut out = Vec::new();
-        for base in bases {
-            match join_within(base, path) {
-                Some(p) => out.push(p),
-                None => return Target::Escapes,
+        for base in one.into_iter().chain(all.iter().map(String::as_str)) {
+            if !join(scratch, base, base.split('/').filter(|p| !p.is_empty()).count(), path) {
+                return TargetRef::Escapes;
             }
+            scratch.end_candidate();
         }
-        out
-    };
-    Target::Path { candidates, label }
+    }
+    TargetRef::Path { candidates: Candidates(scratch), label }
 }
 
 fn in_any_root(path: &str, roots: &[String]) -> bool {
@@ -62,43 +133,59 @@ fn in_any_root(path: &str, roots: &[String]) -> bool {
     })
 }
 
-/// `base/rel` normalized, or `None` when `..` climbs above the project.
-fn join_normalized(base: &str, rel: &str) -> Option<String> {
-    let parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
-    normalize(parts, 0, rel)
-}
-
-/// `root/rel` normalized, or `None` when `..` climbs above `root`.
-fn join_within(root: &str, rel: &str) -> Option<String> {
-    // The common case, already normal: one allocation, no segment list.
+/// Appends `base/rel`, normalized, to the scratch text as a new candidate;
+/// `false` when `..` would remove one of the first `floor` segments of `base`.
+fn join(scratch: &mut Scratch, base: &str, floor: usize, rel: &str) -> bool {
+    let start = scratch.text.len();
+    // The common case, already normal: copied as is.
     if !rel.is_empty() && !rel.split('/').any(|seg| matches!(seg, "" | "." | "..")) {
-        let mut out = String::with_capacity(root.len() + 1 + rel.len());
-        if !root.is_empty() {
-            out.push_str(root);
-            out.push('/');
+        let base = base.trim_matches('/');
+        if !base.is_empty() && !base.split('/').any(|seg| matches!(seg, "" | "." | "..")) {
+            scratch.text.push_str(base);
+            scratch.text.push('/');
+        } else if !base.is_empty() {
+            return join_slow(scratch, start, base, floor, rel);
         }
-        out.push_str(rel);
-        return Some(out);
+        scratch.text.push_str(rel);
+        return true;
     }
-    let parts: Vec<&str> = root.split('/').filter(|p| !p.is_empty()).collect();
-    let floor = parts.len();
-    normalize(parts, floor, rel)
+    join_slow(scratch, start, base, floor, rel)
 }
 
-/// Appends the segments of `rel` to `parts`, resolving `.` and `..`;
-/// `None` when `..` would remove one of the first `floor` parts.
-fn normalize<'a>(mut parts: Vec<&'a str>, floor: usize, rel: &'a str) -> Option<String> {
+fn join_slow(scratch: &mut Scratch, start: usize, base: &str, floor: usize, rel: &str) -> bool {
+    let mut parts = std::mem::take(&mut scratch.parts);
+    parts.clear();
+    let offset = |whole: &str, seg: &str| seg.as_ptr() as usize - whole.as_ptr() as usize;
+    let mut ok = true;
+    for seg in base.split('/').filter(|s| !s.is_empty()) {
+        parts.push(Segment { in_rel: false, start: offset(base, seg), len: seg.len() });
+    }
     for seg in rel.split('/') {
         match seg {
             "" | "." => {}
             ".." if parts.len() > floor => {
                 parts.pop();
             }
-            ".." => return None,
-            s => parts.push(s),
+            ".." => {
+                ok = false;
+                break;
+            }
+            s => parts.push(Segment { in_rel: true, start: offset(rel, s), len: s.len() }),
         }
     }
-    Some(parts.join("/"))
+    if ok {
+        for (n, p) in parts.iter().enumerate() {
+            let src = if p.in_rel { rel } else { base };
+            if n > 0 {
+                scratch.text.push('/');
+            }
+            scratch.text.push_str(&src[p.start..p.start + p.len]);
+        }
+    } else {
+        scratch.text.truncate(start);
+    }
+    scratch.parts = parts;
+    ok
 }
 
 /// A path relative to the referencing file's asset root, as a user would
@@ -198,17 +285,19 @@ pub(crate) fn lower_hash(p: &str) -> u64 {
     h.finish()
 }
 
-/// The reverse-index keys of references pointing at `targets`, sorted and unique.
-pub(crate) fn keys(targets: impl Iterator<Item = Target>) -> Box<[RefKey]> {
-    let mut keys: Vec<RefKey> = Vec::new();
-    for t in targets {
-        match t {
-            Target::Id(u) => keys.push(RefKey::Id(u)),
-            Target::Path { candidates, .. } => keys.extend(candidates.iter().map(|c| RefKey::path(c))),
-            Target::Escapes => {}
-        }
+/// Adds the reverse-index keys of a reference pointing at `target` to `keys`.
+pub(crate) fn push_keys(target: TargetRef<'_>, keys: &mut Vec<RefKey>) {
+    match target {
+        TargetRef::Id(u) => keys.push(RefKey::Id(u)),
+        TargetRef::Path { candidates, .. } => keys.extend(candidates.iter().map(RefKey::path)),
+        TargetRef::Escapes => {}
     }
+}
+
+/// `keys` sorted and unique, in a box of their exact size (`keys` is a
+/// reused buffer).
+pub(crate) fn finish_keys(keys: &mut Vec<RefKey>) -> Box<[RefKey]> {
     keys.sort_unstable();
     keys.dedup();
-    keys.into_boxed_slice()
+    Box::from(&keys[..])
 }

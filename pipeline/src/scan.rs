@@ -175,6 +175,8 @@ fn load_known(abs: &Path, rel: &str, kind: FileKind, cx: &Classifier, regular: R
 
 thread_local! {
     static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(64 * 1024));
+    /// Candidate paths and keys of one file's references at a time.
+    static SCRATCH: std::cell::RefCell<(resolve::Scratch, Vec<RefKey>)> = std::cell::RefCell::default();
 }
 
 /// Parses text that is already in memory (an editor's buffer, or a file
@@ -198,8 +200,15 @@ pub fn parse_text(rel: &str, kind: FileKind, text: &str, cx: &Classifier) -> Loa
     };
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
-    let keys =
-        resolve::keys(refs.iter().map(|r| resolve::target(&r.value, r.file_relative, rel, from_root, &cx.roots)));
+    let keys = SCRATCH.with(|cell| {
+        let (scratch, keys) = &mut *cell.borrow_mut();
+        keys.clear();
+        for r in &refs {
+            let t = resolve::target_in(&r.value, r.file_relative, rel, from_root, &cx.roots, scratch);
+            resolve::push_keys(t, keys);
+        }
+        resolve::finish_keys(keys)
+    });
     Loaded { refs, keys, meta, line_index, unreadable: None, exists: true }
 }
 
@@ -226,7 +235,7 @@ fn read_limited(abs: &Path, regular: Regular, buf: &mut Vec<u8>) -> Result<(), R
             _ => {}
         }
     }
-    let file = std::fs::File::open(abs).map_err(|e| match e.kind() {
+    let file = open_file(abs).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ReadError::Missing,
         std::io::ErrorKind::PermissionDenied => {
             ReadError::Other("permission denied: Assetry cannot read this file".into())
@@ -244,6 +253,51 @@ fn read_limited(abs: &Path, regular: Regular, buf: &mut Vec<u8>) -> Result<(), R
         )));
     }
     Ok(())
+}
+
+/// Opens a file for reading relative to a descriptor of its folder, kept
+/// per thread: the walk reads a folder's files one after another, and
+/// `openat` spares the kernel looking up every folder of the path again
+/// (measured: 5 % of a warm scan's CPU time).
+#[cfg(unix)]
+fn open_file(abs: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::ffi::OsStrExt;
+
+    thread_local! {
+        static FOLDER: std::cell::RefCell<Option<(PathBuf, std::fs::File)>> = const { std::cell::RefCell::new(None) };
+    }
+    let (Some(dir), Some(name)) = (abs.parent(), abs.file_name()) else { return std::fs::File::open(abs) };
+    let name = name.as_bytes();
+    let mut c_name = [0u8; 256];
+    if name.len() >= c_name.len() || name.contains(&0) {
+        return std::fs::File::open(abs);
+    }
+    c_name[..name.len()].copy_from_slice(name);
+    FOLDER.with_borrow_mut(|folder| {
+        if folder.as_ref().is_none_or(|(d, _)| d != dir) {
+            *folder = Some((dir.to_path_buf(), std::fs::File::open(dir)?));
+        }
+        let Some((_, dir_file)) = folder.as_ref() else { return std::fs::File::open(abs) };
+        // SAFETY: `c_name` is NUL-terminated (checked above) and outlives the call.
+        let fd = unsafe {
+            libc::openat(
+                dir_file.as_raw_fd(),
+                c_name.as_ptr().cast(),
+                libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY,
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+    })
+}
+
+#[cfg(not(unix))]
+fn open_file(abs: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(abs)
 }
 
 fn not_regular() -> ReadError {
@@ -339,7 +393,7 @@ pub fn walk_into(
             }
         });
     let out = Mutex::new(ScanResult::default());
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<Scanned>>();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Scanned>>(4);
     let walker = builder.build_parallel();
     std::thread::scope(|scope| {
         scope.spawn(|| {
@@ -352,11 +406,7 @@ pub fn walk_into(
                             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
                             if is_dir {
                                 local.dirs.push(entry.path().to_path_buf());
-                            } else if let Ok(rel) = entry.path().strip_prefix(project_root) {
-                                let rel = match rel.to_str() {
-                                    Some(r) if !r.contains('\\') => r.to_owned(),
-                                    _ => rel.to_string_lossy().replace('\\', "/"),
-                                };
+                            } else if let Some(rel) = relative_to(entry.path(), project_root) {
                                 if let Some(kind) = classifier.kind_of(&rel) {
                                     let regular = entry.file_type().is_some_and(|t| t.is_file());
                                     let loaded = match kind {
@@ -401,11 +451,26 @@ pub fn walk_into(
     out.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The project-relative, `/`-separated form of `path` (under `root`).
+fn relative_to(path: &Path, root: &Path) -> Option<String> {
+    // Byte slicing: `Path::strip_prefix` parses both paths into components
+    // for each of 200,000 files.
+    let (p, r) = (path.as_os_str().as_encoded_bytes(), root.as_os_str().as_encoded_bytes());
+    if let Some(rest) = p.strip_prefix(r).and_then(|rest| rest.strip_prefix(std::path::MAIN_SEPARATOR_STR.as_bytes()))
+        && let Ok(rel) = std::str::from_utf8(rest)
+        && !rel.contains('\\')
+    {
+        return Some(rel.to_owned());
+    }
+    let rel = path.strip_prefix(root).ok()?;
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
 /// A visitor's buffer, flushed into the shared result when the visitor is
 /// dropped at the end of the walk.
 struct LocalBuf<'a> {
     out: &'a Mutex<ScanResult>,
-    tx: std::sync::mpsc::Sender<Vec<Scanned>>,
+    tx: std::sync::mpsc::SyncSender<Vec<Scanned>>,
     buf: LocalScan,
 }
 
@@ -422,7 +487,7 @@ impl Drop for LocalBuf<'_> {
     }
 }
 
-fn flush(out: &Mutex<ScanResult>, tx: &std::sync::mpsc::Sender<Vec<Scanned>>, local: &mut LocalScan) {
+fn flush(out: &Mutex<ScanResult>, tx: &std::sync::mpsc::SyncSender<Vec<Scanned>>, local: &mut LocalScan) {
     if !local.files.is_empty() {
         // The receiver lives until the walk ends, so this cannot fail.
         let _ = tx.send(std::mem::take(&mut local.files));

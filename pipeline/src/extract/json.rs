@@ -4,8 +4,8 @@
 //! linear pass. glTF needs one piece of structure, "the value of a `uri`
 //! key", which the scanner tracks from the last key it saw.
 
-use super::literal::{is_uuid, path_extension, unescape};
-use super::{DepKind, RawRef, data_candidate};
+use super::literal::unescape;
+use super::{DepKind, RawRef, data_candidate, data_candidate_str};
 use crate::text::TextRange;
 
 pub(super) fn extract(text: &str, gltf: bool) -> Vec<RawRef> {
@@ -15,17 +15,13 @@ pub(super) fn extract(text: &str, gltf: bool) -> Vec<RawRef> {
     // The last significant byte outside strings, to tell keys from values.
     let mut prev = 0u8;
     let mut last_key_is_uri = false;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b != b'"' {
-            if !b.is_ascii_whitespace() {
-                prev = b;
-            }
-            i += 1;
-            continue;
+    while let Some(q) = memchr::memchr(b'"', &bytes[i..]) {
+        let quote = i + q;
+        if let Some(&b) = bytes[i..quote].iter().rev().find(|b| !b.is_ascii_whitespace()) {
+            prev = b;
         }
-        let start = i + 1;
-        let Some(end) = string_end(bytes, start) else { break };
+        let start = quote + 1;
+        let Some((end, escaped)) = string_end(bytes, start) else { break };
         i = end + 1;
         let raw = &text[start..end];
         let range = TextRange::new(start as u32, end as u32);
@@ -49,32 +45,34 @@ pub(super) fn extract(text: &str, gltf: bool) -> Vec<RawRef> {
                 }
             }
         } else if !is_key {
-            // Most strings are names and numbers-as-text: test the shape on
-            // the raw text and decode only candidates (an escape can hide a
-            // `.` or `-`, so escaped strings are always decoded).
-            let maybe = raw.contains('\\') || is_uuid(raw) || path_extension(raw).is_some();
-            if maybe && let Some(r) = data_candidate(range, unescape(raw)) {
-                refs.push(r);
-            }
+            // Most strings are names and numbers-as-text: the shape is tested
+            // on the raw text, and only escaped strings are decoded (an escape
+            // can hide a `.` or `-`).
+            let found = if escaped { data_candidate(range, unescape(raw)) } else { data_candidate_str(range, raw) };
+            refs.extend(found);
         }
     }
     refs
 }
 
-/// Index of the closing quote of a string whose contents start at `start`.
-fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+/// Index of the closing quote of a string whose contents start at `start`,
+/// and whether the string has escapes.
+fn string_end(bytes: &[u8], start: usize) -> Option<(usize, bool)> {
     let mut j = start;
-    while j < bytes.len() {
-        match bytes[j] {
-            b'\\' => j += 2,
-            b'"' => return Some(j),
-            // JSON strings cannot span lines; stopping here keeps one stray
-            // quote from swallowing the rest of the file.
-            b'\n' => return None,
-            _ => j += 1,
+    let mut escaped = false;
+    loop {
+        // JSON strings cannot span lines; stopping at one keeps a stray
+        // quote from swallowing the rest of the file.
+        let k = j + memchr::memchr3(b'"', b'\\', b'\n', bytes.get(j..)?)?;
+        match bytes[k] {
+            b'"' => return Some((k, escaped)),
+            b'\\' => {
+                escaped = true;
+                j = k + 2;
+            }
+            _ => return None,
         }
     }
-    None
 }
 
 fn next_significant(bytes: &[u8], from: usize) -> Option<u8> {

@@ -17,16 +17,32 @@ pub fn is_uuid(s: &str) -> bool {
 /// control characters or a URI scheme, or its last segment has no extension
 /// with a letter in it ("v2.0" and "1.5" are not paths).
 pub fn path_extension(s: &str) -> Option<&str> {
-    if s.is_empty() || s.len() > 1024 || s.contains("://") || s.starts_with("data:") {
+    let b = s.as_bytes();
+    // Most strings in data files are names: no `.`, rejected at memory speed.
+    if b.len() > 1024 || memchr::memrchr(b'.', b).is_none() {
         return None;
     }
-    if s.chars().any(char::is_control) || s.starts_with(char::is_whitespace) {
+    if s.starts_with("data:") || s.starts_with(char::is_whitespace) {
         return None;
     }
-    let path = s.split_once('#').map_or(s, |(p, _)| p);
-    let name = path.rsplit('/').next()?;
+    // One pass: control characters and URI schemes rule the string out;
+    // the first `#` ends the path, the last `/` before it starts the name.
+    let mut path_end = b.len();
+    let mut name_start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            // C0 controls and DEL, and C1 controls (U+0080..U+009F, 0xC2 0x80..0x9F in UTF-8).
+            0..0x20 | 0x7f => return None,
+            0xc2 if b.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n)) => return None,
+            b':' if b[i + 1..].starts_with(b"//") => return None,
+            b'#' if path_end == b.len() => path_end = i,
+            b'/' if i < path_end => name_start = i + 1,
+            _ => {}
+        }
+    }
+    let name = &s[name_start..path_end];
     let (stem, ext) = name.rsplit_once('.')?;
-    if stem.is_empty() && !path.contains('/') {
+    if stem.is_empty() && name_start == 0 {
         return None;
     }
     let ok = !ext.is_empty()
@@ -120,6 +136,49 @@ mod tests {
         for not in ["hello world", "v2.0", "1.5", "https://x.org/a.png", "", ".png", "a.", "data:x.png"] {
             assert_eq!(path_extension(not), None, "{not}");
         }
+    }
+
+    /// The rules of `path_extension` written plainly, as its oracle.
+    fn path_extension_plain(s: &str) -> Option<&str> {
+        if s.is_empty() || s.len() > 1024 || s.contains("://") || s.starts_with("data:") {
+            return None;
+        }
+        if s.chars().any(char::is_control) || s.starts_with(char::is_whitespace) {
+            return None;
+        }
+        let path = s.split_once('#').map_or(s, |(p, _)| p);
+        let name = path.rsplit('/').next()?;
+        let (stem, ext) = name.rsplit_once('.')?;
+        if stem.is_empty() && !path.contains('/') {
+            return None;
+        }
+        let ok = !ext.is_empty()
+            && ext.len() <= 16
+            && ext.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+            && ext.bytes().any(|c| c.is_ascii_alphabetic());
+        ok.then_some(ext)
+    }
+
+    #[test]
+    fn path_extension_matches_its_oracle() {
+        // Every string of up to 4 pieces from an alphabet of the characters
+        // the rules care about.
+        let pieces = ["a", ".", "/", "#", ":", "//", "png", "\u{85}", "\u{a0}", "\t", " ", "é", "1", "_", "data:"];
+        let pieces: Vec<String> = pieces.iter().map(|p| unescape(p)).collect();
+        let mut strings = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> =
+                strings.iter().flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}"))).collect();
+            strings.extend(longer);
+            strings.sort();
+            strings.dedup();
+        }
+        assert!(strings.len() > 50_000);
+        for s in &strings {
+            assert_eq!(path_extension(s), path_extension_plain(s), "{s:?}");
+        }
+        let long = format!("{}.png", "a/".repeat(600));
+        assert_eq!(path_extension(&long), path_extension_plain(&long));
     }
 
     #[test]

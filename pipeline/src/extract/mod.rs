@@ -112,3 +112,12 @@ fn data_candidate(range: TextRange, value: String) -> Option<RawRef> {
     }
     Some(RawRef { range, value: value.into_boxed_str(), kind: DepKind::Load, explicit: false, file_relative: false })
 }
+
+/// [`data_candidate`] for a string with nothing to decode: copied only
+/// when it is a candidate.
+fn data_candidate_str(range: TextRange, value: &str) -> Option<RawRef> {
+    if !is_uuid(value) && path_extension(value).is_none() {
+        return None;
+    }
+    Some(RawRef { range, value: value.into(), kind: DepKind::Load, explicit: false, file_relative: false })
+}
