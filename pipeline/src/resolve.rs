@@ -293,11 +293,3 @@ pub(crate) fn push_keys(target: TargetRef<'_>, keys: &mut Vec<RefKey>) {
         TargetRef::Escapes => {}
     }
 }
-
-/// `keys` sorted and unique, in a box of their exact size (`keys` is a
-/// reused buffer).
-pub(crate) fn finish_keys(keys: &mut Vec<RefKey>) -> Box<[RefKey]> {
-    keys.sort_unstable();
-    keys.dedup();
-    Box::from(&keys[..])
-}

@@ -13,7 +13,6 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use crate::config::{CONFIG_FILE, Config};
 use crate::extract::{self, RawRef, Syntax};
 use crate::meta::{self, META_SUFFIX, Meta};
-use crate::resolve::{self, RefKey};
 use crate::text::LineIndex;
 
 /// Text files larger than this are reported, not scanned: nothing a game
@@ -39,9 +38,6 @@ pub enum FileKind {
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub refs: Vec<RawRef>,
-    /// Reverse-index keys of what the references point at (pure path
-    /// arithmetic, done here so the parallel scan does it).
-    pub(crate) keys: Box<[RefKey]>,
     pub meta: Option<Box<Meta>>,
     /// Built on first use from the editor's text or the disk: positions are
     /// needed only for the few files with findings or open in an editor, and
@@ -131,13 +127,13 @@ fn under(rel: &str, dir: &str) -> bool {
     dir.is_empty() || (rel.len() > dir.len() && rel.starts_with(dir) && rel.as_bytes()[dir.len()] == b'/')
 }
 
-/// Reads and parses the file at `abs` (project-relative `rel`). Never
+/// Reads and parses the file at `abs`. Never
 /// fails: problems become `unreadable`.
-pub fn load(abs: &Path, rel: &str, kind: FileKind, cx: &Classifier) -> Loaded {
-    load_known(abs, rel, kind, cx, Regular::Unknown)
+pub fn load(abs: &Path, kind: FileKind, cx: &Classifier) -> Loaded {
+    load_known(abs, kind, cx, Regular::Unknown)
 }
 
-fn load_known(abs: &Path, rel: &str, kind: FileKind, cx: &Classifier, regular: Regular) -> Loaded {
+fn load_known(abs: &Path, kind: FileKind, cx: &Classifier, regular: Regular) -> Loaded {
     if let FileKind::Asset { syntax: None, .. } = kind {
         // Binary assets are not read; a stat answers "does it exist".
         return Loaded { exists: abs.is_file(), ..Loaded::default() };
@@ -149,7 +145,7 @@ fn load_known(abs: &Path, rel: &str, kind: FileKind, cx: &Classifier, regular: R
         buf.clear();
         let loaded = match read_limited(abs, regular, &mut buf) {
             Ok(()) => match std::str::from_utf8(&buf) {
-                Ok(text) => parse_text(rel, kind, text, cx),
+                Ok(text) => parse_text(kind, text, cx),
                 Err(e) => {
                     let at = e.valid_up_to();
                     let why = format!(
@@ -175,13 +171,11 @@ fn load_known(abs: &Path, rel: &str, kind: FileKind, cx: &Classifier, regular: R
 
 thread_local! {
     static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(64 * 1024));
-    /// Candidate paths and keys of one file's references at a time.
-    static SCRATCH: std::cell::RefCell<(resolve::Scratch, Vec<RefKey>)> = std::cell::RefCell::default();
 }
 
 /// Parses text that is already in memory (an editor's buffer, or a file
-/// just read) as the file at project-relative `rel`.
-pub fn parse_text(rel: &str, kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
+/// just read) as a file of `kind`.
+pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
     let line_index = std::sync::OnceLock::new();
     let (mut refs, meta) = match kind {
         FileKind::Meta { .. } => {
@@ -194,22 +188,9 @@ pub fn parse_text(rel: &str, kind: FileKind, text: &str, cx: &Classifier) -> Loa
         }
         FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_calls), None),
     };
-    let from_root = match kind {
-        FileKind::Asset { root, .. } | FileKind::Meta { root } => cx.roots.get(root as usize).map(String::as_str),
-        FileKind::Code => None,
-    };
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
-    let keys = SCRATCH.with(|cell| {
-        let (scratch, keys) = &mut *cell.borrow_mut();
-        keys.clear();
-        for r in &refs {
-            let t = resolve::target_in(&r.value, r.file_relative, rel, from_root, &cx.roots, scratch);
-            resolve::push_keys(t, keys);
-        }
-        resolve::finish_keys(keys)
-    });
-    Loaded { refs, keys, meta, line_index, unreadable: None, exists: true }
+    Loaded { refs, meta, line_index, unreadable: None, exists: true }
 }
 
 /// The text of a file, read as the scan reads it (regular files only, size
@@ -423,7 +404,7 @@ pub fn walk_into(
                                             meta: matches!(kind, FileKind::Meta { .. }).then(Box::default),
                                             ..Loaded::default()
                                         },
-                                        _ => load_known(entry.path(), &rel, kind, classifier, Regular::Yes),
+                                        _ => load_known(entry.path(), kind, classifier, Regular::Yes),
                                     };
                                     if loaded.exists {
                                         local.files.push(Scanned { rel, kind, loaded });

@@ -62,6 +62,7 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
     shown.update(&project, initial);
     writeln!(out, "{}", shown.summary(&project))?;
     out.flush()?;
+    project.prepare_for_changes();
 
     for message in rx {
         let batch = match message {

@@ -259,6 +259,7 @@ impl Workspace {
             changed = merge(changed, self.projects[i].project.apply(ChangeBatch::from(batch)));
         }
         self.publish(i, changed);
+        self.projects[i].project.prepare_for_changes();
         // Watching starts after the diagnostics are out, so the user sees
         // them sooner; what changed on disk since the scan began is re-read
         // (`scanned_at`), so nothing falls in between.
