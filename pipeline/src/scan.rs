@@ -387,28 +387,27 @@ pub fn walk_into(
                             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
                             if is_dir {
                                 local.dirs.push(entry.path().to_path_buf());
-                            } else if let Some(rel) = relative_to(entry.path(), project_root) {
-                                if let Some(kind) = classifier.kind_of(&rel) {
-                                    let regular = entry.file_type().is_some_and(|t| t.is_file());
-                                    let loaded = match kind {
-                                        // The walk just listed it: not even a stat.
-                                        FileKind::Asset { syntax: None, .. } => {
-                                            Loaded { exists: true, ..Loaded::default() }
-                                        }
-                                        _ if !regular => Loaded {
-                                            unreadable: Some(
-                                                "not a regular file (a pipe or device?); Assetry does not read it"
-                                                    .into(),
-                                            ),
-                                            exists: true,
-                                            meta: matches!(kind, FileKind::Meta { .. }).then(Box::default),
-                                            ..Loaded::default()
-                                        },
-                                        _ => load_known(entry.path(), kind, classifier, Regular::Yes),
-                                    };
-                                    if loaded.exists {
-                                        local.files.push(Scanned { rel, kind, loaded });
+                            } else if let Some(rel) = relative_to(entry.path(), project_root)
+                                && let Some(kind) = classifier.kind_of(&rel)
+                            {
+                                let regular = entry.file_type().is_some_and(|t| t.is_file());
+                                let loaded = match kind {
+                                    // The walk just listed it: not even a stat.
+                                    FileKind::Asset { syntax: None, .. } => {
+                                        Loaded { exists: true, ..Loaded::default() }
                                     }
+                                    _ if !regular => Loaded {
+                                        unreadable: Some(
+                                            "not a regular file (a pipe or device?); Assetry does not read it".into(),
+                                        ),
+                                        exists: true,
+                                        meta: matches!(kind, FileKind::Meta { .. }).then(Box::default),
+                                        ..Loaded::default()
+                                    },
+                                    _ => load_known(entry.path(), kind, classifier, Regular::Yes),
+                                };
+                                if loaded.exists {
+                                    local.files.push(Scanned { rel, kind, loaded });
                                 }
                             }
                         }
