@@ -15,10 +15,12 @@ pub struct Cycles {
 }
 
 impl Cycles {
-    /// All cycles of the graph given by `edges`.
-    pub fn compute(nodes: &[FileId], edges: impl Fn(FileId) -> Vec<FileId>) -> Cycles {
+    /// All cycles of the graph given by `edges` (which appends a node's
+    /// out-edges to a buffer: the walk allocates nothing per node).
+    pub fn compute(nodes: &[FileId], edges: impl Fn(FileId, &mut Vec<FileId>)) -> Cycles {
         let mut cycles = Cycles::default();
-        let mut t = Tarjan::new(&edges);
+        let len = nodes.iter().max().map_or(0, |m| *m as usize + 1);
+        let mut t = Tarjan::new(&edges, DenseMarks { index: vec![UNVISITED; len], on_stack: vec![false; len] });
         for &n in nodes {
             t.run(n);
         }
@@ -47,7 +49,7 @@ impl Cycles {
     pub fn update(
         &mut self,
         changed: &[(FileId, Vec<FileId>, Vec<FileId>)],
-        edges: impl Fn(FileId) -> Vec<FileId>,
+        edges: impl Fn(FileId, &mut Vec<FileId>),
     ) -> Vec<FileId> {
         let mut affected: HashSet<FileId> = HashSet::default();
         for (n, old, new) in changed {
@@ -64,7 +66,8 @@ impl Cycles {
         if affected.is_empty() {
             return Vec::new();
         }
-        let mut t = Tarjan::new(&edges);
+        // A few nodes: marks in hash maps, not arrays the size of the project.
+        let mut t = Tarjan::new(&edges, SparseMarks::default());
         for &n in &affected {
             t.run(n);
         }
@@ -104,7 +107,7 @@ impl Cycles {
 }
 
 /// Whether `goal` is reachable from any of `from` (iterative DFS).
-fn reaches(from: &[FileId], goal: FileId, edges: &impl Fn(FileId) -> Vec<FileId>) -> bool {
+fn reaches(from: &[FileId], goal: FileId, edges: &impl Fn(FileId, &mut Vec<FileId>)) -> bool {
     let mut seen: HashSet<FileId> = HashSet::default();
     let mut stack: Vec<FileId> = from.to_vec();
     while let Some(n) = stack.pop() {
@@ -112,85 +115,158 @@ fn reaches(from: &[FileId], goal: FileId, edges: &impl Fn(FileId) -> Vec<FileId>
             return true;
         }
         if seen.insert(n) {
-            stack.extend(edges(n));
+            edges(n, &mut stack);
         }
     }
     false
 }
 
+const UNVISITED: (u32, u32) = (u32::MAX, u32::MAX);
+
+/// Tarjan's per-node state: (index, lowlink) and whether it is on the stack.
+trait Marks {
+    fn get(&self, n: FileId) -> Option<(u32, u32)>;
+    fn set(&mut self, n: FileId, marks: (u32, u32));
+    fn on_stack(&self, n: FileId) -> bool;
+    fn set_on_stack(&mut self, n: FileId, on: bool);
+}
+
+/// For the whole graph: arrays indexed by node.
+struct DenseMarks {
+    index: Vec<(u32, u32)>,
+    on_stack: Vec<bool>,
+}
+
+impl Marks for DenseMarks {
+    fn get(&self, n: FileId) -> Option<(u32, u32)> {
+        self.index.get(n as usize).copied().filter(|m| *m != UNVISITED)
+    }
+
+    fn set(&mut self, n: FileId, marks: (u32, u32)) {
+        let i = n as usize;
+        if i >= self.index.len() {
+            self.index.resize(i + 1, UNVISITED);
+            self.on_stack.resize(i + 1, false);
+        }
+        self.index[i] = marks;
+    }
+
+    fn on_stack(&self, n: FileId) -> bool {
+        self.on_stack.get(n as usize).copied().unwrap_or(false)
+    }
+
+    fn set_on_stack(&mut self, n: FileId, on: bool) {
+        // `set` ran first for every node pushed.
+        if let Some(slot) = self.on_stack.get_mut(n as usize) {
+            *slot = on;
+        }
+    }
+}
+
+#[derive(Default)]
+struct SparseMarks {
+    index: HashMap<FileId, (u32, u32)>,
+    on_stack: HashSet<FileId>,
+}
+
+impl Marks for SparseMarks {
+    fn get(&self, n: FileId) -> Option<(u32, u32)> {
+        self.index.get(&n).copied()
+    }
+
+    fn set(&mut self, n: FileId, marks: (u32, u32)) {
+        self.index.insert(n, marks);
+    }
+
+    fn on_stack(&self, n: FileId) -> bool {
+        self.on_stack.contains(&n)
+    }
+
+    fn set_on_stack(&mut self, n: FileId, on: bool) {
+        if on {
+            self.on_stack.insert(n);
+        } else {
+            self.on_stack.remove(&n);
+        }
+    }
+}
+
+/// A node being visited: its out-edges are `edges[start..end]` of the
+/// shared edge buffer, `next` the one to follow next.
 struct Frame {
     node: FileId,
-    edges: Vec<FileId>,
+    start: usize,
+    end: usize,
     next: usize,
 }
 
-struct Tarjan<'a, F> {
+struct Tarjan<'a, F, M> {
     edges: &'a F,
-    index: HashMap<FileId, (u32, u32)>,
-    on_stack: HashSet<FileId>,
+    marks: M,
     stack: Vec<FileId>,
+    /// Out-edges of the frames being visited, stacked.
+    edge_buf: Vec<FileId>,
     counter: u32,
     /// Components on a cycle: more than one node, or one with a self-edge.
     found: Vec<Vec<FileId>>,
 }
 
-impl<'a, F: Fn(FileId) -> Vec<FileId>> Tarjan<'a, F> {
-    fn new(edges: &'a F) -> Self {
-        Tarjan {
-            edges,
-            index: HashMap::default(),
-            on_stack: HashSet::default(),
-            stack: Vec::new(),
-            counter: 0,
-            found: Vec::new(),
-        }
+impl<'a, F: Fn(FileId, &mut Vec<FileId>), M: Marks> Tarjan<'a, F, M> {
+    fn new(edges: &'a F, marks: M) -> Self {
+        Tarjan { edges, marks, stack: Vec::new(), edge_buf: Vec::new(), counter: 0, found: Vec::new() }
     }
 
     fn visit(&mut self, node: FileId, calls: &mut Vec<Frame>) {
-        self.index.insert(node, (self.counter, self.counter));
+        self.marks.set(node, (self.counter, self.counter));
         self.counter += 1;
         self.stack.push(node);
-        self.on_stack.insert(node);
-        calls.push(Frame { node, edges: (self.edges)(node), next: 0 });
+        self.marks.set_on_stack(node, true);
+        let start = self.edge_buf.len();
+        (self.edges)(node, &mut self.edge_buf);
+        calls.push(Frame { node, start, end: self.edge_buf.len(), next: start });
     }
 
     fn run(&mut self, root: FileId) {
-        if self.index.contains_key(&root) {
+        if self.marks.get(root).is_some() {
             return;
         }
         let mut calls = Vec::new();
         self.visit(root, &mut calls);
         while let Some(top) = calls.last_mut() {
             let v = top.node;
-            if top.next < top.edges.len() {
-                let w = top.edges[top.next];
+            if top.next < top.end {
+                let w = self.edge_buf[top.next];
                 top.next += 1;
-                match self.index.get(&w) {
+                match self.marks.get(w) {
                     None => self.visit(w, &mut calls),
-                    Some(&(wi, _)) if self.on_stack.contains(&w) => {
-                        let e = self.index.get_mut(&v).expect("visited");
-                        e.1 = e.1.min(wi);
+                    Some((wi, _)) if self.marks.on_stack(w) => {
+                        if let Some((vi, vl)) = self.marks.get(v) {
+                            self.marks.set(v, (vi, vl.min(wi)));
+                        }
                     }
                     Some(_) => {}
                 }
                 continue;
             }
-            let frame = calls.pop().expect("non-empty");
-            let (vi, vl) = self.index[&v];
-            if let Some(parent) = calls.last() {
-                let p = self.index.get_mut(&parent.node).expect("visited");
-                p.1 = p.1.min(vl);
+            let Some(frame) = calls.pop() else { break };
+            let Some((vi, vl)) = self.marks.get(v) else { continue };
+            if let Some(parent) = calls.last()
+                && let Some((pi, pl)) = self.marks.get(parent.node)
+            {
+                self.marks.set(parent.node, (pi, pl.min(vl)));
             }
+            let self_edge = self.edge_buf[frame.start..frame.end].contains(&v);
+            self.edge_buf.truncate(frame.start);
             if vi == vl {
                 let mut comp = Vec::new();
                 while let Some(w) = self.stack.pop() {
-                    self.on_stack.remove(&w);
+                    self.marks.set_on_stack(w, false);
                     comp.push(w);
                     if w == v {
                         break;
                     }
                 }
-                if comp.len() > 1 || frame.edges.contains(&v) {
+                if comp.len() > 1 || self_edge {
                     comp.sort_unstable();
                     self.found.push(comp);
                 }
@@ -203,8 +279,8 @@ impl<'a, F: Fn(FileId) -> Vec<FileId>> Tarjan<'a, F> {
 mod tests {
     use super::*;
 
-    fn graph(edges: &[(u32, u32)]) -> impl Fn(FileId) -> Vec<FileId> + '_ {
-        move |n| edges.iter().filter(|(a, _)| *a == n).map(|(_, b)| *b).collect()
+    fn graph(edges: &[(u32, u32)]) -> impl Fn(FileId, &mut Vec<FileId>) + '_ {
+        move |n, out| out.extend(edges.iter().filter(|(a, _)| *a == n).map(|(_, b)| *b))
     }
 
     #[test]
@@ -238,7 +314,7 @@ mod tests {
     #[test]
     fn deep_chain_does_not_overflow() {
         let n = 200_000u32;
-        let edges = move |x: FileId| if x + 1 < n { vec![x + 1] } else { vec![0] };
+        let edges = move |x: FileId, out: &mut Vec<FileId>| out.push(if x + 1 < n { x + 1 } else { 0 });
         let nodes: Vec<u32> = (0..n).collect();
         let c = Cycles::compute(&nodes, edges);
         assert_eq!(c.component_of(7).map(<[u32]>::len), Some(n as usize));

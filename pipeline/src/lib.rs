@@ -33,6 +33,7 @@ pub mod scan;
 mod checks;
 mod cycles;
 mod meta_fast;
+pub mod walk;
 
 pub use config::Config;
 pub use extract::DepKind;

@@ -305,7 +305,7 @@ impl Project {
         project.scan_errors = result.errors;
         project.resolve_all();
         timer.lap("resolve");
-        project.cycles = Cycles::compute(&project.nodes(), |n| project.out_edges(n));
+        project.cycles = Cycles::compute(&project.nodes(), |n, out| project.extend_out_edges(n, out));
         timer.lap("cycles");
         let ids: Vec<FileId> = project.file_ids().collect();
         let found = parallel_map(&ids, |id| project.compute_diagnostics(id));
@@ -430,6 +430,17 @@ impl Project {
             Box::new(LineIndex::new(&text))
         });
         Some(index)
+    }
+
+    /// Builds the line indexes of `paths` on every core, ahead of
+    /// converting many ranges (each may mean reading the file again).
+    pub fn prepare_line_indexes<'a>(&self, paths: impl IntoIterator<Item = &'a str>) {
+        let mut ids: Vec<FileId> = paths.into_iter().filter_map(|p| self.file_id(p)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        parallel_map(&ids, |id| {
+            self.line_index(self.path(id));
+        });
     }
 
     /// The `.meta` of an asset.
@@ -1022,7 +1033,7 @@ impl Project {
             let mut cycles = std::mem::take(&mut self.cycles);
             let changed = {
                 let project = &*self;
-                cycles.update(&changes, |n| project.out_edges(n))
+                cycles.update(&changes, |n, out| project.extend_out_edges(n, out))
             };
             self.cycles = cycles;
             for n in changed {
@@ -1226,15 +1237,20 @@ impl Project {
     /// Build and load edges out of `node` (weak edges never form cycles).
     pub(crate) fn out_edges(&self, node: FileId) -> Vec<FileId> {
         let mut out = Vec::new();
+        self.extend_out_edges(node, &mut out);
+        out
+    }
+
+    /// Appends the build and load edges out of `node` to `out`.
+    fn extend_out_edges(&self, node: FileId, out: &mut Vec<FileId>) {
         if !self.is_asset(node) {
-            return out;
+            return;
         }
         for src in self.edge_sources(node) {
             if let Some(f) = self.file(src) {
                 out.extend_from_slice(&f.edges);
             }
         }
-        out
     }
 
     /// The strongly connected component `node` is in, if it is on a cycle.
@@ -1250,22 +1266,34 @@ impl Project {
 }
 
 /// `f` over `items` on every core (the state is read-only here), in order.
+/// Threads take small batches as they go, so one slow part (big files, a
+/// cold disk) does not leave the other cores idle.
 fn parallel_map<T: Send>(items: &[FileId], f: impl Fn(FileId) -> T + Sync) -> Vec<T> {
+    const BATCH: usize = 256;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    if threads < 2 || items.len() < 1024 {
+    if threads < 2 || items.len() < 4 * BATCH {
         return items.iter().map(|&i| f(i)).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| {
-                let f = &f;
-                scope.spawn(move || part.iter().map(|&i| f(i)).collect::<Vec<T>>())
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut batches: Vec<(usize, Vec<T>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (f, next) = (&f, &next);
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(part) = items.chunks(BATCH).nth(b) else { break };
+                        done.push((b, part.iter().map(|&i| f(i)).collect::<Vec<T>>()));
+                    }
+                    done
+                })
             })
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    })
+    });
+    batches.sort_unstable_by_key(|(b, _)| *b);
+    batches.into_iter().flat_map(|(_, v)| v).collect()
 }
 
 fn blocking_targets(f: &File) -> Vec<FileId> {

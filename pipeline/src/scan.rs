@@ -5,22 +5,20 @@
 //! read becomes a diagnostic instead of an error.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use ignore::WalkState;
+use std::ffi::OsStr;
+
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::config::{CONFIG_FILE, Config};
 use crate::extract::{self, RawRef, Syntax};
 use crate::meta::{self, META_SUFFIX, Meta};
 use crate::text::LineIndex;
+use crate::walk::{self, Folder};
 
 /// Text files larger than this are reported, not scanned: nothing a game
 /// writes by hand is that big, and reading it would stall every edit.
 pub const MAX_TEXT_BYTES: u64 = 256 * 1024 * 1024;
-
-/// Folders that are never part of a project's assets, whatever the ignore files say.
-const ALWAYS_IGNORED: &[&str] = &[".git", ".assetry", "target", "node_modules"];
 
 /// What a file is to Assetry, decided by its place and name alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,7 +114,7 @@ impl Classifier {
     /// Whether a path (file or folder) is ignored: hidden, a build or VCS
     /// folder, `.gitignore`d at the project root, or in `project.ignore`.
     pub fn is_ignored(&self, rel: &str, is_dir: bool) -> bool {
-        if rel.split('/').any(|c| c.starts_with('.') && c != "." && c != ".." || ALWAYS_IGNORED.contains(&c)) {
+        if rel.split('/').any(|c| walk::is_skipped_name(c.as_bytes())) {
             return true;
         }
         self.ignore.matched_path_or_any_parents(rel, is_dir).is_ignore()
@@ -127,23 +125,31 @@ fn under(rel: &str, dir: &str) -> bool {
     dir.is_empty() || (rel.len() > dir.len() && rel.starts_with(dir) && rel.as_bytes()[dir.len()] == b'/')
 }
 
-/// Reads and parses the file at `abs`. Never
-/// fails: problems become `unreadable`.
+/// Reads and parses the file at `abs`. Never fails: problems become
+/// `unreadable`.
 pub fn load(abs: &Path, kind: FileKind, cx: &Classifier) -> Loaded {
-    load_known(abs, kind, cx, Regular::Unknown)
-}
-
-fn load_known(abs: &Path, kind: FileKind, cx: &Classifier, regular: Regular) -> Loaded {
     if let FileKind::Asset { syntax: None, .. } = kind {
         // Binary assets are not read; a stat answers "does it exist".
         return Loaded { exists: abs.is_file(), ..Loaded::default() };
     }
+    load_from(Source::Path(abs), kind, cx)
+}
+
+/// Where a file's bytes come from.
+enum Source<'a> {
+    /// Anything at a path: looked at before it is opened.
+    Path(&'a Path),
+    /// A regular file the walk just listed in an open folder.
+    Listed(&'a Folder, &'a OsStr),
+}
+
+fn load_from(source: Source<'_>, kind: FileKind, cx: &Classifier) -> Loaded {
     // Files are parsed straight from a per-thread buffer: the text is not
     // kept, so 100,000 files cost no allocation (and no fresh pages) each.
     READ_BUFFER.with(|cell| {
         let mut buf = cell.borrow_mut();
         buf.clear();
-        let loaded = match read_limited(abs, regular, &mut buf) {
+        let loaded = match read_limited(source, &mut buf) {
             Ok(()) => match std::str::from_utf8(&buf) {
                 Ok(text) => parse_text(kind, text, cx),
                 Err(e) => {
@@ -197,7 +203,7 @@ pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
 /// limit, UTF-8), or `None`.
 pub fn read_text(abs: &Path) -> Option<String> {
     let mut buf = Vec::new();
-    read_limited(abs, Regular::Unknown, &mut buf).ok()?;
+    read_limited(Source::Path(abs), &mut buf).ok()?;
     String::from_utf8(buf).ok()
 }
 
@@ -206,17 +212,20 @@ enum ReadError {
     Other(String),
 }
 
-fn read_limited(abs: &Path, regular: Regular, buf: &mut Vec<u8>) -> Result<(), ReadError> {
-    // Opening a FIFO or a device for reading can block forever: look first,
-    // unless the walk already saw a regular file there.
-    if regular == Regular::Unknown {
-        match std::fs::metadata(abs) {
-            Ok(m) if !m.is_file() => return Err(not_regular()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
-            _ => {}
+fn read_limited(source: Source<'_>, buf: &mut Vec<u8>) -> Result<(), ReadError> {
+    let opened = match source {
+        Source::Path(abs) => {
+            // Opening a FIFO or a device for reading can block forever: look first.
+            match std::fs::metadata(abs) {
+                Ok(m) if !m.is_file() => return Err(not_regular()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
+                _ => {}
+            }
+            std::fs::File::open(abs)
         }
-    }
-    let file = open_file(abs).map_err(|e| match e.kind() {
+        Source::Listed(folder, name) => folder.open_file(name),
+    };
+    let file = opened.map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ReadError::Missing,
         std::io::ErrorKind::PermissionDenied => {
             ReadError::Other("permission denied: Assetry cannot read this file".into())
@@ -236,61 +245,8 @@ fn read_limited(abs: &Path, regular: Regular, buf: &mut Vec<u8>) -> Result<(), R
     Ok(())
 }
 
-/// Opens a file for reading relative to a descriptor of its folder, kept
-/// per thread: the walk reads a folder's files one after another, and
-/// `openat` spares the kernel looking up every folder of the path again
-/// (measured: 5 % of a warm scan's CPU time).
-#[cfg(unix)]
-fn open_file(abs: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    use std::os::unix::ffi::OsStrExt;
-
-    thread_local! {
-        static FOLDER: std::cell::RefCell<Option<(PathBuf, std::fs::File)>> = const { std::cell::RefCell::new(None) };
-    }
-    let (Some(dir), Some(name)) = (abs.parent(), abs.file_name()) else { return std::fs::File::open(abs) };
-    let name = name.as_bytes();
-    let mut c_name = [0u8; 256];
-    if name.len() >= c_name.len() || name.contains(&0) {
-        return std::fs::File::open(abs);
-    }
-    c_name[..name.len()].copy_from_slice(name);
-    FOLDER.with_borrow_mut(|folder| {
-        if folder.as_ref().is_none_or(|(d, _)| d != dir) {
-            *folder = Some((dir.to_path_buf(), std::fs::File::open(dir)?));
-        }
-        let Some((_, dir_file)) = folder.as_ref() else { return std::fs::File::open(abs) };
-        // SAFETY: `c_name` is NUL-terminated (checked above) and outlives the call.
-        let fd = unsafe {
-            libc::openat(
-                dir_file.as_raw_fd(),
-                c_name.as_ptr().cast(),
-                libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY,
-            )
-        };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: `fd` was just opened and is owned by nothing else.
-        Ok(unsafe { std::fs::File::from_raw_fd(fd) })
-    })
-}
-
-#[cfg(not(unix))]
-fn open_file(abs: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::File::open(abs)
-}
-
 fn not_regular() -> ReadError {
     ReadError::Other("not a regular file (a pipe or device?); Assetry does not read it".into())
-}
-
-/// What the caller knows about the kind of file at a path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Regular {
-    /// The directory walk listed it as a regular file.
-    Yes,
-    Unknown,
 }
 
 /// One file found by the walk, already loaded.
@@ -340,99 +296,78 @@ pub fn walk_into(
     classifier: &Classifier,
     mut sink: impl FnMut(Vec<Scanned>),
 ) -> ScanResult {
-    let existing: Vec<&PathBuf> = dirs.iter().filter(|d| d.exists()).collect();
-    let Some((first, rest)) = existing.split_first() else {
+    let existing: Vec<PathBuf> = dirs.iter().filter(|d| d.is_dir()).cloned().collect();
+    if existing.is_empty() {
         return ScanResult::default();
-    };
-    let mut builder = ignore::WalkBuilder::new(first);
-    for d in rest {
-        builder.add(d);
     }
-    let filter_root = project_root.to_path_buf();
-    let filter_classifier = classifier.clone();
-    builder
-        .hidden(true)
-        .follow_links(true)
-        .require_git(false)
-        .git_global(false)
-        .threads(reader_threads())
-        // Parents are visited first, so each entry only needs its own name
-        // and `project.ignore` checked (the walker applies .gitignore files).
-        .filter_entry(move |e| {
-            let name = e.file_name().to_string_lossy();
-            if ALWAYS_IGNORED.contains(&name.as_ref()) {
-                return false;
-            }
-            match e.path().strip_prefix(&filter_root) {
-                Ok(rel) => {
-                    let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                    rel.as_os_str().is_empty()
-                        || filter_classifier.extra.is_empty()
-                        || !filter_classifier.extra.matched(rel, is_dir).is_ignore()
-                }
-                Err(_) => false,
-            }
-        });
-    let out = Mutex::new(ScanResult::default());
+    // Few chunks in flight: readers wait for the indexing thread rather than
+    // starve it of CPU (and memory stays bounded).
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Scanned>>(4);
-    let walker = builder.build_parallel();
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            walker.run(|| {
-                let mut local = LocalBuf { out: &out, tx: tx.clone(), buf: LocalScan::default() };
-                Box::new(move |entry| {
-                    let LocalBuf { out, tx, buf: local } = &mut local;
-                    match entry {
-                        Ok(entry) => {
-                            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                            if is_dir {
-                                local.dirs.push(entry.path().to_path_buf());
-                            } else if let Some(rel) = relative_to(entry.path(), project_root)
-                                && let Some(kind) = classifier.kind_of(&rel)
-                            {
-                                let regular = entry.file_type().is_some_and(|t| t.is_file());
-                                let loaded = match kind {
-                                    // The walk just listed it: not even a stat.
-                                    FileKind::Asset { syntax: None, .. } => {
-                                        Loaded { exists: true, ..Loaded::default() }
-                                    }
-                                    _ if !regular => Loaded {
-                                        unreadable: Some(
-                                            "not a regular file (a pipe or device?); Assetry does not read it".into(),
-                                        ),
-                                        exists: true,
-                                        meta: matches!(kind, FileKind::Meta { .. }).then(Box::default),
-                                        ..Loaded::default()
-                                    },
-                                    _ => load_known(entry.path(), kind, classifier, Regular::Yes),
-                                };
-                                if loaded.exists {
-                                    local.files.push(Scanned { rel, kind, loaded });
-                                }
-                            }
+    let report = std::thread::scope(|scope| {
+        let walker = scope.spawn(|| {
+            let report = walk::walk(project_root, &existing, &classifier.extra, reader_threads(), || {
+                let mut out = Chunk { tx: tx.clone(), files: Vec::new() };
+                move |found: walk::Found<'_>| {
+                    if let Some(kind) = classifier.kind_of(&found.rel) {
+                        let loaded = match kind {
+                            // The walk just listed it: not even a stat.
+                            FileKind::Asset { syntax: None, .. } => Loaded { exists: true, ..Loaded::default() },
+                            _ if !found.regular => Loaded {
+                                unreadable: Some(
+                                    "not a regular file (a pipe or device?); Assetry does not read it".into(),
+                                ),
+                                exists: true,
+                                meta: matches!(kind, FileKind::Meta { .. }).then(Box::default),
+                                ..Loaded::default()
+                            },
+                            _ => load_from(Source::Listed(found.folder, found.name), kind, classifier),
+                        };
+                        if loaded.exists {
+                            out.files.push(Scanned { rel: found.rel, kind, loaded });
                         }
-                        Err(err) => local.errors.push(err.to_string()),
                     }
                     // Flush in chunks so threads rarely contend.
-                    if local.files.len() >= 512 || local.dirs.len() >= 512 || local.errors.len() >= 64 {
-                        flush(out, tx, local);
+                    if out.files.len() >= 512 {
+                        out.flush();
                     }
-                    WalkState::Continue
-                })
+                }
             });
-            // Visitors flush their last chunk when dropped, at the end of `run`;
-            // dropping the last sender ends the loop below.
+            // Visitors flush their last chunk when dropped; dropping the last
+            // sender ends the loop below.
             drop(tx);
+            report
         });
         for chunk in rx {
             sink(chunk);
         }
+        walker.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
     });
-    out.into_inner().unwrap_or_else(|p| p.into_inner())
+    ScanResult { files: Vec::new(), dirs: report.dirs, errors: report.errors }
+}
+
+/// A reader thread's files not yet handed over; flushed when dropped.
+struct Chunk {
+    tx: std::sync::mpsc::SyncSender<Vec<Scanned>>,
+    files: Vec<Scanned>,
+}
+
+impl Chunk {
+    fn flush(&mut self) {
+        if !self.files.is_empty() {
+            // The receiver lives until the walk ends, so this cannot fail.
+            let _ = self.tx.send(std::mem::take(&mut self.files));
+        }
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        self.flush();
+    }
 }
 
 /// The project-relative, `/`-separated form of `path` (under `root`).
-fn relative_to(path: &Path, root: &Path) -> Option<String> {
+pub(crate) fn relative_to(path: &Path, root: &Path) -> Option<String> {
     // Byte slicing: `Path::strip_prefix` parses both paths into components
     // for each of 200,000 files.
     let (p, r) = (path.as_os_str().as_encoded_bytes(), root.as_os_str().as_encoded_bytes());
@@ -444,38 +379,4 @@ fn relative_to(path: &Path, root: &Path) -> Option<String> {
     }
     let rel = path.strip_prefix(root).ok()?;
     Some(rel.to_string_lossy().replace('\\', "/"))
-}
-
-/// A visitor's buffer, flushed into the shared result when the visitor is
-/// dropped at the end of the walk.
-struct LocalBuf<'a> {
-    out: &'a Mutex<ScanResult>,
-    tx: std::sync::mpsc::SyncSender<Vec<Scanned>>,
-    buf: LocalScan,
-}
-
-#[derive(Default)]
-struct LocalScan {
-    files: Vec<Scanned>,
-    dirs: Vec<PathBuf>,
-    errors: Vec<String>,
-}
-
-impl Drop for LocalBuf<'_> {
-    fn drop(&mut self) {
-        flush(self.out, &self.tx, &mut self.buf);
-    }
-}
-
-fn flush(out: &Mutex<ScanResult>, tx: &std::sync::mpsc::SyncSender<Vec<Scanned>>, local: &mut LocalScan) {
-    if !local.files.is_empty() {
-        // The receiver lives until the walk ends, so this cannot fail.
-        let _ = tx.send(std::mem::take(&mut local.files));
-    }
-    if local.dirs.is_empty() && local.errors.is_empty() {
-        return;
-    }
-    let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
-    o.dirs.append(&mut local.dirs);
-    o.errors.append(&mut local.errors);
 }

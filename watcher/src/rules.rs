@@ -1,14 +1,8 @@
-//! Which paths the watcher reports: the same rules the initial scan uses.
-//!
-//! They mirror the engine's walk (`assetry_pipeline::scan::walk`):
-//! `.gitignore` (and `.ignore`) files are honoured at every level from the
-//! project root down, whether or not the project is a git repository (the
-//! `ignore` crate's `require_git(false)`), then `project.ignore` globs;
-//! hidden files and folders (a name starting with `.`) are skipped; and
-//! `.git/`, `.assetry/`, `target/` and `node_modules/` are ignored at any
-//! depth, always: the processor's own output and build folders must never
-//! feed back into the graph. Matchers are loaded lazily, per folder, when an event first needs
-//! them, so watching a large tree costs no extra reads at start-up.
+//! Which paths the watcher reports: the rules of the engine's walk
+//! (`assetry_pipeline::walk`, which documents them and owns the fixed names
+//! and ignore-file names), applied to one path at a time. Matchers are
+//! loaded lazily, per folder, when an event first needs them, so watching a
+//! large tree costs no extra reads at start-up.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -17,12 +11,8 @@ use std::path::{Path, PathBuf};
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
-/// Folder names ignored at any depth, whatever the ignore files say.
-pub const ALWAYS_IGNORED: &[&str] = &[".git", ".assetry", "target", "node_modules"];
-
-/// Names of the per-folder ignore files honoured, lowest precedence first
-/// (`.ignore` overrides `.gitignore`, as in ripgrep and the `ignore` crate).
-const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore"];
+pub use assetry_pipeline::walk::ALWAYS_IGNORED;
+use assetry_pipeline::walk::{IGNORE_FILES, folder_matcher, is_skipped_name};
 
 pub struct IgnoreRules {
     project_root: PathBuf,
@@ -59,7 +49,7 @@ impl IgnoreRules {
         if rel.as_os_str().is_empty() {
             return false;
         }
-        if rel.components().any(|c| is_always_ignored(c.as_os_str()) || is_hidden(c.as_os_str())) {
+        if rel.components().any(|c| is_skipped_name(c.as_os_str().as_encoded_bytes())) {
             return true;
         }
         if self.project.matched_path_or_any_parents(rel, is_dir).is_ignore() {
@@ -99,31 +89,11 @@ impl IgnoreRules {
 
     fn matcher(&mut self, dir: &Path) -> Option<&Gitignore> {
         if !self.per_dir.contains_key(dir) {
-            let mut builder = GitignoreBuilder::new(dir);
-            let mut any = false;
-            for name in IGNORE_FILES {
-                let file = dir.join(name);
-                if file.is_file() {
-                    // A malformed line is skipped by the builder and reported
-                    // in the error; the remaining lines still apply, which is
-                    // what git does.
-                    let _partial_error = builder.add(&file);
-                    any = true;
-                }
-            }
-            let matcher = if any { builder.build().ok() } else { None };
+            let matcher = folder_matcher(dir, |name| dir.join(name).is_file());
             self.per_dir.insert(dir.to_path_buf(), matcher);
         }
         self.per_dir.get(dir).and_then(Option::as_ref)
     }
-}
-
-fn is_hidden(name: &OsStr) -> bool {
-    name.as_encoded_bytes().first() == Some(&b'.') && name != "." && name != ".."
-}
-
-pub fn is_always_ignored(name: &OsStr) -> bool {
-    ALWAYS_IGNORED.iter().any(|n| name == OsStr::new(n))
 }
 
 #[cfg(test)]
