@@ -267,15 +267,18 @@ pub struct ScanResult {
     pub errors: Vec<String>,
 }
 
-/// How many threads read files. Cold-cache scans are bound by I/O latency,
-/// not CPU, so more readers than cores keep the disk queue full.
-/// `ASSETRY_READERS` overrides it (for benchmarks and slow network drives).
-fn reader_threads() -> usize {
+/// How many threads read files: one per core to start with, and up to 16
+/// per core (at least 16, at most 64) when reads wait for the disk (a cold
+/// cache, a network drive): then I/O latency, not CPU, bounds the scan, and
+/// many requests in flight hide it. `ASSETRY_READERS` fixes the count (for
+/// benchmarks).
+fn reader_threads() -> walk::Threads {
     if let Some(n) = std::env::var("ASSETRY_READERS").ok().and_then(|v| v.parse::<usize>().ok()) {
-        return n.clamp(1, 256);
+        let n = n.clamp(1, 256);
+        return walk::Threads { start: n, max: n };
     }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (cores * 16).clamp(16, 64)
+    walk::Threads { start: cores, max: (cores * 16).clamp(16, 64) }
 }
 
 /// Walks `dirs` (absolute) in parallel, loading every project file found.

@@ -116,6 +116,25 @@ impl Ancestors {
     }
 }
 
+/// CPU time used by the whole process so far.
+#[cfg(unix)]
+fn process_cpu_time() -> Option<std::time::Duration> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage fills the struct it is given and touches nothing else.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: initialised by the successful call above.
+    let usage = unsafe { usage.assume_init() };
+    let time = |t: libc::timeval| std::time::Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    Some(time(usage.ru_utime) + time(usage.ru_stime))
+}
+
+#[cfg(not(unix))]
+fn process_cpu_time() -> Option<std::time::Duration> {
+    None
+}
+
 #[cfg(unix)]
 fn folder_id(m: &std::fs::Metadata) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
@@ -212,11 +231,22 @@ pub(crate) struct WalkReport {
     pub errors: Vec<String>,
 }
 
+/// How many threads walk: `start` at first, and up to `max` when the
+/// disk, not the CPU, turns out to be the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Threads {
+    pub start: usize,
+    pub max: usize,
+}
+
 /// The walk's shared state: folders waiting to be listed, and how many
 /// threads are listing one (the walk ends when both are zero).
 struct Queue {
     state: Mutex<(Vec<Job>, usize)>,
+    /// Threads waiting for a folder to list.
     wake: Condvar,
+    /// The thread waiting for the end of the walk.
+    end: Condvar,
 }
 
 impl Queue {
@@ -237,27 +267,47 @@ impl Queue {
 
     fn done(&self, more: Vec<Job>) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let woken = more.len();
+        let added = more.len();
         s.0.extend(more);
         s.1 -= 1;
+        let finished = s.0.is_empty() && s.1 == 0;
         drop(s);
-        if woken > 1 || woken == 0 {
+        if finished {
             self.wake.notify_all();
-        } else {
+            self.end.notify_all();
+        } else if added == 1 {
             self.wake.notify_one();
+        } else if added > 1 {
+            self.wake.notify_all();
         }
+    }
+
+    /// Waits up to `timeout` for the walk to end; `true` when it has.
+    fn wait_end(&self, timeout: std::time::Duration) -> bool {
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (s, _) = self
+            .end
+            .wait_timeout_while(s, timeout, |s| !(s.0.is_empty() && s.1 == 0))
+            .unwrap_or_else(|p| p.into_inner());
+        s.0.is_empty() && s.1 == 0
     }
 }
 
-/// Walks `roots` (absolute folders under `project_root`) on `threads`
-/// threads. Each thread gets its own visitor from `visitor`, called for
-/// every file that belongs to the project; the visitor is dropped when its
-/// thread ends. `extra` holds the `project.ignore` globs.
+/// Walks `roots` (absolute folders under `project_root`). Each thread gets
+/// its own visitor from `visitor`, called for every file that belongs to
+/// the project; the visitor is dropped when its thread ends. `extra` holds
+/// the `project.ignore` globs.
+///
+/// The pool starts at `threads.start` (one per core: from the page cache,
+/// more threads only add switching) and doubles, up to `threads.max`,
+/// while the process used less than three quarters of those cores over
+/// the last 10 ms: the threads are waiting for the disk (a cold cache, a
+/// network drive), and more requests in flight hide its latency.
 pub(crate) fn walk<V: FnMut(Found<'_>)>(
     project_root: &Path,
     roots: &[PathBuf],
     extra: &Gitignore,
-    threads: usize,
+    threads: Threads,
     visitor: impl Fn() -> V + Sync,
 ) -> WalkReport {
     let report = Mutex::new(WalkReport::default());
@@ -267,20 +317,42 @@ pub(crate) fn walk<V: FnMut(Found<'_>)>(
         let matchers = matchers_above(project_root, &rel);
         jobs.push(Job { abs: root.clone(), rel, matchers, ancestors: Ancestors::default() });
     }
-    let queue = Queue { state: Mutex::new((jobs, 0)), wake: Condvar::new() };
+    let queue = Queue { state: Mutex::new((jobs, 0)), wake: Condvar::new(), end: Condvar::new() };
+    let work = || {
+        let mut visit = visitor();
+        let mut local = WalkReport::default();
+        while let Some(job) = queue.next() {
+            let more = list(job, extra, &mut visit, &mut local);
+            queue.done(more);
+        }
+        let mut r = report.lock().unwrap_or_else(|p| p.into_inner());
+        r.dirs.append(&mut local.dirs);
+        r.errors.append(&mut local.errors);
+    };
     std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(|| {
-                let mut visit = visitor();
-                let mut local = WalkReport::default();
-                while let Some(job) = queue.next() {
-                    let more = list(job, extra, &mut visit, &mut local);
-                    queue.done(more);
+        let mut running = threads.start.max(1);
+        // Without a CPU clock there is nothing to decide from: start wide.
+        let mut clock = process_cpu_time().map(|cpu| (cpu, std::time::Instant::now()));
+        if clock.is_none() {
+            running = threads.max.max(running);
+        }
+        for _ in 0..running {
+            scope.spawn(work);
+        }
+        while !queue.wait_end(std::time::Duration::from_millis(10)) {
+            let (Some((cpu_before, before)), Some(cpu)) = (clock, process_cpu_time()) else { continue };
+            let now = std::time::Instant::now();
+            clock = Some((cpu, now));
+            // The cores were mostly idle while there was work: the threads
+            // are waiting for the disk.
+            let busy = (cpu - cpu_before).as_secs_f64() / ((now - before).as_secs_f64() * threads.start as f64);
+            if busy < 0.75 && running < threads.max {
+                let more = running.min(threads.max - running);
+                for _ in 0..more {
+                    scope.spawn(work);
                 }
-                let mut r = report.lock().unwrap_or_else(|p| p.into_inner());
-                r.dirs.append(&mut local.dirs);
-                r.errors.append(&mut local.errors);
-            });
+                running += more;
+            }
         }
     });
     report.into_inner().unwrap_or_else(|p| p.into_inner())
@@ -413,7 +485,7 @@ mod tests {
         let extra = b.build().unwrap();
         let found = Mutex::new(Vec::new());
         let roots: Vec<PathBuf> = roots.iter().map(|r| root.join(r)).collect();
-        let report = walk(root, &roots, &extra, 3, || {
+        let report = walk(root, &roots, &extra, Threads { start: 2, max: 4 }, || {
             |f: Found<'_>| {
                 assert!(f.folder.open_file(f.name).is_ok() || !f.regular, "{}", f.rel);
                 found.lock().unwrap().push(f.rel);
