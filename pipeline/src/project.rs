@@ -193,7 +193,10 @@ pub struct Project {
     config: Config,
     classifier: Classifier,
     files: Vec<Option<File>>,
-    by_path: HashMap<Arc<str>, FileId>,
+    /// Every file by path, with whether it is an asset: resolution asks
+    /// "is there an asset at this path" 280,000 times on a large project,
+    /// and the answer must not cost a visit to the file itself.
+    by_path: HashMap<Arc<str>, (FileId, bool)>,
     /// Folder (project-relative, "" for the project folder) → its direct
     /// children, for completion and folder renames without scanning every path.
     folders: HashMap<Box<str>, Folder>,
@@ -360,7 +363,7 @@ impl Project {
     }
 
     pub fn file_id(&self, rel: &str) -> Option<FileId> {
-        self.by_path.get(rel).copied()
+        self.by_path.get(rel).map(|e| e.0)
     }
 
     /// The id of `<rel>.meta` (the scan asks once per asset: no allocation).
@@ -386,7 +389,7 @@ impl Project {
 
     /// Every file, sorted by path.
     pub fn files_by_path(&self) -> impl Iterator<Item = (&str, FileId)> + '_ {
-        let mut v: Vec<(&str, FileId)> = self.by_path.iter().map(|(p, id)| (&**p, *id)).collect();
+        let mut v: Vec<(&str, FileId)> = self.by_path.iter().map(|(p, e)| (&**p, e.0)).collect();
         v.sort_unstable();
         v.into_iter()
     }
@@ -409,7 +412,7 @@ impl Project {
                 }
                 out
             }
-            None => self.by_path.iter().filter(|(p, _)| p.starts_with(prefix)).map(|(p, id)| (&**p, *id)).collect(),
+            None => self.by_path.iter().filter(|(p, _)| p.starts_with(prefix)).map(|(p, e)| (&**p, e.0)).collect(),
         };
         v.sort_unstable();
         v.into_iter()
@@ -749,7 +752,7 @@ impl Project {
         if let Some(other) = pair.and_then(|p| self.files[p as usize].as_mut()) {
             other.pair = Some(id);
         }
-        self.by_path.insert(path.clone(), id);
+        self.by_path.insert(path.clone(), (id, matches!(kind, FileKind::Asset { .. })));
         self.add_to_folder(&path, id, dirty);
         if matches!(kind, FileKind::Asset { .. }) {
             push_id(&mut self.by_lower, lower_hash(&path), id);
@@ -1116,11 +1119,15 @@ impl Project {
 
     fn resolve_all(&mut self) {
         let ids: Vec<FileId> = self.file_ids().collect();
-        let resolved = parallel_map(&ids, |id| self.resolutions_of(id));
-        for (id, r) in ids.into_iter().zip(resolved) {
+        let resolved = parallel_map(&ids, |id| {
+            let r = self.resolutions_of(id);
+            let edges = self.file(id).map(|f| blocking_targets(&f.loaded.refs, &r)).unwrap_or_default();
+            (r, edges)
+        });
+        for (id, (r, edges)) in ids.into_iter().zip(resolved) {
             if let Some(f) = self.files[id as usize].as_mut() {
                 f.resolved = r;
-                f.edges = blocking_targets(f).into_boxed_slice();
+                f.edges = edges;
             }
         }
     }
@@ -1128,8 +1135,8 @@ impl Project {
     fn resolve_file(&mut self, id: FileId) {
         let resolved = self.resolutions_of(id);
         if let Some(f) = self.files[id as usize].as_mut() {
+            f.edges = blocking_targets(&f.loaded.refs, &resolved);
             f.resolved = resolved;
-            f.edges = blocking_targets(f).into_boxed_slice();
         }
     }
 
@@ -1176,7 +1183,7 @@ impl Project {
                 None => Resolution::UnknownId,
             },
             TargetRef::Path { candidates, label } => {
-                let found = candidates.iter().find_map(|c| self.file_id(c).filter(|id| self.is_asset(*id)));
+                let found = candidates.iter().find_map(|c| self.by_path.get(c).filter(|e| e.1).map(|e| e.0));
                 let Some(target) = found else {
                     for c in candidates.iter() {
                         let lower = c.to_lowercase();
@@ -1296,8 +1303,9 @@ fn parallel_map<T: Send>(items: &[FileId], f: impl Fn(FileId) -> T + Sync) -> Ve
     batches.into_iter().flat_map(|(_, v)| v).collect()
 }
 
-fn blocking_targets(f: &File) -> Vec<FileId> {
-    f.loaded.refs.iter().zip(&f.resolved).filter(|(r, _)| r.kind.blocks()).filter_map(|(_, res)| res.target()).collect()
+/// Targets of the build and load references among `refs`, resolved as `resolved`.
+fn blocking_targets(refs: &[RawRef], resolved: &[Resolution]) -> Box<[FileId]> {
+    refs.iter().zip(resolved).filter(|(r, _)| r.kind.blocks()).filter_map(|(_, res)| res.target()).collect()
 }
 
 /// What every path under folder `rel` starts with ("" for the project folder).
