@@ -300,7 +300,7 @@ impl Project {
         let result = scan::walk_into(&root, &dirs, &classifier, |chunk| {
             project.files_parsed += chunk.len() as u64;
             for f in chunk {
-                project.insert(f.rel.into(), f.kind, f.loaded, &mut dirty);
+                project.insert(f.rel, f.kind, f.loaded, &mut dirty);
             }
         });
         timer.lap("scan and index");
@@ -664,7 +664,7 @@ impl Project {
             let result = scan::walk(&self.root, &[abs.to_path_buf()], &self.classifier);
             // A folder re-read is the truth about it: what the walk no longer
             // finds there (deleted, or now ignored) is gone.
-            let found: HashSet<&str> = result.files.iter().flatten().map(|f| f.rel.as_str()).collect();
+            let found: HashSet<&str> = result.files.iter().flatten().map(|f| &*f.rel).collect();
             let prefix = folder_prefix(&rel);
             let gone: Vec<String> = self
                 .files_with_prefix(&prefix)

@@ -251,7 +251,8 @@ fn not_regular() -> ReadError {
 
 /// One file found by the walk, already loaded.
 pub struct Scanned {
-    pub rel: String,
+    /// Project-relative path, shared as is by the project's indexes.
+    pub rel: std::sync::Arc<str>,
     pub kind: FileKind,
     pub loaded: Loaded,
 }
@@ -311,7 +312,7 @@ pub fn walk_into(
             let report = walk::walk(project_root, &existing, &classifier.extra, reader_threads(), || {
                 let mut out = Chunk { tx: tx.clone(), files: Vec::new() };
                 move |found: walk::Found<'_>| {
-                    if let Some(kind) = classifier.kind_of(&found.rel) {
+                    if let Some(kind) = classifier.kind_of(found.rel) {
                         let loaded = match kind {
                             // The walk just listed it: not even a stat.
                             FileKind::Asset { syntax: None, .. } => Loaded { exists: true, ..Loaded::default() },
@@ -326,7 +327,7 @@ pub fn walk_into(
                             _ => load_from(Source::Listed(found.folder, found.name), kind, classifier),
                         };
                         if loaded.exists {
-                            out.files.push(Scanned { rel: found.rel, kind, loaded });
+                            out.files.push(Scanned { rel: found.rel.into(), kind, loaded });
                         }
                     }
                     // Flush in chunks so threads rarely contend.

@@ -157,7 +157,7 @@ struct Job {
 /// A file the walk found.
 pub(crate) struct Found<'a> {
     /// Project-relative, `/`-separated.
-    pub rel: String,
+    pub rel: &'a str,
     pub name: &'a OsStr,
     pub folder: &'a Folder,
     /// Whether it is a regular file (after following a link): pipes and
@@ -411,6 +411,7 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
         matchers = matchers.with(m, rel.len());
     }
     let mut subfolders = Vec::new();
+    let mut child_rel = String::new();
     for (name, file_type) in &listed {
         if is_skipped_name(name.as_encoded_bytes()) {
             continue;
@@ -419,7 +420,14 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
             report.errors.push(format!("{}: not a UTF-8 name; skipped", abs.join(name).display()));
             continue;
         };
-        let child_rel = if rel.is_empty() { name_str.to_owned() } else { format!("{rel}/{name_str}") };
+        // Built in one buffer: a file's path is copied once, by the visitor
+        // that keeps it.
+        child_rel.clear();
+        if !rel.is_empty() {
+            child_rel.push_str(&rel);
+            child_rel.push('/');
+        }
+        child_rel.push_str(name_str);
         // Follow links: what counts is what they lead to.
         let mut followed = None;
         let (is_dir, regular) = match file_type {
@@ -462,12 +470,12 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
             }
             subfolders.push(Job {
                 abs: child_abs,
-                rel: child_rel,
+                rel: child_rel.clone(),
                 matchers: matchers.clone(),
                 ancestors: ancestors.clone(),
             });
         } else {
-            visit(Found { rel: child_rel, name, folder: &folder, regular });
+            visit(Found { rel: &child_rel, name, folder: &folder, regular });
         }
     }
     subfolders
@@ -488,7 +496,7 @@ mod tests {
         let report = walk(root, &roots, &extra, Threads { start: 2, max: 4 }, || {
             |f: Found<'_>| {
                 assert!(f.folder.open_file(f.name).is_ok() || !f.regular, "{}", f.rel);
-                found.lock().unwrap().push(f.rel);
+                found.lock().unwrap().push(f.rel.to_owned());
             }
         });
         let mut found = found.into_inner().unwrap();
