@@ -39,8 +39,37 @@ pub struct File {
     edges: Box<[FileId]>,
     /// The editor's text, in charge of this file while it is open.
     pub overlay: Option<Arc<str>>,
-    /// An asset's `.meta`, or a `.meta`'s asset, when both exist.
+}
+
+/// What graph walks and resolution ask of a file most: its kind and its
+/// pair (an asset's `.meta`, or a `.meta`'s asset, when both exist). Kept
+/// beside the files in a dense array (8 bytes a file, cache-resident on a
+/// large project), so following a pair costs no visit to the file itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Link {
+    kind: LinkKind,
     pair: Option<FileId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkKind {
+    Gone,
+    Asset,
+    Meta,
+    Code,
+}
+
+impl Link {
+    const GONE: Link = Link { kind: LinkKind::Gone, pair: None };
+
+    fn of(kind: FileKind, pair: Option<FileId>) -> Link {
+        let kind = match kind {
+            FileKind::Asset { .. } => LinkKind::Asset,
+            FileKind::Meta { .. } => LinkKind::Meta,
+            FileKind::Code => LinkKind::Code,
+        };
+        Link { kind, pair }
+    }
 }
 
 impl File {
@@ -193,6 +222,8 @@ pub struct Project {
     config: Config,
     classifier: Classifier,
     files: Vec<Option<File>>,
+    /// Parallel to `files`.
+    links: Vec<Link>,
     /// Every file by path, with whether it is an asset: resolution asks
     /// "is there an asset at this path" 280,000 times on a large project,
     /// and the answer must not cost a visit to the file itself.
@@ -278,6 +309,7 @@ impl Project {
             config,
             classifier,
             files: Vec::new(),
+            links: Vec::new(),
             by_path: HashMap::default(),
             folders: HashMap::default(),
             by_lower: HashMap::default(),
@@ -448,14 +480,13 @@ impl Project {
 
     /// The `.meta` of an asset.
     pub fn meta_of(&self, asset: FileId) -> Option<(FileId, &Meta)> {
-        let f = self.file(asset).filter(|f| f.is_asset())?;
-        let id = f.pair?;
+        let id = self.links.get(asset as usize).filter(|l| l.kind == LinkKind::Asset)?.pair?;
         Some((id, self.file(id)?.meta()?))
     }
 
     /// The asset a `.meta` describes.
     pub fn asset_of_meta(&self, meta: FileId) -> Option<FileId> {
-        self.file(meta).filter(|f| matches!(f.kind, FileKind::Meta { .. }))?.pair
+        self.links.get(meta as usize).filter(|l| l.kind == LinkKind::Meta)?.pair
     }
 
     /// The id of an asset, from its `.meta`.
@@ -747,9 +778,9 @@ impl Project {
             resolved: Vec::new(),
             edges: Box::default(),
             overlay: None,
-            pair,
         }));
-        if let Some(other) = pair.and_then(|p| self.files[p as usize].as_mut()) {
+        self.links.push(Link::of(kind, pair));
+        if let Some(other) = pair.and_then(|p| self.links.get_mut(p as usize)) {
             other.pair = Some(id);
         }
         self.by_path.insert(path.clone(), (id, matches!(kind, FileKind::Asset { .. })));
@@ -848,7 +879,8 @@ impl Project {
         let Some(id) = self.file_id(rel) else { return };
         self.unregister(id, dirty);
         let Some(file) = self.files[id as usize].take() else { return };
-        if let Some(other) = file.pair.and_then(|p| self.files[p as usize].as_mut()) {
+        let link = std::mem::replace(&mut self.links[id as usize], Link::GONE);
+        if let Some(other) = link.pair.and_then(|p| self.links.get_mut(p as usize)) {
             other.pair = None;
         }
         self.by_path.remove(rel);
@@ -1210,7 +1242,7 @@ impl Project {
     }
 
     fn is_asset(&self, id: FileId) -> bool {
-        self.file(id).is_some_and(File::is_asset)
+        self.links.get(id as usize).is_some_and(|l| l.kind == LinkKind::Asset)
     }
 
     // ---- graph --------------------------------------------------------------
@@ -1219,26 +1251,21 @@ impl Project {
     /// node, a `.meta`'s `[dependencies]` belong to its asset, game code is
     /// not a node.
     pub fn node_of(&self, id: FileId) -> Option<FileId> {
-        match self.file(id)?.kind {
-            FileKind::Asset { .. } => Some(id),
-            FileKind::Meta { .. } => self.asset_of_meta(id),
-            FileKind::Code => None,
+        match self.links.get(id as usize)?.kind {
+            LinkKind::Asset => Some(id),
+            LinkKind::Meta => self.asset_of_meta(id),
+            LinkKind::Code | LinkKind::Gone => None,
         }
     }
 
     /// Files whose references are the out-edges of `node`: the asset itself and its `.meta`.
     fn edge_sources(&self, node: FileId) -> impl Iterator<Item = FileId> + use<> {
-        let meta = self.file(node).filter(|f| f.is_asset()).and_then(|f| f.pair);
+        let meta = self.links.get(node as usize).filter(|l| l.kind == LinkKind::Asset).and_then(|l| l.pair);
         std::iter::once(node).chain(meta)
     }
 
     fn nodes(&self) -> Vec<FileId> {
-        self.files
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.as_ref().is_some_and(File::is_asset))
-            .map(|(i, _)| i as FileId)
-            .collect()
+        self.links.iter().enumerate().filter(|(_, l)| l.kind == LinkKind::Asset).map(|(i, _)| i as FileId).collect()
     }
 
     /// Build and load edges out of `node` (weak edges never form cycles).

@@ -25,21 +25,22 @@ pub fn path_extension(s: &str) -> Option<&str> {
     if s.starts_with("data:") || s.starts_with(char::is_whitespace) {
         return None;
     }
-    // One pass: control characters and URI schemes rule the string out;
-    // the first `#` ends the path, the last `/` before it starts the name.
-    let mut path_end = b.len();
-    let mut name_start = 0;
-    for (i, &c) in b.iter().enumerate() {
-        match c {
-            // C0 controls and DEL, and C1 controls (U+0080..U+009F, 0xC2 0x80..0x9F in UTF-8).
-            0..0x20 | 0x7f => return None,
-            0xc2 if b.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n)) => return None,
-            b':' if b[i + 1..].starts_with(b"//") => return None,
-            b'#' if path_end == b.len() => path_end = i,
-            b'/' if i < path_end => name_start = i + 1,
-            _ => {}
-        }
+    // Control characters rule the string out: C0 and DEL (a branch-free
+    // pass the compiler vectorises), and C1 (U+0080..U+009F, 0xC2 0x80..0x9F
+    // in UTF-8), looked for only in non-ASCII text.
+    if b.iter().fold(false, |bad, &c| bad | (c < 0x20) | (c == 0x7f)) {
+        return None;
     }
+    if !s.is_ascii() && memchr::memchr_iter(0xc2, b).any(|i| b.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n))) {
+        return None;
+    }
+    // So does a URI scheme.
+    if memchr::memchr_iter(b':', b).any(|i| b[i + 1..].starts_with(b"//")) {
+        return None;
+    }
+    // The first `#` ends the path, the last `/` before it starts the name.
+    let path_end = memchr::memchr(b'#', b).unwrap_or(b.len());
+    let name_start = memchr::memrchr(b'/', &b[..path_end]).map_or(0, |i| i + 1);
     let name = &s[name_start..path_end];
     let (stem, ext) = name.rsplit_once('.')?;
     if stem.is_empty() && name_start == 0 {
