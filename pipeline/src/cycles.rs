@@ -30,6 +30,11 @@ impl Cycles {
         cycles
     }
 
+    /// Every node on a cycle.
+    pub fn nodes(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.component.keys().copied()
+    }
+
     /// The component of `node` if it lies on a cycle.
     pub fn component_of(&self, node: FileId) -> Option<&[FileId]> {
         let c = self.component.get(&node)?;

@@ -340,16 +340,32 @@ impl Project {
         project.scan_errors = result.errors;
         project.resolve_all();
         timer.lap("resolve");
-        project.cycles = Cycles::compute(&project.nodes(), |n, out| project.extend_out_edges(n, out));
-        timer.lap("cycles");
+        // The cycle search is one thread's work: it runs beside the
+        // diagnostics of every file, made without cycles, and the few files
+        // whose references are on a cycle are done again once it is known.
         let ids: Vec<FileId> = project.file_ids().collect();
-        let found = parallel_map(&ids, |id| project.compute_diagnostics(id));
-        for (id, d) in ids.into_iter().zip(found) {
-            if !d.is_empty() {
+        let (cycles, found) = std::thread::scope(|scope| {
+            let p = &project;
+            let cycles = scope.spawn(move || Cycles::compute(&p.nodes(), |n, out| p.extend_out_edges(n, out)));
+            let found = parallel_map(&ids, |id| p.compute_diagnostics(id));
+            (cycles.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), found)
+        });
+        project.cycles = cycles;
+        let mut on_cycles: Vec<FileId> =
+            project.cycles.nodes().flat_map(|n| project.edge_sources(n).collect::<Vec<_>>()).collect();
+        on_cycles.sort_unstable();
+        on_cycles.dedup();
+        let redone: Vec<(FileId, Vec<Diagnostic>)> =
+            on_cycles.into_iter().map(|id| (id, project.compute_diagnostics(id))).collect();
+        timer.lap("cycles and diagnostics");
+        for (id, d) in ids.into_iter().zip(found).chain(redone) {
+            if d.is_empty() {
+                project.diagnostics.remove(&id);
+            } else {
                 project.diagnostics.insert(id, d);
             }
         }
-        timer.lap("diagnostics");
+        timer.lap("store diagnostics");
         project
     }
 
@@ -611,7 +627,7 @@ impl Project {
 
     /// Number of assets (files in asset roots other than `.meta`).
     pub fn asset_count(&self) -> usize {
-        self.files.iter().flatten().filter(|f| f.is_asset()).count()
+        self.links.iter().filter(|l| l.kind == LinkKind::Asset).count()
     }
 
     /// Number of references (strings that resolved as references or failed to).

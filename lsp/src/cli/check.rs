@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use assetry_pipeline::{Diagnostic, LineIndex, Project, Severity};
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -32,15 +32,15 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
     let mut out = stdout.lock();
     match format {
         Format::Json => {
-            let report = json!({
-                "diagnostics": diagnostics.iter().map(|d| diagnostic_json(&project, d)).collect::<Vec<_>>(),
-                "summary": {
-                    "assets": project.asset_count(),
-                    "references": project.reference_count(),
-                    "errors": errors,
-                    "warnings": warnings,
+            let report = Report {
+                diagnostics: diagnostics.iter().map(|d| diagnostic_json(&project, d)).collect(),
+                summary: Summary {
+                    assets: project.asset_count(),
+                    errors,
+                    references: project.reference_count(),
+                    warnings,
                 },
-            });
+            };
             serde_json::to_writer(&mut out, &report)?;
             writeln!(out)?;
         }
@@ -84,27 +84,80 @@ pub fn open_project(dir: Option<PathBuf>) -> Result<Project> {
     Ok(project)
 }
 
-fn range_json(index: Option<&LineIndex>, r: assetry_pipeline::TextRange) -> serde_json::Value {
+/// The JSON report (DESIGN.md, CLI), serialized straight from borrowed
+/// data. Fields are declared in alphabetical order, the order the report
+/// has always had.
+#[derive(Serialize)]
+struct Report<'a> {
+    diagnostics: Vec<DiagnosticJson<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    assets: usize,
+    errors: usize,
+    references: usize,
+    warnings: usize,
+}
+
+#[derive(Serialize)]
+struct DiagnosticJson<'a> {
+    code: &'a str,
+    message: &'a str,
+    path: &'a str,
+    range: RangeJson,
+    related: Vec<RelatedJson<'a>>,
+    severity: &'a str,
+}
+
+#[derive(Serialize)]
+struct RelatedJson<'a> {
+    message: &'a str,
+    path: &'a str,
+    range: RangeJson,
+}
+
+#[derive(Serialize)]
+struct RangeJson {
+    end: PositionJson,
+    start: PositionJson,
+}
+
+#[derive(Serialize)]
+struct PositionJson {
+    character: u32,
+    line: u32,
+}
+
+fn range_json(index: Option<&LineIndex>, r: assetry_pipeline::TextRange) -> RangeJson {
     let (s, e) = match index {
         Some(ix) => (ix.position(r.start), ix.position(r.end)),
         None => Default::default(),
     };
-    json!({"start": {"line": s.line, "character": s.character}, "end": {"line": e.line, "character": e.character}})
+    RangeJson {
+        end: PositionJson { character: e.character, line: e.line },
+        start: PositionJson { character: s.character, line: s.line },
+    }
 }
 
-fn diagnostic_json(p: &Project, d: &Diagnostic) -> serde_json::Value {
-    json!({
-        "code": d.code.as_str(),
-        "severity": d.severity.as_str(),
-        "path": d.path,
-        "range": range_json(p.line_index(&d.path), d.range),
-        "message": d.message,
-        "related": d.related.iter().map(|r| json!({
-            "path": r.path,
-            "range": range_json(p.line_index(&r.path), r.range),
-            "message": r.message,
-        })).collect::<Vec<_>>(),
-    })
+fn diagnostic_json<'a>(p: &Project, d: &'a Diagnostic) -> DiagnosticJson<'a> {
+    DiagnosticJson {
+        code: d.code.as_str(),
+        message: &d.message,
+        path: &d.path,
+        range: range_json(p.line_index(&d.path), d.range),
+        related: d
+            .related
+            .iter()
+            .map(|r| RelatedJson {
+                message: &r.message,
+                path: &r.path,
+                range: range_json(p.line_index(&r.path), r.range),
+            })
+            .collect(),
+        severity: d.severity.as_str(),
+    }
 }
 
 /// A compiler-style report: `severity[code]: message`, `--> file:line:col`
