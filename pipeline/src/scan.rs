@@ -54,28 +54,23 @@ pub struct Classifier {
     roots: Vec<String>,
     code_calls: Vec<String>,
     code: Vec<String>,
-    /// The project's `.gitignore` plus `project.ignore`, for single paths.
-    ignore: Gitignore,
-    /// `project.ignore` alone: the walker reads `.gitignore` files itself.
+    project_root: PathBuf,
+    /// `project.ignore` (ignore files are read where they are, when needed).
     extra: Gitignore,
 }
 
 impl Classifier {
     pub fn new(project_root: &Path, config: &Config) -> Classifier {
-        let mut b = GitignoreBuilder::new(project_root);
-        // Errors in a user's .gitignore leave the rest of it in force.
-        let _ = b.add(project_root.join(".gitignore"));
         let mut extra = GitignoreBuilder::new(project_root);
         for glob in &config.ignore {
-            let _ = b.add_line(None, glob);
             let _ = extra.add_line(None, glob);
         }
         Classifier {
+            project_root: project_root.to_path_buf(),
             extra: extra.build().unwrap_or_else(|_| Gitignore::empty()),
             roots: config.roots.clone(),
             code_calls: config.code_calls.clone(),
             code: config.code.clone(),
-            ignore: b.build().unwrap_or_else(|_| Gitignore::empty()),
         }
     }
 
@@ -111,13 +106,17 @@ impl Classifier {
         self.roots.iter().position(|r| under(rel, r)).map(|i| i as u16)
     }
 
-    /// Whether a path (file or folder) is ignored: hidden, a build or VCS
-    /// folder, `.gitignore`d at the project root, or in `project.ignore`.
+    /// Whether a path (file or folder) is ignored, by the walk's rules:
+    /// hidden, a build or VCS folder, in `project.ignore`, or excluded by
+    /// the `.gitignore`/`.ignore` of any folder above it.
     pub fn is_ignored(&self, rel: &str, is_dir: bool) -> bool {
         if rel.split('/').any(|c| walk::is_skipped_name(c.as_bytes())) {
             return true;
         }
-        self.ignore.matched_path_or_any_parents(rel, is_dir).is_ignore()
+        if self.extra.matched_path_or_any_parents(rel, is_dir).is_ignore() {
+            return true;
+        }
+        walk::ignore_files_exclude(&self.project_root, rel, is_dir)
     }
 }
 

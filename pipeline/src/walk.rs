@@ -358,6 +358,31 @@ pub(crate) fn walk<V: FnMut(Found<'_>)>(
     report.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Whether project-relative `rel` (a file, or a folder when `is_dir`) is
+/// ignored by the ignore files of the folders above it, or lies in an
+/// ignored folder: what the walk would decide, for one path. Reads the
+/// ignore files on the way (a few `stat`s per level), so it is always
+/// current; the walk itself never calls it.
+pub fn ignore_files_exclude(project_root: &Path, rel: &str, is_dir: bool) -> bool {
+    let mut matchers = Matchers::default();
+    let mut dir = project_root.to_path_buf();
+    let mut folder_len = 0;
+    let mut segments = rel.split('/').peekable();
+    while let Some(seg) = segments.next() {
+        if let Some(m) = folder_matcher(&dir, |name| dir.join(name).is_file()) {
+            matchers = matchers.with(m, folder_len);
+        }
+        let end = if folder_len == 0 { seg.len() } else { folder_len + 1 + seg.len() };
+        let last = segments.peek().is_none();
+        if matchers.is_ignored(&rel[..end], !last || is_dir) {
+            return true;
+        }
+        dir.push(seg);
+        folder_len = end;
+    }
+    false
+}
+
 /// The matchers of the folders from the project root down to the parent of
 /// project-relative folder `rel` (its own ignore files are read when it is listed).
 fn matchers_above(project_root: &Path, rel: &str) -> Matchers {
@@ -553,6 +578,28 @@ mod tests {
         assert_eq!(found, ["assets/a/x.png", "assets/shared/y.png"]);
         assert_eq!(report.errors.len(), 2, "{:?}", report.errors);
         assert!(report.errors.iter().any(|e| e.contains("loop")), "{:?}", report.errors);
+    }
+
+    #[test]
+    fn one_path_is_judged_as_the_walk_judges_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, ".gitignore", "*.psd\nbuild/\n");
+        write(root, "assets/raw/.gitignore", "*.blend\n!keep.psd\n");
+        let (found, _) = walked(root, &["assets"], &[]);
+        for rel in ["assets/a.psd", "assets/raw/keep.psd", "assets/raw/b.blend", "assets/build/x.png", "assets/ok.png"]
+        {
+            write(root, rel, "x");
+        }
+        let (found_now, _) = walked(root, &["assets"], &[]);
+        assert!(found.is_empty());
+        for rel in ["assets/a.psd", "assets/raw/keep.psd", "assets/raw/b.blend", "assets/build/x.png", "assets/ok.png"]
+        {
+            let walked = found_now.iter().any(|f| f == rel);
+            assert_eq!(ignore_files_exclude(root, rel, false), !walked, "{rel}");
+        }
+        assert!(ignore_files_exclude(root, "assets/build", true));
+        assert!(!ignore_files_exclude(root, "assets/raw", true));
     }
 
     #[test]

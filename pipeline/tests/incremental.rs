@@ -324,6 +324,24 @@ fn a_folder_reread_drops_what_is_gone() {
 }
 
 #[test]
+fn a_file_hidden_by_a_nested_gitignore_stays_out_even_when_edited() {
+    let (_d, root) = fixture(&base());
+    std::fs::write(root.join("assets/scenes/.gitignore"), "draft*.json\n").unwrap();
+    let mut p = Project::open(&root).unwrap();
+    // Created on disk, then opened in an editor: neither brings it in.
+    let draft = root.join("assets/scenes/draft.scene.json");
+    std::fs::write(&draft, "{\"broken\": \"textures/nope.png\"}").unwrap();
+    assert!(apply_and_verify(&mut p, vec![Change::Disk(draft.clone())]).is_empty());
+    let text: std::sync::Arc<str> = "{\"broken\": \"textures/nope.png\"}".into();
+    assert!(p.apply(ChangeBatch::from(vec![Change::Overlay { path: draft.clone(), text }])).is_empty());
+    assert!(p.file_id("assets/scenes/draft.scene.json").is_none());
+    // A sibling the .gitignore does not name is checked as usual.
+    let other = write(&root, "assets/scenes/other.scene.json", "{\"broken\": \"textures/nope.png\"}");
+    apply_and_verify(&mut p, vec![other]);
+    assert!(p.diagnostics_of("assets/scenes/other.scene.json").iter().any(|d| d.code == Code::BrokenPath));
+}
+
+#[test]
 fn config_changes_rescan_only_when_the_saved_settings_change() {
     let (_d, root) = fixture(&base());
     let mut p = Project::open(&root).unwrap();
