@@ -116,6 +116,27 @@ impl Ancestors {
     }
 }
 
+#[cfg(target_os = "linux")]
+fn clear_errno() {
+    // SAFETY: errno is thread-local and always valid to write.
+    unsafe { *libc::__errno_location() = 0 };
+}
+
+#[cfg(target_os = "linux")]
+fn last_errno() -> i32 {
+    // SAFETY: errno is thread-local and always valid to read.
+    unsafe { *libc::__errno_location() }
+}
+
+// Elsewhere a failed `readdir` is not told from the end of the folder.
+#[cfg(all(unix, not(target_os = "linux")))]
+fn clear_errno() {}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn last_errno() -> i32 {
+    0
+}
+
 /// CPU time used by the whole process so far.
 #[cfg(unix)]
 fn process_cpu_time() -> Option<std::time::Duration> {
@@ -165,35 +186,163 @@ pub(crate) struct Found<'a> {
     pub regular: bool,
 }
 
-/// An open folder, to open its files by name.
+/// An open folder, to list it and open its files by name.
 pub(crate) struct Folder {
     pub abs: PathBuf,
     #[cfg(unix)]
-    handle: File,
+    stream: DirStream,
+}
+
+/// What a folder entry is, as the listing tells (no `stat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryType {
+    Dir,
+    File,
+    Link,
+    Other,
+    /// The file system does not say: ask with `stat`.
+    Unknown,
+}
+
+/// A folder's entries, names kept in one buffer.
+#[derive(Default)]
+struct Listing {
+    #[cfg(unix)]
+    names: Vec<u8>,
+    #[cfg(unix)]
+    entries: Vec<(usize, usize, EntryType)>,
+    #[cfg(not(unix))]
+    entries: Vec<(std::ffi::OsString, EntryType)>,
+}
+
+impl Listing {
+    fn iter(&self) -> impl Iterator<Item = (&OsStr, EntryType)> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            self.entries.iter().map(|&(start, end, t)| (OsStr::from_bytes(&self.names[start..end]), t))
+        }
+        #[cfg(not(unix))]
+        {
+            self.entries.iter().map(|(n, t)| (n.as_os_str(), *t))
+        }
+    }
+}
+
+/// An open directory stream (`opendir`), closed on drop. The walk lists a
+/// folder through it and opens the folder's files against its descriptor:
+/// one `open` a folder, and no allocation per entry (the standard library's
+/// `read_dir` copies every name twice).
+#[cfg(unix)]
+struct DirStream(std::ptr::NonNull<libc::DIR>);
+
+#[cfg(unix)]
+impl Drop for DirStream {
+    fn drop(&mut self) {
+        // SAFETY: the stream came from `opendir` and is closed only here.
+        unsafe { libc::closedir(self.0.as_ptr()) };
+    }
+}
+
+#[cfg(unix)]
+impl DirStream {
+    fn fd(&self) -> std::os::fd::RawFd {
+        // SAFETY: the stream is open for as long as `self` lives.
+        unsafe { libc::dirfd(self.0.as_ptr()) }
+    }
 }
 
 impl Folder {
+    #[cfg(unix)]
     fn open(abs: &Path) -> std::io::Result<Folder> {
-        #[cfg(unix)]
-        let handle = File::open(abs)?;
-        Ok(Folder {
-            abs: abs.to_path_buf(),
-            #[cfg(unix)]
-            handle,
-        })
+        use std::os::unix::ffi::OsStrExt;
+        let c_path = std::ffi::CString::new(abs.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
+        // SAFETY: `c_path` is a valid NUL-terminated string for the call.
+        let dir = unsafe { libc::opendir(c_path.as_ptr()) };
+        let stream = std::ptr::NonNull::new(dir).ok_or_else(std::io::Error::last_os_error)?;
+        Ok(Folder { abs: abs.to_path_buf(), stream: DirStream(stream) })
+    }
+
+    #[cfg(not(unix))]
+    fn open(abs: &Path) -> std::io::Result<Folder> {
+        Ok(Folder { abs: abs.to_path_buf() })
+    }
+
+    /// Reads every entry but `.` and `..`.
+    #[cfg(unix)]
+    fn list(&self) -> std::io::Result<Listing> {
+        let mut listing = Listing::default();
+        loop {
+            clear_errno();
+            // SAFETY: the stream is open; the entry it returns is valid until
+            // the next call on the same stream, and is copied before that.
+            let entry = unsafe { libc::readdir(self.stream.0.as_ptr()) };
+            if entry.is_null() {
+                return match last_errno() {
+                    0 => Ok(listing),
+                    code => Err(std::io::Error::from_raw_os_error(code)),
+                };
+            }
+            // SAFETY: `d_name` is a NUL-terminated name inside the entry.
+            let (name, d_type) =
+                unsafe { (std::ffi::CStr::from_ptr((*entry).d_name.as_ptr()).to_bytes(), (*entry).d_type) };
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let kind = match d_type {
+                libc::DT_DIR => EntryType::Dir,
+                libc::DT_REG => EntryType::File,
+                libc::DT_LNK => EntryType::Link,
+                libc::DT_UNKNOWN => EntryType::Unknown,
+                _ => EntryType::Other,
+            };
+            let start = listing.names.len();
+            listing.names.extend_from_slice(name);
+            listing.entries.push((start, listing.names.len(), kind));
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn list(&self) -> std::io::Result<Listing> {
+        let mut listing = Listing::default();
+        for entry in std::fs::read_dir(&self.abs)? {
+            let entry = entry?;
+            let kind = match entry.file_type() {
+                Ok(t) if t.is_symlink() => EntryType::Link,
+                Ok(t) if t.is_dir() => EntryType::Dir,
+                Ok(t) if t.is_file() => EntryType::File,
+                Ok(_) => EntryType::Other,
+                Err(_) => EntryType::Unknown,
+            };
+            listing.entries.push((entry.file_name(), kind));
+        }
+        Ok(listing)
     }
 
     fn id(&self) -> Option<(u64, u64)> {
         #[cfg(unix)]
-        return self.handle.metadata().ok().as_ref().and_then(folder_id);
+        {
+            let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+            // SAFETY: fstat fills the struct it is given.
+            if unsafe { libc::fstat(self.stream.fd(), stat.as_mut_ptr()) } != 0 {
+                return None;
+            }
+            // SAFETY: initialised by the successful call above.
+            let stat = unsafe { stat.assume_init() };
+            #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
+            Some((stat.st_dev as u64, stat.st_ino as u64))
+        }
         #[cfg(not(unix))]
-        return std::fs::metadata(&self.abs).ok().as_ref().and_then(folder_id);
+        {
+            std::fs::metadata(&self.abs).ok().as_ref().and_then(folder_id)
+        }
     }
 
     /// Opens file `name` of this folder for reading.
     #[cfg(unix)]
     pub fn open_file(&self, name: &OsStr) -> std::io::Result<File> {
-        use std::os::fd::{AsRawFd, FromRawFd};
+        use std::os::fd::FromRawFd;
         use std::os::unix::ffi::OsStrExt;
         let bytes = name.as_bytes();
         let mut c_name = [0u8; 256];
@@ -203,11 +352,7 @@ impl Folder {
         c_name[..bytes.len()].copy_from_slice(bytes);
         // SAFETY: `c_name` is NUL-terminated (checked above) and outlives the call.
         let fd = unsafe {
-            libc::openat(
-                self.handle.as_raw_fd(),
-                c_name.as_ptr().cast(),
-                libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY,
-            )
+            libc::openat(self.stream.fd(), c_name.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY)
         };
         if fd < 0 {
             return Err(std::io::Error::last_os_error());
@@ -410,7 +555,10 @@ fn matchers_above(project_root: &Path, rel: &str) -> Matchers {
 /// Lists one folder: visits its files, returns its sub-folders to walk.
 fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report: &mut WalkReport) -> Vec<Job> {
     let Job { abs, rel, mut matchers, ancestors } = job;
-    let (folder, entries) = match Folder::open(&abs).and_then(|f| Ok((f, std::fs::read_dir(&abs)?))) {
+    let (folder, listing) = match Folder::open(&abs).and_then(|f| {
+        let listing = f.list()?;
+        Ok((f, listing))
+    }) {
         Ok(x) => x,
         Err(e) => {
             report.errors.push(format!("{}: {e}", abs.display()));
@@ -422,14 +570,7 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
         None => ancestors,
     };
     report.dirs.push(abs.clone());
-    let mut listed: Vec<(std::ffi::OsString, Option<std::fs::FileType>)> = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(e) => listed.push((e.file_name(), e.file_type().ok())),
-            Err(e) => report.errors.push(format!("{}: {e}", abs.display())),
-        }
-    }
-    let has = |name: &str| listed.iter().any(|(n, t)| n == name && t.is_some_and(|t| !t.is_dir()));
+    let has = |name: &str| listing.iter().any(|(n, t)| n == name && t != EntryType::Dir);
     if IGNORE_FILES.iter().any(|n| has(n))
         && let Some(m) = folder_matcher(&abs, has)
     {
@@ -437,7 +578,7 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
     }
     let mut subfolders = Vec::new();
     let mut child_rel = String::new();
-    for (name, file_type) in &listed {
+    for (name, entry_type) in listing.iter() {
         if is_skipped_name(name.as_encoded_bytes()) {
             continue;
         }
@@ -455,21 +596,18 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
         child_rel.push_str(name_str);
         // Follow links: what counts is what they lead to.
         let mut followed = None;
-        let (is_dir, regular) = match file_type {
-            Some(t) if t.is_symlink() => match std::fs::metadata(abs.join(name)) {
+        let (is_dir, regular) = match entry_type {
+            EntryType::Dir => (true, false),
+            EntryType::File => (false, true),
+            EntryType::Other => (false, false),
+            EntryType::Link | EntryType::Unknown => match std::fs::metadata(abs.join(name)) {
                 Ok(m) => {
                     let kind = (m.is_dir(), m.is_file());
-                    followed = Some(m);
+                    if entry_type == EntryType::Link {
+                        followed = Some(m);
+                    }
                     kind
                 }
-                Err(e) => {
-                    report.errors.push(format!("{}: {e}", abs.join(name).display()));
-                    continue;
-                }
-            },
-            Some(t) => (t.is_dir(), t.is_file()),
-            None => match std::fs::metadata(abs.join(name)) {
-                Ok(m) => (m.is_dir(), m.is_file()),
                 Err(e) => {
                     report.errors.push(format!("{}: {e}", abs.join(name).display()));
                     continue;
