@@ -40,9 +40,10 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
     }
     let mut meta = Meta::default();
     let mut section = Section::Top;
-    // A handful each: a list beats hashing (this runs once per `.meta`).
-    let mut headers: Vec<&str> = Vec::new();
-    let mut keys: Vec<&str> = Vec::new();
+    // A handful each: a list on the stack beats hashing (this runs once per
+    // `.meta`); more than it holds goes to the full parser.
+    let mut headers = Seen::default();
+    let mut keys = Seen::default();
     let mut label: PendingLabel = None;
     let mut offset = 0usize;
     for raw_line in text.split_inclusive('\n') {
@@ -67,10 +68,10 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
                         label = Some((None, None));
                         Section::Label
                     }
-                    ("settings", false) | ("dependencies", false) if first(&mut headers, name) => {
+                    ("settings", false) | ("dependencies", false) if headers.first(name)? => {
                         if name == "settings" { Section::Settings } else { Section::Dependencies }
                     }
-                    (n, false) if is_profile_settings(n) && first(&mut headers, n) => Section::Settings,
+                    (n, false) if is_profile_settings(n) && headers.first(n)? => Section::Settings,
                     _ => return None,
                 };
             continue;
@@ -80,7 +81,7 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
         if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
             return None;
         }
-        if !first(&mut keys, key) {
+        if !keys.first(key)? {
             return None;
         }
         let value_at = line_start + indent + trimmed.len() - after.trim_start().len();
@@ -127,13 +128,28 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
     Some(meta)
 }
 
-/// Adds `name` to `seen`; `false` when it was there already.
-fn first<'a>(seen: &mut Vec<&'a str>, name: &'a str) -> bool {
-    if seen.contains(&name) {
-        return false;
+/// Names seen in one table, to tell duplicates.
+#[derive(Default)]
+struct Seen<'a> {
+    names: [&'a str; 16],
+    len: usize,
+}
+
+impl<'a> Seen<'a> {
+    /// Adds `name`: `Some(false)` when it was there already, `None` when
+    /// the table is too big for the fast path.
+    fn first(&mut self, name: &'a str) -> Option<bool> {
+        if self.names[..self.len].contains(&name) {
+            return Some(false);
+        }
+        *self.names.get_mut(self.len)? = name;
+        self.len += 1;
+        Some(true)
     }
-    seen.push(name);
-    true
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
 }
 
 fn is_profile_settings(header: &str) -> bool {

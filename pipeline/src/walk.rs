@@ -272,7 +272,8 @@ impl Folder {
     /// Reads every entry but `.` and `..`.
     #[cfg(unix)]
     fn list(&self) -> std::io::Result<Listing> {
-        let mut listing = Listing::default();
+        // Sized for a typical folder, so listing one rarely grows a buffer.
+        let mut listing = Listing { names: Vec::with_capacity(4096), entries: Vec::with_capacity(128) };
         loop {
             clear_errno();
             // SAFETY: the stream is open; the entry it returns is valid until

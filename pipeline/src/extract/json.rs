@@ -10,7 +10,9 @@ use crate::text::TextRange;
 
 pub(super) fn extract(text: &str, gltf: bool) -> Vec<RawRef> {
     let bytes = text.as_bytes();
-    let mut refs = Vec::new();
+    // About one candidate string per 64 bytes in scenes: room for them up
+    // front (the caller trims the slack) instead of growing four times.
+    let mut refs = Vec::with_capacity((bytes.len() / 64).min(1024));
     let mut i = 0;
     // The last significant byte outside strings, to tell keys from values.
     let mut prev = 0u8;

@@ -78,15 +78,11 @@ impl Syntax {
     /// The syntax of a file inside an asset root, by its name; `None` for
     /// binary assets, which are never read.
     pub fn of_asset(file_name: &str) -> Option<Syntax> {
-        let ext = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
-        match ext.as_str() {
-            "json" => Some(Syntax::Json),
-            "gltf" => Some(Syntax::Gltf),
-            "ron" => Some(Syntax::Ron),
-            "toml" => Some(Syntax::Toml),
-            "wgsl" => Some(Syntax::Wgsl),
-            _ => None,
-        }
+        let ext = file_name.rsplit_once('.')?.1;
+        [("json", Syntax::Json), ("gltf", Syntax::Gltf), ("ron", Syntax::Ron), ("toml", Syntax::Toml), ("wgsl", Syntax::Wgsl)]
+            .into_iter()
+            .find(|(e, _)| ext.eq_ignore_ascii_case(e))
+            .map(|(_, s)| s)
     }
 }
 
