@@ -62,18 +62,21 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
                 Some(r) => (r.strip_suffix("]]")?, true),
                 None => (rest.strip_suffix(']')?, false),
             };
-            section =
-                match (name, array) {
-                    ("labels", true) => {
-                        label = Some((None, None));
-                        Section::Label
+            section = match (name, array) {
+                ("labels", true) => {
+                    label = Some((None, None));
+                    Section::Label
+                }
+                ("settings", false) | ("dependencies", false) if headers.first(name)? => {
+                    if name == "settings" {
+                        Section::Settings
+                    } else {
+                        Section::Dependencies
                     }
-                    ("settings", false) | ("dependencies", false) if headers.first(name)? => {
-                        if name == "settings" { Section::Settings } else { Section::Dependencies }
-                    }
-                    (n, false) if is_profile_settings(n) && headers.first(n)? => Section::Settings,
-                    _ => return None,
-                };
+                }
+                (n, false) if is_profile_settings(n) && headers.first(n)? => Section::Settings,
+                _ => return None,
+            };
             continue;
         }
         let (key, after) = trimmed.split_once('=')?;
@@ -232,7 +235,9 @@ fn value(v: &str, at: usize) -> Option<Value<'_>> {
 fn simple_string(rest: &str) -> Option<&str> {
     let end = rest.find('"')?;
     let s = &rest[..end];
-    (!s.contains('\\') && !s.chars().any(char::is_control)).then_some(s)
+    let control = s.bytes().fold(false, |bad, c| bad | (c < 0x20) | (c == 0x7f))
+        || (!s.is_ascii() && s.chars().any(char::is_control));
+    (!s.contains('\\') && !control).then_some(s)
 }
 
 #[cfg(test)]

@@ -523,14 +523,23 @@ impl Project {
 
     /// Whether `ext` (any case) is an asset extension in this project.
     pub fn is_asset_extension(&self, ext: &str) -> bool {
-        if BUILTIN_ASSET_EXTENSIONS.iter().any(|b| b.eq_ignore_ascii_case(ext)) {
-            return true;
-        }
-        if ext.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.meta_extensions.contains_key(&ext.to_ascii_lowercase())
-        } else {
-            self.meta_extensions.contains_key(ext)
-        }
+        // Lowercased on the stack (extensions are at most 16 bytes): this
+        // runs for every data-file string that looks like a path.
+        let mut buf = [0u8; 16];
+        let owned;
+        let lower = match buf.get_mut(..ext.len()) {
+            Some(b) => {
+                b.copy_from_slice(ext.as_bytes());
+                b.make_ascii_lowercase();
+                // ASCII lowercasing keeps UTF-8 valid.
+                std::str::from_utf8(b).unwrap_or(ext)
+            }
+            None => {
+                owned = ext.to_ascii_lowercase();
+                &owned
+            }
+        };
+        BUILTIN_ASSET_EXTENSIONS.contains(&lower) || self.meta_extensions.contains_key(lower)
     }
 
     /// Every reference that resolves to `asset`: (referencing file, index

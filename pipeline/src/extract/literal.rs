@@ -5,11 +5,13 @@
 /// (a bare 32-digit hex string is too likely to be a hash).
 pub fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+        return false;
+    }
+    // Branch-free over the groups: this runs on every 36-byte string of every data file.
+    [&b[..8], &b[9..13], &b[14..18], &b[19..23], &b[24..]]
+        .iter()
+        .all(|group| group.iter().fold(true, |ok, c| ok & c.is_ascii_hexdigit()))
 }
 
 /// The extension of a path-shaped string (`textures/hero.png#Mesh0` →

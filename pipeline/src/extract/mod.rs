@@ -79,10 +79,16 @@ impl Syntax {
     /// binary assets, which are never read.
     pub fn of_asset(file_name: &str) -> Option<Syntax> {
         let ext = file_name.rsplit_once('.')?.1;
-        [("json", Syntax::Json), ("gltf", Syntax::Gltf), ("ron", Syntax::Ron), ("toml", Syntax::Toml), ("wgsl", Syntax::Wgsl)]
-            .into_iter()
-            .find(|(e, _)| ext.eq_ignore_ascii_case(e))
-            .map(|(_, s)| s)
+        [
+            ("json", Syntax::Json),
+            ("gltf", Syntax::Gltf),
+            ("ron", Syntax::Ron),
+            ("toml", Syntax::Toml),
+            ("wgsl", Syntax::Wgsl),
+        ]
+        .into_iter()
+        .find(|(e, _)| ext.eq_ignore_ascii_case(e))
+        .map(|(_, s)| s)
     }
 }
 
