@@ -34,9 +34,6 @@ pub struct File {
     pub(crate) loaded: Loaded,
     /// Parallel to `loaded.refs`: how each resolves now.
     pub(crate) resolved: Vec<Resolution>,
-    /// Targets of this file's build and load references, as last resolved
-    /// (kept apart from `loaded` so the old edges are known after a re-parse).
-    edges: Box<[FileId]>,
     /// The editor's text, in charge of this file while it is open.
     pub overlay: Option<Arc<str>>,
 }
@@ -224,6 +221,10 @@ pub struct Project {
     files: Vec<Option<File>>,
     /// Parallel to `files`.
     links: Vec<Link>,
+    /// Parallel to `files`: targets of each file's build and load
+    /// references, as last resolved (apart from the file, so the old edges
+    /// are known after a re-parse, and a graph walk reads dense arrays only).
+    edges: Vec<Box<[FileId]>>,
     /// Every file by path, with whether it is an asset: resolution asks
     /// "is there an asset at this path" 280,000 times on a large project,
     /// and the answer must not cost a visit to the file itself.
@@ -310,6 +311,7 @@ impl Project {
             classifier,
             files: Vec::new(),
             links: Vec::new(),
+            edges: Vec::new(),
             by_path: HashMap::default(),
             folders: HashMap::default(),
             by_lower: HashMap::default(),
@@ -796,15 +798,9 @@ impl Project {
     fn insert(&mut self, path: Arc<str>, kind: FileKind, loaded: Loaded, dirty: &mut Dirty) -> FileId {
         let id = self.files.len() as FileId;
         let pair = self.counterpart(&path, kind);
-        self.files.push(Some(File {
-            path: path.clone(),
-            kind,
-            loaded,
-            resolved: Vec::new(),
-            edges: Box::default(),
-            overlay: None,
-        }));
+        self.files.push(Some(File { path: path.clone(), kind, loaded, resolved: Vec::new(), overlay: None }));
         self.links.push(Link::of(kind, pair));
+        self.edges.push(Box::default());
         if let Some(other) = pair.and_then(|p| self.links.get_mut(p as usize)) {
             other.pair = Some(id);
         }
@@ -905,6 +901,7 @@ impl Project {
         self.unregister(id, dirty);
         let Some(file) = self.files[id as usize].take() else { return };
         let link = std::mem::replace(&mut self.links[id as usize], Link::GONE);
+        self.edges[id as usize] = Box::default();
         if let Some(other) = link.pair.and_then(|p| self.links.get_mut(p as usize)) {
             other.pair = None;
         }
@@ -1184,7 +1181,7 @@ impl Project {
         for (id, (r, edges)) in ids.into_iter().zip(resolved) {
             if let Some(f) = self.files[id as usize].as_mut() {
                 f.resolved = r;
-                f.edges = edges;
+                self.edges[id as usize] = edges;
             }
         }
     }
@@ -1192,7 +1189,7 @@ impl Project {
     fn resolve_file(&mut self, id: FileId) {
         let resolved = self.resolutions_of(id);
         if let Some(f) = self.files[id as usize].as_mut() {
-            f.edges = blocking_targets(&f.loaded.refs, &resolved);
+            self.edges[id as usize] = blocking_targets(&f.loaded.refs, &resolved);
             f.resolved = resolved;
         }
     }
@@ -1306,9 +1303,7 @@ impl Project {
             return;
         }
         for src in self.edge_sources(node) {
-            if let Some(f) = self.file(src) {
-                out.extend_from_slice(&f.edges);
-            }
+            out.extend_from_slice(self.edges.get(src as usize).map_or(&[][..], |e| e));
         }
     }
 
@@ -1390,18 +1385,26 @@ fn change_paths(c: &Change) -> Vec<&PathBuf> {
 
 /// Phase timings of a scan, printed to stderr when `ASSETRY_TIMINGS` is set
 /// (for benchmarks and profiling; silent otherwise).
-struct Timings(Option<std::cell::Cell<std::time::Instant>>);
+struct Timings(Option<std::cell::Cell<(std::time::Instant, std::time::Duration)>>);
 
 impl Timings {
     fn start() -> Self {
-        Timings(std::env::var_os("ASSETRY_TIMINGS").map(|_| std::cell::Cell::new(std::time::Instant::now())))
+        let cpu = || crate::walk::process_cpu_time().unwrap_or_default();
+        Timings(std::env::var_os("ASSETRY_TIMINGS").map(|_| std::cell::Cell::new((std::time::Instant::now(), cpu()))))
     }
 
+    /// Prints the wall time of the phase just ended, and the CPU time the
+    /// whole process spent in it (all threads).
     fn lap(&self, phase: &str) {
         if let Some(t) = &self.0 {
-            let now = std::time::Instant::now();
-            eprintln!("timing: {phase} {:.1} ms", (now - t.get()).as_secs_f64() * 1000.0);
-            t.set(now);
+            let (now, cpu) = (std::time::Instant::now(), crate::walk::process_cpu_time().unwrap_or_default());
+            let (then, cpu_then) = t.get();
+            eprintln!(
+                "timing: {phase} {:.1} ms (cpu {:.1} ms)",
+                (now - then).as_secs_f64() * 1000.0,
+                (cpu.saturating_sub(cpu_then)).as_secs_f64() * 1000.0
+            );
+            t.set((now, cpu));
         }
     }
 }

@@ -139,7 +139,7 @@ fn last_errno() -> i32 {
 
 /// CPU time used by the whole process so far.
 #[cfg(unix)]
-fn process_cpu_time() -> Option<std::time::Duration> {
+pub(crate) fn process_cpu_time() -> Option<std::time::Duration> {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
     // SAFETY: getrusage fills the struct it is given and touches nothing else.
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } != 0 {
@@ -152,7 +152,7 @@ fn process_cpu_time() -> Option<std::time::Duration> {
 }
 
 #[cfg(not(unix))]
-fn process_cpu_time() -> Option<std::time::Duration> {
+pub(crate) fn process_cpu_time() -> Option<std::time::Duration> {
     None
 }
 
