@@ -225,6 +225,9 @@ pub struct Project {
     /// references, as last resolved (apart from the file, so the old edges
     /// are known after a re-parse, and a graph walk reads dense arrays only).
     edges: Vec<Box<[FileId]>>,
+    /// How many strings are references (resolved or not), kept as files are
+    /// resolved: counting means visiting every file.
+    references: usize,
     /// Every file by path, with whether it is an asset: resolution asks
     /// "is there an asset at this path" 280,000 times on a large project,
     /// and the answer must not cost a visit to the file itself.
@@ -312,6 +315,7 @@ impl Project {
             files: Vec::new(),
             links: Vec::new(),
             edges: Vec::new(),
+            references: 0,
             by_path: HashMap::default(),
             folders: HashMap::default(),
             by_lower: HashMap::default(),
@@ -643,7 +647,7 @@ impl Project {
 
     /// Number of references (strings that resolved as references or failed to).
     pub fn reference_count(&self) -> usize {
-        self.files.iter().flatten().map(|f| f.resolved.iter().filter(|r| **r != Resolution::NotReference).count()).sum()
+        self.references
     }
 
     // ---- applying changes -------------------------------------------------
@@ -784,6 +788,9 @@ impl Project {
                     f.kind = kind;
                     f.overlay = overlay;
                 }
+                if let Some(link) = self.links.get_mut(id as usize) {
+                    link.kind = Link::of(kind, None).kind;
+                }
                 self.register(id, dirty);
             }
             None => {
@@ -900,6 +907,7 @@ impl Project {
         let Some(id) = self.file_id(rel) else { return };
         self.unregister(id, dirty);
         let Some(file) = self.files[id as usize].take() else { return };
+        self.references -= count_references(&file.resolved);
         let link = std::mem::replace(&mut self.links[id as usize], Link::GONE);
         self.edges[id as usize] = Box::default();
         if let Some(other) = link.pair.and_then(|p| self.links.get_mut(p as usize)) {
@@ -1180,6 +1188,8 @@ impl Project {
         });
         for (id, (r, edges)) in ids.into_iter().zip(resolved) {
             if let Some(f) = self.files[id as usize].as_mut() {
+                let (old, new) = (count_references(&f.resolved), count_references(&r));
+                self.references = self.references + new - old;
                 f.resolved = r;
                 self.edges[id as usize] = edges;
             }
@@ -1190,6 +1200,7 @@ impl Project {
         let resolved = self.resolutions_of(id);
         if let Some(f) = self.files[id as usize].as_mut() {
             self.edges[id as usize] = blocking_targets(&f.loaded.refs, &resolved);
+            self.references = self.references + count_references(&resolved) - count_references(&f.resolved);
             f.resolved = resolved;
         }
     }
@@ -1348,6 +1359,11 @@ fn parallel_map<T: Send>(items: &[FileId], f: impl Fn(FileId) -> T + Sync) -> Ve
     });
     batches.sort_unstable_by_key(|(b, _)| *b);
     batches.into_iter().flat_map(|(_, v)| v).collect()
+}
+
+/// How many of a file's strings are references (resolved or not).
+fn count_references(resolved: &[Resolution]) -> usize {
+    resolved.iter().filter(|r| **r != Resolution::NotReference).count()
 }
 
 /// Targets of the build and load references among `refs`, resolved as `resolved`.

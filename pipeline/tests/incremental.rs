@@ -89,6 +89,11 @@ fn apply_and_verify(p: &mut Project, batch: Vec<Change>) -> Vec<FileDiagnostics>
     let delta = p.apply(ChangeBatch::from(batch));
     let fresh = Project::open(p.root()).unwrap();
     assert_eq!(snapshot(p), snapshot(&fresh), "incremental state differs from a fresh scan");
+    assert_eq!(
+        (p.asset_count(), p.reference_count()),
+        (fresh.asset_count(), fresh.reference_count()),
+        "counts differ from a fresh scan"
+    );
     let names = |p: &Project, dir: &str| {
         let l = p.list_dir(dir);
         let files: Vec<String> = l.files.iter().map(|(n, _)| n.to_string()).collect();
