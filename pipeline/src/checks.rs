@@ -20,7 +20,7 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
     match f.kind {
         FileKind::Meta { .. } => meta_findings(p, id, &mut out),
         FileKind::Asset { .. } => {
-            if p.meta_of(id).is_none() && p.file_id(&format!("{path}.meta")).is_none() {
+            if !p.has_pair(id) && p.file_id(&format!("{path}.meta")).is_none() {
                 let name = path.rsplit('/').next().unwrap_or(path);
                 out.push(Diagnostic::new(
                     Code::MissingMeta,

@@ -506,6 +506,12 @@ impl Project {
         Some((id, self.file(id)?.meta()?))
     }
 
+    /// Whether an asset has its `.meta`, or a `.meta` its asset (from the
+    /// dense kinds: no visit to either file).
+    pub(crate) fn has_pair(&self, id: FileId) -> bool {
+        self.links.get(id as usize).is_some_and(|l| l.pair.is_some())
+    }
+
     /// The asset a `.meta` describes.
     pub fn asset_of_meta(&self, meta: FileId) -> Option<FileId> {
         self.links.get(meta as usize).filter(|l| l.kind == LinkKind::Meta)?.pair
