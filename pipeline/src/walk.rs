@@ -439,6 +439,17 @@ impl Queue {
     }
 }
 
+/// Marks a folder as listed even if listing it panics, so the other
+/// threads finish their work and the panic reaches the caller instead of
+/// the walk waiting forever for that folder.
+struct ListingGuard<'a>(&'a Queue);
+
+impl Drop for ListingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.done(Vec::new());
+    }
+}
+
 /// Walks `roots` (absolute folders under `project_root`). Each thread gets
 /// its own visitor from `visitor`, called for every file that belongs to
 /// the project; the visitor is dropped when its thread ends. `extra` holds
@@ -468,7 +479,9 @@ pub(crate) fn walk<V: FnMut(Found<'_>)>(
         let mut visit = visitor();
         let mut local = WalkReport::default();
         while let Some(job) = queue.next() {
+            let listing = ListingGuard(&queue);
             let more = list(job, extra, &mut visit, &mut local);
+            std::mem::forget(listing);
             queue.done(more);
         }
         let mut r = report.lock().unwrap_or_else(|p| p.into_inner());
@@ -739,6 +752,23 @@ mod tests {
         }
         assert!(ignore_files_exclude(root, "assets/build", true));
         assert!(!ignore_files_exclude(root, "assets/raw", true));
+    }
+
+    #[test]
+    fn a_panicking_visitor_ends_the_walk_with_the_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for i in 0..50 {
+            write(root, &format!("assets/d{}/f{i}.png", i % 7), "x");
+        }
+        let extra = Gitignore::empty();
+        let roots = [root.join("assets")];
+        let result = std::panic::catch_unwind(|| {
+            walk(root, &roots, &extra, Threads { start: 3, max: 3 }, || {
+                |f: Found<'_>| assert!(!f.rel.ends_with("f20.png"), "a visitor bug")
+            })
+        });
+        assert!(result.is_err());
     }
 
     #[test]
