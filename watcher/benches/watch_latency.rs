@@ -83,12 +83,17 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let mut project = Project::open(&args.project)?;
     let scan = t.elapsed();
+    // As `assetry watch` and the server do once the first diagnostics are out.
+    let t = Instant::now();
+    project.prepare_for_changes();
+    let prepare = t.elapsed();
     println!(
-        "project: {} ({} assets, {} folders walked); scan {}",
+        "project: {} ({} assets, {} folders walked); scan {}, reverse index {}",
         project.root().display(),
         project.asset_count(),
         project.scan_dirs().len(),
-        ms(scan)
+        ms(scan),
+        ms(prepare)
     );
 
     // --- set-up cost --------------------------------------------------------
