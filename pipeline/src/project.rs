@@ -60,12 +60,17 @@ impl Link {
     const GONE: Link = Link { kind: LinkKind::Gone, pair: None };
 
     fn of(kind: FileKind, pair: Option<FileId>) -> Link {
-        let kind = match kind {
+        Link { kind: LinkKind::of(kind), pair }
+    }
+}
+
+impl LinkKind {
+    fn of(kind: FileKind) -> LinkKind {
+        match kind {
             FileKind::Asset { .. } => LinkKind::Asset,
             FileKind::Meta { .. } => LinkKind::Meta,
             FileKind::Code => LinkKind::Code,
-        };
-        Link { kind, pair }
+        }
     }
 }
 
@@ -795,7 +800,7 @@ impl Project {
                     f.overlay = overlay;
                 }
                 if let Some(link) = self.links.get_mut(id as usize) {
-                    link.kind = Link::of(kind, None).kind;
+                    link.kind = LinkKind::of(kind);
                 }
                 self.register(id, dirty);
             }

@@ -4,9 +4,8 @@
 //! assets are never opened (their name is enough), and a file that cannot be
 //! read becomes a diagnostic instead of an error.
 
-use std::path::{Path, PathBuf};
-
 use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
@@ -244,8 +243,10 @@ fn read_limited(source: Source<'_>, buf: &mut Vec<u8>) -> Result<(), ReadError> 
     Ok(())
 }
 
+const NOT_REGULAR: &str = "not a regular file (a pipe or device?); Assetry does not read it";
+
 fn not_regular() -> ReadError {
-    ReadError::Other("not a regular file (a pipe or device?); Assetry does not read it".into())
+    ReadError::Other(NOT_REGULAR.into())
 }
 
 /// One file found by the walk, already loaded.
@@ -268,7 +269,7 @@ pub struct ScanResult {
 }
 
 /// How many threads read files: one per core to start with, and up to 16
-/// per core (at least 16, at most 64) when reads wait for the disk (a cold
+/// per core (at least 16, at most 64: 32 on 2 cores) when reads wait for the disk (a cold
 /// cache, a network drive): then I/O latency, not CPU, bounds the scan, and
 /// many requests in flight hide it. `ASSETRY_READERS` fixes the count (for
 /// benchmarks).
@@ -316,9 +317,7 @@ pub fn walk_into(
                             // The walk just listed it: not even a stat.
                             FileKind::Asset { syntax: None, .. } => Loaded { exists: true, ..Loaded::default() },
                             _ if !found.regular => Loaded {
-                                unreadable: Some(
-                                    "not a regular file (a pipe or device?); Assetry does not read it".into(),
-                                ),
+                                unreadable: Some(NOT_REGULAR.into()),
                                 exists: true,
                                 meta: matches!(kind, FileKind::Meta { .. }).then(Box::default),
                                 ..Loaded::default()
@@ -367,19 +366,4 @@ impl Drop for Chunk {
     fn drop(&mut self) {
         self.flush();
     }
-}
-
-/// The project-relative, `/`-separated form of `path` (under `root`).
-pub(crate) fn relative_to(path: &Path, root: &Path) -> Option<String> {
-    // Byte slicing: `Path::strip_prefix` parses both paths into components
-    // for each of 200,000 files.
-    let (p, r) = (path.as_os_str().as_encoded_bytes(), root.as_os_str().as_encoded_bytes());
-    if let Some(rest) = p.strip_prefix(r).and_then(|rest| rest.strip_prefix(std::path::MAIN_SEPARATOR_STR.as_bytes()))
-        && let Ok(rel) = std::str::from_utf8(rest)
-        && !rel.contains('\\')
-    {
-        return Some(rel.to_owned());
-    }
-    let rel = path.strip_prefix(root).ok()?;
-    Some(rel.to_string_lossy().replace('\\', "/"))
 }
