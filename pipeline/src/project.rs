@@ -362,8 +362,7 @@ impl Project {
             (cycles.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), found)
         });
         project.cycles = cycles;
-        let mut on_cycles: Vec<FileId> =
-            project.cycles.nodes().flat_map(|n| project.edge_sources(n).collect::<Vec<_>>()).collect();
+        let mut on_cycles: Vec<FileId> = project.cycles.nodes().flat_map(|n| project.edge_sources(n)).collect();
         on_cycles.sort_unstable();
         on_cycles.dedup();
         let redone: Vec<(FileId, Vec<Diagnostic>)> =

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use assetry_pipeline::scan::read_text;
 use assetry_pipeline::{Diagnostic, LineIndex, Project, Severity};
 use serde::Serialize;
 
@@ -46,8 +47,16 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
         }
         Format::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            // Diagnostics come sorted by file: each file's text is read once
+            // for its source lines, not once per finding.
+            let mut text: Option<(&str, Option<String>)> = None;
             for d in &diagnostics {
-                write!(out, "{}", human(&project, d, color))?;
+                if text.as_ref().is_none_or(|(path, _)| *path != d.path) {
+                    let read = project.file_id(&d.path).and_then(|_| read_text(&project.abs_path(&d.path)));
+                    text = Some((&d.path, read));
+                }
+                let source = text.as_ref().and_then(|(_, t)| t.as_deref());
+                write!(out, "{}", human(&project, d, source, color))?;
             }
             writeln!(
                 out,
@@ -161,8 +170,9 @@ fn diagnostic_json<'a>(p: &Project, d: &'a Diagnostic) -> DiagnosticJson<'a> {
 }
 
 /// A compiler-style report: `severity[code]: message`, `--> file:line:col`
-/// (1-based), the source line and a caret under the range.
-fn human(p: &Project, d: &Diagnostic, color: bool) -> String {
+/// (1-based), the source line (from `source`, the file's text) and a caret
+/// under the range.
+fn human(p: &Project, d: &Diagnostic, source: Option<&str>, color: bool) -> String {
     let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() };
     let sev = match d.severity {
         Severity::Error => paint("1;31", "error"),
@@ -173,7 +183,7 @@ fn human(p: &Project, d: &Diagnostic, color: bool) -> String {
     let index = p.line_index(&d.path);
     let start = index.map(|ix| ix.position(d.range.start)).unwrap_or_default();
     s.push_str(&format!("  {} {}:{}:{}\n", paint("1;34", "-->"), d.path, start.line + 1, start.character + 1));
-    if let Some(line) = source_line(p, &d.path, start.line) {
+    if let Some(line) = source.and_then(|text| source_line(text, start.line)) {
         let gutter = (start.line + 1).to_string();
         let pad = " ".repeat(gutter.len());
         let end = index.map(|ix| ix.position(d.range.end)).unwrap_or(start);
@@ -191,9 +201,7 @@ fn human(p: &Project, d: &Diagnostic, color: bool) -> String {
     s
 }
 
-fn source_line(p: &Project, rel: &str, line: u32) -> Option<String> {
-    p.line_index(rel)?;
-    let text = assetry_pipeline::scan::read_text(&p.abs_path(rel))?;
+fn source_line(text: &str, line: u32) -> Option<String> {
     let l = text.lines().nth(line as usize)?;
     // Long lines (minified JSON) are cut: the caret still lines up with the start.
     Some(l.trim_end_matches('\r').chars().take(400).collect())
