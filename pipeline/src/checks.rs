@@ -17,6 +17,10 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
     if let Some(why) = &f.loaded.unreadable {
         out.push(Diagnostic::new(Code::UnreadableFile, path, TextRange::EMPTY, why.to_string()));
     }
+    if let Some(e) = &f.loaded.syntax_error {
+        let message = format!("{}; the references after it were not checked", e.message);
+        out.push(Diagnostic::new(Code::InvalidSyntax, path, e.range, message));
+    }
     match f.kind {
         FileKind::Meta { .. } => meta_findings(p, id, &mut out),
         FileKind::Asset { .. } => {

@@ -26,10 +26,14 @@ pub enum Code {
     /// (permission denied, invalid UTF-8 in a text format, too large). Its
     /// references are not checked, and the user is told so.
     UnreadableFile,
+    /// Not in the brief's table: a JSON, glTF, RON or TOML data file that
+    /// its format's parser would reject. The references before the error
+    /// are still checked; those after it are not read.
+    InvalidSyntax,
 }
 
 impl Code {
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 15] = [
         Code::BrokenPath,
         Code::UnknownId,
         Code::UnknownLabel,
@@ -44,6 +48,7 @@ impl Code {
         Code::ProcessingFailed,
         Code::PreferId,
         Code::UnreadableFile,
+        Code::InvalidSyntax,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +67,7 @@ impl Code {
             Code::ProcessingFailed => "processing-failed",
             Code::PreferId => "prefer-id",
             Code::UnreadableFile => "unreadable-file",
+            Code::InvalidSyntax => "invalid-syntax",
         }
     }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::config::{CONFIG_FILE, Config};
-use crate::extract::{self, RawRef, Syntax};
+use crate::extract::{self, Extracted, RawRef, Syntax, SyntaxError};
 use crate::meta::{self, META_SUFFIX, Meta};
 use crate::text::LineIndex;
 use crate::walk::{self, Folder};
@@ -42,6 +42,8 @@ pub struct Loaded {
     pub line_index: std::sync::OnceLock<Box<LineIndex>>,
     /// Why the file could not be read or decoded, for `unreadable-file`.
     pub unreadable: Option<Box<str>>,
+    /// The first syntax error of a data file, for `invalid-syntax`.
+    pub syntax_error: Option<Box<SyntaxError>>,
     /// Whether the file exists (false: it vanished before it was read).
     pub exists: bool,
 }
@@ -181,20 +183,22 @@ thread_local! {
 /// just read) as a file of `kind`.
 pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
     let line_index = std::sync::OnceLock::new();
-    let (mut refs, meta) = match kind {
+    let (extracted, meta) = match kind {
         FileKind::Meta { .. } => {
             let mut m = meta::parse(text);
             // The dependencies are the file's references; kept once.
-            (std::mem::take(&mut m.dependencies), Some(Box::new(m)))
+            let refs = std::mem::take(&mut m.dependencies);
+            (Extracted { refs, error: None }, Some(Box::new(m)))
         }
         FileKind::Asset { syntax, .. } => {
             (syntax.map(|s| extract::extract(s, text, &cx.code_calls)).unwrap_or_default(), None)
         }
         FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_calls), None),
     };
+    let Extracted { mut refs, error } = extracted;
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
-    Loaded { refs, meta, line_index, unreadable: None, exists: true }
+    Loaded { refs, meta, line_index, unreadable: None, syntax_error: error.map(Box::new), exists: true }
 }
 
 /// The text of a file, read as the scan reads it (regular files only, size

@@ -92,16 +92,41 @@ impl Syntax {
     }
 }
 
+/// Where a data file stops being valid JSON, RON or TOML, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// The offending bytes (empty at the end of the text when it ends too soon).
+    pub range: TextRange,
+    pub message: Box<str>,
+}
+
+impl SyntaxError {
+    fn at(start: usize, end: usize, message: impl Into<Box<str>>) -> Self {
+        SyntaxError { range: TextRange::new(start as u32, end as u32), message: message.into() }
+    }
+}
+
+/// What extraction found in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extracted {
+    /// The candidate references; when the text has a syntax error, only
+    /// those before it (what follows an error cannot be read reliably).
+    pub refs: Vec<RawRef>,
+    /// The first syntax error of a data file; game code and shaders are
+    /// not validated (their compilers do that).
+    pub error: Option<SyntaxError>,
+}
+
 /// Extracts candidate references from `text`. `code_calls` names the
 /// functions whose first string argument is an asset path (Rust only).
-pub fn extract(syntax: Syntax, text: &str, code_calls: &[String]) -> Vec<RawRef> {
+pub fn extract(syntax: Syntax, text: &str, code_calls: &[String]) -> Extracted {
     match syntax {
         Syntax::Json => json::extract(text, false),
         Syntax::Gltf => json::extract(text, true),
         Syntax::Ron => ron::extract(text),
         Syntax::Toml => toml::extract(text),
-        Syntax::Wgsl => wgsl::extract(text),
-        Syntax::Rust => rust::extract(text, code_calls),
+        Syntax::Wgsl => Extracted { refs: wgsl::extract(text), error: None },
+        Syntax::Rust => Extracted { refs: rust::extract(text, code_calls), error: None },
     }
 }
 

@@ -1,24 +1,31 @@
 //! TOML data files inside asset roots (not `.meta`, not `assetry.toml`):
 //! every string value, via tree-sitter so keys and comments are told apart
-//! from values.
+//! from values. Tree-sitter recovers from errors; the first one it marks is
+//! the file's syntax error, and only the strings before it count.
 
 use tree_sitter::{Node, Parser};
 
 use super::literal::unescape;
-use super::{RawRef, data_candidate};
+use super::{Extracted, RawRef, SyntaxError, data_candidate};
 use crate::text::TextRange;
 
 thread_local! {
     static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
 }
 
-pub(super) fn extract(text: &str) -> Vec<RawRef> {
-    let Some(tree) = parse(text) else { return Vec::new() };
+pub(super) fn extract(text: &str) -> Extracted {
+    let Some(tree) = parse(text) else { return Extracted::default() };
     let mut refs = Vec::new();
+    let mut error = None;
     let mut cursor = tree.walk();
+    let check = tree.root_node().has_error();
     // Iterative pre-order walk: the depth of a document is the user's to choose.
     'walk: loop {
         let node = cursor.node();
+        if check && (node.is_error() || node.is_missing()) {
+            error = Some(syntax_error(node, text));
+            break;
+        }
         if node.kind() == "string" {
             if let Some(r) = string_ref(node, text) {
                 refs.push(r);
@@ -32,7 +39,24 @@ pub(super) fn extract(text: &str) -> Vec<RawRef> {
             }
         }
     }
-    refs
+    if let Some(e) = &error {
+        refs.retain(|r| r.range.end <= e.range.start);
+    }
+    Extracted { refs, error }
+}
+
+fn syntax_error(node: Node, text: &str) -> SyntaxError {
+    let start = node.start_byte();
+    if node.is_missing() {
+        return SyntaxError::at(start, start, format!("not valid TOML: `{}` is missing here", node.kind()));
+    }
+    // The first character of what tree-sitter could not read.
+    let len = text.get(start..).and_then(|t| t.chars().next()).map_or(0, char::len_utf8);
+    let message = match text.get(start..start + len) {
+        Some(c) if !c.is_empty() && !c.trim().is_empty() => format!("not valid TOML: unexpected `{c}`"),
+        _ => "not valid TOML".to_owned(),
+    };
+    SyntaxError::at(start, start + len, message)
 }
 
 pub(super) fn parse(text: &str) -> Option<tree_sitter::Tree> {
@@ -75,9 +99,10 @@ mod tests {
     #[test]
     fn values_not_keys_or_comments() {
         let t = "# icon = \"no.png\"\n\"key.png\" = 1\n[item]\nicon = \"textures/sword.png\"\nlit = 'a/b.ogg'\nlist = [\"x.wgsl\", 3]\nname = \"Sword\"\n";
-        let v: Vec<String> = extract(t).into_iter().map(|r| r.value.into_string()).collect();
+        let v: Vec<String> = extract(t).refs.into_iter().map(|r| r.value.into_string()).collect();
         assert_eq!(v, ["textures/sword.png", "a/b.ogg", "x.wgsl"]);
-        let r = &extract(t)[0];
+        assert_eq!(extract(t).error, None);
+        let r = &extract(t).refs[0];
         assert_eq!(&t[r.range.start as usize..r.range.end as usize], "textures/sword.png");
     }
 }
