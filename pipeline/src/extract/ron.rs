@@ -157,10 +157,9 @@ fn block_comment_end(b: &[u8], mut i: usize) -> Option<usize> {
 /// A char literal is at most an escape plus a few bytes; `None` when no
 /// closing quote is that close (a stray quote).
 fn char_literal_end(b: &[u8], start: usize) -> Option<usize> {
-    let mut j = start;
-    if b.get(j) == Some(&b'\\') {
-        j += 2;
-    }
+    // The first byte is the character itself or its escape, even a `'`
+    // (RON reads `'''` as the quote character).
+    let mut j = start + if b.get(start) == Some(&b'\\') { 2 } else { 1 };
     let limit = (j + 12).min(b.len());
     while j < limit {
         if b[j] == b'\'' {
