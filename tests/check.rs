@@ -262,6 +262,24 @@ fn unknown_meta_key_among_every_known_key() {
 }
 
 #[test]
+fn invalid_syntax_at_the_error_with_the_references_before_it_checked() {
+    // One broken data file per reader: a missing comma (JSON), a comment
+    // never closed (RON), an unquoted value (TOML). Each file's broken
+    // reference before the error is reported; the one after it is not read.
+    check_fixture(
+        "invalid-syntax",
+        &[
+            expect("broken-path", "assets/scenes/level.scene.json", At::Text("textures/ground.png")),
+            expect("invalid-syntax", "assets/scenes/level.scene.json", At::Text("3")),
+            expect("broken-path", "assets/scenes/menu.scene.ron", At::Text("textures/logo.png")),
+            expect("invalid-syntax", "assets/scenes/menu.scene.ron", At::Text("/*")),
+            expect("broken-path", "assets/config/items.toml", At::Text("textures/badge.png")),
+            expect("invalid-syntax", "assets/config/items.toml", At::Text("12 gold")),
+        ],
+    );
+}
+
+#[test]
 fn missing_meta() {
     check_fixture("missing-meta", &[expect("missing-meta", "assets/textures/sky.png", At::FileStart)]);
 }

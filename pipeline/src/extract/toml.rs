@@ -1,7 +1,9 @@
 //! TOML data files inside asset roots (not `.meta`, not `assetry.toml`):
 //! every string value, via tree-sitter so keys and comments are told apart
-//! from values. Tree-sitter recovers from errors; the first one it marks is
-//! the file's syntax error, and only the strings before it count.
+//! from values. Tree-sitter recovers from errors and says only roughly
+//! where; when it finds one, `toml_edit` (the parser `.meta` files use)
+//! gives the verdict and the exact place, and only the strings before that
+//! place count. It runs on broken files only, so a valid file costs one parse.
 
 use tree_sitter::{Node, Parser};
 
@@ -16,16 +18,10 @@ thread_local! {
 pub(super) fn extract(text: &str) -> Extracted {
     let Some(tree) = parse(text) else { return Extracted::default() };
     let mut refs = Vec::new();
-    let mut error = None;
     let mut cursor = tree.walk();
-    let check = tree.root_node().has_error();
     // Iterative pre-order walk: the depth of a document is the user's to choose.
     'walk: loop {
         let node = cursor.node();
-        if check && (node.is_error() || node.is_missing()) {
-            error = Some(syntax_error(node, text));
-            break;
-        }
         if node.kind() == "string" {
             if let Some(r) = string_ref(node, text) {
                 refs.push(r);
@@ -39,24 +35,20 @@ pub(super) fn extract(text: &str) -> Extracted {
             }
         }
     }
+    let error = if tree.root_node().has_error() { toml_error(text) } else { None };
     if let Some(e) = &error {
         refs.retain(|r| r.range.end <= e.range.start);
     }
     Extracted { refs, error }
 }
 
-fn syntax_error(node: Node, text: &str) -> SyntaxError {
-    let start = node.start_byte();
-    if node.is_missing() {
-        return SyntaxError::at(start, start, format!("not valid TOML: `{}` is missing here", node.kind()));
-    }
-    // The first character of what tree-sitter could not read.
-    let len = text.get(start..).and_then(|t| t.chars().next()).map_or(0, char::len_utf8);
-    let message = match text.get(start..start + len) {
-        Some(c) if !c.is_empty() && !c.trim().is_empty() => format!("not valid TOML: unexpected `{c}`"),
-        _ => "not valid TOML".to_owned(),
-    };
-    SyntaxError::at(start, start + len, message)
+/// `toml_edit`'s first error in `text`, if it has one.
+fn toml_error(text: &str) -> Option<SyntaxError> {
+    let e = toml_edit::Document::parse(text).err()?;
+    let (start, end) = e.span().map_or((0, 0), |s| (s.start, s.end));
+    // One line of the message: the rest repeats the source line.
+    let message = e.message().trim().lines().next().unwrap_or("").to_owned();
+    Some(SyntaxError::at(start, end.max(start), format!("not valid TOML: {message}")))
 }
 
 pub(super) fn parse(text: &str) -> Option<tree_sitter::Tree> {
