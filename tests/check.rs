@@ -524,6 +524,55 @@ fn fifty_megabyte_json() {
     );
 }
 
+/// The only diagnostic of `path` in `report`.
+fn only_diagnostic<'a>(report: &'a CheckReport, path: &str) -> &'a CheckDiagnostic {
+    let of: Vec<_> = report.diagnostics.iter().filter(|d| d.path == path).collect();
+    assert_eq!(of.len(), 1, "one diagnostic on {path}:\n{}", describe(&report.diagnostics));
+    of[0]
+}
+
+#[test]
+fn hostile_toml_data_files_cost_one_bounded_pass() {
+    // Inputs that cost tree-sitter-toml seconds and gigabytes: broken
+    // nesting just under the TOML size limit is read (and stops at its
+    // first error); 8 MiB of quotes and a valid 2 MiB file are over the
+    // limit and declined with a warning, whatever they hold.
+    let project = project_with_real_fault();
+    let ids = ["0702", "0703", "0704"];
+    let files = ["assets/data/nested.toml", "assets/data/quotes.toml", "assets/data/big.toml"];
+    write_file(project.path(), files[0], "a=[".repeat(1_000_000 / 3));
+    write_file(project.path(), files[1], "\"".repeat(8 << 20));
+    let mut big = String::new();
+    while big.len() <= 2 << 20 {
+        big.push_str(&format!("[[items]]\nname = \"Item {}\"\nicon = \"textures/missing.png\"\n", big.len()));
+    }
+    write_file(project.path(), files[2], big);
+    for (file, id) in files.iter().zip(ids) {
+        write_file(project.path(), &format!("{file}.meta"), format!("id = \"4a5b6c7d-0000-4000-8000-00000000{id}\"\n"));
+    }
+    let (exit, report) = check_json(project.path(), TIMEOUT);
+    assert_eq!(exit, 1);
+    assert_real_fault_survives(
+        project.path(),
+        &report,
+        &[
+            ("invalid-syntax", files[0]),
+            ("unreadable-file", files[1]),
+            ("unreadable-file", files[2]),
+            ("unreadable-file", "assets/data/blob.json"),
+        ],
+    );
+    let nested = only_diagnostic(&report, files[0]);
+    // `a=[a=[…`: the second `=` is where a value should be.
+    let second_equals = Span { start: Pos { line: 0, character: 4 }, end: Pos { line: 0, character: 5 } };
+    assert_eq!((nested.code.as_str(), nested.range), ("invalid-syntax", second_equals), "{nested:?}");
+    for file in &files[1..] {
+        let d = only_diagnostic(&report, file);
+        assert_eq!((d.code.as_str(), d.range), ("unreadable-file", Span::default()), "{d:?}");
+        assert!(d.message.starts_with("larger than the 1 MiB Assetry reads in a TOML data file"), "{d:?}");
+    }
+}
+
 #[test]
 fn symlink_loop_inside_an_asset_root() {
     let project = project_with_real_fault();

@@ -6,7 +6,8 @@
 //!   (into `Value`, and into `IgnoredAny`: validation alone, its floor);
 //! - RON lexer vs `ron` (same two ways);
 //! - `.meta` fast path vs `toml_edit` (the full parser, `meta::parse_full`);
-//! - TOML data files: tree-sitter (what extraction uses) vs `toml_edit`;
+//! - TOML data files: extraction (`toml_edit`) vs tree-sitter-toml, the
+//!   reader it replaced, on valid and on broken input;
 //! - the scan's walk vs `ignore::WalkBuilder` (parallel), listing a tree of
 //!   binary assets (which the scan never opens, so its walk is all it does).
 //!
@@ -55,10 +56,19 @@ fn main() {
 
     let toml = toml_input(size);
     println!("TOML data, {:.1} MB:", mb_of(toml.len()));
-    let tree_sitter = best(|| extract::extract(Syntax::Toml, &toml, &[]).refs.len());
-    let edit = best(|| toml_edit::Document::parse(toml.as_str()).is_ok());
-    row("tree-sitter-toml", toml.len(), tree_sitter, tree_sitter);
-    row("toml_edit", toml.len(), edit, tree_sitter);
+    let edit = best(|| extract::extract(Syntax::Toml, &toml, &[]).refs.len());
+    let tree_sitter = best(|| tree_sitter_strings(&toml));
+    row("extraction (toml_edit)", toml.len(), edit, edit);
+    row("tree-sitter-toml (before)", toml.len(), tree_sitter, edit);
+    // The hostile input that made tree-sitter-toml go: broken nesting.
+    for kb in [200, 400, 800] {
+        let hostile = "a=[".repeat(kb * 1024 / 3);
+        println!("TOML, {kb} KB of `a=[`:");
+        let edit = best(|| extract::extract(Syntax::Toml, &hostile, &[]).error.is_some());
+        let tree_sitter = best(|| tree_sitter_strings(&hostile));
+        row("extraction (toml_edit)", hostile.len(), edit, edit);
+        row("tree-sitter-toml (before)", hostile.len(), tree_sitter, edit);
+    }
 
     let dir = tempfile::tempdir().expect("temp dir");
     let listed = write_tree(dir.path(), files);
@@ -70,6 +80,29 @@ fn main() {
     let theirs = best(|| walk_builder(root, &classifier));
     row_files("scan walk", listed, ours, ours);
     row_files("ignore::WalkBuilder (parallel)", listed, theirs, ours);
+}
+
+/// What the TOML reader did before: a tree-sitter parse and a walk over
+/// its string nodes.
+fn tree_sitter_strings(text: &str) -> usize {
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&tree_sitter_toml_ng::LANGUAGE.into()).expect("TOML grammar");
+    let Some(tree) = parser.parse(text, None) else { return 0 };
+    let mut cursor = tree.walk();
+    let mut strings = 0;
+    'walk: loop {
+        if cursor.node().kind() == "string" {
+            strings += 1;
+        } else if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    strings
 }
 
 /// The best of five runs (the least disturbed by the other processes).

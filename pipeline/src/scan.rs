@@ -188,17 +188,17 @@ pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
             let mut m = meta::parse(text);
             // The dependencies are the file's references; kept once.
             let refs = std::mem::take(&mut m.dependencies);
-            (Extracted { refs, error: None }, Some(Box::new(m)))
+            (Extracted { refs, ..Extracted::default() }, Some(Box::new(m)))
         }
         FileKind::Asset { syntax, .. } => {
             (syntax.map(|s| extract::extract(s, text, &cx.code_calls)).unwrap_or_default(), None)
         }
         FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_calls), None),
     };
-    let Extracted { mut refs, error } = extracted;
+    let Extracted { mut refs, error, skipped } = extracted;
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
-    Loaded { refs, meta, line_index, unreadable: None, syntax_error: error.map(Box::new), exists: true }
+    Loaded { refs, meta, line_index, unreadable: skipped, syntax_error: error.map(Box::new), exists: true }
 }
 
 /// The text of a file, read as the scan reads it (regular files only, size

@@ -27,7 +27,7 @@ pub(super) fn extract(text: &str, gltf: bool) -> Extracted {
         key_is_uri: false,
     };
     let error = s.document().err();
-    Extracted { refs: s.refs, error }
+    Extracted { refs: s.refs, error, skipped: None }
 }
 
 /// What the scanner expects next.

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::text::TextRange;
 
 pub use self::literal::{is_uuid, path_extension};
+pub use self::toml::MAX_TOML_BYTES;
 
 /// How the parent needs the target (DESIGN.md, "Dependency kinds").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -115,6 +116,8 @@ pub struct Extracted {
     /// The first syntax error of a data file; game code and shaders are
     /// not validated (their compilers do that).
     pub error: Option<SyntaxError>,
+    /// Why the file was not read at all (larger than its kind's limit).
+    pub skipped: Option<Box<str>>,
 }
 
 /// Extracts candidate references from `text`. `code_calls` names the
@@ -125,8 +128,8 @@ pub fn extract(syntax: Syntax, text: &str, code_calls: &[String]) -> Extracted {
         Syntax::Gltf => json::extract(text, true),
         Syntax::Ron => ron::extract(text),
         Syntax::Toml => toml::extract(text),
-        Syntax::Wgsl => Extracted { refs: wgsl::extract(text), error: None },
-        Syntax::Rust => Extracted { refs: rust::extract(text, code_calls), error: None },
+        Syntax::Wgsl => Extracted { refs: wgsl::extract(text), ..Extracted::default() },
+        Syntax::Rust => Extracted { refs: rust::extract(text, code_calls), ..Extracted::default() },
     }
 }
 

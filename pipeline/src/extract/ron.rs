@@ -16,7 +16,7 @@ use crate::text::TextRange;
 pub(super) fn extract(text: &str) -> Extracted {
     let mut refs = Vec::new();
     let error = lex(text, &mut refs).err();
-    Extracted { refs, error }
+    Extracted { refs, error, skipped: None }
 }
 
 fn lex(text: &str, refs: &mut Vec<RawRef>) -> Result<(), SyntaxError> {
