@@ -574,6 +574,35 @@ fn hostile_toml_data_files_cost_one_bounded_pass() {
 }
 
 #[test]
+fn hostile_json_and_ron_cost_one_pass() {
+    // 8 MiB of quotes in JSON: `""` is a string, the third quote is the
+    // error. In RON, a raw string opened with 2,000,000 `#` and followed by
+    // 2,000,000 quotes, each of which could close it: one pass, not one per quote.
+    let project = project_with_real_fault();
+    let hashes = 2_000_000;
+    let files = ["assets/data/quotes.json", "assets/data/raw.ron"];
+    write_file(project.path(), files[0], "\"".repeat(8 << 20));
+    write_file(project.path(), files[1], format!("(a: r{}\"{})", "#".repeat(hashes), "\"".repeat(hashes)));
+    for (file, id) in files.iter().zip(["0705", "0706"]) {
+        write_file(project.path(), &format!("{file}.meta"), format!("id = \"4a5b6c7d-0000-4000-8000-00000000{id}\"\n"));
+    }
+    let (exit, report) = check_json(project.path(), TIMEOUT);
+    assert_eq!(exit, 1);
+    assert_real_fault_survives(
+        project.path(),
+        &report,
+        &[("invalid-syntax", files[0]), ("invalid-syntax", files[1]), ("unreadable-file", "assets/data/blob.json")],
+    );
+    let at =
+        |start: u32, end: u32| Span { start: Pos { line: 0, character: start }, end: Pos { line: 0, character: end } };
+    let json = only_diagnostic(&report, files[0]);
+    assert_eq!((json.code.as_str(), json.range), ("invalid-syntax", at(2, 3)), "{json:?}");
+    // The raw string's opening, `r###…"`, is what is never closed.
+    let ron = only_diagnostic(&report, files[1]);
+    assert_eq!((ron.code.as_str(), ron.range), ("invalid-syntax", at(4, 4 + hashes as u32 + 2)), "{ron:?}");
+}
+
+#[test]
 fn symlink_loop_inside_an_asset_root() {
     let project = project_with_real_fault();
     let root = project.path().join("assets");

@@ -185,7 +185,7 @@ fn string_end(b: &[u8], start: usize) -> Option<usize> {
 fn raw_string_end(b: &[u8], start: usize, hashes: usize) -> Option<usize> {
     let mut j = start;
     while j < b.len() {
-        if b[j] == b'"' && b[j + 1..].iter().take(hashes).filter(|c| **c == b'#').count() == hashes {
+        if b[j] == b'"' && b.len() > j + hashes && b[j + 1..=j + hashes].iter().all(|c| *c == b'#') {
             return Some(j);
         }
         j += 1;
