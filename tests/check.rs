@@ -420,6 +420,33 @@ fn crlf_line_endings_keep_exact_ranges() {
 }
 
 #[test]
+fn lone_cr_line_endings_count_as_lines() {
+    // Old Mac line endings: a lone `\r` ends a line for LSP, so for the
+    // JSON output (and the human one, which shows the line) too.
+    let project = project_with_real_fault();
+    let rel = "assets/data/mac.json";
+    write_file(
+        project.path(),
+        rel,
+        "{\r  \"hero\": \"textures/hero.png\",\r  \"ground\": \"textures/missing.png\"\r}\r",
+    );
+    write_file(project.path(), &format!("{rel}.meta"), "id = \"4a5b6c7d-0000-4000-8000-000000000707\"\n");
+    let (exit, report) = check_json(project.path(), TIMEOUT);
+    assert_eq!(exit, 1);
+    assert_real_fault_survives(
+        project.path(),
+        &report,
+        &[("broken-path", rel), ("unreadable-file", "assets/data/blob.json")],
+    );
+    let d = only_diagnostic(&report, rel);
+    assert_eq!(d.range, Span { start: Pos { line: 2, character: 13 }, end: Pos { line: 2, character: 33 } }, "{d:?}");
+    let run = run_assetry(project.path(), &["check", "--format", "human"], TIMEOUT);
+    run.assert_exit(&[1]);
+    let want = format!("--> {rel}:3:14\n    |\n  3 |   \"ground\": \"textures/missing.png\"\n");
+    assert!(run.stdout.contains(&want), "{}", run.stdout);
+}
+
+#[test]
 fn file_names_with_spaces_and_non_ascii_resolve_and_columns_count_utf16() {
     let (project, exit, report) = check_hostile_fixture("non-ascii-names");
     assert_exactly(

@@ -202,7 +202,8 @@ fn human(p: &Project, d: &Diagnostic, source: Option<&str>, color: bool) -> Stri
 }
 
 fn source_line(text: &str, line: u32) -> Option<String> {
-    let l = text.lines().nth(line as usize)?;
+    // Lines as LSP and the engine count them (a lone `\r` ends one too).
+    let l = assetry_pipeline::text::line_text(text, line)?;
     // Long lines (minified JSON) are cut: the caret still lines up with the start.
-    Some(l.trim_end_matches('\r').chars().take(400).collect())
+    Some(l.chars().take(400).collect())
 }
