@@ -11,8 +11,8 @@
 //! - the scan's walk vs `ignore::WalkBuilder` (parallel), listing a tree of
 //!   binary assets (which the scan never opens, so its walk is all it does).
 //!
-//! Usage: cargo bench -p assetry-pipeline --bench readers -- [MB] [FILES]
-//! (default 4 MB per text input, 20,000 files in the tree). Prints figures,
+//! Usage: cargo bench -p assetry-pipeline --bench readers -- [MB] [FILES] [SECTION]
+//! (default 4 MB per text input, 20,000 files in the tree, every section). Prints figures,
 //! asserts nothing: timings are measured, not tested.
 
 use std::hint::black_box;
@@ -26,26 +26,60 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let mb: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(4);
     let files: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    // A third argument runs one section: json, ron, meta, toml or walk.
+    let only = args.get(2).cloned().unwrap_or_default();
+    let run = |section: &str| only.is_empty() || only == section;
     let size = mb << 20;
 
+    if run("json") {
+        json_section(size);
+    }
+    if run("ron") {
+        ron_section(size);
+    }
+    if run("meta") {
+        meta_section(size);
+    }
+    if run("toml") {
+        toml_section(size);
+    }
+    if run("walk") {
+        walk_section(files);
+    }
+}
+
+fn json_section(size: usize) {
     let json = json_input(size);
     println!("JSON, {:.1} MB:", mb_of(json.len()));
     let scanner = best(|| extract::extract(Syntax::Json, &json, &[]).refs.len());
     let value = best(|| serde_json::from_str::<serde_json::Value>(&json).is_ok());
     let ignored = best(|| serde_json::from_str::<serde::de::IgnoredAny>(&json).is_ok());
+    // Every reader must accept the input, or its figure measures an early error.
+    let ok = extract::extract(Syntax::Json, &json, &[]).error.is_none()
+        && serde_json::from_str::<serde_json::Value>(&json).is_ok()
+        && serde_json::from_str::<serde::de::IgnoredAny>(&json).is_ok();
+    println!("  (all accept it: {ok})");
     row("scanner", json.len(), scanner, scanner);
     row("serde_json -> Value", json.len(), value, scanner);
     row("serde_json -> IgnoredAny", json.len(), ignored, scanner);
+}
 
+fn ron_section(size: usize) {
     let ron_text = ron_input(size);
     println!("RON, {:.1} MB:", mb_of(ron_text.len()));
     let lexer = best(|| extract::extract(Syntax::Ron, &ron_text, &[]).refs.len());
     let value = best(|| ron::from_str::<ron::Value>(&ron_text).is_ok());
     let ignored = best(|| ron::from_str::<serde::de::IgnoredAny>(&ron_text).is_ok());
+    let ok = extract::extract(Syntax::Ron, &ron_text, &[]).error.is_none()
+        && ron::from_str::<ron::Value>(&ron_text).is_ok()
+        && ron::from_str::<serde::de::IgnoredAny>(&ron_text).is_ok();
+    println!("  (all accept it: {ok})");
     row("lexer", ron_text.len(), lexer, lexer);
     row("ron -> Value", ron_text.len(), value, lexer);
     row("ron -> IgnoredAny", ron_text.len(), ignored, lexer);
+}
 
+fn meta_section(size: usize) {
     let metas = meta_inputs(size);
     let total: usize = metas.iter().map(String::len).sum();
     println!(".meta, {} files, {:.1} MB:", metas.len(), mb_of(total));
@@ -53,8 +87,11 @@ fn main() {
     let full = best(|| metas.iter().map(|m| meta::parse_full(m).problems.len()).sum::<usize>());
     row("fast path", total, fast, fast);
     row("toml_edit (parse_full)", total, full, fast);
+}
 
-    let toml = toml_input(size);
+fn toml_section(size: usize) {
+    // TOML data files are read up to 1 MiB.
+    let toml = toml_input(size.min(extract::MAX_TOML_BYTES - 4096));
     println!("TOML data, {:.1} MB:", mb_of(toml.len()));
     let edit = best(|| extract::extract(Syntax::Toml, &toml, &[]).refs.len());
     let tree_sitter = best(|| tree_sitter_strings(&toml));
@@ -69,7 +106,9 @@ fn main() {
         row("extraction (toml_edit)", hostile.len(), edit, edit);
         row("tree-sitter-toml (before)", hostile.len(), tree_sitter, edit);
     }
+}
 
+fn walk_section(files: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let listed = write_tree(dir.path(), files);
     println!("walk, {listed} files in {} folders:", listed / 50 + 1);
@@ -77,9 +116,19 @@ fn main() {
     let classifier = scan::Classifier::new(root, &Config::default());
     let dirs = [root.join("assets")];
     let ours = best(|| scan::walk(root, &dirs, &classifier).files.iter().map(Vec::len).sum::<usize>());
-    let theirs = best(|| walk_builder(root, &classifier));
+    let count = scan::walk(root, &dirs, &classifier).files.iter().map(Vec::len).sum::<usize>();
+    println!("  (files listed: {count} and {})", walk_builder(root, &classifier, true));
+    let theirs = best(|| walk_builder(root, &classifier, true));
+    let no_links = best(|| walk_builder(root, &classifier, false));
     row_files("scan walk", listed, ours, ours);
     row_files("ignore::WalkBuilder (parallel)", listed, theirs, ours);
+    // Following links costs it a stat per entry; the scan follows them too.
+    row_files("  the same, links not followed", listed, no_links, ours);
+    let sequential = best(|| {
+        let walker = builder(root, true).build();
+        walker.flatten().filter(|e| e.file_type().is_some_and(|t| t.is_file())).count()
+    });
+    row_files("ignore::WalkBuilder (one thread)", listed, sequential, ours);
 }
 
 /// What the TOML reader did before: a tree-sitter parse and a walk over
@@ -227,28 +276,32 @@ fn write_tree(root: &Path, files: usize) -> usize {
     files
 }
 
-fn walk_builder(root: &Path, classifier: &scan::Classifier) -> usize {
-    let count = std::sync::atomic::AtomicUsize::new(0);
-    ignore::WalkBuilder::new(root.join("assets"))
-        .hidden(true)
+/// `ignore::WalkBuilder` set up with Assetry's rules.
+fn builder(root: &Path, follow_links: bool) -> ignore::WalkBuilder {
+    let mut b = ignore::WalkBuilder::new(root.join("assets"));
+    b.hidden(true)
         .require_git(false)
         .git_global(false)
         .git_exclude(false)
-        .follow_links(true)
-        .filter_entry(|e| !matches!(e.file_name().to_str(), Some("target" | "node_modules")))
-        .build_parallel()
-        .run(|| {
-            let count = &count;
-            Box::new(move |entry| {
-                if let Ok(e) = entry
-                    && e.file_type().is_some_and(|t| t.is_file())
-                    && let Some(rel) = e.path().strip_prefix(root).ok().and_then(Path::to_str)
-                    && classifier.classify(rel).is_some()
-                {
-                    count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                ignore::WalkState::Continue
-            })
-        });
+        .follow_links(follow_links)
+        .filter_entry(|e| !matches!(e.file_name().to_str(), Some("target" | "node_modules")));
+    b
+}
+
+fn walk_builder(root: &Path, classifier: &scan::Classifier, follow_links: bool) -> usize {
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    builder(root, follow_links).build_parallel().run(|| {
+        let count = &count;
+        Box::new(move |entry| {
+            if let Ok(e) = entry
+                && e.file_type().is_some_and(|t| t.is_file())
+                && let Some(rel) = e.path().strip_prefix(root).ok().and_then(Path::to_str)
+                && classifier.classify(rel).is_some()
+            {
+                count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            ignore::WalkState::Continue
+        })
+    });
     count.into_inner()
 }

@@ -4,8 +4,8 @@
 //! so and the error is placed and worded by it.
 //!
 //! tree-sitter-toml did this before, and its error recovery was the one
-//! superlinear reader: 800 KB of `a=[` took 6 s and 280 MB, about 350 bytes
-//! of memory per byte of input on any broken file. `toml_edit` stops at the
+//! superlinear reader: 800 KB of `a=[` took 1.0 s (release; toml_edit:
+//! 16 ms) and 280 MB, about 350 bytes of memory per byte of broken input. `toml_edit` stops at the
 //! first error, bounds nesting (its recursion limit), and costs at most
 //! about 140 bytes per byte (a maximal dotted key); with the size limit of
 //! [`MAX_TOML_BYTES`] a data file costs at most about 150 MB while it is
