@@ -171,6 +171,10 @@ impl Gen {
         &items[self.rng.usize(..items.len())]
     }
 
+    fn word(&mut self, items: &[&'static str]) -> &'static str {
+        items[self.rng.usize(..items.len())]
+    }
+
     /// The first item (the usual one) half the time, else any.
     fn usual<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         if self.rng.bool() { &items[0] } else { self.pick(items) }
@@ -222,7 +226,7 @@ impl Gen {
                 self.json_string(&s, out);
             }
             2 => self.json_number(out),
-            3 => out.push_str(*self.pick(&["true", "false", "null"])),
+            3 => out.push_str(self.word(&["true", "false", "null"])),
             4 | 5 => {
                 out.push('{');
                 for i in 0..self.rng.usize(0..4) {
@@ -531,8 +535,8 @@ impl Gen {
                 let s = self.value_text();
                 self.ron_string(&s, out);
             }
-            2 => out.push_str(*self.pick(&["0", "-12", "3.5", "0x1F", "1_000", "true", "false", "None", "1e3"])),
-            3 => out.push_str(*self.pick(&["'a'", "'\"'", "'\\''", "'é'", "'\\n'"])),
+            2 => out.push_str(self.word(&["0", "-12", "3.5", "0x1F", "1_000", "true", "false", "None", "1e3"])),
+            3 => out.push_str(self.word(&["'a'", "'\"'", "'\\''", "'é'", "'\\n'"])),
             4 => {
                 out.push_str("Some(");
                 self.ron_value(depth + 1, out);
@@ -562,7 +566,7 @@ impl Gen {
                 out.push('}');
             }
             _ => {
-                out.push_str(*self.pick(&["Item", "Scene", "", "Sprite"]));
+                out.push_str(self.word(&["Item", "Scene", "", "Sprite"]));
                 out.push('(');
                 let n = self.rng.usize(0..4);
                 for i in 0..n {
@@ -642,16 +646,16 @@ impl Gen {
     /// then another Unicode space.
     fn meta_blank(&mut self) -> &'static str {
         if self.rng.u8(..24) == 0 {
-            return *self.pick(&["\u{a0}", "\u{2003}", "\u{3000}", "\u{85}", "\u{feff}", "\u{b}"]);
+            return self.word(&["\u{a0}", "\u{2003}", "\u{3000}", "\u{85}", "\u{feff}", "\u{b}"]);
         }
-        *self.pick(&["", "", "", " ", " ", "  ", "\t"])
+        self.word(&["", "", "", " ", " ", "  ", "\t"])
     }
 
     fn meta_eol(&mut self) -> &'static str {
         if self.rng.u8(..16) == 0 {
-            return *self.pick(&["\r", "\r\r\n", " # note\n", "#\u{1}\n", "\u{a0}\n"]);
+            return self.word(&["\r", "\r\r\n", " # note\n", "#\u{1}\n", "\u{a0}\n"]);
         }
-        *self.pick(&["\n", "\n", "\n", "\r\n", "\n\n", "\n# comment \u{e9}\n"])
+        self.word(&["\n", "\n", "\n", "\r\n", "\n\n", "\n# comment \u{e9}\n"])
     }
 
     fn meta_line(&mut self, key: &str, value: &str, out: &mut String) {
@@ -742,7 +746,7 @@ fn meta_fast_path_agrees_with_toml_edit() {
 fn meta_fast_path_leaves_what_toml_rejects_to_toml_edit() {
     let id = "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"";
     for text in [
-        format!("id\u{a0}= \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n"),
+        "id\u{a0}= \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n".to_owned(),
         format!("{id}\u{a0}\n"),
         format!("{id}\r\r\n"),
         format!("{id}\rloader = \"x\"\n"),
