@@ -40,7 +40,8 @@ pub struct Loaded {
     /// needed only for the few files with findings or open in an editor, and
     /// line tables for every file of a 100,000-asset project cost ~20 MiB.
     pub line_index: std::sync::OnceLock<Box<LineIndex>>,
-    /// Why the file could not be read or decoded, for `unreadable-file`.
+    /// Why the file could not be read or decoded, or was not read (larger
+    /// than its kind allows), for `unreadable-file`.
     pub unreadable: Option<Box<str>>,
     /// The first syntax error of a data file, for `invalid-syntax`.
     pub syntax_error: Option<Box<SyntaxError>>,
