@@ -630,6 +630,28 @@ fn hostile_json_and_ron_cost_one_pass() {
 }
 
 #[test]
+fn hostile_game_code_costs_one_pass() {
+    // An unterminated raw string followed by 50,000 more openings: the
+    // reader tree-sitter-rust re-scanned it from each one (minutes).
+    let project = project_with_real_fault();
+    let rel = "src/hostile.rs";
+    let text = String::from("fn f() { s.load(\"textures/from_code.png\"); }\n") + &"load(r#\"".repeat(50_000);
+    write_file(project.path(), rel, text);
+    let (exit, report) = check_json(project.path(), TIMEOUT);
+    assert_eq!(exit, 1);
+    assert_real_fault_survives(
+        project.path(),
+        &report,
+        &[("broken-path", rel), ("unreadable-file", "assets/data/blob.json")],
+    );
+    let d = only_diagnostic(&report, rel);
+    assert_eq!(
+        (d.code.as_str(), d.range),
+        ("broken-path", span_of(&read_text(project.path(), rel), "textures/from_code.png"))
+    );
+}
+
+#[test]
 fn symlink_loop_inside_an_asset_root() {
     let project = project_with_real_fault();
     let root = project.path().join("assets");

@@ -8,6 +8,8 @@
 //! - `.meta` fast path vs `toml_edit` (the full parser, `meta::parse_full`);
 //! - TOML data files: extraction (`toml_edit`) vs tree-sitter-toml, the
 //!   reader it replaced, on valid and on broken input;
+//! - game code: the call lexer vs tree-sitter-rust, the reader it
+//!   replaced, on valid code and on an unterminated raw string;
 //! - the scan's walk vs `ignore::WalkBuilder` (parallel), listing a tree of
 //!   binary assets (which the scan never opens, so its walk is all it does).
 //!
@@ -26,7 +28,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let mb: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(4);
     let files: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    // A third argument runs one section: json, ron, meta, toml or walk.
+    // A third argument runs one section: json, ron, meta, toml, rust or walk.
     let only = args.get(2).cloned().unwrap_or_default();
     let run = |section: &str| only.is_empty() || only == section;
     let size = mb << 20;
@@ -43,9 +45,61 @@ fn main() {
     if run("toml") {
         toml_section(size);
     }
+    if run("rust") {
+        rust_section(size);
+    }
     if run("walk") {
         walk_section(files);
     }
+}
+
+fn rust_section(size: usize) {
+    let calls = vec!["load".to_owned()];
+    let mut code = String::from("fn setup(s: Res<AssetServer>) {\n");
+    let mut i = 0u64;
+    while code.len() < size {
+        code.push_str(&format!(
+            "    let h{i} = s.load::<Image>(\"textures/t{}.png\"); // a comment\n    spawn(Sprite {{ image: h{i}.clone(), x: {i}.0 }});\n",
+            i % 500
+        ));
+        i += 1;
+    }
+    code.push_str("}\n");
+    println!("game code, {:.1} MB:", mb_of(code.len()));
+    let lexer = best(|| extract::extract(Syntax::Rust, &code, &calls).refs.len());
+    let tree_sitter = best(|| tree_sitter_rust_calls(&code));
+    row("call lexer", code.len(), lexer, lexer);
+    row("tree-sitter-rust (before)", code.len(), tree_sitter, lexer);
+    for kb in [25, 50] {
+        let hostile = "load(r#\"".repeat(kb * 1024 / 8);
+        println!("game code, {kb} KB of `load(r#\"`:");
+        let lexer = best(|| extract::extract(Syntax::Rust, &hostile, &calls).refs.len());
+        let tree_sitter = best(|| tree_sitter_rust_calls(&hostile));
+        row("call lexer", hostile.len(), lexer, lexer);
+        row("tree-sitter-rust (before)", hostile.len(), tree_sitter, lexer);
+    }
+}
+
+/// What the game-code reader did before: a tree-sitter parse and a walk
+/// over its call expressions.
+fn tree_sitter_rust_calls(text: &str) -> usize {
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&tree_sitter_rust::LANGUAGE.into()).expect("Rust grammar");
+    let Some(tree) = parser.parse(text, None) else { return 0 };
+    let mut cursor = tree.walk();
+    let mut calls = 0;
+    'walk: loop {
+        calls += usize::from(cursor.node().kind() == "call_expression");
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    calls
 }
 
 fn json_section(size: usize) {
