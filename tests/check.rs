@@ -652,6 +652,26 @@ fn hostile_game_code_costs_one_pass() {
 }
 
 #[test]
+fn a_hundred_thousand_findings_in_one_file_print_in_one_pass() {
+    // The human format shows each finding's source line: found from the
+    // line index, not by scanning the file again per finding (which took
+    // minutes here).
+    let project = project_with_real_fault();
+    let findings = 100_000;
+    write_file(project.path(), "assets/shaders/many.wgsl", "#import \"a.wgsl\"\n".repeat(findings));
+    write_file(project.path(), "assets/shaders/many.wgsl.meta", "id = \"4a5b6c7d-0000-4000-8000-000000000708\"\n");
+    let run = run_assetry(project.path(), &["check"], TIMEOUT);
+    run.assert_exit(&[1]);
+    assert_eq!(run.stdout.matches("error[broken-path]: `a.wgsl` does not exist").count(), findings);
+    let last = format!("  {findings} | #import \"a.wgsl\"\n");
+    assert!(run.stdout.contains(&last), "the last finding shows its line");
+    let summary = run.stdout.lines().last().unwrap_or_default();
+    // The real fault and the hostile file's own: one reference each.
+    let want = format!("{} errors, 1 warning in 4 assets ({} references)", findings + 1, findings + 2);
+    assert_eq!(summary, want);
+}
+
+#[test]
 fn symlink_loop_inside_an_asset_root() {
     let project = project_with_real_fault();
     let root = project.path().join("assets");

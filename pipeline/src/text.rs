@@ -67,14 +67,6 @@ pub fn line_breaks(text: &str) -> impl Iterator<Item = usize> + '_ {
         .map(|i| i + 1)
 }
 
-/// Line `line` of `text` (0-based), without its line break.
-pub fn line_text(text: &str, line: u32) -> Option<&str> {
-    let start = if line == 0 { 0 } else { line_breaks(text).nth(line as usize - 1)? };
-    let rest = &text[start..];
-    let end = memchr::memchr2(b'\n', b'\r', rest.as_bytes()).unwrap_or(rest.len());
-    Some(&rest[..end])
-}
-
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
@@ -131,6 +123,11 @@ impl LineIndex {
             byte = at + u32::from(n);
         }
         (byte + pos.character.saturating_sub(units)).min(end)
+    }
+
+    /// The byte offset where line `line` starts.
+    pub fn line_start(&self, line: u32) -> Option<u32> {
+        self.starts.get(line as usize).copied()
     }
 
     /// The end of line `line`'s contents, before its line break.
@@ -213,7 +210,8 @@ mod tests {
                     index.position(end),
                     Position { line: n as u32, character: line.encode_utf16().count() as u32 }
                 );
-                assert_eq!(line_text(&text, n as u32), Some(line), "{text:?} line {n}");
+                let start = index.line_start(n as u32).expect("a line") as usize;
+                assert_eq!(&text[start..end as usize], line, "{text:?} line {n}");
             }
         }
     }
