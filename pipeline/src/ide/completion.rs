@@ -182,7 +182,8 @@ fn completes_here(project: &Project, kind: FileKind, before: &str) -> bool {
             project.config().code_calls.iter().any(|c| c == name)
         }
         FileKind::Asset { syntax: Some(crate::extract::Syntax::Wgsl), .. } => {
-            before.rsplit('\n').next().is_some_and(|l| l.trim_start().starts_with("#import"))
+            // The line so far, as LSP counts lines (a lone `\r` ends one).
+            before.rsplit(['\n', '\r']).next().is_some_and(|l| l.trim_start().starts_with("#import"))
         }
         FileKind::Asset { .. } | FileKind::Meta { .. } => true,
     }
