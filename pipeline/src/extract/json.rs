@@ -228,7 +228,8 @@ impl Scanner<'_> {
     }
 
     fn unterminated(&self, start: usize) -> SyntaxError {
-        SyntaxError::at(start - 1, self.b.len(), "unterminated string: the closing `\"` is missing")
+        // The opening quote: the rest of the file is not the mistake.
+        SyntaxError::at(start - 1, start, "unterminated string: the closing `\"` is missing")
     }
 
     /// The escape at `k` (a backslash); returns the index after it.
@@ -394,7 +395,7 @@ mod tests {
         assert!(why.starts_with("unterminated string"), "{why}");
         let (at, _, refs) = broken("[\"a.png\" \"b.png\"]");
         assert_eq!((at, refs), ("\"", vec!["a.png".into()]));
-        assert_eq!(broken("{\"a.png").0, "\"a.png");
+        assert_eq!(broken("{\"a.png").0, "\"");
         assert_eq!(broken("\"x\\").0, "\\");
         assert_eq!(broken("").1, "empty file: expected a JSON value".into());
         assert_eq!(broken("[1,]").0, "]");
