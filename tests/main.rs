@@ -12,5 +12,6 @@ mod lsp_nvim;
 mod lsp_robustness;
 mod lsp_workspaces;
 mod mutation;
+mod storm;
 mod support;
 mod watch;
