@@ -199,8 +199,13 @@ fn mutate(rng: &mut Rng, dir: &Path) -> String {
         }
         8 => {
             // Links a user might make by accident, or a tool on purpose.
-            let targets: [PathBuf; 5] =
-                [dir.to_path_buf(), dir.join(".."), PathBuf::from("/"), PathBuf::from("/proc/self"), PathBuf::from("/dev")];
+            let targets: [PathBuf; 5] = [
+                dir.to_path_buf(),
+                dir.join(".."),
+                PathBuf::from("/"),
+                PathBuf::from("/proc/self"),
+                PathBuf::from("/dev"),
+            ];
             let target = rng.pick(&targets).clone();
             let parent = file.parent().unwrap();
             let link = parent.join(format!("link{}", rng.below(1000)));
@@ -381,6 +386,9 @@ fn mutated_projects_never_crash_hang_or_blow_up() {
             }
         }
     }
-    eprintln!("mutation: {ran} cases from seed {first_seed:#x}, exit statuses {by_status:?}, {} failed", failures.len());
+    eprintln!(
+        "mutation: {ran} cases from seed {first_seed:#x}, exit statuses {by_status:?}, {} failed",
+        failures.len()
+    );
     assert!(failures.is_empty(), "{} of {ran} mutated projects failed:\n{}", failures.len(), failures.join("\n"));
 }
