@@ -318,7 +318,7 @@ mod tests {
     fn frames_well_formed_messages_with_any_header_case_and_content_type() {
         let input = [
             frame(OK),
-            format!("content-length: 2\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{{}}"),
+            "content-length: 2\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{}".into(),
             "\r\n".into(),
             frame("[1]"),
         ]

@@ -193,3 +193,45 @@ fn complete_messages(output: &[u8]) -> usize {
     }
     end
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_never_land_inside_a_message_of_the_server() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let out = runtime.block_on(async {
+            let (mut server, from_server) = tokio::io::duplex(16);
+            let (answers, answered) = mpsc::channel(QUEUE);
+            let (stdout, mut client) = tokio::io::duplex(1 << 16);
+            let writer = tokio::spawn(write_client(from_server, answered, stdout));
+            let message = frame(br#"{"jsonrpc":"2.0","id":1,"result":"from the server"}"#);
+            // The server's message arrives a byte at a time, with an answer
+            // queued after each byte.
+            for byte in &message {
+                server.write_all(&[*byte]).await.unwrap();
+                answers.send(frame(b"{\"answer\":1}")).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            drop(server);
+            writer.await.unwrap();
+            let mut out = Vec::new();
+            client.read_to_end(&mut out).await.unwrap();
+            (out, message.len())
+        });
+        let (out, answers) = out;
+        let out = String::from_utf8(out).unwrap();
+        // Whatever the order, every message is whole: splitting on the
+        // headers leaves only complete JSON bodies.
+        let bodies: Vec<&str> = out.split("Content-Length: ").filter(|s| !s.is_empty()).collect();
+        assert!(bodies.len() > 1, "{out}");
+        for body in bodies {
+            let (length, json) = body.split_once("\r\n\r\n").unwrap();
+            assert_eq!(json.len(), length.parse::<usize>().unwrap(), "{out}");
+            serde_json::from_str::<serde_json::Value>(json).unwrap();
+        }
+        assert_eq!(out.matches("from the server").count(), 1);
+        assert_eq!(out.matches("{\"answer\":1}").count(), answers);
+    }
+}
