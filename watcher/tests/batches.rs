@@ -380,14 +380,17 @@ fn root_deleted_and_recreated_is_watched_again() {
     std::fs::remove_dir_all(f.path("assets")).unwrap();
     let all: Vec<String> = f.batches().iter().flat_map(|b| f.describe(&b.changes)).collect();
     assert_eq!(all, ["removed assets"]);
-    assert!(f.notices.iter().any(|n| matches!(n, Notice::RootMissing(_))), "{:?}", f.notices);
+    assert_eq!(f.notices, [Notice::RootMissing(f.path("assets"))]);
 
     std::fs::create_dir(f.path("assets")).unwrap();
     write(&f.path("assets/b.png"), "png");
     write(&f.path("assets/b.png.meta"), &meta(ID_A));
     let all: BTreeSet<String> = f.batches().iter().flat_map(|b| f.describe(&b.changes)).collect();
-    assert!(all.contains("disk assets/b.png") && all.contains("disk assets/b.png.meta"), "{all:?}");
-    assert!(f.notices.iter().any(|n| matches!(n, Notice::RootRestored(_))), "{:?}", f.notices);
+    let want: BTreeSet<String> =
+        ["disk assets/b.png", "disk assets/b.png.meta"].into_iter().map(String::from).collect();
+    assert_eq!(all, want);
+    let root = f.path("assets");
+    assert_eq!(f.notices, [Notice::RootMissing(root.clone()), Notice::RootRestored(root)]);
     write(&f.path("assets/later/c.json"), "{}");
     assert_eq!(f.one(), ["disk assets/later/c.json"]);
 }
