@@ -90,7 +90,10 @@ impl Framer {
                         match header_length(line) {
                             Ok(None) => {}
                             Ok(Some(_)) if length.is_some() => {
-                                return Some(self.fault_at(0, "a second Content-Length header".into()));
+                                // The block before never ended: a new one
+                                // starts at this line.
+                                self.state = State::Headers { length: None, any: false };
+                                return Some(Event::Fault("a second Content-Length header".into()));
                             }
                             Ok(Some(value)) => *length = Some(value),
                             Err(why) => return Some(self.fault_at(0, why)),
@@ -124,53 +127,47 @@ impl Framer {
                         }
                     }
                 }
-                State::Body { length, checked, scan } => {
-                    let length = *length;
-                    let here = input.len().min(length);
-                    match scan.scan(&input[*checked..here]) {
-                        Err(at) => {
-                            let cut = *checked + at;
-                            self.start += cut;
-                            self.state = State::Headers { length: None, any: false };
-                            return Some(Event::Fault(format!(
-                                "a message announced {length} bytes but the next one started after {cut}; dropped"
-                            )));
-                        }
-                        Ok(_) if here == length => {
-                            let body = input[..length].to_vec();
-                            self.start += length;
-                            self.state = State::Headers { length: None, any: false };
-                            return Some(Event::Message(body));
-                        }
-                        Ok(safe) => {
-                            *checked += safe;
-                            return None;
-                        }
+                State::Body { length, checked, scan } => match scan_body(scan, input, *checked, *length as u64) {
+                    BodyEnd::Cut(cut) => {
+                        let length = *length;
+                        self.start += cut;
+                        self.state = State::Headers { length: None, any: false };
+                        return Some(Event::Fault(format!(
+                            "a message announced {length} bytes but the next one started after {cut}; dropped"
+                        )));
                     }
-                }
-                State::Skip { left, scan } => {
-                    // `here` is at most the input's length, so it fits `usize`.
-                    let here = (input.len() as u64).min(*left) as usize;
-                    let whole_rest = here as u64 == *left;
-                    match scan.scan(&input[..here]) {
-                        Err(at) => {
-                            self.start += at;
-                            self.state = State::Headers { length: None, any: false };
-                            return Some(Event::Fault(
-                                "the message over the limit ended early: a new message started inside it".into(),
-                            ));
-                        }
-                        Ok(_) if whole_rest => {
-                            self.start += here;
-                            self.state = State::Headers { length: None, any: false };
-                        }
-                        Ok(safe) => {
-                            self.start += safe;
-                            *left -= safe as u64;
-                            return None;
-                        }
+                    BodyEnd::Complete => {
+                        let length = *length;
+                        let body = input[..length].to_vec();
+                        self.start += length;
+                        self.state = State::Headers { length: None, any: false };
+                        return Some(Event::Message(body));
                     }
-                }
+                    BodyEnd::NeedMore(keep) => {
+                        *checked = keep;
+                        return None;
+                    }
+                },
+                State::Skip { left, scan } => match scan_body(scan, input, 0, *left) {
+                    BodyEnd::Cut(at) => {
+                        self.start += at;
+                        self.state = State::Headers { length: None, any: false };
+                        return Some(Event::Fault(
+                            "the message over the limit ended early: a new message started inside it".into(),
+                        ));
+                    }
+                    BodyEnd::Complete => {
+                        // Complete means all of it is here, so it fits `usize`.
+                        self.start += *left as usize;
+                        self.state = State::Headers { length: None, any: false };
+                    }
+                    BodyEnd::NeedMore(keep) => {
+                        // Skipped bytes are dropped as they go.
+                        self.start += keep;
+                        *left -= keep as u64;
+                        return None;
+                    }
+                },
                 State::Resync => match find_length_header(input) {
                     Some(at) => {
                         self.start += at;
@@ -196,6 +193,42 @@ impl Framer {
     }
 }
 
+/// How a body's bytes end, as far as they have arrived.
+enum BodyEnd {
+    /// The next message's header starts at this offset, inside the body:
+    /// the announced length was wrong.
+    Cut(usize),
+    /// The body is all here and whole.
+    Complete,
+    /// More input is needed; scanning goes on from this offset.
+    NeedMore(usize),
+}
+
+/// Scans the body `input[..length]` from `from` for the next message's
+/// header. A header that may have begun inside the body but is only
+/// confirmed by bytes after it (a length a few bytes too long) is waited
+/// for; that never delays a valid JSON body, which cannot end in the
+/// middle of a header.
+fn scan_body(scan: &mut HeaderScan, input: &[u8], from: usize, length: u64) -> BodyEnd {
+    let limit = length.saturating_add((LENGTH_HEADER.len() + CANDIDATE_REACH) as u64);
+    // At most the input's length, so it fits `usize`.
+    let here = (input.len() as u64).min(limit) as usize;
+    match scan.scan(&input[from..here]) {
+        Err(at) if ((from + at) as u64) < length => BodyEnd::Cut(from + at),
+        // A header at or after the end: the body was whole.
+        Err(_) => BodyEnd::Complete,
+        Ok(safe) => {
+            let keep = from + safe;
+            let all_here = input.len() as u64 >= length;
+            if all_here && (keep as u64 >= length || here as u64 == limit) {
+                BodyEnd::Complete
+            } else {
+                BodyEnd::NeedMore(keep)
+            }
+        }
+    }
+}
+
 /// `Ok(Some(n))` for a `Content-Length: n` line, `Ok(None)` for any other
 /// well-formed header line (`Content-Type` and unknown ones are ignored).
 fn header_length(line: &[u8]) -> Result<Option<u64>, String> {
@@ -203,6 +236,11 @@ fn header_length(line: &[u8]) -> Result<Option<u64>, String> {
     let Some(colon) = line.iter().position(|&b| b == b':') else {
         return Err(format!("a header line without a colon: {:?}", shown()));
     };
+    if find_length_header(&line[1..]).is_some() {
+        // Garbage before a real header on the same line: resynchronising
+        // one byte further finds it.
+        return Err(format!("a header line holding another Content-Length: {:?}", shown()));
+    }
     let (name, value) = (&line[..colon], &line[colon + 1..]);
     let is_token = |b: &u8| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(b);
     if name.is_empty()
@@ -227,49 +265,82 @@ fn find_length_header(input: &[u8]) -> Option<usize> {
     input.windows(LENGTH_HEADER.len()).position(|w| w.eq_ignore_ascii_case(LENGTH_HEADER))
 }
 
-/// Scans a body for `Content-Length:` outside JSON strings, across pushes.
+/// How far after a `Content-Length:` seen inside a string its line may end
+/// for it to count as a header (room for spaces and a 20-digit length).
+const CANDIDATE_REACH: usize = 48;
+
+/// Scans a body for the next message's header, across pushes: a
+/// `Content-Length:` outside JSON strings, or one inside what looked like a
+/// string whose line then ends (a raw line break is never inside a valid
+/// JSON string, so the string was garbage, the header real).
 #[derive(Default)]
 struct HeaderScan {
     in_string: bool,
     escaped: bool,
-    /// How many bytes of `LENGTH_HEADER` the input ends with.
+    /// How many bytes of `LENGTH_HEADER` the bytes so far end with.
     matched: usize,
+    /// A `Content-Length:` seen inside a string: its start in the current
+    /// slice, and how many bytes came after it.
+    candidate: Option<(usize, usize)>,
 }
 
 impl HeaderScan {
     /// Scans `bytes`: `Err(i)` if a header starts at `i`; otherwise
-    /// `Ok(n)`: the next scan must start at `bytes[n]` (a possible header's
-    /// beginning at the end is left for it, to be scanned again whole).
+    /// `Ok(n)`: the next scan must start at `bytes[n]` (a possible header at
+    /// the end is left for it, to be scanned again whole).
     fn scan(&mut self, bytes: &[u8]) -> Result<usize, usize> {
         for (i, &b) in bytes.iter().enumerate() {
-            if self.in_string {
-                match (self.escaped, b) {
-                    (true, _) => self.escaped = false,
-                    (false, b'\\') => self.escaped = true,
-                    (false, b'"') => self.in_string = false,
-                    _ => {}
+            if let Some((_, after)) = &mut self.candidate {
+                *after += 1;
+                if *after > CANDIDATE_REACH {
+                    self.candidate = None;
                 }
-                continue;
             }
-            if b == b'"' {
-                self.in_string = true;
-                self.matched = 0;
-            } else if b.eq_ignore_ascii_case(&LENGTH_HEADER[self.matched]) {
+            if b.eq_ignore_ascii_case(&LENGTH_HEADER[self.matched]) {
                 self.matched += 1;
                 if self.matched == LENGTH_HEADER.len() {
-                    return Err(i + 1 - LENGTH_HEADER.len());
+                    self.matched = 0;
+                    let start = i + 1 - LENGTH_HEADER.len();
+                    if !self.in_string {
+                        return Err(start);
+                    }
+                    self.candidate = Some((start, 0));
                 }
             } else {
                 // Only the header's first letter can restart a match: it
                 // occurs nowhere else in the header.
                 self.matched = usize::from(b.eq_ignore_ascii_case(&LENGTH_HEADER[0]));
             }
+            if !self.in_string {
+                self.in_string = b == b'"';
+                continue;
+            }
+            match (self.escaped, b) {
+                (true, _) => self.escaped = false,
+                (false, b'\\') => self.escaped = true,
+                (false, b'"') => {
+                    self.in_string = false;
+                    self.candidate = None;
+                }
+                (false, b'\r' | b'\n') => {
+                    if let Some((start, _)) = self.candidate {
+                        return Err(start);
+                    }
+                    // Not JSON: the best guess is that no string is open.
+                    self.in_string = false;
+                }
+                _ => {}
+            }
         }
-        // The matched bytes hold no quote, so the string state before them
-        // is the state now: scanning them again gives the same answer.
-        let safe = bytes.len() - self.matched;
+        // Rescanning from a header's letters gives the same answer: they
+        // hold no quote, backslash or line break, so the string state
+        // before them is the state now (an escape before the first letter
+        // is used up by it either way).
+        let partial = bytes.len() - self.matched;
+        let keep_from = self.candidate.map_or(partial, |(start, _)| start.min(partial));
         self.matched = 0;
-        Ok(safe)
+        self.candidate = None;
+        Ok(keep_from)
     }
 }
 
@@ -305,7 +376,7 @@ mod tests {
         let bodies = whole
             .into_iter()
             .filter_map(|e| match e {
-                Event::Message(b) => Some(String::from_utf8(b).unwrap()),
+                Event::Message(b) => Some(String::from_utf8_lossy(&b).into_owned()),
                 Event::Fault(_) => None,
             })
             .collect();
@@ -333,15 +404,26 @@ mod tests {
             "Content-Length: -5\r\n\r\n{}",
             "Content-Length: \r\n\r\n{}",
             "Content-Type: text/plain\r\n\r\n{\"a\":1}",
-            "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
             "\u{1}\u{2}garbage without a colon\r\n\r\n",
             "no line end at all: \u{7f}\u{0}\u{ff}",
         ] {
             let input = [bad.to_owned(), frame(OK)].concat();
-            let (bodies, faults) = messages(input.as_bytes(), 1000);
-            assert_eq!(bodies, [OK], "after {bad:?}");
-            assert!(faults >= 1, "{bad:?} is reported");
+            assert_eq!(messages(input.as_bytes(), 1000), (vec![OK.into()], 1), "after {bad:?}");
         }
+    }
+
+    #[test]
+    fn a_second_content_length_starts_a_new_message() {
+        let input = ["Content-Length: 9\r\nContent-Length: 2\r\n\r\n{}".to_owned(), frame(OK)].concat();
+        assert_eq!(messages(input.as_bytes(), 1000), (vec!["{}".into(), OK.into()], 1));
+    }
+
+    #[test]
+    fn a_length_a_few_bytes_too_long_does_not_eat_the_next_header() {
+        let input = ["Content-Length: 10\r\n\r\n{\"a\":1}".to_owned(), frame(OK)].concat();
+        assert_eq!(messages(input.as_bytes(), 1000), (vec![OK.into()], 1));
+        let in_a_string = ["Content-Length: 30\r\n\r\n{\"a\":\"".to_owned(), frame(OK)].concat();
+        assert_eq!(messages(in_a_string.as_bytes(), 1000), (vec![OK.into()], 1));
     }
 
     #[test]
@@ -363,6 +445,30 @@ mod tests {
         assert_eq!(messages(input.as_bytes(), 100), (vec![OK.into()], 1));
         let lie = ["Content-Length: 1000000000000000000000\r\n\r\n".to_owned(), frame(OK)].concat();
         assert_eq!(messages(lie.as_bytes(), 100), (vec![OK.into()], 2));
+    }
+
+    #[test]
+    fn any_input_frames_the_same_in_any_pieces_and_the_next_message_survives() {
+        // Streams built from the pieces that matter to the framer, from a
+        // fixed pseudo-random sequence.
+        const PIECES: [&str; 12] =
+            ["Content-Length: ", "content-length:", "7", "40", "\r\n", "\n", "{", "}", "\"", "\\", "x", "\u{ff}"];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: usize| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % n
+        };
+        for _ in 0..2000 {
+            let mut input = String::new();
+            for _ in 0..next(60) {
+                input.push_str(PIECES[next(PIECES.len())]);
+            }
+            // Whatever came before, a message announced past the end of the
+            // garbage, or a body cut short, ends where a header starts.
+            input.push_str(&frame(OK));
+            let (bodies, _) = messages(input.as_bytes(), 64);
+            assert_eq!(bodies.last().map(String::as_str), Some(OK), "{input:?}");
+        }
     }
 
     #[test]
