@@ -149,6 +149,72 @@ mod tests {
         assert_eq!(twice, Verdict::Forward(br#"{"id":2,"jsonrpc":"2.0","method":"a"}"#.to_vec()));
     }
 
+    /// What tower-lsp-server decodes: its message type is a response, else
+    /// a request.
+    fn server_decodes(json: &[u8]) -> bool {
+        use tower_lsp_server::jsonrpc::{Request, Response};
+        serde_json::from_slice::<Response>(json).is_ok() || serde_json::from_slice::<Request>(json).is_ok()
+    }
+
+    #[test]
+    fn everything_forwarded_is_decoded_by_the_server() {
+        let absent = None;
+        let jsonrpc = [absent.clone(), Some(json!("2.0")), Some(json!("1.0")), Some(json!(2))];
+        let ids = [
+            absent.clone(),
+            Some(json!(null)),
+            Some(json!(1)),
+            Some(json!(-1)),
+            Some(json!("s")),
+            Some(json!(1.5)),
+            Some(json!(true)),
+            Some(json!({})),
+            Some(json!([])),
+            Some(json!(9_223_372_036_854_775_808_u64)),
+        ];
+        let methods = [absent.clone(), Some(json!("m")), Some(json!(5)), Some(json!(null))];
+        let results = [absent.clone(), Some(json!(null)), Some(json!(1))];
+        let errors = [
+            absent.clone(),
+            Some(json!({"code": 1, "message": "m"})),
+            Some(json!({"code": 1.5, "message": "m"})),
+            Some(json!({"code": 1, "message": "m", "extra": 1})),
+        ];
+        let params = [absent, Some(json!({})), Some(json!([])), Some(json!(5))];
+        let mut forwarded = 0;
+        for j in &jsonrpc {
+            for id in &ids {
+                for method in &methods {
+                    for result in &results {
+                        for error in &errors {
+                            for param in &params {
+                                let mut message = Map::new();
+                                for (key, value) in [
+                                    ("jsonrpc", j),
+                                    ("id", id),
+                                    ("method", method),
+                                    ("result", result),
+                                    ("error", error),
+                                    ("params", param),
+                                ] {
+                                    if let Some(value) = value {
+                                        message.insert(key.to_owned(), value.clone());
+                                    }
+                                }
+                                let body = serde_json::to_vec(&message).unwrap();
+                                if let Verdict::Forward(json) = judge(&body) {
+                                    forwarded += 1;
+                                    assert!(server_decodes(&json), "{}", String::from_utf8_lossy(&json));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(forwarded > 100, "only {forwarded} forwarded");
+    }
+
     #[test]
     fn each_kind_of_invalid_message_gets_the_error_the_specification_names() {
         let null = Value::Null;
