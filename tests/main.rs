@@ -10,6 +10,7 @@ mod lsp_fix_cli;
 mod lsp_fixes;
 mod lsp_nvim;
 mod lsp_robustness;
+mod lsp_transport;
 mod lsp_workspaces;
 mod mutation;
 mod storm;

@@ -280,6 +280,16 @@ impl LspClient {
     }
 }
 
+/// Raw input, for tests of the transport itself.
+impl LspClient {
+    /// Writes `bytes` to the server's stdin as they are, with no framing.
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("server stdin open");
+        stdin.write_all(bytes).expect("write to server");
+        stdin.flush().expect("flush to server");
+    }
+}
+
 impl Drop for LspClient {
     fn drop(&mut self) {
         if !self.finished && !std::thread::panicking() && self.is_running() {
