@@ -255,6 +255,10 @@ pub struct Project {
     /// Last known id of asset paths whose `.meta` went away, to tell where a
     /// moved asset went.
     tombstones: HashMap<Box<str>, Uuid>,
+    /// The editor's open buffers by project-relative path, whether or not
+    /// the path is a project file under the current configuration: they are
+    /// ground state, and a configuration reload must apply them again.
+    overlays: HashMap<Box<str>, Arc<str>>,
     scan_dirs: Vec<PathBuf>,
     scan_errors: Vec<String>,
     /// Files read or parsed since the project was opened (scan included):
@@ -312,6 +316,19 @@ impl Project {
 
     /// Scans the project at `root` (absolute, canonical) with `config`.
     pub fn with_config(root: PathBuf, config: Config) -> Project {
+        Project::rescan(root, config, HashMap::default(), HashMap::default())
+    }
+
+    /// Scans the project and lays the editor's `overlays` over what the disk
+    /// holds before anything is derived, so references, resolutions and
+    /// diagnostics all come from the same text. `tombstones` (where moved
+    /// assets went) is history the disk cannot tell, kept across a reload.
+    fn rescan(
+        root: PathBuf,
+        config: Config,
+        overlays: HashMap<Box<str>, Arc<str>>,
+        tombstones: HashMap<Box<str>, Uuid>,
+    ) -> Project {
         let classifier = Classifier::new(&root, &config);
         let mut project = Project {
             root,
@@ -330,6 +347,7 @@ impl Project {
             cycles: Cycles::default(),
             diagnostics: HashMap::default(),
             tombstones: HashMap::default(),
+            overlays: HashMap::default(),
             scan_dirs: Vec::new(),
             scan_errors: Vec::new(),
             files_parsed: 0,
@@ -349,6 +367,19 @@ impl Project {
         timer.lap("scan and index");
         project.scan_dirs = result.dirs;
         project.scan_errors = result.errors;
+        for (rel, text) in overlays {
+            project.overlay_rel(&rel, &text, &mut dirty);
+            project.overlays.insert(rel, text);
+        }
+        project.tombstones = tombstones;
+        project.derive_all(&timer);
+        project
+    }
+
+    /// Computes every derived thing (resolutions, cycles, diagnostics) from
+    /// the ground state.
+    fn derive_all(&mut self, timer: &Timings) {
+        let project = self;
         project.resolve_all();
         timer.lap("resolve");
         // The cycle search is one thread's work: it runs beside the
@@ -356,7 +387,7 @@ impl Project {
         // whose references are on a cycle are done again once it is known.
         let ids: Vec<FileId> = project.file_ids().collect();
         let (cycles, found) = std::thread::scope(|scope| {
-            let p = &project;
+            let p = &*project;
             let cycles = scope.spawn(move || Cycles::compute(&p.nodes(), |n, out| p.extend_out_edges(n, out)));
             let found = parallel_map(&ids, |id| p.compute_diagnostics(id));
             (cycles.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), found)
@@ -376,7 +407,6 @@ impl Project {
             }
         }
         timer.lap("store diagnostics");
-        project
     }
 
     fn walk_dirs(&self) -> Vec<PathBuf> {
@@ -691,24 +721,33 @@ impl Project {
                     self.refresh_from_disk(&to, false, &mut dirty);
                 }
                 Change::Overlay { path, text } => self.set_overlay(&path, &text, &mut dirty),
-                Change::CloseOverlay(abs) => self.refresh_from_disk(&abs, true, &mut dirty),
+                Change::CloseOverlay(abs) => {
+                    if let Some(rel) = self.rel_path(&abs) {
+                        self.overlays.remove(rel.as_str());
+                    }
+                    self.refresh_from_disk(&abs, true, &mut dirty)
+                }
             }
         }
         self.settle(dirty)
     }
 
     /// Re-reads the config and rescans everything (assetry.toml changed).
+    /// The editor's buffers are ground state like the disk: they are laid
+    /// over the new scan before anything is derived (re-applying them after
+    /// the derived state was computed would leave resolutions made for the
+    /// disk's references beside the buffer's references).
     fn reload(&mut self, config: Config) -> Vec<FileDiagnostics> {
         let before: HashMap<String, Vec<Diagnostic>> =
             self.diagnostics.iter().map(|(id, d)| (self.path(*id).to_owned(), d.clone())).collect();
-        let overlays: Vec<(PathBuf, Arc<str>)> =
-            self.files.iter().flatten().filter_map(|f| Some((self.root.join(&*f.path), f.overlay.clone()?))).collect();
+        let overlays = std::mem::take(&mut self.overlays);
+        let tombstones = std::mem::take(&mut self.tombstones);
         let parsed_before = self.files_parsed;
-        *self = Project::with_config(self.root.clone(), config);
+        let had_referrers = self.referrers.get().is_some();
+        *self = Project::rescan(self.root.clone(), config, overlays, tombstones);
         self.files_parsed += parsed_before;
-        for (path, text) in overlays {
-            let mut d = Dirty::default();
-            self.set_overlay(&path, &text, &mut d);
+        if had_referrers {
+            self.prepare_for_changes();
         }
         let mut out = Vec::new();
         let mut seen = HashSet::default();
@@ -771,10 +810,15 @@ impl Project {
 
     fn set_overlay(&mut self, abs: &Path, text: &Arc<str>, dirty: &mut Dirty) {
         let Some(rel) = self.rel_path(abs) else { return };
-        let Some(kind) = self.classifier.classify(&rel) else { return };
+        self.overlay_rel(&rel, text, dirty);
+        self.overlays.insert(rel.into(), text.clone());
+    }
+
+    fn overlay_rel(&mut self, rel: &str, text: &Arc<str>, dirty: &mut Dirty) {
+        let Some(kind) = self.classifier.classify(rel) else { return };
         let loaded = scan::parse_text(kind, text, &self.classifier);
         self.files_parsed += 1;
-        self.upsert(&rel, kind, loaded, Some(text.clone()), dirty);
+        self.upsert(rel, kind, loaded, Some(text.clone()), dirty);
     }
 
     fn remove_path(&mut self, abs: &Path, dirty: &mut Dirty) {

@@ -372,6 +372,43 @@ fn config_changes_rescan_only_when_the_saved_settings_change() {
     assert!(p.diagnostics_of("src/main.rs").is_empty());
 }
 
+#[test]
+fn a_config_reload_keeps_the_buffers_references_and_resolutions_together() {
+    let (_d, root) = fixture(&base());
+    let mut p = Project::open(&root).unwrap();
+    p.prepare_for_changes();
+    // The buffer differs from the disk: a broken path where the disk has a good one.
+    let scene = root.join("assets/scenes/b.scene.json");
+    let text: std::sync::Arc<str> = r#"{"x": "textures/missing.png"}"#.into();
+    p.apply(ChangeBatch::from(vec![Change::Overlay { path: scene.clone(), text }]));
+    let broken = |p: &Project| -> Vec<(Code, String)> {
+        p.diagnostics_of("assets/scenes/b.scene.json").iter().map(|d| (d.code, d.message.clone())).collect()
+    };
+    let expected = vec![(
+        Code::BrokenPath,
+        "`textures/missing.png` does not exist (no asset at `assets/textures/missing.png`)".to_owned(),
+    )];
+    assert_eq!(broken(&p), expected);
+    // A valid, different configuration is saved: the project is scanned again.
+    std::fs::write(root.join("assetry.toml"), "[project]\ncode = []\n").unwrap();
+    p.apply(ChangeBatch::from(vec![Change::Disk(root.join("assetry.toml"))]));
+    assert!(p.config().code.is_empty());
+    assert_eq!(broken(&p), expected, "the buffer's finding survives the reload");
+    // Its one reference is the buffer's, resolved as the buffer's.
+    let f = p.file(p.file_id("assets/scenes/b.scene.json").unwrap()).unwrap();
+    let refs: Vec<&str> = f.refs().iter().map(|r| &*r.value).collect();
+    assert_eq!(refs, ["textures/missing.png"]);
+    assert_eq!(f.resolutions(), [assetry_pipeline::Resolution::Broken { path: "assets/textures/missing.png".into() }]);
+    // And the rest of the project equals a fresh scan with the same buffer.
+    let mut fresh = Project::open(&root).unwrap();
+    let text: std::sync::Arc<str> = r#"{"x": "textures/missing.png"}"#.into();
+    fresh.apply(ChangeBatch::from(vec![Change::Overlay { path: scene.clone(), text }]));
+    assert_eq!(full(&p), full(&fresh));
+    // Closing the buffer falls back to the disk's valid reference.
+    p.apply(ChangeBatch::from(vec![Change::CloseOverlay(scene)]));
+    assert!(p.all_diagnostics().is_empty());
+}
+
 /// Random edits, deletions and re-creations; after each batch the
 /// incremental state must equal a fresh scan.
 #[test]
