@@ -372,6 +372,12 @@ impl Project {
             project.overlays.insert(rel, text);
         }
         project.tombstones = tombstones;
+        // As `insert` does: a `.meta` at the path ends what its departure said.
+        let metas_back: Vec<Box<str>> =
+            project.tombstones.keys().filter(|p| project.meta_file_id(p).is_some()).cloned().collect();
+        for p in metas_back {
+            project.tombstones.remove(&p);
+        }
         project.derive_all(&timer);
         project
     }
@@ -783,19 +789,19 @@ impl Project {
                 .map(|(p, _)| p.to_owned())
                 .collect();
             for p in gone {
-                self.remove_rel(&p, dirty);
+                self.remove_from_disk(&p, dirty);
             }
             for f in result.files.into_iter().flatten() {
                 self.files_parsed += 1;
-                self.upsert(&f.rel, f.kind, f.loaded, None, dirty);
+                // The editor's buffer is in charge of an open file.
+                if !self.has_overlay(&f.rel) {
+                    self.upsert(&f.rel, f.kind, f.loaded, None, dirty);
+                }
             }
             return;
         }
         let Some(kind) = self.classifier.classify(&rel) else { return };
-        if let Some(id) = self.file_id(&rel)
-            && !closing
-            && self.file(id).is_some_and(|f| f.overlay.is_some())
-        {
+        if !closing && self.has_overlay(&rel) {
             // The editor's buffer is in charge until it is closed.
             return;
         }
@@ -824,13 +830,25 @@ impl Project {
     fn remove_path(&mut self, abs: &Path, dirty: &mut Dirty) {
         let Some(rel) = self.rel_path(abs) else { return };
         if self.file_id(&rel).is_some() {
-            self.remove_rel(&rel, dirty);
+            self.remove_from_disk(&rel, dirty);
         }
         let prefix = folder_prefix(&rel);
         let under: Vec<String> = self.files_with_prefix(&prefix).map(|(p, _)| p.to_owned()).collect();
         for p in under {
-            self.remove_rel(&p, dirty);
+            self.remove_from_disk(&p, dirty);
         }
+    }
+
+    /// The disk lost `rel`: it leaves the project unless the editor holds it
+    /// open, whose buffer stays in charge until it is closed.
+    fn remove_from_disk(&mut self, rel: &str, dirty: &mut Dirty) {
+        if !self.has_overlay(rel) {
+            self.remove_rel(rel, dirty);
+        }
+    }
+
+    fn has_overlay(&self, rel: &str) -> bool {
+        self.file_id(rel).and_then(|id| self.file(id)).is_some_and(|f| f.overlay.is_some())
     }
 
     fn upsert(&mut self, rel: &str, kind: FileKind, loaded: Loaded, overlay: Option<Arc<str>>, dirty: &mut Dirty) {
@@ -866,6 +884,12 @@ impl Project {
             other.pair = Some(id);
         }
         self.by_path.insert(path.clone(), (id, matches!(kind, FileKind::Asset { .. })));
+        if let (FileKind::Meta { .. }, Some(asset)) = (kind, path.strip_suffix(META_SUFFIX))
+            && !self.tombstones.is_empty()
+        {
+            // A `.meta` is back at this path: whatever left it is history.
+            self.tombstones.remove(asset);
+        }
         self.add_to_folder(&path, id, dirty);
         if matches!(kind, FileKind::Asset { .. }) {
             push_id(&mut self.by_lower, lower_hash(&path), id);
@@ -968,6 +992,15 @@ impl Project {
             other.pair = None;
         }
         self.by_path.remove(rel);
+        if let (FileKind::Meta { .. }, Some(asset)) = (file.kind, rel.strip_suffix(META_SUFFIX)) {
+            // The id that left this path tells where its asset went, if the
+            // id shows up elsewhere (a move). A `.meta` without an id leaves
+            // no trace, and an older trace would now be wrong.
+            match file.meta().and_then(|m| m.id) {
+                Some((u, _)) => self.tombstones.insert(asset.into(), u),
+                None => self.tombstones.remove(asset),
+            };
+        }
         self.remove_from_folder(rel, id, dirty);
         let lower = lower_hash(rel);
         remove_id(&mut self.by_lower, &lower, id);
@@ -1081,7 +1114,6 @@ impl Project {
             .meta()
             .map(|m| m.id.map(|(u, _)| u).into_iter().chain(m.labels.iter().filter_map(|l| l.id)).collect())
             .unwrap_or_default();
-        let meta_id = file.meta().and_then(|m| m.id.map(|(u, _)| u));
         if let (Some(keys), Some(referrers)) = (keys, self.referrers.get_mut()) {
             for k in &keys {
                 remove_id(referrers, k, id);
@@ -1094,9 +1126,6 @@ impl Project {
             dirty.keys.insert(RefKey::Id(u));
         }
         if is_meta {
-            if let (Some(u), Some(asset)) = (meta_id, path.strip_suffix(META_SUFFIX)) {
-                self.tombstones.insert(asset.into(), u);
-            }
             if let Some(ext) = meta_asset_extension(&path)
                 && let Some(c) = self.meta_extensions.get_mut(ext.as_ref())
             {
@@ -1118,6 +1147,17 @@ impl Project {
     fn settle(&mut self, mut dirty: Dirty) -> Vec<FileDiagnostics> {
         if dirty.everything {
             dirty.files.extend(self.file_ids());
+        }
+        // A broken path that once held a moved asset says where the asset
+        // went: that answer changes with the owners of the asset's id.
+        if !self.tombstones.is_empty() && dirty.keys.iter().any(|k| matches!(k, RefKey::Id(_))) {
+            let left: Vec<RefKey> = self
+                .tombstones
+                .iter()
+                .filter(|(_, u)| dirty.keys.contains(&RefKey::Id(**u)))
+                .map(|(p, _)| RefKey::path(p))
+                .collect();
+            dirty.keys.extend(left);
         }
         let referrers = self.referrers();
         for key in &dirty.keys {

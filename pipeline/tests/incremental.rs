@@ -409,6 +409,60 @@ fn a_config_reload_keeps_the_buffers_references_and_resolutions_together() {
     assert!(p.all_diagnostics().is_empty());
 }
 
+#[test]
+fn an_open_buffer_outlives_its_file_on_disk_until_closed() {
+    let (_d, root) = fixture(&base());
+    let mut p = Project::open(&root).unwrap();
+    p.prepare_for_changes();
+    let rel = "assets/scenes/b.scene.json";
+    let scene = root.join(rel);
+    let buffer = |text: &str| Change::Overlay { path: scene.clone(), text: text.into() };
+    let codes = |p: &Project| -> Vec<(Code, u32, u32)> {
+        p.diagnostics_of(rel).iter().map(|d| (d.code, d.range.start, d.range.end)).collect()
+    };
+    p.apply(ChangeBatch::from(vec![buffer(r#"{"x": "textures/nope.png"}"#)]));
+    assert_eq!(codes(&p), [(Code::BrokenPath, 7, 24)]);
+    // Deleted on disk (the file, then its whole folder; as a removal, a
+    // re-read of a vanished file, a move away and a folder re-read): the
+    // buffer is still what the editor shows, so it is still checked.
+    std::fs::remove_file(&scene).unwrap();
+    for change in [
+        Change::Removed(scene.clone()),
+        Change::Disk(scene.clone()),
+        Change::Moved { from: scene.clone(), to: root.join("assets/scenes/moved.scene.json") },
+        Change::Disk(root.join("assets/scenes")),
+    ] {
+        assert_eq!(p.apply(ChangeBatch::from(vec![change.clone()])), vec![], "{change:?}");
+        assert_eq!(codes(&p), [(Code::BrokenPath, 7, 24)], "{change:?}");
+        assert!(p.file_id(rel).is_some(), "{change:?}");
+    }
+    std::fs::remove_dir_all(root.join("assets/scenes")).unwrap();
+    p.apply(ChangeBatch::from(vec![Change::Removed(root.join("assets/scenes"))]));
+    // Its .meta is gone from disk and from the editor.
+    assert_eq!(codes(&p), [(Code::MissingMeta, 0, 0), (Code::BrokenPath, 7, 24)]);
+    assert!(p.file_id("assets/scenes/a.scene.json").is_none());
+    // It is edited while deleted: the edit counts.
+    let delta = p.apply(ChangeBatch::from(vec![buffer(r#"{"y": "textures/hero.png", "x": "nope.png"}"#)]));
+    assert_eq!(delta.len(), 1);
+    assert_eq!(codes(&p), [(Code::MissingMeta, 0, 0), (Code::BrokenPath, 33, 41)]);
+    let f = p.file(p.file_id(rel).unwrap()).unwrap();
+    let hero = p.file_id("assets/textures/hero.png").unwrap();
+    assert_eq!(f.resolutions()[0], assetry_pipeline::Resolution::Asset { target: hero, label: None });
+    // Closing it falls back to the disk, which has no such file: it is gone,
+    // and so are its findings.
+    let delta = p.apply(ChangeBatch::from(vec![Change::CloseOverlay(scene.clone())]));
+    assert_eq!(delta, vec![FileDiagnostics { path: rel.into(), diagnostics: vec![] }]);
+    assert!(p.file_id(rel).is_none());
+    // Opened while absent from disk, then created on disk: the buffer wins
+    // until it is closed, then the disk does.
+    p.apply(ChangeBatch::from(vec![buffer(r#"{"x": "textures/nope.png"}"#)]));
+    assert_eq!(codes(&p), [(Code::MissingMeta, 0, 0), (Code::BrokenPath, 7, 24)]);
+    let created = write(&root, rel, r#"{"sub": "textures/sky.png"}"#);
+    p.apply(ChangeBatch::from(vec![created]));
+    assert_eq!(codes(&p), [(Code::MissingMeta, 0, 0), (Code::BrokenPath, 7, 24)]);
+    apply_and_verify(&mut p, vec![Change::CloseOverlay(scene)]);
+}
+
 /// Random edits, deletions and re-creations; after each batch the
 /// incremental state must equal a fresh scan.
 #[test]
