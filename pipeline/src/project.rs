@@ -512,32 +512,12 @@ impl Project {
         v.into_iter()
     }
 
-    /// The line index of a text file, to convert its byte ranges to
-    /// positions: built once from the editor's text or the disk. `None` for
-    /// files the project does not know.
+    /// The line index of a file, to convert its byte ranges to positions:
+    /// made from the very text that was parsed (the editor's buffer, whole,
+    /// or the disk's text as far as its ranges go). `None` for files the
+    /// project does not know.
     pub fn line_index(&self, rel: &str) -> Option<&LineIndex> {
-        let f = self.file(self.file_id(rel)?)?;
-        let index = f.loaded.line_index.get_or_init(|| {
-            let text = match &f.overlay {
-                Some(t) => t.to_string(),
-                // Binary assets are never opened: their findings sit at 0:0.
-                None if matches!(f.kind, FileKind::Asset { syntax: None, .. }) => String::new(),
-                None => scan::read_text(&self.root.join(rel)).unwrap_or_default(),
-            };
-            Box::new(LineIndex::new(&text))
-        });
-        Some(index)
-    }
-
-    /// Builds the line indexes of `paths` on every core, ahead of
-    /// converting many ranges (each may mean reading the file again).
-    pub fn prepare_line_indexes<'a>(&self, paths: impl IntoIterator<Item = &'a str>) {
-        let mut ids: Vec<FileId> = paths.into_iter().filter_map(|p| self.file_id(p)).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        parallel_map(&ids, |id| {
-            self.line_index(self.path(id));
-        });
+        Some(&self.file(self.file_id(rel)?)?.loaded.lines)
     }
 
     /// The `.meta` of an asset.
@@ -822,7 +802,9 @@ impl Project {
 
     fn overlay_rel(&mut self, rel: &str, text: &Arc<str>, dirty: &mut Dirty) {
         let Some(kind) = self.classifier.classify(rel) else { return };
-        let loaded = scan::parse_text(kind, text, &self.classifier);
+        let mut loaded = scan::parse_text(kind, text, &self.classifier);
+        // The editor asks about any place in its buffer (hover, completion).
+        loaded.lines = LineIndex::new(text);
         self.files_parsed += 1;
         self.upsert(rel, kind, loaded, Some(text.clone()), dirty);
     }

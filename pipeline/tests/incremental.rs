@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assetry_pipeline::{Change, ChangeBatch, Code, FileDiagnostics, Project};
+use assetry_pipeline::{Change, ChangeBatch, Code, FileDiagnostics, Position, Project};
 
 const HERO: &str = "0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11";
 const SKY: &str = "1b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e12";
@@ -461,6 +461,63 @@ fn an_open_buffer_outlives_its_file_on_disk_until_closed() {
     p.apply(ChangeBatch::from(vec![created]));
     assert_eq!(codes(&p), [(Code::MissingMeta, 0, 0), (Code::BrokenPath, 7, 24)]);
     apply_and_verify(&mut p, vec![Change::CloseOverlay(scene)]);
+}
+
+/// Every diagnostic's range (and related ranges) as LSP positions, through
+/// the project's line indexes.
+fn positions(p: &Project) -> BTreeMap<String, Vec<(Code, Position, Position, Vec<(String, Position)>)>> {
+    let at = |path: &str, offset: u32| p.line_index(path).map(|i| i.position(offset)).unwrap_or_default();
+    p.all_diagnostics()
+        .into_iter()
+        .map(|f| {
+            let ds = f
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    let related = d.related.iter().map(|r| (r.path.clone(), at(&r.path, r.range.start))).collect();
+                    (d.code, at(&f.path, d.range.start), at(&f.path, d.range.end), related)
+                })
+                .collect();
+            (f.path, ds)
+        })
+        .collect()
+}
+
+fn pos(line: u32, character: u32) -> Position {
+    Position { line, character }
+}
+
+#[test]
+fn positions_come_from_the_parsed_text_even_after_the_disk_changed() {
+    let (_d, root) = fixture(&base());
+    let scene = "assets/scenes/b.scene.json";
+    std::fs::write(root.join(scene), "{\"sub\": \"scenes/nope.scene.json\"}").unwrap();
+    let meta = "assets/textures/sky.png.meta";
+    std::fs::write(root.join(meta), format!("# é\nid = \"{HERO}\"\n")).unwrap();
+    let p = Project::open(&root).unwrap();
+    let expected = BTreeMap::from([
+        (scene.to_owned(), vec![(Code::BrokenPath, pos(0, 9), pos(0, 31), vec![])]),
+        (
+            "assets/textures/hero.png.meta".to_owned(),
+            vec![(Code::DuplicateId, pos(0, 6), pos(0, 42), vec![(meta.to_owned(), pos(1, 6))])],
+        ),
+        (
+            meta.to_owned(),
+            vec![(
+                Code::DuplicateId,
+                pos(1, 6),
+                pos(1, 42),
+                vec![("assets/textures/hero.png.meta".to_owned(), pos(0, 6))],
+            )],
+        ),
+    ]);
+    // The files change on disk (a checkout) before any position was asked,
+    // and nobody has told the project yet: its ranges are still those of
+    // the text it parsed, and so are the positions it gives for them.
+    std::fs::write(root.join(scene), "{\n\"sub\":\n\n\"scenes/nope.scene.json\"}").unwrap();
+    std::fs::write(root.join(meta), "").unwrap();
+    std::fs::write(root.join("assets/textures/hero.png.meta"), "\n\n\n").unwrap();
+    assert_eq!(positions(&p), expected);
 }
 
 /// Random edits, deletions and re-creations; after each batch the
