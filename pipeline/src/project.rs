@@ -693,7 +693,26 @@ impl Project {
             // A config that does not parse keeps the last good one; one that
             // parses to the same settings changes nothing.
             match Config::load(&self.root) {
-                Ok(config) if config != self.config => return self.reload(config),
+                Ok(config) if config != self.config => {
+                    // The rescan reads the disk; the batch's buffers are
+                    // ground state it cannot read.
+                    for change in &batch.changes {
+                        match change {
+                            Change::Overlay { path, text } => {
+                                if let Some(rel) = self.rel_path(path) {
+                                    self.overlays.insert(rel.into(), text.clone());
+                                }
+                            }
+                            Change::CloseOverlay(path) => {
+                                if let Some(rel) = self.rel_path(path) {
+                                    self.overlays.remove(rel.as_str());
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    return self.reload(config);
+                }
                 _ => {}
             }
         }
@@ -844,6 +863,11 @@ impl Project {
                 }
                 if let Some(link) = self.links.get_mut(id as usize) {
                     link.kind = LinkKind::of(kind);
+                }
+                if !dirty.bulk {
+                    // A `.meta`'s id and labels decide how references to its
+                    // asset by path resolve (`#Label`) and read (prefer-id).
+                    self.pair_dirty(rel, kind, dirty);
                 }
                 self.register(id, dirty);
             }
