@@ -856,6 +856,8 @@ impl Project {
         match self.file_id(rel) {
             Some(id) => {
                 self.unregister(id, dirty);
+                #[cfg(debug_assertions)]
+                test_panic_hook(rel);
                 if let Some(f) = self.files[id as usize].as_mut() {
                     f.loaded = loaded;
                     f.kind = kind;
@@ -1427,6 +1429,22 @@ impl Project {
 
     fn compute_diagnostics(&self, id: FileId) -> Vec<Diagnostic> {
         crate::checks::file_diagnostics(self, id)
+    }
+}
+
+/// For tests of recovery from an internal error (debug builds only; release
+/// builds have no such code): `ASSETRY_TEST_PANIC_ON=<file name>` makes the
+/// first update of an existing file of that name panic halfway, after its
+/// old entries left the indexes and before its new ones are in: the state a
+/// bug would leave. Once per process, so a rebuild afterwards succeeds.
+#[cfg(debug_assertions)]
+fn test_panic_hook(rel: &str) {
+    static FIRED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if let Some(name) = std::env::var_os("ASSETRY_TEST_PANIC_ON")
+        && name.to_str() == Some(file_name(rel))
+        && !FIRED.swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        panic!("ASSETRY_TEST_PANIC_ON: updating `{rel}`");
     }
 }
 
