@@ -11,6 +11,7 @@ mod lsp_fixes;
 mod lsp_nvim;
 mod lsp_recovery;
 mod lsp_robustness;
+mod lsp_state;
 mod lsp_workspaces;
 mod support;
 mod watch;
