@@ -520,6 +520,37 @@ fn positions_come_from_the_parsed_text_even_after_the_disk_changed() {
     assert_eq!(positions(&p), expected);
 }
 
+#[test]
+fn moved_to_lasts_only_while_it_is_true() {
+    let (_d, root) = fixture(&base());
+    let mut p = Project::open(&root).unwrap();
+    p.prepare_for_changes();
+    let message = |p: &Project| p.diagnostics_of("assets/scenes/a.scene.json")[0].message.clone();
+    // sky.png moves with its .meta: the old path says where it went.
+    std::fs::create_dir_all(root.join("assets/env")).unwrap();
+    let mut batch = Vec::new();
+    for (from, to) in [("sky.png", "sky.png"), ("sky.png.meta", "sky.png.meta")] {
+        let (from, to) = (root.join("assets/textures").join(from), root.join("assets/env").join(to));
+        std::fs::rename(&from, &to).unwrap();
+        batch.push(Change::Moved { from, to });
+    }
+    p.apply(ChangeBatch::from(batch));
+    assert_eq!(message(&p), "`textures/sky.png` does not exist: the asset moved to `assets/env/sky.png`");
+    // Its new .meta goes (a checkout): nothing carries the id any more, and
+    // the finding says what a fresh check says.
+    p.apply(ChangeBatch::from(vec![remove(&root, "assets/env/sky.png.meta")]));
+    let fresh = "`textures/sky.png` does not exist (no asset at `assets/textures/sky.png`)";
+    assert_eq!(message(&p), fresh);
+    assert_eq!(message(&Project::open(&root).unwrap()), fresh);
+    // An edit of a .meta is no departure: hero.png's id changes in place,
+    // then hero.png goes; the old id now on sky.png says nothing about it.
+    apply_and_verify(&mut p, vec![write(&root, "assets/textures/hero.png.meta", &format!("id = \"{SHIP}\"\n"))]);
+    apply_and_verify(&mut p, vec![write(&root, "assets/env/sky.png.meta", &format!("id = \"{HERO}\"\n"))]);
+    apply_and_verify(&mut p, vec![remove(&root, "assets/textures/hero.png")]);
+    let code = p.diagnostics_of("src/main.rs");
+    assert_eq!(code[0].message, "`textures/hero.png` does not exist (no asset at `assets/textures/hero.png`)");
+}
+
 /// How every reference of every file resolves, targets by path (file ids
 /// differ between two projects).
 fn resolutions(p: &Project) -> BTreeMap<String, Vec<String>> {
