@@ -1133,15 +1133,14 @@ impl Project {
             }
             dirty.keys.insert(RefKey::Id(u));
         }
-        if is_meta {
-            if let Some(ext) = meta_asset_extension(&path)
-                && let Some(c) = self.meta_extensions.get_mut(ext.as_ref())
-            {
-                *c -= 1;
-                if *c == 0 {
-                    self.meta_extensions.remove(ext.as_ref());
-                    dirty.everything = true;
-                }
+        if is_meta
+            && let Some(ext) = meta_asset_extension(&path)
+            && let Some(c) = self.meta_extensions.get_mut(ext.as_ref())
+        {
+            *c -= 1;
+            if *c == 0 {
+                self.meta_extensions.remove(ext.as_ref());
+                dirty.everything = true;
             }
         }
         if let Some(node) = self.node_of(id) {

@@ -463,9 +463,12 @@ fn an_open_buffer_outlives_its_file_on_disk_until_closed() {
     apply_and_verify(&mut p, vec![Change::CloseOverlay(scene)]);
 }
 
+/// A diagnostic's code, start and end, and its related locations' starts.
+type Placed = (Code, Position, Position, Vec<(String, Position)>);
+
 /// Every diagnostic's range (and related ranges) as LSP positions, through
 /// the project's line indexes.
-fn positions(p: &Project) -> BTreeMap<String, Vec<(Code, Position, Position, Vec<(String, Position)>)>> {
+fn positions(p: &Project) -> BTreeMap<String, Vec<Placed>> {
     let at = |path: &str, offset: u32| p.line_index(path).map(|i| i.position(offset)).unwrap_or_default();
     p.all_diagnostics()
         .into_iter()
@@ -787,7 +790,6 @@ fn random_changes_match_fresh_scans() {
                         }
                         batch.push(Change::Disk(root.join(from)));
                     }
-                    _ => {}
                 }
             } else if what < 80 {
                 let rel = files[(next() % files.len() as u64) as usize];
