@@ -13,5 +13,7 @@ mod lsp_recovery;
 mod lsp_robustness;
 mod lsp_state;
 mod lsp_workspaces;
+mod mutation;
+mod storm;
 mod support;
 mod watch;

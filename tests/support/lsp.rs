@@ -228,6 +228,15 @@ impl LspClient {
         }
     }
 
+    /// The next message, read or not yet read, waiting at most `timeout`
+    /// (`None` then): for tests that follow a long stream of notifications.
+    pub fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        if let Some(m) = self.unread.pop_front() {
+            return Some(m);
+        }
+        self.incoming.recv_timeout(timeout).ok()
+    }
+
     /// The server's process id (for memory measurements).
     pub fn pid(&self) -> u32 {
         self.child.id()
