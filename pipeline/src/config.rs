@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::extract::{BEVY_CODE_DEFAULTS, CodeApi};
+
 pub const CONFIG_FILE: &str = "assetry.toml";
 
 /// Extensions that are asset extensions even when no `.meta` in the project
@@ -34,6 +36,10 @@ pub struct Config {
     pub ignore: Vec<String>,
     /// Function or method names whose first string argument is an asset path.
     pub code_calls: Vec<String>,
+    /// The other places in game code that take asset paths (see [`CodeApi`]).
+    pub code_constructors: Vec<String>,
+    pub code_attributes: Vec<String>,
+    pub code_returns: Vec<String>,
     /// Whether the `prefer-id` hint is reported (off by default).
     pub prefer_id: bool,
     pub profiles: BTreeMap<String, Profile>,
@@ -64,7 +70,10 @@ impl Default for Config {
             roots: vec!["assets".to_owned()],
             code: vec!["src".to_owned()],
             ignore: Vec::new(),
-            code_calls: vec!["load".to_owned(), "load_with_settings".to_owned()],
+            code_calls: BEVY_CODE_DEFAULTS.calls(),
+            code_constructors: BEVY_CODE_DEFAULTS.constructors(),
+            code_attributes: BEVY_CODE_DEFAULTS.attributes(),
+            code_returns: BEVY_CODE_DEFAULTS.returns(),
             prefer_id: false,
             profiles,
             processors: BTreeMap::new(),
@@ -102,6 +111,9 @@ struct RawProject {
 #[serde(deny_unknown_fields)]
 struct RawReferences {
     code_calls: Option<Vec<String>>,
+    code_constructors: Option<Vec<String>>,
+    code_attributes: Option<Vec<String>>,
+    code_returns: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -156,11 +168,26 @@ impl Config {
             code,
             ignore: raw.project.ignore.unwrap_or_default(),
             code_calls: raw.references.code_calls.unwrap_or(defaults.code_calls),
+            code_constructors: raw.references.code_constructors.unwrap_or(defaults.code_constructors),
+            code_attributes: raw.references.code_attributes.unwrap_or(defaults.code_attributes),
+            code_returns: raw.references.code_returns.unwrap_or(defaults.code_returns),
             prefer_id: raw.diagnostics.prefer_id.unwrap_or(false),
             profiles,
             processors: raw.processors,
             reload_address: raw.reload.address.unwrap_or(defaults.reload_address),
         })
+    }
+}
+
+impl Config {
+    /// The places in game code where a string is an asset path.
+    pub fn code_api(&self) -> CodeApi {
+        CodeApi {
+            calls: self.code_calls.clone(),
+            constructors: self.code_constructors.clone(),
+            attributes: self.code_attributes.clone(),
+            returns: self.code_returns.clone(),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::config::{CONFIG_FILE, Config};
-use crate::extract::{self, RawRef, Syntax};
+use crate::extract::{self, CodeApi, RawRef, Syntax};
 use crate::meta::{self, META_SUFFIX, Meta};
 use crate::text::LineIndex;
 use crate::walk::{self, Folder};
@@ -52,7 +52,7 @@ pub struct Loaded {
 #[derive(Debug, Clone)]
 pub struct Classifier {
     roots: Vec<String>,
-    code_calls: Vec<String>,
+    code_api: CodeApi,
     code: Vec<String>,
     project_root: PathBuf,
     /// `project.ignore` (ignore files are read where they are, when needed).
@@ -69,7 +69,7 @@ impl Classifier {
             project_root: project_root.to_path_buf(),
             extra: extra.build().unwrap_or_else(|_| Gitignore::empty()),
             roots: config.roots.clone(),
-            code_calls: config.code_calls.clone(),
+            code_api: config.code_api(),
             code: config.code.clone(),
         }
     }
@@ -188,9 +188,9 @@ pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
             (std::mem::take(&mut m.dependencies), Some(Box::new(m)))
         }
         FileKind::Asset { syntax, .. } => {
-            (syntax.map(|s| extract::extract(s, text, &cx.code_calls)).unwrap_or_default(), None)
+            (syntax.map(|s| extract::extract(s, text, &cx.code_api)).unwrap_or_default(), None)
         }
-        FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_calls), None),
+        FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_api), None),
     };
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::text::TextRange;
 
 pub use self::literal::{is_uuid, path_extension};
+pub use self::rust::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults};
 
 /// How the parent needs the target (DESIGN.md, "Dependency kinds").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -92,16 +93,16 @@ impl Syntax {
     }
 }
 
-/// Extracts candidate references from `text`. `code_calls` names the
-/// functions whose first string argument is an asset path (Rust only).
-pub fn extract(syntax: Syntax, text: &str, code_calls: &[String]) -> Vec<RawRef> {
+/// Extracts candidate references from `text`. `code` names the places in
+/// game code that take asset paths (Rust only).
+pub fn extract(syntax: Syntax, text: &str, code: &CodeApi) -> Vec<RawRef> {
     match syntax {
         Syntax::Json => json::extract(text, false),
         Syntax::Gltf => json::extract(text, true),
         Syntax::Ron => ron::extract(text),
         Syntax::Toml => toml::extract(text),
         Syntax::Wgsl => wgsl::extract(text),
-        Syntax::Rust => rust::extract(text, code_calls),
+        Syntax::Rust => rust::extract(text, code),
     }
 }
 

@@ -1,0 +1,124 @@
+//! Which Rust APIs take asset paths: the `[references] code_*` keys of
+//! `assetry.toml`, and Bevy's and bevy_asset_loader's names as the default.
+
+/// The places in game code where a string is an asset path. A string is a
+/// reference because of where it is, never because of its shape: a file
+/// name written at run time (`save("shot.png")`) is not an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeApi {
+    /// Function or method names whose first path argument is an asset path
+    /// (`asset_server.load("x.png")`, `.from_asset("x.gltf")`).
+    pub calls: Vec<String>,
+    /// `Type::function` paths called like constructors whose first path
+    /// argument is an asset path (`ShaderRef::Path("x.wgsl".into())`).
+    pub constructors: Vec<String>,
+    /// Attribute names whose `path = "…"` and `paths("…", …)` arguments are
+    /// asset paths (`#[asset(path = "x.png")]`).
+    pub attributes: Vec<String>,
+    /// Names of functions whose returned `"…".into()` is an asset path
+    /// (`fn fragment_shader() -> ShaderRef { "x.wgsl".into() }`).
+    pub returns: Vec<String>,
+}
+
+/// Bevy's and bevy_asset_loader's APIs. The default for every project: they
+/// are harmless elsewhere, as only a string in one of these places counts.
+pub struct CodeDefaults {
+    pub calls: &'static [&'static str],
+    pub constructors: &'static [&'static str],
+    pub attributes: &'static [&'static str],
+    pub returns: &'static [&'static str],
+}
+
+pub const BEVY_CODE_DEFAULTS: CodeDefaults = CodeDefaults {
+    calls: &[
+        "load",
+        "load_with_settings",
+        "load_with_settings_override",
+        "load_override",
+        "load_untyped",
+        "load_erased",
+        "load_acquire",
+        "load_acquire_with_settings",
+        "load_acquire_override",
+        "load_asset",
+        "get_handle",
+        "get_handle_untyped",
+        "from_asset",
+    ],
+    constructors: &[
+        "ShaderRef::Path",
+        "ShaderRef::from",
+        "AssetPath::from",
+        "AssetPath::parse",
+        "AssetPath::from_path",
+        "FontSourceTemplate::Handle",
+    ],
+    attributes: &["asset"],
+    returns: &[
+        "vertex_shader",
+        "fragment_shader",
+        "prepass_vertex_shader",
+        "prepass_fragment_shader",
+        "deferred_vertex_shader",
+        "deferred_fragment_shader",
+        "meshlet_mesh_fragment_shader",
+        "meshlet_mesh_prepass_fragment_shader",
+        "meshlet_mesh_deferred_fragment_shader",
+        "specialize_shader",
+        "shader",
+    ],
+};
+
+fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| (*s).to_owned()).collect()
+}
+
+impl CodeDefaults {
+    pub fn calls(&self) -> Vec<String> {
+        owned(self.calls)
+    }
+    pub fn constructors(&self) -> Vec<String> {
+        owned(self.constructors)
+    }
+    pub fn attributes(&self) -> Vec<String> {
+        owned(self.attributes)
+    }
+    pub fn returns(&self) -> Vec<String> {
+        owned(self.returns)
+    }
+}
+
+impl Default for CodeApi {
+    fn default() -> Self {
+        let d = &BEVY_CODE_DEFAULTS;
+        CodeApi { calls: d.calls(), constructors: d.constructors(), attributes: d.attributes(), returns: d.returns() }
+    }
+}
+
+impl CodeApi {
+    pub(super) fn is_call(&self, name: &str) -> bool {
+        self.calls.iter().any(|c| c == name)
+    }
+
+    /// `ty` is the last segment of the path before `::name`.
+    pub(super) fn is_constructor(&self, ty: &str, name: &str) -> bool {
+        self.constructors.iter().any(|c| {
+            c.rsplit_once("::").is_some_and(|(t, n)| n == name && t.rsplit("::").next() == Some(ty))
+        })
+    }
+
+    pub(super) fn is_attribute(&self, name: &str) -> bool {
+        self.attributes.iter().any(|a| a == name)
+    }
+
+    pub(super) fn is_return(&self, name: &str) -> bool {
+        self.returns.iter().any(|r| r == name)
+    }
+
+    /// Whether `text` can hold a reference at all: none of the names occur
+    /// in it (most code files), so it need not be parsed.
+    pub(super) fn may_occur_in(&self, text: &str) -> bool {
+        self.calls.iter().chain(&self.attributes).chain(&self.returns).any(|c| text.contains(c.as_str()))
+            || self.constructors.iter().any(|c| text.contains(c.rsplit("::").next().unwrap_or(c)))
+    }
+}

@@ -1,0 +1,70 @@
+//! Names bound to path literals: `const`/`static` items (file-wide,
+//! associated consts included) and `let`/`for` bindings (per function). A
+//! binding is a reference only once its name is used in a path position.
+
+use rustc_hash::FxHashMap as HashMap;
+use tree_sitter::Node;
+
+/// Name → the value expressions bound to it: (scope the name is visible
+/// in, 0 for consts; the value; the scope the value is written in).
+#[derive(Default)]
+pub(super) struct Bindings<'a> {
+    by_name: HashMap<&'a str, Vec<(usize, Node<'a>, usize)>>,
+}
+
+impl<'a> Bindings<'a> {
+    pub(super) fn collect(root: Node<'a>, text: &'a str) -> Bindings<'a> {
+        let mut b = Bindings::default();
+        let name_of = |n: Node| text.get(n.start_byte()..n.end_byte()).unwrap_or("");
+        let mut stack = vec![(root, 0usize)];
+        while let Some((node, mut scope)) = stack.pop() {
+            match node.kind() {
+                "function_item" => scope = node.start_byte(),
+                "const_item" | "static_item" => {
+                    if let (Some(name), Some(value)) =
+                        (node.child_by_field_name("name"), node.child_by_field_name("value"))
+                    {
+                        b.by_name.entry(name_of(name)).or_default().push((0, value, scope));
+                    }
+                }
+                "let_declaration" => {
+                    if let (Some(pat), Some(value)) =
+                        (node.child_by_field_name("pattern"), node.child_by_field_name("value"))
+                        && pat.kind() == "identifier"
+                    {
+                        b.by_name.entry(name_of(pat)).or_default().push((scope, value, scope));
+                    }
+                }
+                "for_expression" => {
+                    if let (Some(pat), Some(value)) =
+                        (node.child_by_field_name("pattern"), node.child_by_field_name("value"))
+                        && pat.kind() == "identifier"
+                    {
+                        b.by_name.entry(name_of(pat)).or_default().push((scope, value, scope));
+                    }
+                }
+                "line_comment" | "block_comment" | "string_literal" | "raw_string_literal" | "token_tree" => {
+                    continue;
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor).map(|c| (c, scope)));
+        }
+        b
+    }
+
+    /// Whether a macro body mentions a bound name (and may use it as a path).
+    pub(super) fn any_used_in(&self, body: &str) -> bool {
+        self.by_name.keys().any(|name| body.contains(name))
+    }
+
+    /// The values bound to `name` as seen from `scope`: the function's own
+    /// `let`/`for` bindings, else the file's consts and statics.
+    pub(super) fn lookup(&self, scope: usize, name: &str) -> Vec<(Node<'a>, usize)> {
+        let all = self.by_name.get(name).map_or(&[][..], Vec::as_slice);
+        let pick = |s: usize| all.iter().filter(|b| b.0 == s).map(|b| (b.1, b.2)).collect::<Vec<_>>();
+        let local = if scope != 0 { pick(scope) } else { Vec::new() };
+        if local.is_empty() { pick(0) } else { local }
+    }
+}

@@ -1,0 +1,152 @@
+use super::*;
+
+/// The text of every reference found, in order.
+fn found(text: &str) -> Vec<&str> {
+    extract(text, &CodeApi::default()).iter().map(|r| &text[r.range.start as usize..r.range.end as usize]).collect()
+}
+
+#[test]
+fn load_calls() {
+    let t = r##"fn setup(s: Res<AssetServer>) {
+    let a = s.load("textures/hero.png");
+    let b = s.load::<Image>(r#"textures/raw.png"#);
+    let c = assets::load_with_settings("models/ship.gltf#Mesh0", |x| {});
+    let d = other("no.png");
+    let e = s.load(path); // not a literal
+    // s.load("commented.png")
+}"##;
+    assert_eq!(found(t), ["textures/hero.png", "textures/raw.png", "models/ship.gltf#Mesh0"]);
+}
+
+#[test]
+fn loads_inside_macros_keep_exact_ranges() {
+    let t = r#"fn setup(a: Res<AssetServer>) {
+    commands.spawn((Node::default(), children![
+        (Text::new("hi"), ImageNode::new(a.load("ui/é.png"))),
+        vec![a.load("x/in_vec.png"), my_macro!(a.load("x/deep.png"))],
+    ]));
+    info!("loaded {}", "not/a_load.png");
+}"#;
+    let refs = extract(t, &CodeApi::default());
+    let v: Vec<&str> = refs.iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
+    assert_eq!(v, ["ui/é.png", "x/in_vec.png", "x/deep.png"]);
+    assert_eq!(refs[0].range.start as usize, t.find("ui/é.png").unwrap());
+    assert_eq!(&*refs[0].value, "ui/é.png");
+}
+
+#[test]
+fn consts_statics_lets_and_loops_are_references_where_written() {
+    let t = r#"const SHADER_ASSET_PATH: &str = "shaders/custom.wgsl";
+static FOX: &str = "models/fox.glb";
+const UNUSED: &str = "shot.png";
+const CUBES: &[(&str, u32)] = &[("textures/a.ktx2", 1), ("textures/b.ktx2", 2)];
+struct S;
+impl S { const P: &str = "assoc/p.png"; }
+fn setup(a: Res<AssetServer>) {
+    a.load(SHADER_ASSET_PATH);
+    a.load(FOX);
+    a.load(S::P);
+    a.load(CUBES[i].0);
+    let local = "local/l.png";
+    a.load(local);
+    for font in ["fonts/a.ttf", "fonts/b.ttf"] { a.load(font); }
+    save(UNUSED);
+}
+fn other() { let local = "other/not.png"; }"#;
+    assert_eq!(
+        found(t),
+        [
+            "shaders/custom.wgsl",
+            "models/fox.glb",
+            "textures/a.ktx2",
+            "textures/b.ktx2",
+            "assoc/p.png",
+            "local/l.png",
+            "fonts/a.ttf",
+            "fonts/b.ttf"
+        ]
+    );
+}
+
+#[test]
+fn gltf_labels_shader_refs_and_asset_paths() {
+    let t = r#"fn f(a: Res<AssetServer>) {
+    a.load(GltfAssetLabel::Scene(0).from_asset("models/x.gltf"));
+    let p = AssetPath::from("a/from.png");
+    let q = AssetPath::parse("a/parse.png");
+    let r = ShaderRef::Path("a/path.wgsl".into());
+}
+const PATH: &str = "shaders/c.wgsl";
+impl Material for M {
+    fn fragment_shader() -> ShaderRef { "shaders/f.wgsl".into() }
+    fn vertex_shader() -> ShaderRef { PATH.into() }
+    fn name() -> String { "not/shader.wgsl".into() }
+}
+impl Material2d for B {
+    fn fragment_shader() -> ShaderRef {
+        match self { Bird::Logo => "shaders/logo.wgsl".into(), _ => ShaderRef::Default }
+    }
+}"#;
+    assert_eq!(
+        found(t),
+        [
+            "models/x.gltf",
+            "a/from.png",
+            "a/parse.png",
+            "a/path.wgsl",
+            "shaders/c.wgsl",
+            "shaders/f.wgsl",
+            "shaders/logo.wgsl"
+        ]
+    );
+}
+
+#[test]
+fn asset_attributes() {
+    let t = r#"#[derive(AssetCollection, Resource)]
+struct A {
+    #[asset(path = "images/player.png")]
+    player: Handle<Image>,
+    #[asset(paths("a/one.ogg", "a/two.ogg"), collection(typed))]
+    sounds: Vec<Handle<AudioSource>>,
+    #[asset(key = "not.png")]
+    keyed: Handle<Image>,
+    #[cfg(feature = "x.png")]
+    #[asset(texture_atlas_layout(tile_size_x = 96, tile_size_y = 99, columns = 8, rows = 1))]
+    #[asset(image(sampler = nearest), path = "images/atlas.png")]
+    atlas: Handle<Image>,
+}
+#[doc = "not/attr.png"]
+fn f() {}"#;
+    assert_eq!(found(t), ["images/player.png", "a/one.ogg", "a/two.ogg", "images/atlas.png"]);
+}
+
+#[test]
+fn run_time_file_names_are_not_references() {
+    let t = r#"fn shot(mut c: Commands, i: u32) {
+    c.spawn(Screenshot::primary_window()).observe(save_to_disk("shot.png"));
+    let name = format!("{}.png", i);
+    save(&name);
+    info!("wrote screenshot.png");
+    std::fs::write("out/log.txt", b"x");
+    let p = "save/slot.ron";
+    write_save(p);
+}"#;
+    assert_eq!(found(t), Vec::<&str>::new());
+}
+
+#[test]
+fn hostile_macro_nesting_stays_bounded() {
+    let mut t = String::from("fn f() { ");
+    for _ in 0..2000 {
+        t.push_str("m!(");
+    }
+    t.push_str("a.load(\"x.png\")");
+    for _ in 0..2000 {
+        t.push(')');
+    }
+    t.push_str(" }");
+    // Beyond the depth limit nothing is found, and nothing overflows.
+    assert_eq!(found(&t), Vec::<&str>::new());
+    assert_eq!(found("fn f() { m!(n!(a.load(\"x.png\"))) }"), ["x.png"]);
+}
