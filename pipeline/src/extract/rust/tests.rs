@@ -131,6 +131,7 @@ fn run_time_file_names_are_not_references() {
     std::fs::write("out/log.txt", b"x");
     let p = "save/slot.ron";
     write_save(p);
+    a.load("https://example.org/remote.png");
 }"#;
     assert_eq!(found(t), Vec::<&str>::new());
 }
