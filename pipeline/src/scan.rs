@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::config::{CONFIG_FILE, Config};
-use crate::extract::{self, CodeApi, RawRef, Syntax};
+use crate::extract::{self, CodeApi, CodeLinks, RawRef, Syntax};
 use crate::meta::{self, META_SUFFIX, Meta};
 use crate::text::LineIndex;
 use crate::walk::{self, Folder};
@@ -45,6 +45,8 @@ pub struct Loaded {
     pub unreadable: Option<Box<str>>,
     /// Whether the file exists (false: it vanished before it was read).
     pub exists: bool,
+    /// Game code only: how its references relate to consts (see [`CodeLinks`]).
+    pub code: Option<Box<CodeLinks>>,
 }
 
 /// Decides which paths belong to the project and what they are, and holds
@@ -181,6 +183,7 @@ thread_local! {
 /// Parses text that is already in memory (an editor's buffer, or a file
 /// just read) as a file of `kind`.
 pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
+    let mut code = None;
     let (mut refs, meta) = match kind {
         FileKind::Meta { .. } => {
             let mut m = meta::parse(text);
@@ -190,12 +193,17 @@ pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
         FileKind::Asset { syntax, .. } => {
             (syntax.map(|s| extract::extract(s, text, &cx.code_api)).unwrap_or_default(), None)
         }
-        FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_api), None),
+        FileKind::Code => {
+            let (refs, links) = extract::extract_code(text, &cx.code_api);
+            code = links;
+            (refs, None)
+        }
     };
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
-    let lines = LineIndex::covering(text, ranges_end(&refs, meta.as_deref()));
-    Loaded { refs, meta, lines, unreadable: None, exists: true }
+    let end = ranges_end(&refs, meta.as_deref()).max(code.as_ref().map_or(0, |c| c.ranges_end()));
+    let lines = LineIndex::covering(text, end);
+    Loaded { refs, meta, lines, unreadable: None, exists: true, code }
 }
 
 /// Where the last range of a parse ends: the part of the text whose

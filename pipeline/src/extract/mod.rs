@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::text::TextRange;
 
 pub use self::literal::{is_uuid, path_extension};
-pub use self::rust::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults};
+pub use self::rust::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults, CodeLinks};
 
 /// How the parent needs the target (DESIGN.md, "Dependency kinds").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -102,8 +102,14 @@ pub fn extract(syntax: Syntax, text: &str, code: &CodeApi) -> Vec<RawRef> {
         Syntax::Ron => ron::extract(text),
         Syntax::Toml => toml::extract(text),
         Syntax::Wgsl => wgsl::extract(text),
-        Syntax::Rust => rust::extract(text, code),
+        Syntax::Rust => rust::extract(text, code).0,
     }
+}
+
+/// Extracts a game-code file's references, and how they relate to consts
+/// other files may use.
+pub fn extract_code(text: &str, code: &CodeApi) -> (Vec<RawRef>, Option<Box<CodeLinks>>) {
+    rust::extract(text, code)
 }
 
 /// Keeps a data-file string only if it could be a reference: a UUID or a

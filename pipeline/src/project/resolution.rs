@@ -137,7 +137,11 @@ impl Project {
             .loaded
             .refs
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
+                if !self.const_in_use(id, i) {
+                    return Resolution::NotReference;
+                }
                 let t = resolve::target_in(
                     &r.value,
                     r.file_relative,

@@ -54,6 +54,17 @@ impl<'a> Bindings<'a> {
         b
     }
 
+    /// Every `const`/`static`: (name, value, scope the value is written in).
+    pub(super) fn consts(&self) -> Vec<(&'a str, Node<'a>, usize)> {
+        let mut v: Vec<_> = self
+            .by_name
+            .iter()
+            .flat_map(|(name, bs)| bs.iter().filter(|b| b.0 == 0).map(move |b| (*name, b.1, b.2)))
+            .collect();
+        v.sort_by_key(|c| c.1.start_byte());
+        v
+    }
+
     /// Whether a macro body mentions a bound name (and may use it as a path).
     pub(super) fn any_used_in(&self, body: &str) -> bool {
         self.by_name.keys().any(|name| body.contains(name))

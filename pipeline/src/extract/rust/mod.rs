@@ -37,19 +37,65 @@ fn parse(text: &str) -> Option<Tree> {
     })
 }
 
-pub(in crate::extract) fn extract(text: &str, api: &CodeApi) -> Vec<RawRef> {
-    if !api.may_occur_in(text) {
-        return Vec::new();
+/// How a code file's references relate to consts, for what extraction of
+/// one file cannot decide alone: a const used only in another file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodeLinks {
+    /// Reference index → name of a const whose string it is, not used as a
+    /// path in this file: a reference only while another file uses it.
+    pub defs: Vec<(u32, Box<str>)>,
+    /// Reference index → where this file uses the const it is written in.
+    pub uses: Vec<(u32, TextRange)>,
+    /// Const names this file uses as a path without defining them.
+    pub remote: Vec<(Box<str>, TextRange)>,
+}
+
+impl CodeLinks {
+    /// Whether reference `index` counts only when its const is used elsewhere.
+    pub fn def_names(&self, index: usize) -> impl Iterator<Item = &str> {
+        self.defs.iter().filter(move |(i, _)| *i as usize == index).map(|(_, n)| &**n)
     }
-    let Some(tree) = parse(text) else { return Vec::new() };
+
+    /// Where the end of the last range is (for the line index).
+    pub fn ranges_end(&self) -> u32 {
+        let uses = self.uses.iter().map(|(_, r)| r.end);
+        uses.chain(self.remote.iter().map(|(_, r)| r.end)).max().unwrap_or(0)
+    }
+}
+
+pub(in crate::extract) fn extract(text: &str, api: &CodeApi) -> (Vec<RawRef>, Option<Box<CodeLinks>>) {
+    if !api.may_occur_in(text) {
+        return (Vec::new(), None);
+    }
+    let Some(tree) = parse(text) else { return (Vec::new(), None) };
     let main = Src { text, delta: 0 };
-    let mut x = Extractor { api, main, bindings: Bindings::collect(tree.root_node(), text), refs: Vec::new() };
+    let mut x = Extractor {
+        api,
+        main,
+        bindings: Bindings::collect(tree.root_node(), text),
+        refs: Vec::new(),
+        current_use: None,
+        uses: Vec::new(),
+        remote: Vec::new(),
+    };
     x.walk(tree.root_node(), main, Context::default());
+    let defs = x.unused_consts();
     let mut refs = x.refs;
     // A const used in several places is one reference, where it is written.
     refs.sort_by_key(|r| (r.range.start, r.range.end));
     refs.dedup_by_key(|r| r.range);
-    refs
+    let index = |range: TextRange| refs.binary_search_by_key(&(range.start, range.end), |r| (r.range.start, r.range.end));
+    let mut links = CodeLinks {
+        defs: defs.into_iter().filter_map(|(range, name)| Some((index(range).ok()? as u32, name))).collect(),
+        uses: x.uses.into_iter().filter_map(|(range, at)| Some((index(range).ok()? as u32, at))).collect(),
+        remote: x.remote,
+    };
+    links.defs.sort();
+    links.defs.dedup();
+    links.uses.sort();
+    links.uses.dedup();
+    let links = (links != CodeLinks::default()).then(|| Box::new(links));
+    (refs, links)
 }
 
 /// Text a tree was parsed from, and how its byte offsets map to the file's
@@ -86,6 +132,11 @@ struct Extractor<'a> {
     main: Src<'a>,
     bindings: Bindings<'a>,
     refs: Vec<RawRef>,
+    /// The use being followed to its binding, if any.
+    current_use: Option<TextRange>,
+    /// (literal, use) for each binding used as a path in this file.
+    uses: Vec<(TextRange, TextRange)>,
+    remote: Vec<(Box<str>, TextRange)>,
 }
 
 impl<'a> Extractor<'a> {
@@ -169,15 +220,16 @@ impl<'a> Extractor<'a> {
         match expr.kind() {
             "string_literal" | "raw_string_literal" => match literal_ref(expr, src) {
                 Some(r) => {
+                    if let Some(at) = self.current_use {
+                        self.uses.push((r.range, at));
+                    }
                     self.refs.push(r);
                     true
                 }
                 None => false,
             },
-            "identifier" => self.binding(src.of(expr), scope, next),
-            "scoped_identifier" => {
-                expr.child_by_field_name("name").is_some_and(|n| self.binding(src.of(n), scope, next))
-            }
+            "identifier" => self.binding(expr, src, scope, next),
+            "scoped_identifier" => expr.child_by_field_name("name").is_some_and(|n| self.binding(n, src, scope, next)),
             "index_expression" | "parenthesized_expression" | "reference_expression" => {
                 expr.named_child(0).is_some_and(|inner| self.reference(inner, src, scope, next))
             }
@@ -208,16 +260,67 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    /// The literals bound to `name` (a `let`/`for` of this function, else a
-    /// `const`/`static`), which are written in the file's own text.
-    fn binding(&mut self, name: &str, scope: usize, depth: u8) -> bool {
+    /// The literals bound to the name `ident` (a `let`/`for` of this
+    /// function, else a `const`/`static`), written in the file's own text.
+    /// A const-like name bound nowhere in the file is recorded as a use of
+    /// another file's const.
+    fn binding(&mut self, ident: Node, src: Src, scope: usize, depth: u8) -> bool {
+        let name = src.of(ident);
+        let at = TextRange::new(src.file_offset(ident.start_byte()), src.file_offset(ident.end_byte()));
         let values = self.bindings.lookup(scope, name);
+        if values.is_empty() {
+            if self.current_use.is_none() && looks_like_const(name) {
+                self.remote.push((name.into(), at));
+                return true;
+            }
+            return false;
+        }
+        let outer = self.current_use.is_none();
+        if outer {
+            self.current_use = Some(at);
+        }
         let mut any = false;
         for (value, value_scope) in values {
             any |= self.reference(value, self.main, value_scope, depth);
         }
+        if outer {
+            self.current_use = None;
+        }
         any
     }
+
+    /// The strings of consts and statics this file does not use as paths:
+    /// (literal, const name). They count once another file uses the const.
+    fn unused_consts(&mut self) -> Vec<(TextRange, Box<str>)> {
+        let used: rustc_hash::FxHashSet<TextRange> = self.refs.iter().map(|r| r.range).collect();
+        let mut out = Vec::new();
+        for (name, value, scope) in self.bindings.consts() {
+            if !looks_like_const(name) {
+                continue;
+            }
+            let found = std::mem::take(&mut self.refs);
+            let (uses, remote) = (self.uses.len(), self.remote.len());
+            // Following the value is not a use (and finds no remote name).
+            self.current_use = Some(TextRange::EMPTY);
+            self.reference(value, self.main, scope, 1);
+            self.current_use = None;
+            self.uses.truncate(uses);
+            self.remote.truncate(remote);
+            let strings = std::mem::replace(&mut self.refs, found);
+            for r in strings {
+                if !used.contains(&r.range) {
+                    out.push((r.range, name.into()));
+                    self.refs.push(r);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `SHADER_PATH`, `FOX`: the names Rust style gives consts and statics.
+fn looks_like_const(name: &str) -> bool {
+    name.bytes().any(|b| b.is_ascii_uppercase()) && !name.bytes().any(|b| b.is_ascii_lowercase())
 }
 
 /// `bevy::asset::AssetPath<'a>` → `AssetPath`.

@@ -1,8 +1,20 @@
 use super::*;
 
-/// The text of every reference found, in order.
+/// The text of every reference found, in order, leaving out the strings of
+/// consts this file does not use (references only if another file does).
 fn found(text: &str) -> Vec<&str> {
-    extract(text, &CodeApi::default()).iter().map(|r| &text[r.range.start as usize..r.range.end as usize]).collect()
+    let (refs, links) = extract(text, &CodeApi::default());
+    let links = links.unwrap_or_default();
+    refs.iter()
+        .enumerate()
+        .filter(|(i, _)| links.def_names(*i).next().is_none())
+        .map(|(_, r)| &text[r.range.start as usize..r.range.end as usize])
+        .collect()
+}
+
+fn at(text: &str, needle: &str) -> TextRange {
+    let start = text.find(needle).unwrap() as u32;
+    TextRange::new(start, start + needle.len() as u32)
 }
 
 #[test]
@@ -27,7 +39,7 @@ fn loads_inside_macros_keep_exact_ranges() {
     ]));
     info!("loaded {}", "not/a_load.png");
 }"#;
-    let refs = extract(t, &CodeApi::default());
+    let refs = extract(t, &CodeApi::default()).0;
     let v: Vec<&str> = refs.iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
     assert_eq!(v, ["ui/é.png", "x/in_vec.png", "x/deep.png"]);
     assert_eq!(refs[0].range.start as usize, t.find("ui/é.png").unwrap());
@@ -150,4 +162,24 @@ fn hostile_macro_nesting_stays_bounded() {
     // Beyond the depth limit nothing is found, and nothing overflows.
     assert_eq!(found(&t), Vec::<&str>::new());
     assert_eq!(found("fn f() { m!(n!(a.load(\"x.png\"))) }"), ["x.png"]);
+}
+
+#[test]
+fn const_links_name_uses_here_and_elsewhere() {
+    let t = r#"pub const SHADER: &str = "shaders/s.wgsl";
+pub const UNUSED_HERE: &str = "models/m.glb";
+pub const NOT_A_PATH: u32 = 3;
+fn f(a: Res<AssetServer>) {
+    a.load(SHADER);
+    a.load(consts::OTHER_FILE);
+    a.load(local_param);
+}"#;
+    let (refs, links) = extract(t, &CodeApi::default());
+    let links = *links.unwrap();
+    let v: Vec<&str> = refs.iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
+    assert_eq!(v, ["shaders/s.wgsl", "models/m.glb"]);
+    assert_eq!(links.defs, [(1, "UNUSED_HERE".into())]);
+    let use_at = TextRange::new(t.find("SHADER)").unwrap() as u32, t.find("SHADER)").unwrap() as u32 + 6);
+    assert_eq!(links.uses, [(0, use_at)]);
+    assert_eq!(links.remote, [("OTHER_FILE".into(), at(t, "OTHER_FILE"))]);
 }
