@@ -40,6 +40,7 @@ pub struct Config {
     pub code_constructors: Vec<String>,
     pub code_attributes: Vec<String>,
     pub code_returns: Vec<String>,
+    pub code_folder_calls: Vec<String>,
     /// Whether the `prefer-id` hint is reported (off by default).
     pub prefer_id: bool,
     pub profiles: BTreeMap<String, Profile>,
@@ -74,6 +75,7 @@ impl Default for Config {
             code_constructors: BEVY_CODE_DEFAULTS.constructors(),
             code_attributes: BEVY_CODE_DEFAULTS.attributes(),
             code_returns: BEVY_CODE_DEFAULTS.returns(),
+            code_folder_calls: BEVY_CODE_DEFAULTS.folder_calls(),
             prefer_id: false,
             profiles,
             processors: BTreeMap::new(),
@@ -114,6 +116,7 @@ struct RawReferences {
     code_constructors: Option<Vec<String>>,
     code_attributes: Option<Vec<String>>,
     code_returns: Option<Vec<String>>,
+    code_folder_calls: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -171,6 +174,7 @@ impl Config {
             code_constructors: raw.references.code_constructors.unwrap_or(defaults.code_constructors),
             code_attributes: raw.references.code_attributes.unwrap_or(defaults.code_attributes),
             code_returns: raw.references.code_returns.unwrap_or(defaults.code_returns),
+            code_folder_calls: raw.references.code_folder_calls.unwrap_or(defaults.code_folder_calls),
             prefer_id: raw.diagnostics.prefer_id.unwrap_or(false),
             profiles,
             processors: raw.processors,
@@ -187,6 +191,7 @@ impl Config {
             constructors: self.code_constructors.clone(),
             attributes: self.code_attributes.clone(),
             returns: self.code_returns.clone(),
+            folder_calls: self.code_folder_calls.clone(),
         }
     }
 }

@@ -111,3 +111,56 @@ fn a_const_used_in_its_own_file_names_the_use() {
     let use_at = text.rfind("SKY").unwrap() as u32;
     assert_eq!(related, [(GAME, TextRange::new(use_at, use_at + 3))]);
 }
+
+/// Applies one change and checks the state against a fresh scan.
+fn apply_verified(p: &mut Project, change: Change) {
+    p.apply(ChangeBatch::from(vec![change]));
+    let fresh = Project::open(p.root()).unwrap();
+    assert_eq!(full(p), full(&fresh), "incremental state differs from a fresh scan");
+    assert_eq!(p.reference_count(), fresh.reference_count());
+}
+
+#[test]
+fn embedded_files_and_folders_follow_the_disk() {
+    let (_dir, root) = project();
+    let text = "fn build(app: &mut App, a: Res<AssetServer>) {\n    warn!(include_str!(\"notes/warning.txt\"));\n    embedded_asset!(app, \"files/light.png\");\n    a.load_folder(\"textures/rpg\");\n}\n";
+    write(&root, GAME, text);
+    let mut p = Project::open(&root).unwrap();
+    p.prepare_for_changes();
+    let broken: Vec<(Code, TextRange, String)> =
+        p.diagnostics_of(GAME).iter().map(|d| (d.code, d.range, d.message.clone())).collect();
+    assert_eq!(
+        broken,
+        [
+            (
+                Code::BrokenPath,
+                range_of(text, "notes/warning.txt"),
+                "`notes/warning.txt` does not exist (no asset at `src/notes/warning.txt`)".to_owned()
+            ),
+            (
+                Code::BrokenPath,
+                range_of(text, "files/light.png"),
+                "`files/light.png` does not exist (no asset at `src/files/light.png`)".to_owned()
+            ),
+            (
+                Code::BrokenPath,
+                range_of(text, "textures/rpg"),
+                "`textures/rpg` does not exist (no asset at `assets/textures/rpg`)".to_owned()
+            ),
+        ]
+    );
+    // The text file appears beside the code (no project file: not an
+    // asset, not code), then the image, then a file in the folder.
+    apply_verified(&mut p, Change::Disk(write(&root, "src/notes/warning.txt", "careful")));
+    assert_eq!(p.diagnostics_of(GAME).len(), 2);
+    apply_verified(&mut p, Change::Disk(write(&root, "src/files/light.png", "PNG")));
+    assert_eq!(p.diagnostics_of(GAME).len(), 1);
+    apply_verified(&mut p, Change::Disk(write(&root, "assets/textures/rpg/hero.png", "PNG")));
+    assert!(p.diagnostics_of(GAME).is_empty(), "{:#?}", p.diagnostics_of(GAME));
+    // And they go away again.
+    std::fs::remove_file(root.join("assets/textures/rpg/hero.png")).unwrap();
+    apply_verified(&mut p, Change::Removed(root.join("assets/textures/rpg/hero.png")));
+    std::fs::remove_file(root.join("src/notes/warning.txt")).unwrap();
+    apply_verified(&mut p, Change::Removed(root.join("src/notes/warning.txt")));
+    assert_eq!(p.diagnostics_of(GAME).len(), 2);
+}

@@ -208,7 +208,12 @@ impl Project {
         let from_root = file.root().map(|r| self.config.roots[r as usize].as_str());
         let mut scratch = resolve::Scratch::default();
         let mut keys = Vec::new();
-        for r in &file.loaded.refs {
+        let id = if file.kind == FileKind::Code { self.file_id(&file.path) } else { None };
+        for (i, r) in file.loaded.refs.iter().enumerate() {
+            if let Some(key) = id.and_then(|id| self.embed_key(id, i)) {
+                keys.push(key);
+                continue;
+            }
             let t =
                 resolve::target_in(&r.value, r.file_relative, &file.path, from_root, &self.config.roots, &mut scratch);
             resolve::push_keys(t, &mut keys);

@@ -28,6 +28,7 @@ use crate::text::LineIndex;
 
 mod apply;
 mod consts;
+mod embeds;
 mod files;
 mod graph;
 mod index;

@@ -18,7 +18,17 @@ pub struct CodeApi {
     /// Names of functions whose returned `"…".into()` is an asset path
     /// (`fn fragment_shader() -> ShaderRef { "x.wgsl".into() }`).
     pub returns: Vec<String>,
+    /// Calls whose first path argument names a folder under an asset root
+    /// (`asset_server.load_folder("textures/rpg")`).
+    pub folder_calls: Vec<String>,
 }
+
+/// Macros that embed a file, named relative to the source file that
+/// invokes them: its first string argument (`include_bytes!("x.png")`,
+/// `load_internal_asset!(app, H, "x.wgsl", …)`), or the last one for
+/// `embedded_asset!(app, ["src",] "x.png")`.
+pub(super) const EMBED_MACROS: &[&str] =
+    &["include_bytes", "include_str", "embedded_asset", "load_internal_asset", "load_internal_binary_asset"];
 
 /// Bevy's and bevy_asset_loader's APIs. The default for every project: they
 /// are harmless elsewhere, as only a string in one of these places counts.
@@ -27,6 +37,7 @@ pub struct CodeDefaults {
     pub constructors: &'static [&'static str],
     pub attributes: &'static [&'static str],
     pub returns: &'static [&'static str],
+    pub folder_calls: &'static [&'static str],
 }
 
 pub const BEVY_CODE_DEFAULTS: CodeDefaults = CodeDefaults {
@@ -67,6 +78,7 @@ pub const BEVY_CODE_DEFAULTS: CodeDefaults = CodeDefaults {
         "specialize_shader",
         "shader",
     ],
+    folder_calls: &["load_folder"],
 };
 
 fn owned(names: &[&str]) -> Vec<String> {
@@ -86,12 +98,21 @@ impl CodeDefaults {
     pub fn returns(&self) -> Vec<String> {
         owned(self.returns)
     }
+    pub fn folder_calls(&self) -> Vec<String> {
+        owned(self.folder_calls)
+    }
 }
 
 impl Default for CodeApi {
     fn default() -> Self {
         let d = &BEVY_CODE_DEFAULTS;
-        CodeApi { calls: d.calls(), constructors: d.constructors(), attributes: d.attributes(), returns: d.returns() }
+        CodeApi {
+            calls: d.calls(),
+            constructors: d.constructors(),
+            attributes: d.attributes(),
+            returns: d.returns(),
+            folder_calls: d.folder_calls(),
+        }
     }
 }
 
@@ -107,6 +128,10 @@ impl CodeApi {
         })
     }
 
+    pub(super) fn is_folder_call(&self, name: &str) -> bool {
+        self.folder_calls.iter().any(|c| c == name)
+    }
+
     pub(super) fn is_attribute(&self, name: &str) -> bool {
         self.attributes.iter().any(|a| a == name)
     }
@@ -118,7 +143,9 @@ impl CodeApi {
     /// Whether `text` can hold a reference at all: none of the names occur
     /// in it (most code files), so it need not be parsed.
     pub(super) fn may_occur_in(&self, text: &str) -> bool {
-        self.calls.iter().chain(&self.attributes).chain(&self.returns).any(|c| text.contains(c.as_str()))
+        let names = self.calls.iter().chain(&self.attributes).chain(&self.returns).chain(&self.folder_calls);
+        names.into_iter().any(|c| text.contains(c.as_str()))
+            || EMBED_MACROS.iter().any(|m| text.contains(m))
             || self.constructors.iter().any(|c| text.contains(c.rsplit("::").next().unwrap_or(c)))
     }
 }

@@ -8,6 +8,7 @@
 
 use tree_sitter::Node;
 
+use super::api::EMBED_MACROS;
 use super::{Context, Extractor, Src, literal_ref, parse};
 
 /// Macro bodies nested deeper than this are not parsed again: each level
@@ -27,6 +28,14 @@ impl Extractor<'_> {
         let Some(body) = node.named_children(&mut cursor).filter(|c| c.kind() == "token_tree").last() else {
             return;
         };
+        let name = node.child_by_field_name("macro").map_or("", |m| match m.kind() {
+            "scoped_identifier" => m.child_by_field_name("name").map_or("", |n| src.of(n)),
+            _ => src.of(m),
+        });
+        if EMBED_MACROS.contains(&name) {
+            self.embedded_file(name, body, src);
+            return;
+        }
         let (start, end) = (body.start_byte() + 1, body.end_byte().saturating_sub(1));
         let Some(inner) = src.text.get(start..end) else { return };
         if !self.api.may_occur_in(inner) && !self.bindings.any_used_in(inner) {
@@ -53,6 +62,20 @@ impl Extractor<'_> {
         };
         let cx = Context { macro_depth: cx.macro_depth + 1, ..cx };
         self.walk(block, inner_src, cx);
+    }
+
+    /// The file an embedding macro names, relative to the source file
+    /// (a reference with `file_relative` set, which in game code means
+    /// that; see `project::embeds`).
+    fn embedded_file(&mut self, name: &str, body: Node, src: Src) {
+        let mut cursor = body.walk();
+        let mut strings =
+            body.children(&mut cursor).filter(|t| matches!(t.kind(), "string_literal" | "raw_string_literal"));
+        let lit = if name == "embedded_asset" { strings.last() } else { strings.next() };
+        if let Some(mut r) = lit.and_then(|l| literal_ref(l, src)) {
+            r.file_relative = true;
+            self.refs.push(r);
+        }
     }
 
     /// `#[asset(path = "x.png")]`, `#[asset(paths("a.png", "b.png"), collection)]`

@@ -48,6 +48,8 @@ pub struct CodeLinks {
     pub uses: Vec<(u32, TextRange)>,
     /// Const names this file uses as a path without defining them.
     pub remote: Vec<(Box<str>, TextRange)>,
+    /// Indexes of references that name a folder (`load_folder("…")`).
+    pub folders: Vec<u32>,
 }
 
 impl CodeLinks {
@@ -77,6 +79,7 @@ pub(in crate::extract) fn extract(text: &str, api: &CodeApi) -> (Vec<RawRef>, Op
         current_use: None,
         uses: Vec::new(),
         remote: Vec::new(),
+        folders: Vec::new(),
     };
     x.walk(tree.root_node(), main, Context::default());
     let defs = x.unused_consts();
@@ -89,7 +92,10 @@ pub(in crate::extract) fn extract(text: &str, api: &CodeApi) -> (Vec<RawRef>, Op
         defs: defs.into_iter().filter_map(|(range, name)| Some((index(range).ok()? as u32, name))).collect(),
         uses: x.uses.into_iter().filter_map(|(range, at)| Some((index(range).ok()? as u32, at))).collect(),
         remote: x.remote,
+        folders: x.folders.into_iter().filter_map(|range| Some(index(range).ok()? as u32)).collect(),
     };
+    links.folders.sort();
+    links.folders.dedup();
     links.defs.sort();
     links.defs.dedup();
     links.uses.sort();
@@ -137,6 +143,8 @@ struct Extractor<'a> {
     /// (literal, use) for each binding used as a path in this file.
     uses: Vec<(TextRange, TextRange)>,
     remote: Vec<(Box<str>, TextRange)>,
+    /// Ranges of the references that name folders.
+    folders: Vec<TextRange>,
 }
 
 impl<'a> Extractor<'a> {
@@ -176,8 +184,12 @@ impl<'a> Extractor<'a> {
         {
             function = f;
         }
+        let mut folder = false;
         let configured = match function.kind() {
-            "identifier" => self.api.is_call(src.of(function)),
+            "identifier" => {
+                folder = self.api.is_folder_call(src.of(function));
+                folder || self.api.is_call(src.of(function))
+            }
             "field_expression" => {
                 let Some(field) = function.child_by_field_name("field") else { return };
                 let name = src.of(field);
@@ -188,7 +200,8 @@ impl<'a> Extractor<'a> {
                     self.reference(value, src, cx.scope, 0);
                     return;
                 }
-                self.api.is_call(name)
+                folder = self.api.is_folder_call(name);
+                folder || self.api.is_call(name)
             }
             "scoped_identifier" => {
                 let Some(name) = function.child_by_field_name("name").map(|n| src.of(n)) else { return };
@@ -201,11 +214,16 @@ impl<'a> Extractor<'a> {
             return;
         }
         let Some(args) = call.child_by_field_name("arguments") else { return };
+        let before = self.refs.len();
         let mut cursor = args.walk();
         for arg in args.named_children(&mut cursor) {
             if self.reference(arg, src, cx.scope, 0) {
                 break;
             }
+        }
+        if folder {
+            let found: Vec<TextRange> = self.refs[before..].iter().map(|r| r.range).collect();
+            self.folders.extend(found);
         }
     }
 

@@ -183,3 +183,31 @@ fn f(a: Res<AssetServer>) {
     assert_eq!(links.uses, [(0, use_at)]);
     assert_eq!(links.remote, [("OTHER_FILE".into(), at(t, "OTHER_FILE"))]);
 }
+
+#[test]
+fn embedded_files_and_folders() {
+    let t = r#"fn build(app: &mut App) {
+    embedded_asset!(app, "files/light.png");
+    embedded_asset!(app, "examples/asset/", "files/dark.png");
+    load_internal_asset!(app, SHADER_HANDLE, "render/sky.wgsl", Shader::from_wgsl);
+    warn!(include_str!("warning.txt"));
+    let bytes = include_bytes!("../assets/icon.png");
+    let folder = asset_server.load_folder("textures/rpg");
+    println!("{}", "not/embedded.txt");
+}"#;
+    let (refs, links) = extract(t, &CodeApi::default());
+    let v: Vec<(&str, bool)> =
+        refs.iter().map(|r| (&t[r.range.start as usize..r.range.end as usize], r.file_relative)).collect();
+    assert_eq!(
+        v,
+        [
+            ("files/light.png", true),
+            ("files/dark.png", true),
+            ("render/sky.wgsl", true),
+            ("warning.txt", true),
+            ("../assets/icon.png", true),
+            ("textures/rpg", false)
+        ]
+    );
+    assert_eq!(links.unwrap().folders, [5]);
+}
