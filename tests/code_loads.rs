@@ -12,6 +12,7 @@ use crate::support::{Span, assetry_bin, check_json, fixture_copy, literal_span, 
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const MAIN: &str = "src/main.rs";
+const CONSTS: &str = "src/consts.rs";
 
 /// The broken literals of `tests/fixtures/code/loads/src/main.rs`, one per form.
 const BROKEN: &[&str] = &[
@@ -25,6 +26,8 @@ const BROKEN: &[&str] = &[
     "textures/zz_loop.png",    // `for path in [...]` then .load(path)
     "textures/zz_parse.png",   // AssetPath::parse
     "shaders/zz_vertex.wgsl",  // "…".into() returned by vertex_shader()
+    "zz_levels",               // load_folder: no such folder under a root
+    "zz_notes.txt",            // include_str!: no such file beside main.rs
 ];
 
 fn errors(report: &crate::support::CheckReport) -> Vec<(String, String, Span)> {
@@ -44,10 +47,15 @@ fn check_reports_every_broken_load_form_at_its_literal() {
     let text = std::fs::read_to_string(dir.path().join(MAIN)).unwrap();
     let (code, report) = check_json(dir.path(), TIMEOUT);
     assert_eq!(code, 1);
+    let consts = std::fs::read_to_string(dir.path().join(CONSTS)).unwrap();
     let mut expected: Vec<_> =
         BROKEN.iter().map(|v| ("broken-path".to_owned(), MAIN.to_owned(), literal_span(&text, v))).collect();
+    // The const used in main.rs is reported where it is written.
+    expected.push(("broken-path".to_owned(), CONSTS.to_owned(), literal_span(&consts, "audio/zz_theme.ogg")));
     expected.sort_by_key(|e| e.2);
     assert_eq!(errors(&report), expected);
+    let music = report.diagnostics.iter().find(|d| d.path == CONSTS).unwrap();
+    assert_eq!(music.related, [(MAIN.to_owned(), crate::support::span_of(&text, "MUSIC"))]);
     let message = &report.diagnostics.iter().find(|d| d.range == literal_span(&text, "models/zz_fox.glb")).unwrap().message;
     assert_eq!(message, "`models/zz_fox.glb` does not exist (no asset at `assets/models/zz_fox.glb`)");
 }
