@@ -123,24 +123,35 @@ fn definition_hover_and_rename_follow_inside_macros_and_consts() {
 }
 
 #[test]
-fn completion_in_a_load_inside_a_macro() {
+fn completion_in_a_macro_an_attribute_and_a_constructor() {
     let dir = fixture_copy("code/loads");
     let root = dir.path();
     let mut client = start(root);
     let uri = file_uri(&root.join(MAIN));
     let text = std::fs::read_to_string(root.join(MAIN)).unwrap();
-    let typed = text.replace("asset_server.load(\"ui/zz_in_children.png\")", "asset_server.load(\"ui/\")");
-    client.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": uri, "languageId": "rust", "version": 1, "text": typed}}),
-    );
-    let offset = typed.find("load(\"ui/\")").unwrap() + "load(\"ui/".len();
-    let p = position_of(&typed, offset);
-    let result = client.request_ok(
-        "textDocument/completion",
-        json!({"textDocument": {"uri": uri}, "position": {"line": p.line, "character": p.character}}),
-    );
-    let labels: Vec<&str> = result["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
-    assert_eq!(labels, ["icon.png"], "{result}");
+    // Each place, with its broken literal cut back to a folder being typed.
+    let places = [
+        ("asset_server.load(\"ui/zz_in_children.png\")", "asset_server.load(\"ui/", vec!["icon.png"]),
+        ("#[asset(path = \"textures/zz_attr.png\")]", "#[asset(path = \"textures/", vec!["atlas.png", "hero.png"]),
+        ("AssetPath::parse(\"textures/zz_parse.png\")", "AssetPath::parse(\"fonts/", vec!["a.ttf"]),
+    ];
+    for (version, (original, typed_prefix, expected)) in places.into_iter().enumerate() {
+        let typed = text.replace(original, &format!("{typed_prefix}\")"));
+        let method = if version == 0 { "textDocument/didOpen" } else { "textDocument/didChange" };
+        let params = if version == 0 {
+            json!({"textDocument": {"uri": uri, "languageId": "rust", "version": 0, "text": typed}})
+        } else {
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": typed}]})
+        };
+        client.notify(method, params);
+        let p = position_of(&typed, typed.find(typed_prefix).unwrap() + typed_prefix.len());
+        let result = client.request_ok(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": p.line, "character": p.character}}),
+        );
+        let labels: Vec<&str> =
+            result["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+        assert_eq!(labels, expected, "{typed_prefix}: {result}");
+    }
     client.shutdown();
 }
