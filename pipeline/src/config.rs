@@ -245,6 +245,28 @@ mod tests {
     }
 
     #[test]
+    fn code_places_default_to_bevy_and_can_be_replaced() {
+        let d = Config::default();
+        assert!(d.code_calls.iter().any(|c| c == "from_asset"));
+        assert_eq!(d.code_api(), CodeApi::default());
+        let c = Config::parse(
+            "[references]\ncode_calls = [\"fetch\"]\ncode_constructors = [\"Sprite::from_file\"]\ncode_attributes = [\"texture\"]\ncode_returns = []\ncode_folder_calls = [\"scan_dir\"]\n",
+        )
+        .unwrap();
+        let api = c.code_api();
+        assert_eq!(
+            (api.calls, api.constructors, api.attributes, api.returns, api.folder_calls),
+            (
+                vec!["fetch".to_owned()],
+                vec!["Sprite::from_file".to_owned()],
+                vec!["texture".to_owned()],
+                vec![],
+                vec!["scan_dir".to_owned()]
+            )
+        );
+    }
+
+    #[test]
     fn full_example_parses() {
         let c = Config::parse(
             r#"

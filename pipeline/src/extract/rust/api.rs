@@ -140,12 +140,46 @@ impl CodeApi {
         self.returns.iter().any(|r| r == name)
     }
 
+    /// Whether a macro body can hold a reference: it calls one of the
+    /// names (`name(`, `name::<`, `name!(`), or returns `.into()` in a
+    /// configured function. Most macro bodies (`info!`, `format!`) do not,
+    /// and are not parsed again.
+    pub(super) fn called_in(&self, body: &str, in_return: bool) -> bool {
+        let calls = self.calls.iter().chain(&self.folder_calls).map(String::as_str);
+        let constructors = self.constructors.iter().map(|c| c.rsplit("::").next().unwrap_or(c));
+        (in_return && body.contains("into("))
+            || calls.chain(constructors).chain(EMBED_MACROS.iter().copied()).any(|n| mentions(body, n, true))
+    }
+
     /// Whether `text` can hold a reference at all: none of the names occur
     /// in it (most code files), so it need not be parsed.
     pub(super) fn may_occur_in(&self, text: &str) -> bool {
-        let names = self.calls.iter().chain(&self.attributes).chain(&self.returns).chain(&self.folder_calls);
+        let names = self.calls.iter().chain(&self.returns).chain(&self.folder_calls);
         names.into_iter().any(|c| text.contains(c.as_str()))
             || EMBED_MACROS.iter().any(|m| text.contains(m))
+            || self.attributes.iter().any(|a| in_attribute(text, a))
             || self.constructors.iter().any(|c| text.contains(c.rsplit("::").next().unwrap_or(c)))
     }
+}
+
+/// Whether `word` occurs in `text` as a whole identifier (and, with `call`,
+/// followed by `(`, `::<` or `!`).
+pub(super) fn mentions(text: &str, word: &str, call: bool) -> bool {
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    text.match_indices(word).any(|(i, _)| {
+        let before_ok = i == 0 || !is_ident(text.as_bytes()[i - 1]);
+        let rest = text[i + word.len()..].trim_start();
+        let after_ok = if call {
+            rest.starts_with('(') || rest.starts_with("::") || rest.starts_with('!')
+        } else {
+            !rest.bytes().next().is_some_and(is_ident)
+        };
+        before_ok && after_ok
+    })
+}
+
+/// Whether `text` has an attribute `#[name` (`asset` alone is in nearly
+/// every Bevy file, `#[asset` only where bevy_asset_loader is used).
+fn in_attribute(text: &str, name: &str) -> bool {
+    text.match_indices("#[").any(|(i, _)| text[i + 2..].trim_start().starts_with(name))
 }

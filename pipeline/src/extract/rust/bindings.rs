@@ -16,8 +16,13 @@ impl<'a> Bindings<'a> {
     pub(super) fn collect(root: Node<'a>, text: &'a str) -> Bindings<'a> {
         let mut b = Bindings::default();
         let name_of = |n: Node| text.get(n.start_byte()..n.end_byte()).unwrap_or("");
-        let mut stack = vec![(root, 0usize)];
-        while let Some((node, mut scope)) = stack.pop() {
+        let mut cursor = root.walk();
+        // The scope (enclosing function's start) of each level.
+        let mut levels = vec![0usize];
+        loop {
+            let node = cursor.node();
+            let mut scope = levels.last().copied().unwrap_or(0);
+            let mut descend = true;
             match node.kind() {
                 "function_item" => scope = node.start_byte(),
                 "const_item" | "static_item" => {
@@ -27,15 +32,7 @@ impl<'a> Bindings<'a> {
                         b.by_name.entry(name_of(name)).or_default().push((0, value, scope));
                     }
                 }
-                "let_declaration" => {
-                    if let (Some(pat), Some(value)) =
-                        (node.child_by_field_name("pattern"), node.child_by_field_name("value"))
-                        && pat.kind() == "identifier"
-                    {
-                        b.by_name.entry(name_of(pat)).or_default().push((scope, value, scope));
-                    }
-                }
-                "for_expression" => {
+                "let_declaration" | "for_expression" => {
                     if let (Some(pat), Some(value)) =
                         (node.child_by_field_name("pattern"), node.child_by_field_name("value"))
                         && pat.kind() == "identifier"
@@ -44,14 +41,21 @@ impl<'a> Bindings<'a> {
                     }
                 }
                 "line_comment" | "block_comment" | "string_literal" | "raw_string_literal" | "token_tree" => {
-                    continue;
+                    descend = false;
                 }
                 _ => {}
             }
-            let mut cursor = node.walk();
-            stack.extend(node.named_children(&mut cursor).map(|c| (c, scope)));
+            if descend && cursor.goto_first_child() {
+                levels.push(scope);
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    return b;
+                }
+                levels.pop();
+            }
         }
-        b
     }
 
     /// Every `const`/`static`: (name, value, scope the value is written in).
@@ -63,11 +67,6 @@ impl<'a> Bindings<'a> {
             .collect();
         v.sort_by_key(|c| c.1.start_byte());
         v
-    }
-
-    /// Whether a macro body mentions a bound name (and may use it as a path).
-    pub(super) fn any_used_in(&self, body: &str) -> bool {
-        self.by_name.keys().any(|name| body.contains(name))
     }
 
     /// The values bound to `name` as seen from `scope`: the function's own

@@ -38,7 +38,7 @@ impl Extractor<'_> {
         }
         let (start, end) = (body.start_byte() + 1, body.end_byte().saturating_sub(1));
         let Some(inner) = src.text.get(start..end) else { return };
-        if !self.api.may_occur_in(inner) && !self.bindings.any_used_in(inner) {
+        if !self.api.called_in(inner, cx.in_return) {
             return;
         }
         let mut chosen = None;

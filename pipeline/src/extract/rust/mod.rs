@@ -148,32 +148,47 @@ struct Extractor<'a> {
 }
 
 impl<'a> Extractor<'a> {
-    /// Visits every node under `root` with an explicit stack (deeply nested
-    /// code must not overflow the thread's stack).
+    /// Visits every node under `root` with one tree cursor (no recursion:
+    /// deeply nested code must not overflow the thread's stack), keeping
+    /// the context of each level on a stack.
     fn walk(&mut self, root: Node, src: Src, cx: Context) {
-        let mut stack = vec![(root, cx)];
-        while let Some((node, mut cx)) = stack.pop() {
-            match node.kind() {
+        let mut cursor = root.walk();
+        let mut levels = vec![cx];
+        loop {
+            let node = cursor.node();
+            let mut cx = levels.last().copied().unwrap_or_default();
+            let descend = match node.kind() {
                 "function_item" => {
                     cx.scope = src.file_offset(node.start_byte()) as usize;
                     cx.in_return =
                         node.child_by_field_name("name").is_some_and(|n| self.api.is_return(src.of(n)));
+                    true
                 }
-                "call_expression" => self.call(node, src, cx),
+                "call_expression" => {
+                    self.call(node, src, cx);
+                    true
+                }
                 "macro_invocation" => {
                     self.macro_invocation(node, src, cx);
-                    continue;
+                    false
                 }
                 "attribute_item" | "inner_attribute_item" => {
                     self.attribute(node, src);
-                    continue;
+                    false
                 }
-                "line_comment" | "block_comment" | "string_literal" | "raw_string_literal" => continue,
-                _ => {}
+                "line_comment" | "block_comment" | "string_literal" | "raw_string_literal" => false,
+                _ => true,
+            };
+            if descend && cursor.goto_first_child() {
+                levels.push(cx);
+                continue;
             }
-            let mut cursor = node.walk();
-            let children: Vec<Node> = node.named_children(&mut cursor).collect();
-            stack.extend(children.into_iter().rev().map(|c| (c, cx)));
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    return;
+                }
+                levels.pop();
+            }
         }
     }
 

@@ -211,3 +211,26 @@ fn embedded_files_and_folders() {
     );
     assert_eq!(links.unwrap().folders, [5]);
 }
+
+#[test]
+fn project_specific_places_from_config() {
+    let api = CodeApi {
+        calls: vec!["fetch".to_owned()],
+        constructors: vec!["Sprite::from_file".to_owned()],
+        attributes: vec!["texture".to_owned()],
+        returns: vec!["icon".to_owned()],
+        folder_calls: Vec::new(),
+    };
+    let t = r#"#[texture(path = "ui/a.png")]
+struct A;
+fn icon() -> Handle<Image> { "ui/icon.png".into() }
+fn f(a: Res<AssetServer>) {
+    let x = a.fetch("sfx/hit.ogg");
+    let s = Sprite::from_file("sprites/s.png");
+    let n = a.load("not/configured.png");
+    let o = Other::from_file("not/this.png");
+}"#;
+    let v: Vec<&str> =
+        extract(t, &api).0.iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
+    assert_eq!(v, ["ui/a.png", "ui/icon.png", "sfx/hit.ogg", "sprites/s.png"]);
+}
