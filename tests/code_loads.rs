@@ -16,18 +16,18 @@ const CONSTS: &str = "src/consts.rs";
 
 /// The broken literals of `tests/fixtures/code/loads/src/main.rs`, one per form.
 const BROKEN: &[&str] = &[
-    "shaders/zz_custom.wgsl",  // const used by `fragment_shader()`
-    "textures/zz_attr.png",    // #[asset(path = …)]
-    "ui/zz_paths.png",         // #[asset(paths(…))]
-    "ui/zz_in_children.png",   // .load inside children![]
-    "fonts/zz_in_vec.ttf",     // .load inside vec![]
-    "models/zz_fox.glb",       // GltfAssetLabel::…from_asset
-    "textures/zz_cfg.png",     // load_untyped behind #[cfg]
-    "textures/zz_loop.png",    // `for path in [...]` then .load(path)
-    "textures/zz_parse.png",   // AssetPath::parse
-    "shaders/zz_vertex.wgsl",  // "…".into() returned by vertex_shader()
-    "zz_levels",               // load_folder: no such folder under a root
-    "zz_notes.txt",            // include_str!: no such file beside main.rs
+    "shaders/zz_custom.wgsl", // const used by `fragment_shader()`
+    "textures/zz_attr.png",   // #[asset(path = …)]
+    "ui/zz_paths.png",        // #[asset(paths(…))]
+    "ui/zz_in_children.png",  // .load inside children![]
+    "fonts/zz_in_vec.ttf",    // .load inside vec![]
+    "models/zz_fox.glb",      // GltfAssetLabel::…from_asset
+    "textures/zz_cfg.png",    // load_untyped behind #[cfg]
+    "textures/zz_loop.png",   // `for path in [...]` then .load(path)
+    "textures/zz_parse.png",  // AssetPath::parse
+    "shaders/zz_vertex.wgsl", // "…".into() returned by vertex_shader()
+    "zz_levels",              // load_folder: no such folder under a root
+    "zz_notes.txt",           // include_str!: no such file beside main.rs
 ];
 
 fn errors(report: &crate::support::CheckReport) -> Vec<(String, String, Span)> {
@@ -56,7 +56,8 @@ fn check_reports_every_broken_load_form_at_its_literal() {
     assert_eq!(errors(&report), expected);
     let music = report.diagnostics.iter().find(|d| d.path == CONSTS).unwrap();
     assert_eq!(music.related, [(MAIN.to_owned(), crate::support::span_of(&text, "MUSIC"))]);
-    let message = &report.diagnostics.iter().find(|d| d.range == literal_span(&text, "models/zz_fox.glb")).unwrap().message;
+    let message =
+        &report.diagnostics.iter().find(|d| d.range == literal_span(&text, "models/zz_fox.glb")).unwrap().message;
     assert_eq!(message, "`models/zz_fox.glb` does not exist (no asset at `assets/models/zz_fox.glb`)");
 }
 
@@ -91,9 +92,7 @@ fn definition_hover_and_rename_follow_inside_macros_and_consts() {
     let root = dir.path();
     let text = std::fs::read_to_string(root.join(MAIN)).unwrap();
     let mut client = start(root);
-    let at = |(line, character): (u32, u32)| {
-        json!({"textDocument": {"uri": file_uri(&root.join(MAIN))}, "position": {"line": line, "character": character}})
-    };
+    let at = |(line, character): (u32, u32)| json!({"textDocument": {"uri": file_uri(&root.join(MAIN))}, "position": {"line": line, "character": character}});
     let lsp_range = |s: Span| {
         json!({"start": {"line": s.start.line, "character": s.start.character},
                "end": {"line": s.end.line, "character": s.end.character}})

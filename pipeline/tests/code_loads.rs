@@ -29,7 +29,11 @@ fn project() -> (tempfile::TempDir, PathBuf) {
         CONSTS,
         "pub const WATER_SHADER: &str = \"shaders/zz_water.wgsl\";\npub const SCREENSHOT: &str = \"shot.png\";\n",
     );
-    write(&root, GAME, "fn setup(a: Res<AssetServer>) {\n    let h: Handle<Shader> = a.load(consts::WATER_SHADER);\n}\n");
+    write(
+        &root,
+        GAME,
+        "fn setup(a: Res<AssetServer>) {\n    let h: Handle<Shader> = a.load(consts::WATER_SHADER);\n}\n",
+    );
     (dir, root)
 }
 
@@ -76,7 +80,8 @@ fn a_const_used_in_another_file_is_reported_where_it_is_written() {
     assert!(p.diagnostics_of(CONSTS).is_empty());
     assert_eq!(p.reference_count(), 0);
     // It comes back, twice, further down: both uses are related.
-    let two = "// moved\nfn setup(a: Res<AssetServer>) {\n    a.load(WATER_SHADER);\n    a.load(consts::WATER_SHADER);\n}\n";
+    let two =
+        "// moved\nfn setup(a: Res<AssetServer>) {\n    a.load(WATER_SHADER);\n    a.load(consts::WATER_SHADER);\n}\n";
     edit(&mut p, GAME, two);
     let d = p.diagnostics_of(CONSTS);
     assert_eq!(d.len(), 1);
@@ -163,4 +168,28 @@ fn embedded_files_and_folders_follow_the_disk() {
     std::fs::remove_file(root.join("src/notes/warning.txt")).unwrap();
     apply_verified(&mut p, Change::Removed(root.join("src/notes/warning.txt")));
     assert_eq!(p.diagnostics_of(GAME).len(), 2);
+}
+
+#[test]
+fn embedded_files_follow_renames_and_never_become_ids() {
+    let (_dir, root) = project();
+    let text = "fn build(a: Res<AssetServer>) {\n    let src = include_str!(\"../assets/shaders/water.wgsl\");\n    let h: Handle<Shader> = a.load(\"shaders/water.wgsl\");\n}\n";
+    write(&root, GAME, text);
+    let p = Project::open(&root).unwrap();
+    assert!(p.diagnostics_of(GAME).is_empty(), "{:#?}", p.diagnostics_of(GAME));
+    // To ids: the load becomes the id, the embedded file name stays.
+    let change =
+        assetry_pipeline::ide::fix_project(&p, assetry_pipeline::ide::ProjectFixes { to_ids: true, repair: false });
+    let edits: Vec<TextRange> = change.edits[GAME].iter().map(|e| e.range).collect();
+    assert_eq!(
+        edits,
+        [TextRange::new(text.rfind("shaders/water.wgsl").unwrap() as u32, text.rfind(".wgsl").unwrap() as u32 + 5)]
+    );
+    // A rename rewrites both, each in its own form.
+    let change = assetry_pipeline::ide::rename(
+        &p,
+        &[("assets/shaders/water.wgsl".to_owned(), "assets/shaders/lake.wgsl".to_owned())],
+    );
+    let new: Vec<&str> = change.edits[GAME].iter().map(|e| e.new_text.as_str()).collect();
+    assert_eq!(new, ["../assets/shaders/lake.wgsl", "shaders/lake.wgsl"]);
 }

@@ -206,8 +206,12 @@ fn code_path_position(config: &crate::Config, before: &str) -> bool {
             return true;
         }
         let ty = head.strip_suffix("::").map(|t| t.trim_end().rsplit(|c: char| !is_ident(c)).next().unwrap_or(""));
-        return ty.is_some_and(|ty| config.code_constructors.iter().any(|c| c.rsplit_once("::") == Some((ty, name))
-            || c.ends_with(&format!("::{ty}::{name}"))));
+        return ty.is_some_and(|ty| {
+            config
+                .code_constructors
+                .iter()
+                .any(|c| c.rsplit_once("::") == Some((ty, name)) || c.ends_with(&format!("::{ty}::{name}")))
+        });
     }
     let Some(key) = before.strip_suffix('=') else { return false };
     if key.trim_end().rsplit(|c: char| !is_ident(c)).next() != Some("path") {
@@ -241,10 +245,25 @@ mod tests {
     #[test]
     fn path_positions_in_game_code() {
         let c = crate::Config::default();
-        for yes in ["a.load(", "a.load::<Image>(", "AssetPath::parse(", "bevy::asset::AssetPath::from(", "s.load_folder(", "#[asset(path = ", "#[asset(image(sampler = nearest), path ="] {
+        for yes in [
+            "a.load(",
+            "a.load::<Image>(",
+            "AssetPath::parse(",
+            "bevy::asset::AssetPath::from(",
+            "s.load_folder(",
+            "#[asset(path = ",
+            "#[asset(image(sampler = nearest), path =",
+        ] {
             assert!(code_path_position(&c, yes), "{yes}");
         }
-        for no in ["save(", "Other::parse(", "#[asset(key = ", "#[serde(path = ", "#[asset(path = \"x\")] f: u8, #[other(path = ", "let path ="] {
+        for no in [
+            "save(",
+            "Other::parse(",
+            "#[asset(key = ",
+            "#[serde(path = ",
+            "#[asset(path = \"x\")] f: u8, #[other(path = ",
+            "let path =",
+        ] {
             assert!(!code_path_position(&c, no), "{no}");
         }
     }

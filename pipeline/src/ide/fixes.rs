@@ -182,10 +182,13 @@ fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut V
 /// read by every glTF tool as relative URIs and WGSL `#import`s are textual
 /// includes, so those keep their paths.
 fn can_use_id(project: &Project, r: &Reference<'_>) -> bool {
-    !matches!(
-        project.file(r.file).map(|f| f.kind),
-        Some(FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Wgsl), .. })
-    )
+    match project.file(r.file).map(|f| f.kind) {
+        Some(FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Wgsl), .. }) => false,
+        // A file embedded by code (`include_bytes!`) is a file name for the
+        // compiler, which knows no ids.
+        Some(FileKind::Code) => !r.raw.file_relative,
+        _ => true,
+    }
 }
 
 /// Where a broken path's asset most likely is now: the asset whose `.meta`

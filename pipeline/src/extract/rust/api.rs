@@ -123,9 +123,9 @@ impl CodeApi {
 
     /// `ty` is the last segment of the path before `::name`.
     pub(super) fn is_constructor(&self, ty: &str, name: &str) -> bool {
-        self.constructors.iter().any(|c| {
-            c.rsplit_once("::").is_some_and(|(t, n)| n == name && t.rsplit("::").next() == Some(ty))
-        })
+        self.constructors
+            .iter()
+            .any(|c| c.rsplit_once("::").is_some_and(|(t, n)| n == name && t.rsplit("::").next() == Some(ty)))
     }
 
     pub(super) fn is_folder_call(&self, name: &str) -> bool {

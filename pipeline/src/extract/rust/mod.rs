@@ -87,7 +87,8 @@ pub(in crate::extract) fn extract(text: &str, api: &CodeApi) -> (Vec<RawRef>, Op
     // A const used in several places is one reference, where it is written.
     refs.sort_by_key(|r| (r.range.start, r.range.end));
     refs.dedup_by_key(|r| r.range);
-    let index = |range: TextRange| refs.binary_search_by_key(&(range.start, range.end), |r| (r.range.start, r.range.end));
+    let index =
+        |range: TextRange| refs.binary_search_by_key(&(range.start, range.end), |r| (r.range.start, r.range.end));
     let mut links = CodeLinks {
         defs: defs.into_iter().filter_map(|(range, name)| Some((index(range).ok()? as u32, name))).collect(),
         uses: x.uses.into_iter().filter_map(|(range, at)| Some((index(range).ok()? as u32, at))).collect(),
@@ -160,8 +161,7 @@ impl<'a> Extractor<'a> {
             let descend = match node.kind() {
                 "function_item" => {
                     cx.scope = src.file_offset(node.start_byte()) as usize;
-                    cx.in_return =
-                        node.child_by_field_name("name").is_some_and(|n| self.api.is_return(src.of(n)));
+                    cx.in_return = node.child_by_field_name("name").is_some_and(|n| self.api.is_return(src.of(n)));
                     true
                 }
                 "call_expression" => {
@@ -280,8 +280,7 @@ impl<'a> Extractor<'a> {
             }
             // `"x.wgsl".into()`, `PATH.to_string()`: the receiver is the path.
             "call_expression" => {
-                let Some(f) = expr.child_by_field_name("function").filter(|f| f.kind() == "field_expression")
-                else {
+                let Some(f) = expr.child_by_field_name("function").filter(|f| f.kind() == "field_expression") else {
                     return false;
                 };
                 let conversion = f.child_by_field_name("field").is_some_and(|n| {

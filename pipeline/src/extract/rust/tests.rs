@@ -230,7 +230,6 @@ fn f(a: Res<AssetServer>) {
     let n = a.load("not/configured.png");
     let o = Other::from_file("not/this.png");
 }"#;
-    let v: Vec<&str> =
-        extract(t, &api).0.iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
+    let v: Vec<&str> = extract(t, &api).0.iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
     assert_eq!(v, ["ui/a.png", "ui/icon.png", "sfx/hit.ogg", "sprites/s.png"]);
 }
