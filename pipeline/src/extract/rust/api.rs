@@ -146,19 +146,22 @@ impl CodeApi {
     /// and are not parsed again.
     pub(super) fn called_in(&self, body: &str, in_return: bool) -> bool {
         let calls = self.calls.iter().chain(&self.folder_calls).map(String::as_str);
-        let constructors = self.constructors.iter().map(|c| c.rsplit("::").next().unwrap_or(c));
-        (in_return && body.contains("into("))
-            || calls.chain(constructors).chain(EMBED_MACROS.iter().copied()).any(|n| mentions(body, n, true))
+        let constructors = self.constructors.iter().map(|c| constructor_type(c));
+        (in_return && memchr::memmem::find(body.as_bytes(), b"into(").is_some())
+            || calls.chain(EMBED_MACROS.iter().copied()).any(|n| mentions(body, n, true))
+            || constructors.into_iter().any(|t| mentions(body, t, true))
     }
 
     /// Whether `text` can hold a reference at all: none of the names occur
     /// in it (most code files), so it need not be parsed.
     pub(super) fn may_occur_in(&self, text: &str) -> bool {
+        // memchr's searcher: this runs on every code file, for each name.
+        let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
         let names = self.calls.iter().chain(&self.returns).chain(&self.folder_calls);
-        names.into_iter().any(|c| text.contains(c.as_str()))
-            || EMBED_MACROS.iter().any(|m| text.contains(m))
+        names.into_iter().any(|c| has(c))
+            || EMBED_MACROS.iter().any(|m| has(m))
             || self.attributes.iter().any(|a| in_attribute(text, a))
-            || self.constructors.iter().any(|c| text.contains(c.rsplit("::").next().unwrap_or(c)))
+            || self.constructors.iter().any(|c| has(constructor_type(c)))
     }
 }
 
@@ -166,7 +169,7 @@ impl CodeApi {
 /// followed by `(`, `::<` or `!`).
 pub(super) fn mentions(text: &str, word: &str, call: bool) -> bool {
     let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    text.match_indices(word).any(|(i, _)| {
+    memchr::memmem::find_iter(text.as_bytes(), word.as_bytes()).any(|i| {
         let before_ok = i == 0 || !is_ident(text.as_bytes()[i - 1]);
         let rest = text[i + word.len()..].trim_start();
         let after_ok = if call {
@@ -181,5 +184,14 @@ pub(super) fn mentions(text: &str, word: &str, call: bool) -> bool {
 /// Whether `text` has an attribute `#[name` (`asset` alone is in nearly
 /// every Bevy file, `#[asset` only where bevy_asset_loader is used).
 fn in_attribute(text: &str, name: &str) -> bool {
-    text.match_indices("#[").any(|(i, _)| text[i + 2..].trim_start().starts_with(name))
+    memchr::memmem::find_iter(text.as_bytes(), b"#[").any(|i| text[i + 2..].trim_start().starts_with(name))
+}
+
+/// The type a configured constructor is called on (`ShaderRef` of
+/// `ShaderRef::Path`): it is written at every call, while the function
+/// name (`from`, `parse`) is in nearly every file.
+fn constructor_type(constructor: &str) -> &str {
+    let mut segments = constructor.rsplit("::");
+    let last = segments.next().unwrap_or(constructor);
+    segments.next().unwrap_or(last)
 }

@@ -16,6 +16,7 @@ impl<'a> Bindings<'a> {
     pub(super) fn collect(root: Node<'a>, text: &'a str) -> Bindings<'a> {
         let mut b = Bindings::default();
         let name_of = |n: Node| text.get(n.start_byte()..n.end_byte()).unwrap_or("");
+        let k = super::kinds();
         let mut cursor = root.walk();
         // The scope (enclosing function's start) of each level.
         let mut levels = vec![0usize];
@@ -23,27 +24,28 @@ impl<'a> Bindings<'a> {
             let node = cursor.node();
             let mut scope = levels.last().copied().unwrap_or(0);
             let mut descend = true;
-            match node.kind() {
-                "function_item" => scope = node.start_byte(),
-                "const_item" | "static_item" => {
-                    if let (Some(name), Some(value)) =
-                        (node.child_by_field_name("name"), node.child_by_field_name("value"))
-                    {
-                        b.by_name.entry(name_of(name)).or_default().push((0, value, scope));
-                    }
+            let kind = node.kind_id();
+            if kind == k.function_item {
+                scope = node.start_byte();
+            } else if kind == k.const_item || kind == k.static_item {
+                if let (Some(name), Some(value)) = (node.child_by_field_name("name"), node.child_by_field_name("value"))
+                {
+                    b.by_name.entry(name_of(name)).or_default().push((0, value, scope));
                 }
-                "let_declaration" | "for_expression" => {
-                    if let (Some(pat), Some(value)) =
-                        (node.child_by_field_name("pattern"), node.child_by_field_name("value"))
-                        && pat.kind() == "identifier"
-                    {
-                        b.by_name.entry(name_of(pat)).or_default().push((scope, value, scope));
-                    }
+            } else if kind == k.let_declaration || kind == k.for_expression {
+                if let (Some(pat), Some(value)) =
+                    (node.child_by_field_name("pattern"), node.child_by_field_name("value"))
+                    && pat.kind() == "identifier"
+                {
+                    b.by_name.entry(name_of(pat)).or_default().push((scope, value, scope));
                 }
-                "line_comment" | "block_comment" | "string_literal" | "raw_string_literal" | "token_tree" => {
-                    descend = false;
-                }
-                _ => {}
+            } else if kind == k.line_comment
+                || kind == k.block_comment
+                || kind == k.string_literal
+                || kind == k.raw_string_literal
+                || kind == k.token_tree
+            {
+                descend = false;
             }
             if descend && cursor.goto_first_child() {
                 levels.push(scope);

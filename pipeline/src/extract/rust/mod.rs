@@ -21,6 +21,49 @@ use super::literal::unescape;
 use super::{DepKind, RawRef};
 use crate::text::TextRange;
 
+/// The node kinds the walks stop at, by id: comparing a number per node
+/// instead of a chain of strings (every node of every code file is visited).
+struct Kinds {
+    function_item: u16,
+    call_expression: u16,
+    macro_invocation: u16,
+    attribute_item: u16,
+    inner_attribute_item: u16,
+    line_comment: u16,
+    block_comment: u16,
+    string_literal: u16,
+    raw_string_literal: u16,
+    const_item: u16,
+    static_item: u16,
+    let_declaration: u16,
+    for_expression: u16,
+    token_tree: u16,
+}
+
+fn kinds() -> &'static Kinds {
+    static KINDS: std::sync::OnceLock<Kinds> = std::sync::OnceLock::new();
+    KINDS.get_or_init(|| {
+        let lang: tree_sitter::Language = tree_sitter_rust::LANGUAGE.into();
+        let id = |name: &str| lang.id_for_node_kind(name, true);
+        Kinds {
+            function_item: id("function_item"),
+            call_expression: id("call_expression"),
+            macro_invocation: id("macro_invocation"),
+            attribute_item: id("attribute_item"),
+            inner_attribute_item: id("inner_attribute_item"),
+            line_comment: id("line_comment"),
+            block_comment: id("block_comment"),
+            string_literal: id("string_literal"),
+            raw_string_literal: id("raw_string_literal"),
+            const_item: id("const_item"),
+            static_item: id("static_item"),
+            let_declaration: id("let_declaration"),
+            for_expression: id("for_expression"),
+            token_tree: id("token_tree"),
+        }
+    })
+}
+
 thread_local! {
     static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
 }
@@ -153,31 +196,31 @@ impl<'a> Extractor<'a> {
     /// deeply nested code must not overflow the thread's stack), keeping
     /// the context of each level on a stack.
     fn walk(&mut self, root: Node, src: Src, cx: Context) {
+        let k = kinds();
         let mut cursor = root.walk();
         let mut levels = vec![cx];
         loop {
             let node = cursor.node();
             let mut cx = levels.last().copied().unwrap_or_default();
-            let descend = match node.kind() {
-                "function_item" => {
-                    cx.scope = src.file_offset(node.start_byte()) as usize;
-                    cx.in_return = node.child_by_field_name("name").is_some_and(|n| self.api.is_return(src.of(n)));
-                    true
-                }
-                "call_expression" => {
-                    self.call(node, src, cx);
-                    true
-                }
-                "macro_invocation" => {
-                    self.macro_invocation(node, src, cx);
-                    false
-                }
-                "attribute_item" | "inner_attribute_item" => {
-                    self.attribute(node, src);
-                    false
-                }
-                "line_comment" | "block_comment" | "string_literal" | "raw_string_literal" => false,
-                _ => true,
+            let kind = node.kind_id();
+            let descend = if kind == k.function_item {
+                cx.scope = src.file_offset(node.start_byte()) as usize;
+                cx.in_return = node.child_by_field_name("name").is_some_and(|n| self.api.is_return(src.of(n)));
+                true
+            } else if kind == k.call_expression {
+                self.call(node, src, cx);
+                true
+            } else if kind == k.macro_invocation {
+                self.macro_invocation(node, src, cx);
+                false
+            } else if kind == k.attribute_item || kind == k.inner_attribute_item {
+                self.attribute(node, src);
+                false
+            } else {
+                !(kind == k.line_comment
+                    || kind == k.block_comment
+                    || kind == k.string_literal
+                    || kind == k.raw_string_literal)
             };
             if descend && cursor.goto_first_child() {
                 levels.push(cx);
