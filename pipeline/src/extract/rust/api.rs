@@ -162,6 +162,7 @@ impl CodeApi {
             || EMBED_MACROS.iter().any(|m| has(m))
             || self.attributes.iter().any(|a| in_attribute(text, a))
             || self.constructors.iter().any(|c| has(constructor_type(c)))
+            || defines_string_const(text)
     }
 }
 
@@ -194,4 +195,19 @@ fn constructor_type(constructor: &str) -> &str {
     let mut segments = constructor.rsplit("::");
     let last = segments.next().unwrap_or(constructor);
     segments.next().unwrap_or(last)
+}
+
+/// Whether `text` may define a const or static holding a string (`const
+/// SHADER: &str = "…";`, arrays too): another file may use it as a path,
+/// so such a file is parsed even when it names no API.
+fn defines_string_const(text: &str) -> bool {
+    let b = text.as_bytes();
+    [&b"const "[..], &b"static "[..]].iter().any(|kw| {
+        memchr::memmem::find_iter(b, kw).any(|i| {
+            let rest = text[i + kw.len()..].trim_start();
+            let rest = rest.strip_prefix("mut ").unwrap_or(rest).trim_start();
+            let item = &rest[..rest.find(';').unwrap_or(rest.len())];
+            rest.starts_with(|c: char| c.is_ascii_uppercase()) && item.contains('"')
+        })
+    })
 }

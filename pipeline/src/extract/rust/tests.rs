@@ -233,3 +233,13 @@ fn f(a: Res<AssetServer>) {
     let v: Vec<&str> = extract(t, &api).0.iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
     assert_eq!(v, ["ui/a.png", "ui/icon.png", "sfx/hit.ogg", "sprites/s.png"]);
 }
+
+#[test]
+fn a_file_of_consts_alone_is_read() {
+    // It names no API, but another file may use its consts as paths.
+    let t = "// Paths.\npub const MUSIC: &str = \"audio/theme.ogg\";\n";
+    let (refs, links) = extract(t, &CodeApi::default());
+    assert_eq!(refs.len(), 1);
+    assert_eq!(links.unwrap().defs, [(0, "MUSIC".into())]);
+    assert_eq!(extract("const N: u32 = 3;\nfn f() {}\n", &CodeApi::default()).0, []);
+}
