@@ -193,3 +193,20 @@ fn embedded_files_follow_renames_and_never_become_ids() {
     let new: Vec<&str> = change.edits[GAME].iter().map(|e| e.new_text.as_str()).collect();
     assert_eq!(new, ["../assets/shaders/lake.wgsl", "shaders/lake.wgsl"]);
 }
+
+#[test]
+fn definition_at_a_const_name_used_as_a_path() {
+    let (_dir, root) = project();
+    write(&root, CONSTS, "pub const WATER_SHADER: &str = \"shaders/water.wgsl\";\n");
+    let game = "const LOCAL: &str = \"shaders/water.wgsl\";\nfn f(a: Res<AssetServer>) {\n    a.load(consts::WATER_SHADER);\n    a.load(LOCAL);\n    save(LOCAL);\n}\n";
+    write(&root, GAME, game);
+    let p = Project::open(&root).unwrap();
+    let at = |needle: &str, nth_from_end: bool| {
+        let i = if nth_from_end { game.rfind(needle) } else { game.find(needle) }.unwrap();
+        assetry_pipeline::ide::definition(&p, GAME, i as u32 + 2).map(|t| t.path)
+    };
+    assert_eq!(at("WATER_SHADER", false).as_deref(), Some("assets/shaders/water.wgsl"));
+    assert_eq!(at("LOCAL);\n    save", false).as_deref(), Some("assets/shaders/water.wgsl"));
+    // Not a path position: nothing.
+    assert_eq!(at("LOCAL);\n}", true), None);
+}

@@ -38,6 +38,13 @@ pub fn definition(project: &Project, path: &str, offset: u32) -> Option<NavTarge
         };
     }
     let f = project.file(file)?;
+    if let FileKind::Code = f.kind {
+        // A const's name used as a path: the asset its string names.
+        return project.const_strings_at(file, offset).into_iter().find_map(|(src, i)| {
+            let target = project.file(src)?.resolutions().get(i)?.target()?;
+            Some(NavTarget { path: project.path(target).to_owned(), range: TextRange::EMPTY })
+        });
+    }
     if let FileKind::Meta { .. } = f.kind {
         let meta = f.meta()?;
         let (_, id_range) = meta.id?;

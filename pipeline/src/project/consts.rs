@@ -79,6 +79,22 @@ impl Project {
         names.any(|n| self.consts.users(n).iter().any(|u| *u != id))
     }
 
+    /// The const strings a name used as a path at `offset` in code file `id`
+    /// stands for: (file, reference index), in this file or, for a const
+    /// of another file, in the files that define it.
+    pub(crate) fn const_strings_at(&self, id: FileId, offset: u32) -> Vec<(FileId, usize)> {
+        let Some(links) = self.file(id).and_then(|f| f.loaded.code.as_deref()) else { return Vec::new() };
+        let mut out: Vec<(FileId, usize)> =
+            links.uses.iter().filter(|(_, at)| at.contains_inclusive(offset)).map(|(i, _)| (id, *i as usize)).collect();
+        for (name, _) in links.remote.iter().filter(|(_, at)| at.contains_inclusive(offset)) {
+            for &def in self.consts.definers(name) {
+                let Some(dl) = self.file(def).and_then(|f| f.loaded.code.as_deref()) else { continue };
+                out.extend(dl.defs.iter().filter(|(_, n)| n == name).map(|(i, _)| (def, *i as usize)));
+            }
+        }
+        out
+    }
+
     /// Where the string of reference `index` of file `id` is used through
     /// its const: in the file itself, and in the files that use the const.
     pub(crate) fn const_uses(&self, id: FileId, index: usize) -> Vec<Related> {
