@@ -123,6 +123,8 @@ pub(in crate::extract) fn extract(text: &str, api: &CodeApi) -> (Vec<RawRef>, Op
         uses: Vec::new(),
         remote: Vec::new(),
         folders: Vec::new(),
+        expanded: Default::default(),
+        budget: FOLLOW_BUDGET,
     };
     x.walk(tree.root_node(), main, Context::default());
     let defs = x.unused_consts();
@@ -189,7 +191,15 @@ struct Extractor<'a> {
     remote: Vec<(Box<str>, TextRange)>,
     /// Ranges of the references that name folders.
     folders: Vec<TextRange>,
+    /// Binding values already followed for the current use (node ids).
+    expanded: rustc_hash::FxHashSet<usize>,
+    /// Expression steps left for this file.
+    budget: u32,
 }
+
+/// Expression steps a file may take to follow paths through bindings: far
+/// beyond real code (Bevy's 452 examples take at most a few hundred each).
+const FOLLOW_BUDGET: u32 = 1_000_000;
 
 impl<'a> Extractor<'a> {
     /// Visits every node under `root` with one tree cursor (no recursion:
@@ -289,9 +299,11 @@ impl<'a> Extractor<'a> {
     /// a literal, or a binding's literals, through conversions, indexing
     /// and borrows. Returns whether it found any.
     fn reference(&mut self, expr: Node, src: Src, scope: usize, depth: u8) -> bool {
-        if depth > 8 {
+        // Bounded work per file whatever the code (hostile input included).
+        if depth > 8 || self.budget == 0 {
             return false;
         }
+        self.budget -= 1;
         let next = depth + 1;
         match expr.kind() {
             "string_literal" | "raw_string_literal" => match literal_ref(expr, src) {
@@ -353,9 +365,16 @@ impl<'a> Extractor<'a> {
         let outer = self.current_use.is_none();
         if outer {
             self.current_use = Some(at);
+            self.expanded.clear();
         }
         let mut any = false;
         for (value, value_scope) in values {
+            // Each binding's strings once per use: `[a, a, a]` of `[b, b, b]`
+            // must not multiply.
+            if !self.expanded.insert(value.id()) {
+                any = true;
+                continue;
+            }
             any |= self.reference(value, self.main, value_scope, depth);
         }
         if outer {
@@ -377,6 +396,7 @@ impl<'a> Extractor<'a> {
             let (uses, remote) = (self.uses.len(), self.remote.len());
             // Following the value is not a use (and finds no remote name).
             self.current_use = Some(TextRange::EMPTY);
+            self.expanded.clear();
             self.reference(value, self.main, scope, 1);
             self.current_use = None;
             self.uses.truncate(uses);

@@ -243,3 +243,24 @@ fn a_file_of_consts_alone_is_read() {
     assert_eq!(links.unwrap().defs, [(0, "MUSIC".into())]);
     assert_eq!(extract("const N: u32 = 3;\nfn f() {}\n", &CodeApi::default()).0, []);
 }
+
+#[test]
+fn hostile_bindings_stay_bounded() {
+    // Each level is an array of 60 copies of the one before: 60^levels
+    // paths to one string if followed naively.
+    let nest = |levels: usize| {
+        let mut t = String::from("fn f(a: Res<AssetServer>) {\n    let b0 = \"x.png\";\n");
+        for level in 1..=levels {
+            let items = vec![format!("b{}", level - 1); 60].join(", ");
+            t.push_str(&format!("    let b{level} = [{items}];\n"));
+        }
+        t.push_str(&format!("    a.load(b{levels});\n}}\n"));
+        t
+    };
+    let start = std::time::Instant::now();
+    assert_eq!(found(&nest(3)), ["x.png"]);
+    // Beyond the following depth nothing is found, and nothing explodes.
+    assert_eq!(found(&nest(12)), Vec::<&str>::new());
+    // Generous for a debug build on a loaded machine; naive following takes hours.
+    assert!(start.elapsed() < std::time::Duration::from_secs(20), "{:?}", start.elapsed());
+}
