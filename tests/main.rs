@@ -11,5 +11,6 @@ mod lsp_fixes;
 mod lsp_nvim;
 mod lsp_robustness;
 mod lsp_workspaces;
+mod project_rules;
 mod support;
 mod watch;

@@ -127,6 +127,17 @@ pub(crate) fn target_in<'a>(
     TargetRef::Path { candidates: Candidates(scratch), label }
 }
 
+/// Whether a reference string is a URL (`https://…`, `file://…`, any
+/// `scheme://`): a scheme of RFC 3986's characters, then `://`. URLs are
+/// never references, even where the syntax says "this is an asset"
+/// (a glTF `uri`, a `load("...")` call).
+pub fn is_url(value: &str) -> bool {
+    let Some((scheme, _)) = value.split_once("://") else { return false };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
 fn in_any_root(path: &str, roots: &[String]) -> bool {
     roots.iter().any(|r| {
         r.is_empty() || (path.len() > r.len() && path.starts_with(r.as_str()) && path.as_bytes()[r.len()] == b'/')
@@ -241,6 +252,18 @@ mod tests {
         assert_eq!(target("../../../../etc/passwd.png", false, from, Some("assets"), &roots()), Target::Escapes);
         assert_eq!(target("textures/../../x.png", false, from, Some("assets"), &roots()), Target::Escapes);
         assert_eq!(root_relative("assets/textures/a.png", &roots()), "textures/a.png");
+    }
+
+    #[test]
+    fn urls_are_recognised_by_their_scheme() {
+        for url in
+            ["https://cdn.example.com/scene.gltf", "http://x/a.png", "file:///tmp/a.png", "my-cdn+v2.x://a.png", "a://"]
+        {
+            assert!(is_url(url), "{url}");
+        }
+        for not in ["textures/a.png", "1http://x.png", "dir/https://x.png", "", "://x.png", "c:/a.png"] {
+            assert!(!is_url(not), "{not}");
+        }
     }
 
     #[test]

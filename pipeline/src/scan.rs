@@ -192,6 +192,9 @@ pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
         }
         FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_calls), None),
     };
+    // A URL names something on a server, never a project file: dropped here,
+    // once for every syntax, so nothing downstream looks it up.
+    refs.retain(|r| !crate::resolve::is_url(&r.value));
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
     Loaded { refs, meta, line_index, unreadable: None, exists: true }

@@ -1,0 +1,53 @@
+//! What belongs to a project and what is a reference, end to end through
+//! `assetry check`: URLs, the role of each file (asset root or game code),
+//! the ignore rules, the asset roots, and the findings about `assetry.toml`
+//! itself. Each test states the complete output.
+
+use crate::check::{At, TIMEOUT, assert_exactly, expect};
+use crate::support::{check_json, write_file};
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+fn meta(n: u32) -> String {
+    format!("id = \"4a5b6c7d-0000-4000-8000-{n:012}\"\n")
+}
+
+/// URLs are never looked up as files, wherever the syntax says "this is an
+/// asset": glTF `uri`, `load("...")`, `#import`, `.meta` dependencies and
+/// data strings. The one real broken path beside them is still reported.
+#[test]
+fn urls_are_never_references() {
+    let project = tempfile::tempdir().unwrap();
+    let root = project.path();
+    write_file(
+        root,
+        "assets/models/ship.gltf",
+        r#"{"images": [{"uri": "https://cdn.example.com/textures/hull.png"}, {"uri": "../textures/gone.png"},
+            {"uri": "file:///home/me/hull.png"}]}"#,
+    );
+    write_file(root, "assets/models/ship.gltf.meta", meta(1));
+    write_file(root, "assets/textures/hull.png", PNG);
+    write_file(root, "assets/textures/hull.png.meta", meta(2));
+    write_file(
+        root,
+        "src/main.rs",
+        "fn setup(s: AssetServer) {\n    s.load(\"https://cdn.example.com/scene.gltf\");\n    s.load(\"textures/hull.png\");\n}\n",
+    );
+    write_file(root, "assets/shaders/main.wgsl", "#import \"https://example.com/lib.wgsl\"\n");
+    write_file(root, "assets/shaders/main.wgsl.meta", meta(3));
+    write_file(root, "assets/data/level.json", r#"{"sky": "http://example.com/sky.png", "hull": "textures/hull.png"}"#);
+    write_file(
+        root,
+        "assets/data/level.json.meta",
+        format!("{}[dependencies]\nload = [\"https://example.com/extra.png\"]\n", meta(4)),
+    );
+    let (exit, report) = check_json(root, TIMEOUT);
+    assert_exactly(
+        root,
+        exit,
+        &report,
+        &[expect("broken-path", "assets/models/ship.gltf", At::Text("../textures/gone.png"))],
+    );
+    // The two real references and the broken one; no URL counts.
+    assert_eq!(report.summary["references"].as_u64(), Some(3), "{}", report.summary);
+}
