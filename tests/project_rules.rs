@@ -51,3 +51,34 @@ fn urls_are_never_references() {
     // The two real references and the broken one; no URL counts.
     assert_eq!(report.summary["references"].as_u64(), Some(3), "{}", report.summary);
 }
+
+/// An asset root inside a code folder (`code = ["."]`) is walked once: each
+/// asset and each finding counts once, and a file has one role (a `.rs`
+/// file inside the asset root is an asset, not game code).
+#[test]
+fn a_root_inside_a_code_folder_counts_each_file_once() {
+    let project = tempfile::tempdir().unwrap();
+    let root = project.path();
+    write_file(root, "assetry.toml", "[project]\nroots = [\"assets\"]\ncode = [\".\"]\n");
+    write_file(root, "assets/textures/hero.png", PNG);
+    write_file(root, "assets/textures/hero.png.meta", meta(1));
+    write_file(root, "assets/textures/sky.png", PNG);
+    write_file(root, "assets/scenes/level.json", r#"{"hero": "textures/hero.png", "boss": "textures/boss.png"}"#);
+    write_file(root, "assets/scenes/level.json.meta", meta(2));
+    write_file(root, "assets/scripts/mod.rs", "fn f() { load(\"textures/nowhere.png\"); }\n");
+    write_file(root, "assets/scripts/mod.rs.meta", meta(3));
+    write_file(root, "src/main.rs", "fn main() { load(\"textures/hero.png\"); load(\"textures/villain.png\"); }\n");
+    let (exit, report) = check_json(root, TIMEOUT);
+    assert_exactly(
+        root,
+        exit,
+        &report,
+        &[
+            expect("broken-path", "assets/scenes/level.json", At::Text("textures/boss.png")),
+            expect("missing-meta", "assets/textures/sky.png", At::FileStart),
+            expect("broken-path", "src/main.rs", At::Text("textures/villain.png")),
+        ],
+    );
+    assert_eq!(report.summary["assets"].as_u64(), Some(4), "{}", report.summary);
+    assert_eq!(report.summary["references"].as_u64(), Some(4), "{}", report.summary);
+}

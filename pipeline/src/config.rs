@@ -164,6 +164,42 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The folders to walk: asset roots and code folders, leaving out any
+    /// that lies inside another (a root inside a code folder `.` would
+    /// otherwise be walked, and every file in it counted, twice). Which role
+    /// a file has is the classifier's decision, not the walk's.
+    pub fn walk_folders(&self) -> Vec<&str> {
+        outermost(self.roots.iter().chain(&self.code).map(String::as_str)).0
+    }
+}
+
+/// The folders of `dirs` that lie inside no other, in order of first
+/// appearance, and the pairs (outer, inner) of folders found inside
+/// another (an exact repeat is not one). Linear after a sort: in
+/// segment-wise order, a folder's descendants follow it directly.
+fn outermost<'a>(dirs: impl Iterator<Item = &'a str>) -> (Vec<&'a str>, Vec<(&'a str, &'a str)>) {
+    let mut sorted: Vec<(usize, &str)> = dirs.enumerate().collect();
+    sorted.sort_by(|a, b| a.1.split('/').cmp(b.1.split('/')).then(a.0.cmp(&b.0)));
+    let mut kept: Vec<(usize, &str)> = Vec::new();
+    let mut nested = Vec::new();
+    for (i, dir) in sorted {
+        match kept.last() {
+            Some(&(_, outer)) if outer == dir => {}
+            Some(&(_, outer)) if is_under(dir, outer) => nested.push((outer, dir)),
+            _ => kept.push((i, dir)),
+        }
+    }
+    kept.sort_unstable();
+    (kept.into_iter().map(|(_, d)| d).collect(), nested)
+}
+
+/// Whether folder `dir` lies strictly inside folder `outer` (`""` is the project folder).
+fn is_under(dir: &str, outer: &str) -> bool {
+    outer.is_empty() && !dir.is_empty()
+        || (dir.len() > outer.len() && dir.starts_with(outer) && dir.as_bytes()[outer.len()] == b'/')
+}
+
 /// Folders must stay inside the project: `..` or an absolute path would let a
 /// config make Assetry read outside it.
 fn normalize_dirs(key: &str, dirs: Vec<String>) -> Result<Vec<String>, String> {
@@ -210,6 +246,14 @@ mod tests {
         assert!(Config::parse("[project]\nroots = [\"/etc\"]").is_err());
         let c = Config::parse("[project]\nroots = [\"./game/assets/\", \"more\"]").unwrap();
         assert_eq!(c.roots, ["game/assets", "more"]);
+    }
+
+    #[test]
+    fn nested_folders_are_walked_once() {
+        let c = Config::parse("[project]\nroots = [\"assets\", \"dlc\"]\ncode = [\"src\", \".\"]").unwrap();
+        assert_eq!(c.walk_folders(), [""]);
+        let c = Config::parse("[project]\nroots = [\"a\", \"a-b\"]\ncode = [\"a/src\", \"a-b/x\", \"b\"]").unwrap();
+        assert_eq!(c.walk_folders(), ["a", "a-b", "b"]);
     }
 
     #[test]

@@ -380,10 +380,7 @@ impl Project {
     }
 
     fn walk_dirs(&self) -> Vec<PathBuf> {
-        let mut dirs: Vec<PathBuf> = self.config.roots.iter().map(|r| self.root.join(r)).collect();
-        dirs.extend(self.config.code.iter().map(|c| self.root.join(c)));
-        dirs.dedup();
-        dirs
+        self.config.walk_folders().into_iter().map(|d| self.root.join(d)).collect()
     }
 
     pub fn root(&self) -> &Path {
