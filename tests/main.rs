@@ -9,6 +9,7 @@ mod lsp_features;
 mod lsp_fix_cli;
 mod lsp_fixes;
 mod lsp_nvim;
+mod lsp_project_config;
 mod lsp_robustness;
 mod lsp_workspaces;
 mod project_rules;

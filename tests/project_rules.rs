@@ -4,7 +4,7 @@
 //! itself. Each test states the complete output.
 
 use crate::check::{At, TIMEOUT, assert_exactly, expect};
-use crate::support::{check_json, write_file};
+use crate::support::{check_json, run_assetry, write_file};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -81,4 +81,26 @@ fn a_root_inside_a_code_folder_counts_each_file_once() {
     );
     assert_eq!(report.summary["assets"].as_u64(), Some(4), "{}", report.summary);
     assert_eq!(report.summary["references"].as_u64(), Some(4), "{}", report.summary);
+}
+
+/// A `project.ignore` glob that does not parse stops `check` and `watch`
+/// alike (exit 2), with the glob and its place in `assetry.toml`: one
+/// definition of the rules, never silently dropped by one command and
+/// rejected by the other.
+#[test]
+fn a_bad_ignore_glob_stops_check_and_watch_alike() {
+    let project = tempfile::tempdir().unwrap();
+    let root = project.path();
+    write_file(root, "assetry.toml", "[project]\nroots = [\"assets\"]\nignore = [\"*.tmp\", \"raw/[ab\"]\n");
+    write_file(root, "assets/a.json", "{\"x\": \"gone.png\"}");
+    for command in ["check", "watch"] {
+        let run = run_assetry(root, &[command, "."], TIMEOUT);
+        run.assert_exit(&[2]);
+        assert!(run.stdout.is_empty(), "{command}: no report: {}", run.stdout);
+        assert!(
+            run.stderr.contains("line 3, column 21: project.ignore: `raw/[ab`"),
+            "{command}: the glob and its place: {}",
+            run.stderr
+        );
+    }
 }

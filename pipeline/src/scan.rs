@@ -7,7 +7,8 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::gitignore::Gitignore;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{CONFIG_FILE, Config};
 use crate::extract::{self, RawRef, Syntax};
@@ -50,7 +51,9 @@ pub struct Loaded {
 /// what loading a file needs to know about the project.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    roots: Vec<String>,
+    /// Asset root → its index; roots never lie inside one another (the
+    /// config refuses it), so at most one holds a path.
+    roots: HashMap<Box<str>, u16>,
     code_calls: Vec<String>,
     code: Vec<String>,
     project_root: PathBuf,
@@ -60,14 +63,13 @@ pub struct Classifier {
 
 impl Classifier {
     pub fn new(project_root: &Path, config: &Config) -> Classifier {
-        let mut extra = GitignoreBuilder::new(project_root);
-        for glob in &config.ignore {
-            let _ = extra.add_line(None, glob);
-        }
+        // The config was checked by `Config::parse`, globs and root count included.
+        let extra = walk::project_ignore(project_root, &config.ignore).unwrap_or_else(|_| Gitignore::empty());
+        let roots = config.roots.iter().zip(0..=u16::MAX).map(|(r, i)| (r.as_str().into(), i)).collect();
         Classifier {
             project_root: project_root.to_path_buf(),
-            extra: extra.build().unwrap_or_else(|_| Gitignore::empty()),
-            roots: config.roots.clone(),
+            extra,
+            roots,
             code_calls: config.code_calls.clone(),
             code: config.code.clone(),
         }
@@ -82,7 +84,9 @@ impl Classifier {
         self.kind_of(rel)
     }
 
-    /// The kind of a path already known not to be ignored.
+    /// The kind of a path already known not to be ignored. A file has one
+    /// role: inside an asset root it is an asset (or `.meta`), even when
+    /// the root lies in a code folder.
     fn kind_of(&self, rel: &str) -> Option<FileKind> {
         let name = rel.rsplit('/').next().unwrap_or(rel);
         if let Some(root) = self.root_of(rel) {
@@ -100,22 +104,18 @@ impl Classifier {
         None
     }
 
-    /// The index of the asset root holding `rel`.
+    /// The index of the asset root holding `rel`: one lookup per folder
+    /// above it, whatever the number of roots.
     pub fn root_of(&self, rel: &str) -> Option<u16> {
-        self.roots.iter().position(|r| under(rel, r)).map(|i| i as u16)
+        let folders = rel.match_indices('/').map(|(i, _)| &rel[..i]);
+        std::iter::once("").chain(folders).find_map(|dir| self.roots.get(dir).copied())
     }
 
     /// Whether a path (file or folder) is ignored, by the walk's rules:
     /// hidden, a build or VCS folder, in `project.ignore`, or excluded by
     /// the `.gitignore`/`.ignore` of any folder above it.
     pub fn is_ignored(&self, rel: &str, is_dir: bool) -> bool {
-        if rel.split('/').any(|c| walk::is_skipped_name(c.as_bytes())) {
-            return true;
-        }
-        if self.extra.matched_path_or_any_parents(rel, is_dir).is_ignore() {
-            return true;
-        }
-        walk::ignore_files_exclude(&self.project_root, rel, is_dir)
+        walk::path_is_ignored(&self.project_root, &self.extra, rel, is_dir, &mut walk::read_folder_matcher)
     }
 }
 

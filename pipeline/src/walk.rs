@@ -37,6 +37,27 @@ pub fn is_skipped_name(name: &[u8]) -> bool {
         || ALWAYS_IGNORED.iter().any(|n| n.as_bytes() == name)
 }
 
+/// A `project.ignore` glob that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadGlob {
+    /// Its position in the list.
+    pub index: usize,
+    pub message: String,
+}
+
+/// `project.ignore`, compiled: the one definition of how its globs are read
+/// (by the config check, the scan, single paths and the watcher). A typo
+/// such as an unclosed `[` is an error, not a literal `[` as it would be in
+/// a `.gitignore`.
+pub fn project_ignore(project_root: &Path, globs: &[String]) -> Result<Gitignore, BadGlob> {
+    let mut builder = GitignoreBuilder::new(project_root);
+    builder.allow_unclosed_class(false);
+    for (index, glob) in globs.iter().enumerate() {
+        builder.add_line(None, glob).map_err(|e| BadGlob { index, message: format!("`{glob}`: {e}") })?;
+    }
+    builder.build().map_err(|e| BadGlob { index: 0, message: e.to_string() })
+}
+
 /// The matcher of folder `dir` built from the ignore files it has, or `None`.
 pub fn folder_matcher(dir: &Path, has: impl Fn(&str) -> bool) -> Option<Gitignore> {
     let mut builder = GitignoreBuilder::new(dir);
@@ -58,13 +79,13 @@ struct Matchers {
 }
 
 struct MatcherNode {
-    matcher: Gitignore,
+    matcher: Arc<Gitignore>,
     rel_len: usize,
     parent: Option<Arc<MatcherNode>>,
 }
 
 impl Matchers {
-    fn with(&self, matcher: Gitignore, rel_len: usize) -> Matchers {
+    fn with(&self, matcher: Arc<Gitignore>, rel_len: usize) -> Matchers {
         Matchers { nearest: Some(Arc::new(MatcherNode { matcher, rel_len, parent: self.nearest.clone() })) }
     }
 
@@ -500,25 +521,50 @@ pub(crate) fn walk<V: FnMut(Found<'_>)>(
 }
 
 /// Whether project-relative `rel` (a file, or a folder when `is_dir`) is
-/// ignored by the ignore files of the folders above it, or lies in an
-/// ignored folder: what the walk would decide, for one path. Reads the
-/// ignore files on the way (a few `stat`s per level), so it is always
-/// current; the walk itself never calls it.
-pub fn ignore_files_exclude(project_root: &Path, rel: &str, is_dir: bool) -> bool {
-    descend(project_root, rel, |matchers, prefix, last| matchers.is_ignored(prefix, !last || is_dir)).is_none()
+/// ignored: a skipped name on its path, `extra` (`project.ignore`), or the
+/// ignore files of the folders above it, or it lies in an ignored folder.
+/// What the walk would decide, for one path: the single-path checks of the
+/// engine and the watcher's event filter both ask here. `matcher_of` gives
+/// a folder's matcher from its ignore files ([`read_folder_matcher`] reads
+/// them, so the answer is always current; the watcher keeps a cache).
+pub fn path_is_ignored(
+    project_root: &Path,
+    extra: &Gitignore,
+    rel: &str,
+    is_dir: bool,
+    matcher_of: &mut impl FnMut(&Path) -> Option<Arc<Gitignore>>,
+) -> bool {
+    if rel.split('/').any(|c| is_skipped_name(c.as_bytes())) {
+        return true;
+    }
+    if !rel.is_empty() && extra.matched_path_or_any_parents(rel, is_dir).is_ignore() {
+        return true;
+    }
+    descend(project_root, rel, matcher_of, |matchers, prefix, last| matchers.is_ignored(prefix, !last || is_dir))
+        .is_none()
+}
+
+/// The matcher of folder `dir` from the ignore files on disk now.
+pub fn read_folder_matcher(dir: &Path) -> Option<Arc<Gitignore>> {
+    folder_matcher(dir, |name| dir.join(name).is_file()).map(Arc::new)
 }
 
 /// The matchers of the folders from the project root down to the parent of
 /// project-relative folder `rel` (its own ignore files are read when it is listed).
 fn matchers_above(project_root: &Path, rel: &str) -> Matchers {
-    descend(project_root, rel, |_, _, _| false).unwrap_or_default()
+    descend(project_root, rel, &mut read_folder_matcher, |_, _, _| false).unwrap_or_default()
 }
 
 /// Goes down `rel` from the project folder one segment at a time, loading
 /// the ignore files of the folder that holds each segment, and asks `stop`
 /// about the path up to that segment (`true` for the last). Returns the
 /// matchers in force where `rel` lies, or `None` once `stop` says so.
-fn descend(project_root: &Path, rel: &str, mut stop: impl FnMut(&Matchers, &str, bool) -> bool) -> Option<Matchers> {
+fn descend(
+    project_root: &Path,
+    rel: &str,
+    matcher_of: &mut impl FnMut(&Path) -> Option<Arc<Gitignore>>,
+    mut stop: impl FnMut(&Matchers, &str, bool) -> bool,
+) -> Option<Matchers> {
     let mut matchers = Matchers::default();
     if rel.is_empty() {
         return Some(matchers);
@@ -527,7 +573,7 @@ fn descend(project_root: &Path, rel: &str, mut stop: impl FnMut(&Matchers, &str,
     let mut folder_len = 0;
     let mut segments = rel.split('/').peekable();
     while let Some(seg) = segments.next() {
-        if let Some(m) = folder_matcher(&dir, |name| dir.join(name).is_file()) {
+        if let Some(m) = matcher_of(&dir) {
             matchers = matchers.with(m, folder_len);
         }
         let end = if folder_len == 0 { seg.len() } else { folder_len + 1 + seg.len() };
@@ -562,7 +608,7 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
     if IGNORE_FILES.iter().any(|n| has(n))
         && let Some(m) = folder_matcher(&abs, has)
     {
-        matchers = matchers.with(m, rel.len());
+        matchers = matchers.with(Arc::new(m), rel.len());
     }
     let mut subfolders = Vec::new();
     let mut child_rel = String::new();
@@ -717,13 +763,14 @@ mod tests {
             write(root, rel, "x");
         }
         let (found_now, _) = walked(root, &["assets"], &[]);
+        let one = |rel: &str, is_dir| path_is_ignored(root, &Gitignore::empty(), rel, is_dir, &mut read_folder_matcher);
         for rel in ["assets/a.psd", "assets/raw/keep.psd", "assets/raw/b.blend", "assets/build/x.png", "assets/ok.png"]
         {
             let walked = found_now.iter().any(|f| f == rel);
-            assert_eq!(ignore_files_exclude(root, rel, false), !walked, "{rel}");
+            assert_eq!(one(rel, false), !walked, "{rel}");
         }
-        assert!(ignore_files_exclude(root, "assets/build", true));
-        assert!(!ignore_files_exclude(root, "assets/raw", true));
+        assert!(one("assets/build", true));
+        assert!(!one("assets/raw", true));
     }
 
     #[test]

@@ -64,8 +64,6 @@ pub struct DependencyNode {
     pub children: Vec<DependencyNode>,
 }
 
-/// Folders never searched for nested projects.
-const SKIPPED_DIRS: &[&str] = &["target", "node_modules", ".git", ".assetry"];
 /// How deep below a workspace folder nested `assetry.toml` files are found.
 const NESTED_DEPTH: usize = 6;
 
@@ -980,11 +978,8 @@ fn find_configs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
     let mut subdirs: Vec<PathBuf> = entries
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_ref())
-        })
+        // The names the scan and the watcher skip (dot-folders, `target/`, ...).
+        .filter(|e| !assetry_pipeline::walk::is_skipped_name(e.file_name().as_encoded_bytes()))
         .map(|e| e.path())
         .collect();
     subdirs.sort();
