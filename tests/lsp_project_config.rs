@@ -52,3 +52,10 @@ fn a_bad_ignore_glob_is_an_error_at_the_glob() {
     assert_eq!((code.as_str(), severity, at), ("invalid-config", 1, range(2, 20, 27)));
     assert!(message.starts_with("project.ignore: `raw/[ab`"), "{message}");
 }
+
+#[test]
+fn overlapping_roots_are_an_error_at_the_inner_root() {
+    let (code, severity, at, message) = config_diagnostic("[project]\nroots = [\"assets/textures\", \"assets\"]\n");
+    assert_eq!((code.as_str(), severity, at), ("invalid-config", 1, range(1, 10, 25)));
+    assert!(message.contains("`assets/textures` is inside the root `assets`"), "{message}");
+}

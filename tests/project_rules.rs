@@ -104,3 +104,26 @@ fn a_bad_ignore_glob_stops_check_and_watch_alike() {
         );
     }
 }
+
+/// Roots inside one another would scan their shared files twice (each
+/// `.meta` a duplicate of itself): the configuration is refused, at the
+/// inner root, rather than checked.
+#[test]
+fn overlapping_roots_are_an_invalid_config() {
+    let project = tempfile::tempdir().unwrap();
+    let root = project.path();
+    write_file(root, "assetry.toml", "[project]\nroots = [\"assets\", \"assets/textures\"]\n");
+    write_file(root, "assets/textures/hero.png", PNG);
+    write_file(root, "assets/textures/hero.png.meta", meta(1));
+    let run = run_assetry(root, &["check", "--format", "json", "."], TIMEOUT);
+    run.assert_exit(&[2]);
+    assert!(run.stdout.is_empty(), "no report: {}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "line 2, column 21: project.roots: `assets/textures` is inside the root `assets`, so its files would be \
+             assets of both; keep one of them"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -107,7 +107,7 @@ pub(crate) fn target_in<'a>(
     let relative = file_relative || path.starts_with("./") || path.starts_with("../");
     if relative {
         let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
-        if !join(scratch, dir, 0, path) || !in_any_root(&scratch.text, roots) {
+        if !join(scratch, dir, 0, path) || !in_any_root(&scratch.text, from_root, roots) {
             return TargetRef::Escapes;
         }
         scratch.end_candidate();
@@ -138,10 +138,13 @@ pub fn is_url(value: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
-fn in_any_root(path: &str, roots: &[String]) -> bool {
-    roots.iter().any(|r| {
-        r.is_empty() || (path.len() > r.len() && path.starts_with(r.as_str()) && path.as_bytes()[r.len()] == b'/')
-    })
+/// Whether `path` lies in an asset root. The referencing file's own root
+/// is asked first: a relative reference almost always stays in it, and
+/// then the answer costs nothing whatever the number of roots.
+fn in_any_root(path: &str, from_root: Option<&str>, roots: &[String]) -> bool {
+    let inside =
+        |r: &str| r.is_empty() || (path.len() > r.len() && path.starts_with(r) && path.as_bytes()[r.len()] == b'/');
+    from_root.is_some_and(inside) || roots.iter().any(|r| inside(r))
 }
 
 /// Appends `base/rel`, normalized, to the scratch text as a new candidate;
