@@ -59,3 +59,27 @@ fn overlapping_roots_are_an_error_at_the_inner_root() {
     assert_eq!((code.as_str(), severity, at), ("invalid-config", 1, range(1, 10, 25)));
     assert!(message.contains("`assets/textures` is inside the root `assets`"), "{message}");
 }
+
+#[test]
+fn profiles_inheriting_in_a_circle_are_an_error_at_the_inherits_that_closes_it() {
+    let (code, severity, at, message) =
+        config_diagnostic("[profiles.a]\ninherits = \"b\"\n[profiles.b]\ninherits = \"a\"\n");
+    assert_eq!((code.as_str(), severity, at), ("invalid-config", 1, range(3, 12, 13)));
+    assert!(message.contains("`a` → `b` → `a`"), "{message}");
+}
+
+/// A root that does not exist does not stop the project: a warning on the
+/// root's string, the other roots checked.
+#[test]
+fn a_missing_root_is_a_warning_at_its_string() {
+    let f = project("[project]\nroots = [\"assets\", \"dlc\"]\n");
+    let (mut client, _) = LspClient::start(&assetry_bin(), &[f.root()]);
+    let diagnostics = client.diagnostics(&f.uri("assetry.toml"));
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    let d = &diagnostics[0];
+    assert_eq!((d["code"].as_str(), d["severity"].as_u64()), (Some("invalid-config"), Some(2)));
+    assert_eq!(d["range"], range(1, 20, 23));
+    assert!(d["message"].as_str().unwrap_or_default().contains("`dlc` does not exist"), "{d}");
+    assert_eq!(client.diagnostic_codes(&f.uri("assets/a.scene.json")), [("broken-path".to_owned(), 0, 7, 18)]);
+    assert_eq!(client.diagnostic_codes(&f.uri("assets/textures/b.png")), [("missing-meta".to_owned(), 0, 0, 0)]);
+}

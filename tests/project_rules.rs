@@ -127,3 +127,60 @@ fn overlapping_roots_are_an_invalid_config() {
         run.stderr
     );
 }
+
+/// Settings that used to be accepted silently: a root that does not exist
+/// is a warning on `assetry.toml` at the root's string, and a folder that
+/// cannot be listed is a warning on the folder; both leave the rest checked.
+#[test]
+fn a_missing_root_and_an_unreadable_folder_are_warnings() {
+    use std::os::unix::fs::PermissionsExt;
+    if crate::support::running_as_root() {
+        eprintln!("skipped: root may list any folder");
+        return;
+    }
+    let project = tempfile::tempdir().unwrap();
+    let root = project.path();
+    write_file(root, "assetry.toml", "[project]\nroots = [\"assets\", \"dlc\"]\n");
+    write_file(root, "assets/a.json", r#"{"x": "gone.png"}"#);
+    write_file(root, "assets/a.json.meta", meta(1));
+    write_file(root, "assets/locked/b.png", PNG);
+    let locked = root.join("assets/locked");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let (exit, report) = check_json(root, TIMEOUT);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_exactly(
+        root,
+        exit,
+        &report,
+        &[
+            expect("broken-path", "assets/a.json", At::Text("gone.png")),
+            expect("invalid-config", "assetry.toml", At::Text("dlc")).warning(),
+            expect("unreadable-file", "assets/locked", At::FileStart),
+        ],
+    );
+}
+
+/// A profile inheriting from itself (directly or around a circle) and an
+/// empty call name stop the check, each named with its place.
+#[test]
+fn inheritance_cycles_and_empty_call_names_are_invalid_configs() {
+    let cases = [
+        (
+            "[profiles.a]\ninherits = \"a\"\n",
+            "line 2, column 13: profiles inherit from each other in a circle: `a` → `a`",
+        ),
+        (
+            "[profiles.a]\ninherits = \"b\"\n[profiles.b]\ninherits = \"a\"\n",
+            "line 4, column 13: profiles inherit from each other in a circle: `a` → `b` → `a`",
+        ),
+        ("[references]\ncode_calls = [\"load\", \"\"]\n", "line 2, column 24: references.code_calls: an empty name"),
+    ];
+    for (config, message) in cases {
+        let project = tempfile::tempdir().unwrap();
+        write_file(project.path(), "assetry.toml", config);
+        write_file(project.path(), "assets/a.png", PNG);
+        let run = run_assetry(project.path(), &["check", "."], TIMEOUT);
+        run.assert_exit(&[2]);
+        assert!(run.stderr.contains(message), "{config}: {}", run.stderr);
+    }
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::text::{LineIndex, TextRange};
 
 pub const CONFIG_FILE: &str = "assetry.toml";
@@ -76,10 +76,6 @@ pub struct Config {
     /// Asset roots, project-relative and `/`-separated, e.g. `assets`; none
     /// inside another, at most [`MAX_ROOTS`].
     pub roots: Vec<String>,
-    /// Where each root is written in `assetry.toml` (a string's contents),
-    /// parallel to `roots`; `None` for the default root. A root that does not
-    /// exist is reported there.
-    pub root_ranges: Vec<Option<TextRange>>,
     /// Folders scanned for game code (`load("...")` calls).
     pub code: Vec<String>,
     /// Gitignore-style globs ignored in addition to `.gitignore`.
@@ -114,7 +110,6 @@ impl Default for Config {
         profiles.insert("default".to_owned(), Profile::default());
         Config {
             roots: vec!["assets".to_owned()],
-            root_ranges: vec![None],
             code: vec!["src".to_owned()],
             ignore: Vec::new(),
             code_calls: vec!["load".to_owned(), "load_with_settings".to_owned()],
@@ -216,7 +211,7 @@ impl Config {
                 let (roots, ranges) = normalize_dirs(text, "project.roots", roots)?;
                 (roots, ranges.into_iter().map(Some).collect())
             }
-            None => (defaults.roots, defaults.root_ranges),
+            None => (defaults.roots, vec![None]),
         };
         if roots.is_empty() {
             return Err(ConfigProblem::at("project.roots is empty: name at least one asset folder", None));
@@ -266,7 +261,6 @@ impl Config {
         }
         Ok(Config {
             roots,
-            root_ranges,
             code,
             ignore,
             code_calls,
@@ -345,6 +339,39 @@ fn contents(text: &str, span: std::ops::Range<usize>) -> TextRange {
 }
 
 impl Config {
+    /// Asset roots written in `assetry.toml` that do not exist: a warning
+    /// each, on the file at the root's string. Not an error: a project may
+    /// name a root before its first asset (`assetry check` still stops
+    /// when no root exists at all).
+    ///
+    /// Where a root is written is not a setting (moving it in the file
+    /// changes nothing), so the places are read from the file on disk, and
+    /// only when a root is missing.
+    pub fn missing_roots(&self, project_root: &Path) -> Vec<Diagnostic> {
+        let missing: Vec<&String> = self.roots.iter().filter(|r| !project_root.join(r).is_dir()).collect();
+        if missing.is_empty() {
+            return Vec::new();
+        }
+        let text = std::fs::read_to_string(project_root.join(CONFIG_FILE)).unwrap_or_default();
+        let Some((roots, ranges)) = toml::from_str::<RawConfig>(&text)
+            .ok()
+            .and_then(|raw| raw.project.roots)
+            .and_then(|roots| normalize_dirs(&text, "project.roots", roots).ok())
+        else {
+            // The default root, written nowhere: `check` says when none exists.
+            return Vec::new();
+        };
+        missing
+            .into_iter()
+            .filter_map(|root| {
+                let range = ranges[roots.iter().position(|r| r == root)?];
+                let message =
+                    format!("the asset root `{root}` does not exist; create it or remove it from project.roots");
+                Some(Diagnostic::new(Code::InvalidConfig, CONFIG_FILE, range, message).with_severity(Severity::Warning))
+            })
+            .collect()
+    }
+
     /// The folders to walk: asset roots and code folders, leaving out any
     /// that lies inside another (a root inside a code folder `.` would
     /// otherwise be walked, and every file in it counted, twice). Which role
@@ -496,7 +523,6 @@ mod tests {
         let text = "[project]\nroots = [\"./game/assets/\", \"more\"]";
         let c = Config::parse(text).unwrap();
         assert_eq!(c.roots, ["game/assets", "more"]);
-        assert_eq!(c.root_ranges[1].map(|r| &text[r.start as usize..r.end as usize]), Some("more"));
     }
 
     #[test]

@@ -16,12 +16,12 @@ use uuid::Uuid;
 use crate::change::{Change, ChangeBatch};
 use crate::config::{BUILTIN_ASSET_EXTENSIONS, CONFIG_FILE, Config, ConfigError};
 use crate::cycles::Cycles;
-use crate::diagnostic::{Diagnostic, FileDiagnostics};
+use crate::diagnostic::{Code, Diagnostic, FileDiagnostics};
 use crate::extract::{DepKind, RawRef, path_extension};
 use crate::meta::{META_SUFFIX, Meta};
 use crate::resolve::{self, RefKey, TargetRef, lower_hash};
 use crate::scan::{self, Classifier, FileKind, Loaded};
-use crate::text::LineIndex;
+use crate::text::{LineIndex, TextRange};
 
 /// Index of a file in the project; stable while the file exists.
 pub type FileId = u32;
@@ -257,6 +257,12 @@ pub struct Project {
     tombstones: HashMap<Box<str>, Uuid>,
     scan_dirs: Vec<PathBuf>,
     scan_errors: Vec<String>,
+    /// Findings on paths that are not project files, made by the scan:
+    /// `assetry.toml` (a root that does not exist) and folders that could
+    /// not be listed. Sorted by path; recomputed by every full scan.
+    outside_files: Vec<FileDiagnostics>,
+    /// Line index of `assetry.toml`, when it has findings.
+    config_index: Option<Box<LineIndex>>,
     /// Files read or parsed since the project was opened (scan included):
     /// lets tests and benchmarks prove a change touched only what it must.
     files_parsed: u64,
@@ -332,6 +338,8 @@ impl Project {
             tombstones: HashMap::default(),
             scan_dirs: Vec::new(),
             scan_errors: Vec::new(),
+            outside_files: Vec::new(),
+            config_index: None,
             files_parsed: 0,
         };
         let dirs: Vec<PathBuf> = project.walk_dirs();
@@ -349,6 +357,7 @@ impl Project {
         timer.lap("scan and index");
         project.scan_dirs = result.dirs;
         project.scan_errors = result.errors;
+        project.set_outside_files(result.unreadable_dirs);
         project.resolve_all();
         timer.lap("resolve");
         // The cycle search is one thread's work: it runs beside the
@@ -477,7 +486,10 @@ impl Project {
     /// positions: built once from the editor's text or the disk. `None` for
     /// files the project does not know.
     pub fn line_index(&self, rel: &str) -> Option<&LineIndex> {
-        let f = self.file(self.file_id(rel)?)?;
+        let Some(id) = self.file_id(rel) else {
+            return self.config_index.as_deref().filter(|_| rel == CONFIG_FILE);
+        };
+        let f = self.file(id)?;
         let index = f.loaded.line_index.get_or_init(|| {
             let text = match &f.overlay {
                 Some(t) => t.to_string(),
@@ -632,7 +644,35 @@ impl Project {
 
     /// Current diagnostics of one file.
     pub fn diagnostics_of(&self, rel: &str) -> &[Diagnostic] {
-        self.file_id(rel).and_then(|id| self.diagnostics.get(&id)).map_or(&[], Vec::as_slice)
+        match self.file_id(rel) {
+            Some(id) => self.diagnostics.get(&id).map_or(&[], Vec::as_slice),
+            None => self.outside_files.iter().find(|f| f.path == rel).map_or(&[], |f| &f.diagnostics),
+        }
+    }
+
+    /// The findings of the scan on paths that are not files of the project
+    /// (see `outside_files`).
+    fn set_outside_files(&mut self, unreadable_dirs: Vec<(String, String)>) {
+        let mut found = self.config.missing_roots(&self.root);
+        if !found.is_empty() {
+            let text = std::fs::read_to_string(self.root.join(CONFIG_FILE)).unwrap_or_default();
+            self.config_index = Some(Box::new(LineIndex::new(&text)));
+        }
+        found.extend(unreadable_dirs.into_iter().map(|(dir, why)| {
+            Diagnostic::new(
+                Code::UnreadableFile,
+                &dir,
+                TextRange::default(),
+                format!("Assetry cannot list this folder ({why}); the files in it were not checked"),
+            )
+        }));
+        found.sort();
+        for d in found {
+            match self.outside_files.last_mut() {
+                Some(last) if last.path == d.path => last.diagnostics.push(d),
+                _ => self.outside_files.push(FileDiagnostics { path: d.path.clone(), diagnostics: vec![d] }),
+            }
+        }
     }
 
     /// Every file's diagnostics, files sorted by path, only non-empty ones.
@@ -642,6 +682,7 @@ impl Project {
             .iter()
             .filter(|(_, d)| !d.is_empty())
             .map(|(id, d)| FileDiagnostics { path: self.path(*id).to_owned(), diagnostics: d.clone() })
+            .chain(self.outside_files.iter().cloned())
             .collect();
         out.sort_by(|a, b| a.path.cmp(&b.path));
         out
@@ -666,6 +707,7 @@ impl Project {
         let config_path = self.root.join(CONFIG_FILE);
         // Only the saved file counts: an editor's unsaved assetry.toml is a
         // draft, and rescanning on every keystroke would be absurd.
+        let mut config_moved = false;
         let on_disk = |c: &Change| {
             matches!(c, Change::Disk(_) | Change::Removed(_) | Change::Moved { .. })
                 && change_paths(c).iter().any(|p| **p == config_path)
@@ -675,9 +717,17 @@ impl Project {
             // parses to the same settings changes nothing.
             match Config::load(&self.root) {
                 Ok(config) if config != self.config => return self.reload(config),
-                _ => {}
+                // The same settings, maybe elsewhere in the file now.
+                Ok(_) => config_moved = true,
+                Err(_) => {}
             }
         }
+        // A root created or removed changes the config's findings.
+        let roots_touched = batch
+            .changes
+            .iter()
+            .flat_map(change_paths)
+            .any(|p| self.rel_path(p).is_some_and(|rel| self.classifier.is_root(&rel) || rel.is_empty()));
         let mut dirty = Dirty::default();
         for change in batch.changes {
             match change {
@@ -691,13 +741,43 @@ impl Project {
                 Change::CloseOverlay(abs) => self.refresh_from_disk(&abs, true, &mut dirty),
             }
         }
-        self.settle(dirty)
+        let mut out = self.settle(dirty);
+        if roots_touched || config_moved {
+            out.extend(self.recheck_roots());
+        }
+        out
+    }
+
+    /// Recomputes the missing-root findings on `assetry.toml`: the changed
+    /// file's new diagnostics, when they changed.
+    fn recheck_roots(&mut self) -> Option<FileDiagnostics> {
+        let now = self.config.missing_roots(&self.root);
+        let at = self.outside_files.iter().position(|f| f.path == CONFIG_FILE);
+        if at.map_or(&[][..], |i| &self.outside_files[i].diagnostics) == now.as_slice() {
+            return None;
+        }
+        let changed = FileDiagnostics { path: CONFIG_FILE.to_owned(), diagnostics: now };
+        if !changed.diagnostics.is_empty() {
+            let text = std::fs::read_to_string(self.root.join(CONFIG_FILE)).unwrap_or_default();
+            self.config_index = Some(Box::new(LineIndex::new(&text)));
+        }
+        match at {
+            Some(i) if changed.diagnostics.is_empty() => {
+                self.outside_files.remove(i);
+            }
+            Some(i) => self.outside_files[i] = changed.clone(),
+            None => {
+                self.outside_files.push(changed.clone());
+                self.outside_files.sort_by(|a, b| a.path.cmp(&b.path));
+            }
+        }
+        Some(changed)
     }
 
     /// Re-reads the config and rescans everything (assetry.toml changed).
     fn reload(&mut self, config: Config) -> Vec<FileDiagnostics> {
         let before: HashMap<String, Vec<Diagnostic>> =
-            self.diagnostics.iter().map(|(id, d)| (self.path(*id).to_owned(), d.clone())).collect();
+            self.all_diagnostics().into_iter().map(|fd| (fd.path, fd.diagnostics)).collect();
         let overlays: Vec<(PathBuf, Arc<str>)> =
             self.files.iter().flatten().filter_map(|f| Some((self.root.join(&*f.path), f.overlay.clone()?))).collect();
         let parsed_before = self.files_parsed;

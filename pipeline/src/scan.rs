@@ -111,6 +111,11 @@ impl Classifier {
         std::iter::once("").chain(folders).find_map(|dir| self.roots.get(dir).copied())
     }
 
+    /// Whether project-relative folder `rel` is an asset root.
+    pub fn is_root(&self, rel: &str) -> bool {
+        self.roots.contains_key(rel)
+    }
+
     /// Whether a path (file or folder) is ignored, by the walk's rules:
     /// hidden, a build or VCS folder, in `project.ignore`, or excluded by
     /// the `.gitignore`/`.ignore` of any folder above it.
@@ -269,6 +274,9 @@ pub struct ScanResult {
     pub dirs: Vec<PathBuf>,
     /// Problems of the walk itself (a symlink loop, a folder that vanished).
     pub errors: Vec<String>,
+    /// Folders that exist but could not be listed (project-relative), and
+    /// why: `unreadable-file` findings on the folder.
+    pub unreadable_dirs: Vec<(String, String)>,
 }
 
 /// How many threads read files: one per core to start with, and up to 16
@@ -347,7 +355,7 @@ pub fn walk_into(
         }
         walker.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
     });
-    ScanResult { files: Vec::new(), dirs: report.dirs, errors: report.errors }
+    ScanResult { files: Vec::new(), dirs: report.dirs, errors: report.errors, unreadable_dirs: report.unreadable }
 }
 
 /// A reader thread's files not yet handed over; flushed when dropped.

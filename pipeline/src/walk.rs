@@ -376,6 +376,8 @@ pub(crate) struct WalkReport {
     pub dirs: Vec<PathBuf>,
     /// Problems: folders that could not be listed, links that lead nowhere or loop.
     pub errors: Vec<String>,
+    /// Folders that exist but could not be listed (project-relative), and why.
+    pub unreadable: Vec<(String, String)>,
 }
 
 /// How many threads walk: `start` at first, and up to `max` when the
@@ -490,6 +492,7 @@ pub(crate) fn walk<V: FnMut(Found<'_>)>(
         let mut r = report.lock().unwrap_or_else(|p| p.into_inner());
         r.dirs.append(&mut local.dirs);
         r.errors.append(&mut local.errors);
+        r.unreadable.append(&mut local.unreadable);
     };
     std::thread::scope(|scope| {
         let mut running = threads.start.max(1);
@@ -594,8 +597,14 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
         Ok((f, listing))
     }) {
         Ok(x) => x,
-        Err(e) => {
+        // A folder that vanished mid-walk is simply gone; one that is
+        // there but cannot be listed hides files the user expects checked.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             report.errors.push(format!("{}: {e}", abs.display()));
+            return Vec::new();
+        }
+        Err(e) => {
+            report.unreadable.push((rel, e.to_string()));
             return Vec::new();
         }
     };

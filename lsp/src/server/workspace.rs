@@ -342,7 +342,16 @@ impl Workspace {
                 None => return,
             },
         };
-        let diagnostics = problem.map(ConfigProblem::diagnostic).into_iter().collect();
+        let diagnostics = match (problem, self.projects.iter().position(|s| s.root == root)) {
+            (Some(problem), _) => vec![problem.diagnostic()],
+            // Valid: what the engine found in it (a root that does not exist).
+            (None, Some(slot)) => {
+                let project = &self.projects[slot].project;
+                let index = project.line_index(CONFIG_FILE);
+                project.diagnostics_of(CONFIG_FILE).iter().map(|d| self.diagnostic(slot, index, d)).collect()
+            }
+            (None, None) => Vec::new(),
+        };
         // No version: the diagnostic is about the file on disk, which an open
         // buffer with unsaved edits no longer matches.
         let _ = self.outgoing.send(Outgoing::Diagnostics { uri, diagnostics, version: None });
@@ -378,13 +387,13 @@ impl Workspace {
             return out;
         }
         match config::read(&root) {
-            Ok(config) => {
+            Ok(_) => {
                 if self.projects[slot].config_problem.take().is_some() {
                     self.publish_config(&root, None);
                 }
-                if config != *self.projects[slot].project.config() {
-                    out.push(Change::Disk(config_path));
-                }
+                // The engine rescans only when the settings changed; when they
+                // only moved in the file, its findings on the file follow.
+                out.push(Change::Disk(config_path));
             }
             Err(problem) => {
                 let before = self.projects[slot].config_problem.replace(problem.clone());
