@@ -8,6 +8,7 @@ mod lsp_config;
 mod lsp_features;
 mod lsp_fix_cli;
 mod lsp_fixes;
+mod lsp_moves;
 mod lsp_nvim;
 mod lsp_project_config;
 mod lsp_robustness;

@@ -118,10 +118,22 @@ fn reference_finding(p: &Project, path: &str, r: &RawRef, res: &Resolution) -> O
             }
         }
         Resolution::Broken { path: looked } => {
-            let moved = p.moved_to(looked).map(|t| p.path(t));
-            match moved {
-                Some(new) => (Code::BrokenPath, format!("`{v}` does not exist: the asset moved to `{new}`")),
-                None => (Code::BrokenPath, format!("`{v}` does not exist (no asset at `{looked}`)")),
+            let moved = p.move_candidates(looked);
+            match moved.as_slice() {
+                [] => (Code::BrokenPath, format!("`{v}` does not exist (no asset at `{looked}`)")),
+                [new] => (Code::BrokenPath, format!("`{v}` does not exist: the asset moved to `{}`", p.path(*new))),
+                // A duplicated id: naming one copy would be a guess.
+                several => {
+                    let places: Vec<String> = several.iter().map(|c| format!("`{}`", p.path(*c))).collect();
+                    (
+                        Code::BrokenPath,
+                        format!(
+                            "`{v}` does not exist: the asset moved, and its id is now in {} (a copied .meta); \
+                             which one is it?",
+                            places.join(" and ")
+                        ),
+                    )
+                }
             }
         }
         Resolution::CaseMismatch { target } => (

@@ -255,6 +255,10 @@ pub struct Project {
     /// Last known id of asset paths whose `.meta` went away, to tell where a
     /// moved asset went.
     tombstones: HashMap<Box<str>, Uuid>,
+    /// Where the watcher saw a path (an asset, by its own path or its
+    /// `.meta`'s, or a folder) move to: certain where an id is not (two
+    /// `.meta` files may share one).
+    moves: HashMap<Box<str>, Box<str>>,
     scan_dirs: Vec<PathBuf>,
     scan_errors: Vec<String>,
     /// Findings on paths that are not project files, made by the scan:
@@ -336,6 +340,7 @@ impl Project {
             cycles: Cycles::default(),
             diagnostics: HashMap::default(),
             tombstones: HashMap::default(),
+            moves: HashMap::default(),
             scan_dirs: Vec::new(),
             scan_errors: Vec::new(),
             outside_files: Vec::new(),
@@ -626,11 +631,63 @@ impl Project {
         out
     }
 
-    /// Where the asset that used to live at `old_path` is now, if its `.meta`
-    /// id was seen leaving that path and now lives elsewhere.
+    /// Where the asset that used to live at `old_path` is now, when that is
+    /// certain: the watcher saw it move there, or its `.meta` id was seen
+    /// leaving that path and now lives in exactly one other place.
     pub fn moved_to(&self, old_path: &str) -> Option<FileId> {
-        let id = self.tombstones.get(old_path)?;
-        self.asset_by_id(id).map(|(f, _)| f)
+        match self.move_candidates(old_path).as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    /// Where the asset that used to live at `old_path` may be now, sorted by
+    /// path: the one place the watcher saw it move to, else every asset
+    /// whose `.meta` carries the id that left that path. Several when the id
+    /// is duplicated (a copied `.meta`) and the move was not seen: the id
+    /// alone cannot tell which copy is the moved one.
+    pub fn move_candidates(&self, old_path: &str) -> Vec<FileId> {
+        if let Some(to) = self.seen_move(old_path)
+            && let Some(id) = self.file_id(&to).filter(|id| self.is_asset(*id))
+        {
+            return vec![id];
+        }
+        let Some(u) = self.tombstones.get(old_path) else { return Vec::new() };
+        let mut found: Vec<FileId> =
+            self.id_owners(u).iter().filter(|o| o.label.is_none()).filter_map(|o| self.asset_of_meta(o.meta)).collect();
+        found.sort_by(|a, b| self.path(*a).cmp(self.path(*b)));
+        found.dedup();
+        found
+    }
+
+    /// Where the watcher saw `old_path`, or the folder holding it, move to.
+    fn seen_move(&self, old_path: &str) -> Option<String> {
+        if let Some(to) = self.moves.get(old_path) {
+            return Some(to.to_string());
+        }
+        let mut dir = old_path;
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            if let Some(to) = self.moves.get(parent) {
+                return Some(format!("{to}{}", &old_path[parent.len()..]));
+            }
+            dir = parent;
+        }
+        None
+    }
+
+    /// Remembers a move the watcher saw, under the asset's path for an
+    /// asset or its `.meta`.
+    fn record_move(&mut self, from: &Path, to: &Path) {
+        let (Some(from), Some(to)) = (self.rel_path(from), self.rel_path(to)) else { return };
+        let (from, to) = match (from.strip_suffix(META_SUFFIX), to.strip_suffix(META_SUFFIX)) {
+            (Some(f), Some(t)) => (f.to_owned(), t.to_owned()),
+            _ => (from, to),
+        };
+        // A move back leaves nothing to remember.
+        self.moves.remove(to.as_str());
+        if from != to {
+            self.moves.insert(from.into(), to.into());
+        }
     }
 
     /// Files read or parsed since the project was opened, the initial scan included.
@@ -736,6 +793,7 @@ impl Project {
                 Change::Moved { from, to } => {
                     self.remove_path(&from, &mut dirty);
                     self.refresh_from_disk(&to, false, &mut dirty);
+                    self.record_move(&from, &to);
                 }
                 Change::Overlay { path, text } => self.set_overlay(&path, &text, &mut dirty),
                 Change::CloseOverlay(abs) => self.refresh_from_disk(&abs, true, &mut dirty),
