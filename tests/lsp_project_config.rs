@@ -83,3 +83,40 @@ fn a_missing_root_is_a_warning_at_its_string() {
     assert_eq!(client.diagnostic_codes(&f.uri("assets/a.scene.json")), [("broken-path".to_owned(), 0, 7, 18)]);
     assert_eq!(client.diagnostic_codes(&f.uri("assets/textures/b.png")), [("missing-meta".to_owned(), 0, 0, 0)]);
 }
+
+/// Nested projects are found by the walk's rules: an `assetry.toml` in a
+/// folder the `.gitignore` names (vendored code) is not a project, one
+/// elsewhere is.
+#[test]
+fn no_nested_project_is_found_in_an_ignored_folder() {
+    let meta = "id = \"a0000000-0000-4000-8000-000000000001\"";
+    let f = Fixture::new(&format!(
+        r#"
+//- /.gitignore
+vendor/
+//- /assets/a.scene.json
+{{"t": "missing.png"}}
+//- /assets/a.scene.json.meta
+{meta}
+//- /vendor/game/assetry.toml
+//- /vendor/game/assets/v.scene.json
+{{"t": "missing.png"}}
+//- /vendor/game/assets/v.scene.json.meta
+{meta}
+//- /tools/editor/assetry.toml
+//- /tools/editor/assets/e.scene.json
+{{"t": "missing.png"}}
+//- /tools/editor/assets/e.scene.json.meta
+{meta}
+"#
+    ));
+    let (mut client, _) = LspClient::start(&assetry_bin(), &[f.root()]);
+    for scene in ["assets/a.scene.json", "tools/editor/assets/e.scene.json"] {
+        assert_eq!(client.diagnostic_codes(&f.uri(scene)), [("broken-path".to_owned(), 0, 7, 18)], "{scene}");
+    }
+    let symbols = client.request_ok("workspace/symbol", json!({"query": "scene"}));
+    let mut uris: Vec<&str> =
+        symbols.as_array().unwrap().iter().filter_map(|s| s["location"]["uri"].as_str()).collect();
+    uris.sort();
+    assert_eq!(uris, [f.uri("assets/a.scene.json"), f.uri("tools/editor/assets/e.scene.json")]);
+}

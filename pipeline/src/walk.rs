@@ -547,6 +547,13 @@ pub fn path_is_ignored(
         .is_none()
 }
 
+/// Whether folder `rel` (relative to `top`) is skipped by name or by the
+/// ignore files from `top` down: how nested projects are searched for
+/// below a workspace folder, by the rules of the walk.
+pub fn folder_is_ignored(top: &Path, rel: &str) -> bool {
+    path_is_ignored(top, &Gitignore::empty(), rel, true, &mut read_folder_matcher)
+}
+
 /// The matcher of folder `dir` from the ignore files on disk now.
 pub fn read_folder_matcher(dir: &Path) -> Option<Arc<Gitignore>> {
     folder_matcher(dir, |name| dir.join(name).is_file()).map(Arc::new)

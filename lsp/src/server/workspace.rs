@@ -968,7 +968,7 @@ fn human_size(bytes: u64) -> String {
 /// has an `assets/` folder, or nothing nested was found.
 fn project_roots(folder: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    find_configs(folder, 0, &mut found);
+    find_configs(folder, folder, 0, &mut found);
     let own = folder.join("assetry.toml").is_file() || folder.join("assets").is_dir();
     if (own || found.is_empty()) && !found.iter().any(|f| f == folder) {
         found.insert(0, folder.to_path_buf());
@@ -976,7 +976,7 @@ fn project_roots(folder: &Path) -> Vec<PathBuf> {
     found
 }
 
-fn find_configs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
+fn find_configs(top: &Path, dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
     if dir.join("assetry.toml").is_file() {
         found.push(dir.to_path_buf());
     }
@@ -987,12 +987,16 @@ fn find_configs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
     let mut subdirs: Vec<PathBuf> = entries
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        // The names the scan and the watcher skip (dot-folders, `target/`, ...).
-        .filter(|e| !assetry_pipeline::walk::is_skipped_name(e.file_name().as_encoded_bytes()))
+        // What the scan and the watcher skip: dot-folders, `target/`, and
+        // folders the ignore files name.
+        .filter(|e| {
+            let rel = e.path().strip_prefix(top).ok().and_then(|r| r.to_str()).map(|r| r.replace('\\', "/"));
+            rel.is_some_and(|rel| !assetry_pipeline::walk::folder_is_ignored(top, &rel))
+        })
         .map(|e| e.path())
         .collect();
     subdirs.sort();
     for sub in subdirs {
-        find_configs(&sub, depth + 1, found);
+        find_configs(top, &sub, depth + 1, found);
     }
 }
