@@ -237,7 +237,7 @@ impl Config {
             None => defaults.code,
         };
         let ignore: Vec<String> = raw.project.ignore.unwrap_or_default().into_iter().map(Spanned::into_inner).collect();
-        if let Err(bad) = crate::walk::project_ignore(Path::new("/"), &ignore) {
+        if let Err(bad) = crate::rules::project_ignore(Path::new("/"), &ignore) {
             let range = raw_ignore_range(text, bad.index);
             return Err(ConfigProblem::at(format!("project.ignore: {}", bad.message), range));
         }

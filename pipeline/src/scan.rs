@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::config::{CONFIG_FILE, Config};
 use crate::extract::{self, RawRef, Syntax};
 use crate::meta::{self, META_SUFFIX, Meta};
+use crate::rules;
 use crate::text::LineIndex;
 use crate::walk::{self, Folder};
 
@@ -64,7 +65,7 @@ pub struct Classifier {
 impl Classifier {
     pub fn new(project_root: &Path, config: &Config) -> Classifier {
         // The config was checked by `Config::parse`, globs and root count included.
-        let extra = walk::project_ignore(project_root, &config.ignore).unwrap_or_else(|_| Gitignore::empty());
+        let extra = rules::project_ignore(project_root, &config.ignore).unwrap_or_else(|_| Gitignore::empty());
         let roots = config.roots.iter().zip(0..=u16::MAX).map(|(r, i)| (r.as_str().into(), i)).collect();
         Classifier {
             project_root: project_root.to_path_buf(),
@@ -120,7 +121,7 @@ impl Classifier {
     /// hidden, a build or VCS folder, in `project.ignore`, or excluded by
     /// the `.gitignore`/`.ignore` of any folder above it.
     pub fn is_ignored(&self, rel: &str, is_dir: bool) -> bool {
-        walk::path_is_ignored(&self.project_root, &self.extra, rel, is_dir, &mut walk::read_folder_matcher)
+        rules::path_is_ignored(&self.project_root, &self.extra, rel, is_dir, &mut rules::read_folder_matcher)
     }
 }
 

@@ -1,5 +1,5 @@
 //! Which paths the watcher reports: the engine's rules
-//! (`assetry_pipeline::walk::path_is_ignored`, which the scan's single-path
+//! (`assetry_pipeline::rules::path_is_ignored`, which the scan's single-path
 //! checks use too, and which documents them), with the folders' ignore-file
 //! matchers cached: they are loaded lazily, per folder, when an event first
 //! needs them, so watching a large tree costs no extra reads at start-up,
@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use ignore::gitignore::Gitignore;
 
-pub use assetry_pipeline::walk::ALWAYS_IGNORED;
-use assetry_pipeline::walk::{self, IGNORE_FILES};
+pub use assetry_pipeline::rules::ALWAYS_IGNORED;
+use assetry_pipeline::rules::{self, IGNORE_FILES};
 
 pub struct IgnoreRules {
     project_root: PathBuf,
@@ -31,7 +31,7 @@ pub struct BadPattern(String);
 
 impl IgnoreRules {
     pub fn new(project_root: &Path, globs: &[String]) -> Result<IgnoreRules, BadPattern> {
-        let project = walk::project_ignore(project_root, globs).map_err(|bad| BadPattern(bad.message))?;
+        let project = rules::project_ignore(project_root, globs).map_err(|bad| BadPattern(bad.message))?;
         Ok(IgnoreRules { project_root: project_root.to_path_buf(), project, per_dir: HashMap::new() })
     }
 
@@ -45,8 +45,8 @@ impl IgnoreRules {
         let rel = rel.replace('\\', "/");
         let per_dir = &mut self.per_dir;
         let mut matcher_of =
-            |dir: &Path| per_dir.entry(dir.to_path_buf()).or_insert_with(|| walk::read_folder_matcher(dir)).clone();
-        walk::path_is_ignored(&self.project_root, &self.project, &rel, is_dir, &mut matcher_of)
+            |dir: &Path| per_dir.entry(dir.to_path_buf()).or_insert_with(|| rules::read_folder_matcher(dir)).clone();
+        rules::path_is_ignored(&self.project_root, &self.project, &rel, is_dir, &mut matcher_of)
     }
 
     /// Forgets the matcher of `dir`, after its ignore file changed.

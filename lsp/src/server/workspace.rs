@@ -991,7 +991,7 @@ fn find_configs(top: &Path, dir: &Path, depth: usize, found: &mut Vec<PathBuf>) 
         // folders the ignore files name.
         .filter(|e| {
             let rel = e.path().strip_prefix(top).ok().and_then(|r| r.to_str()).map(|r| r.replace('\\', "/"));
-            rel.is_some_and(|rel| !assetry_pipeline::walk::folder_is_ignored(top, &rel))
+            rel.is_some_and(|rel| !assetry_pipeline::rules::folder_is_ignored(top, &rel))
         })
         .map(|e| e.path())
         .collect();
