@@ -82,6 +82,13 @@ fn a_missing_root_is_a_warning_at_its_string() {
     assert!(d["message"].as_str().unwrap_or_default().contains("`dlc` does not exist"), "{d}");
     assert_eq!(client.diagnostic_codes(&f.uri("assets/a.scene.json")), [("broken-path".to_owned(), 0, 7, 18)]);
     assert_eq!(client.diagnostic_codes(&f.uri("assets/textures/b.png")), [("missing-meta".to_owned(), 0, 0, 0)]);
+    // Returns once the project is open and watched.
+    client.request_ok("workspace/symbol", json!({"query": "x"}));
+    // The root is created, with an asset in it.
+    std::fs::create_dir(f.path("dlc")).unwrap();
+    std::fs::write(f.path("dlc/x.png.meta"), "id = \"d0000000-0000-4000-8000-000000000001\"\n").unwrap();
+    std::fs::write(f.path("dlc/x.png"), "png").unwrap();
+    assert_eq!(client.diagnostic_codes(&f.uri("assetry.toml")), []);
 }
 
 /// Nested projects are found by the walk's rules: an `assetry.toml` in a

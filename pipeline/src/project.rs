@@ -779,12 +779,15 @@ impl Project {
                 Err(_) => {}
             }
         }
-        // A root created or removed changes the config's findings.
-        let roots_touched = batch
-            .changes
-            .iter()
-            .flat_map(change_paths)
-            .any(|p| self.rel_path(p).is_some_and(|rel| self.classifier.is_root(&rel) || rel.is_empty()));
+        // A root created or removed changes the config's findings; while one
+        // is missing, any change may be the first news of it (a watcher
+        // reports the files in a new folder, not always the folder).
+        let roots_touched = self.outside_files.iter().any(|f| f.path == CONFIG_FILE)
+            || batch
+                .changes
+                .iter()
+                .flat_map(change_paths)
+                .any(|p| self.rel_path(p).is_some_and(|rel| self.classifier.is_root(&rel) || rel.is_empty()));
         let mut dirty = Dirty::default();
         for change in batch.changes {
             match change {
