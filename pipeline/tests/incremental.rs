@@ -431,7 +431,17 @@ fn random_changes_match_fresh_scans() {
         let mut batch = Vec::new();
         for _ in 0..(1 + next() % 3) {
             let rel = files[(next() % files.len() as u64) as usize];
-            if next().is_multiple_of(4) && root.join(rel).exists() {
+            // A move as the watcher reports it (a rename), onto another
+            // name of the same kind: ids then move, and get duplicated.
+            let to = files[(next() % files.len() as u64) as usize];
+            if next().is_multiple_of(6)
+                && rel != to
+                && rel.ends_with(".meta") == to.ends_with(".meta")
+                && root.join(rel).is_file()
+            {
+                std::fs::rename(root.join(rel), root.join(to)).unwrap();
+                batch.push(Change::Moved { from: root.join(rel), to: root.join(to) });
+            } else if next().is_multiple_of(4) && root.join(rel).exists() {
                 batch.push(remove(&root, rel));
             } else {
                 batch.push(write(&root, rel, &contents(rel, next() % 1000)));
