@@ -134,10 +134,6 @@ fn overlapping_roots_are_an_invalid_config() {
 #[test]
 fn a_missing_root_and_an_unreadable_folder_are_warnings() {
     use std::os::unix::fs::PermissionsExt;
-    if crate::support::running_as_root() {
-        eprintln!("skipped: root may list any folder");
-        return;
-    }
     let project = tempfile::tempdir().unwrap();
     let root = project.path();
     write_file(root, "assetry.toml", "[project]\nroots = [\"assets\", \"dlc\"]\n");
@@ -146,7 +142,7 @@ fn a_missing_root_and_an_unreadable_folder_are_warnings() {
     write_file(root, "assets/locked/b.png", PNG);
     let locked = root.join("assets/locked");
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
-    let (exit, report) = check_json(root, TIMEOUT);
+    let (exit, report) = check_json_unprivileged(root);
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_exactly(
         root,
@@ -158,6 +154,35 @@ fn a_missing_root_and_an_unreadable_folder_are_warnings() {
             expect("unreadable-file", "assets/locked", At::FileStart),
         ],
     );
+}
+
+/// `assetry check --format json` as a user permission bits apply to: root
+/// may list any folder, so under root the check runs as `nobody` (through
+/// `setpriv`), with the project made readable to it.
+fn check_json_unprivileged(root: &std::path::Path) -> (i32, crate::support::CheckReport) {
+    use std::os::unix::fs::PermissionsExt;
+    if !crate::support::running_as_root() {
+        return check_json(root, TIMEOUT);
+    }
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(crate::support::assetry_bin())
+        .args(["check", "--format", "json"])
+        .arg(root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("setpriv (util-linux) runs the check as an unprivileged user");
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while child.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "the check did not finish within {TIMEOUT:?}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    let code = out.status.code().expect("an exit status");
+    assert!(code == 0 || code == 1, "exit status {code}");
+    (code, crate::support::parse_check_json(&String::from_utf8_lossy(&out.stdout)))
 }
 
 /// A profile inheriting from itself (directly or around a circle) and an

@@ -803,8 +803,11 @@ impl Project {
             }
         }
         let mut out = self.settle(dirty);
-        if roots_touched || config_moved {
-            out.extend(self.recheck_roots());
+        if (roots_touched || config_moved)
+            && let Some(config) = self.recheck_roots()
+        {
+            out.push(config);
+            out.sort_by(|a, b| a.path.cmp(&b.path));
         }
         out
     }
