@@ -44,8 +44,15 @@ impl IgnoreRules {
         };
         let rel = rel.replace('\\', "/");
         let per_dir = &mut self.per_dir;
-        let mut matcher_of =
-            |dir: &Path| per_dir.entry(dir.to_path_buf()).or_insert_with(|| rules::read_folder_matcher(dir)).clone();
+        // Looked up before anything is allocated: most folders are cached.
+        let mut matcher_of = |dir: &Path| {
+            if let Some(m) = per_dir.get(dir) {
+                return m.clone();
+            }
+            let m = rules::read_folder_matcher(dir);
+            per_dir.insert(dir.to_path_buf(), m.clone());
+            m
+        };
         rules::path_is_ignored(&self.project_root, &self.project, &rel, is_dir, &mut matcher_of)
     }
 
