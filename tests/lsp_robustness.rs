@@ -225,3 +225,42 @@ fn requests_before_initialize_are_refused_and_initialize_still_works() {
     let id = client.request("initialize", json!({"capabilities": {}}));
     assert!(client.response(id).is_err());
 }
+
+#[test]
+fn a_client_that_sends_initialized_before_reading_the_initialize_result_gets_diagnostics() {
+    let f = Fixture::new(
+        r#"
+//- /assets/scenes/a.scene.json
+{"sky": "textures/nope.png"}
+//- /assets/scenes/a.scene.json.meta
+id = "1b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11"
+"#,
+    );
+    let mut client = LspClient::spawn(&assetry_bin(), f.root());
+    let uri = f.uri("assets/scenes/a.scene.json");
+    // Everything written back to back before reading anything, as a hasty
+    // client does: the server must take these in order, not drop them.
+    let init = client.request(
+        "initialize",
+        json!({"capabilities": {}, "workspaceFolders": [{"uri": file_uri(f.root()), "name": "p"}]}),
+    );
+    client.notify("initialized", json!({}));
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "json", "version": 7, "text": "{\"sky\": \"textures/nope2.png\"}\n"}}),
+    );
+    assert_eq!(client.response(init).expect("initialize succeeds")["serverInfo"]["name"], "assetry");
+    // The scan's diagnostics for the disk text, then the open buffer's.
+    let disk = client.diagnostics(&uri);
+    assert_eq!(disk.len(), 1, "{disk:#?}");
+    assert_eq!(disk[0]["code"], "broken-path");
+    assert_eq!(disk[0]["message"], "`textures/nope.png` does not exist (no asset at `assets/textures/nope.png`)");
+    let buffer = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(buffer["uri"], uri);
+    assert_eq!(buffer["version"], 7);
+    assert_eq!(buffer["diagnostics"].as_array().map(Vec::len), Some(1), "{buffer:#}");
+    assert_eq!(
+        buffer["diagnostics"][0]["message"],
+        "`textures/nope2.png` does not exist (no asset at `assets/textures/nope2.png`)"
+    );
+}

@@ -10,6 +10,7 @@ mod config;
 mod convert;
 mod document;
 mod engine;
+mod handshake;
 mod input;
 mod workspace;
 
@@ -44,7 +45,7 @@ pub fn run() -> Result<ExitCode> {
                 LspService::build(move |client| backend::Backend::new(client, engine, published, shut_down))
                     .custom_method("assetry/dependencies", backend::Backend::dependencies)
                     .finish();
-            Server::new(stdin, tokio::io::stdout(), socket).serve(service).await;
+            Server::new(stdin, tokio::io::stdout(), socket).serve(handshake::Handshake::new(service)).await;
             Ok::<_, anyhow::Error>(())
         })?;
     }
