@@ -2,6 +2,7 @@
 //! user or an editor would (real files on disk, real processes, real stdio).
 
 mod check;
+mod cli;
 mod graph;
 mod ground_truth;
 mod lsp_config;

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use assetry_pipeline::ide::{self, ProjectFixes, SourceChange};
 
+use super::check::counted;
+
 pub fn run(dir: Option<PathBuf>, what: ProjectFixes) -> Result<ExitCode> {
     if !what.to_ids && !what.repair {
         bail!("fix: say what to fix: --to-ids (paths to UUIDs) and/or --repair (moved targets)");
@@ -38,12 +40,8 @@ pub fn run(dir: Option<PathBuf>, what: ProjectFixes) -> Result<ExitCode> {
         files += 1;
         references += edits.len();
     }
-    writeln!(out, "{references} reference{} changed in {files} file{}", plural(references), plural(files))?;
+    writeln!(out, "{} changed in {}", counted(references, "reference"), counted(files, "file"))?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// Writes through a temporary file in the same folder and a rename, so an
