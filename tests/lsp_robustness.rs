@@ -264,3 +264,59 @@ id = "1b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11"
         "`textures/nope2.png` does not exist (no asset at `assets/textures/nope2.png`)"
     );
 }
+
+#[test]
+fn a_document_with_more_diagnostics_than_the_cap_publishes_the_cap_and_a_count_of_the_rest() {
+    const CAP: usize = 1000;
+    let f = Fixture::new(CLEAN);
+    let rel = "assets/scenes/a.scene.json";
+    let uri = f.uri(rel);
+    // 1,500 broken paths, one per line, written on disk too so that
+    // `assetry check` can be compared.
+    let text = format!(
+        "[\n{}\"textures/sky.png\"]\n",
+        (0..1500).map(|i| format!("\"textures/n{i:04}.png\",\n")).collect::<String>()
+    );
+    std::fs::write(f.path(rel), &text).expect("write the scene");
+    let (mut client, _) = LspClient::start(&assetry_bin(), &[f.root()]);
+    let on_disk = client.diagnostics(&uri);
+    assert_eq!(on_disk.len(), CAP + 1);
+    for (i, d) in on_disk[..CAP].iter().enumerate() {
+        assert_eq!(d["code"], "broken-path");
+        assert_eq!(d["range"]["start"]["line"], i + 1, "{d}");
+    }
+    let more = |n: usize, line: usize| {
+        json!({
+            // At the first path left out, inside its quotes.
+            "range": {"start": {"line": line, "character": 1}, "end": {"line": line, "character": 1}},
+            "severity": 1,
+            "source": "assetry",
+            "message": format!("and {n} more in this file, not shown: the editor gets at most 1000 per file (`assetry check` lists them all)"),
+        })
+    };
+    assert_eq!(on_disk[CAP], more(500, CAP + 1));
+    // The same cap for an open buffer's text.
+    let buffer = format!(
+        "[\n{}\"textures/sky.png\"]\n",
+        (0..2500).map(|i| format!("\"textures/m{i:04}.png\",\n")).collect::<String>()
+    );
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "json", "version": 3, "text": buffer}}),
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(published["uri"], uri);
+    assert_eq!(published["version"], 3);
+    let diagnostics = published["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(diagnostics.len(), CAP + 1);
+    assert_eq!(
+        diagnostics[CAP - 1]["message"],
+        "`textures/m0999.png` does not exist (no asset at `assets/textures/m0999.png`)"
+    );
+    assert_eq!(diagnostics[CAP], more(1500, CAP + 1));
+    // The command line's report stays complete.
+    let (code, report) = crate::support::lsp::check_json(&assetry_bin(), f.root());
+    assert_eq!(code, Some(1));
+    assert_eq!(report["summary"]["errors"], 1500);
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(1500));
+}

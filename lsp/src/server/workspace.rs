@@ -437,7 +437,11 @@ impl Workspace {
                 },
             };
             let index = project.line_index(&fd.path);
-            let diagnostics = fd.diagnostics.iter().map(|d| self.diagnostic(slot, index, d)).collect();
+            let (shown, omitted) = capped(&fd.diagnostics);
+            let mut diagnostics: Vec<Diagnostic> = shown.iter().map(|d| self.diagnostic(slot, index, d)).collect();
+            if let Some(first) = omitted.first() {
+                diagnostics.push(omitted_diagnostic(index, first, &omitted));
+            }
             let _ = self.outgoing.send(Outgoing::Diagnostics { uri, diagnostics, version });
         }
     }
@@ -554,6 +558,7 @@ impl Workspace {
         if let Some(slot) = self.owner(&path) {
             self.apply(slot, vec![Change::CloseOverlay(path)]);
         }
+        crate::return_free_memory();
     }
 
     pub fn did_change_watched_files(&mut self, params: DidChangeWatchedFilesParams) {
@@ -944,6 +949,65 @@ fn merge(first: Vec<FileDiagnostics>, later: Vec<FileDiagnostics>) -> Vec<FileDi
     by_path.into_values().collect()
 }
 
+/// The most diagnostics published for one file. A file with more (a
+/// generated 5 MB scene with 200,000 broken paths) would cost seconds to
+/// send and render and hide everything else; the rest are summed up in one
+/// last diagnostic. `assetry check` still lists them all (docs/REFERENCE.md).
+pub const MAX_DIAGNOSTICS_PER_FILE: usize = 1000;
+
+/// The diagnostics of one file to publish, and those left out (empty when
+/// they fit). When there are too many, the most severe are kept, in file
+/// order, so an error is never hidden behind warnings.
+fn capped(
+    all: &[assetry_pipeline::Diagnostic],
+) -> (Vec<&assetry_pipeline::Diagnostic>, Vec<&assetry_pipeline::Diagnostic>) {
+    if all.len() <= MAX_DIAGNOSTICS_PER_FILE {
+        return (all.iter().collect(), Vec::new());
+    }
+    let rank = |s: Severity| match s {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Hint => 2,
+    };
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by_key(|&i| (rank(all[i].severity), i));
+    let mut keep = vec![false; all.len()];
+    for &i in &order[..MAX_DIAGNOSTICS_PER_FILE] {
+        keep[i] = true;
+    }
+    let (mut shown, mut omitted) = (Vec::new(), Vec::new());
+    for (d, kept) in all.iter().zip(keep) {
+        if kept { shown.push(d) } else { omitted.push(d) }
+    }
+    (shown, omitted)
+}
+
+/// The last diagnostic of a capped file: how many more there are, at the
+/// first one left out, as severe as the most severe of them.
+fn omitted_diagnostic(
+    index: Option<&LineIndex>,
+    first: &assetry_pipeline::Diagnostic,
+    omitted: &[&assetry_pipeline::Diagnostic],
+) -> Diagnostic {
+    let severity = if omitted.iter().any(|d| d.severity == Severity::Error) {
+        DiagnosticSeverity::ERROR
+    } else if omitted.iter().any(|d| d.severity == Severity::Warning) {
+        DiagnosticSeverity::WARNING
+    } else {
+        DiagnosticSeverity::HINT
+    };
+    Diagnostic {
+        range: lsp_range(index, TextRange::new(first.range.start, first.range.start)),
+        severity: Some(severity),
+        source: Some("assetry".into()),
+        message: format!(
+            "and {} more in this file, not shown: the editor gets at most {MAX_DIAGNOSTICS_PER_FILE} per file (`assetry check` lists them all)",
+            omitted.len()
+        ),
+        ..Default::default()
+    }
+}
+
 fn lsp_range(index: Option<&LineIndex>, range: TextRange) -> Range {
     index.map_or_else(Range::default, |i| convert::range(i, range))
 }
@@ -990,5 +1054,28 @@ fn find_configs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
     subdirs.sort();
     for sub in subdirs {
         find_configs(&sub, depth + 1, found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use assetry_pipeline::{Code, Diagnostic as EngineDiagnostic};
+
+    use super::*;
+
+    #[test]
+    fn a_capped_file_keeps_its_errors_before_its_warnings_in_file_order() {
+        let at = |i: u32| TextRange::new(i, i + 1);
+        let mut all: Vec<EngineDiagnostic> = (0..MAX_DIAGNOSTICS_PER_FILE as u32)
+            .map(|i| EngineDiagnostic::new(Code::UnknownMetaKey, "a.meta", at(i), "warning"))
+            .collect();
+        all.push(EngineDiagnostic::new(Code::InvalidMeta, "a.meta", at(5000), "error"));
+        let (shown, omitted) = capped(&all);
+        assert_eq!(shown.len(), MAX_DIAGNOSTICS_PER_FILE);
+        assert_eq!(shown.last().map(|d| d.code), Some(Code::InvalidMeta));
+        assert_eq!(omitted.iter().map(|d| d.range).collect::<Vec<_>>(), vec![at(999)]);
+        let last = omitted_diagnostic(None, omitted[0], &omitted);
+        assert_eq!(last.severity, Some(DiagnosticSeverity::WARNING));
+        assert!(last.message.starts_with("and 1 more in this file"), "{}", last.message);
     }
 }
