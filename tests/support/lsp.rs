@@ -173,6 +173,27 @@ impl LspClient {
         msg["params"]["diagnostics"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Waits for the diagnostics of `uri` published for document `version`
+    /// and returns them. Publishes for older versions come first when edits
+    /// arrive faster than the server checks them (it coalesces bursts, so
+    /// how many is not fixed): each is consumed and must be for an older
+    /// version than the one after it.
+    pub fn diagnostics_at_version(&mut self, uri: &str, version: i64) -> Vec<Value> {
+        let mut last_seen = i64::MIN;
+        loop {
+            let msg = self.wait_for(&format!("diagnostics for {uri}"), |m| {
+                m.get("method").and_then(Value::as_str) == Some("textDocument/publishDiagnostics")
+                    && m["params"]["uri"].as_str() == Some(uri)
+            });
+            let seen = msg["params"]["version"].as_i64().unwrap_or_else(|| panic!("no version: {msg}"));
+            assert!(seen > last_seen && seen <= version, "version {seen} after {last_seen}, waiting for {version}");
+            if seen == version {
+                return msg["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+            }
+            last_seen = seen;
+        }
+    }
+
     /// Like [`Self::diagnostics`], reduced to `(code, start line, start
     /// character, end character)` for compact assertions.
     pub fn diagnostic_codes(&mut self, uri: &str) -> Vec<(String, u64, u64, u64)> {
