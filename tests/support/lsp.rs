@@ -271,6 +271,30 @@ impl LspClient {
         self.wait_exit()
     }
 
+    /// `shutdown` then `exit`, then everything the server still sent: of
+    /// the diagnostics the test had not read, the last published for each
+    /// URI (what the editor shows at the end). For changes reported by the
+    /// file watcher, which may split one move into several batches, each
+    /// with its own passing diagnostics: the test asserts where they end.
+    pub fn shutdown_with_last_diagnostics(&mut self) -> std::collections::BTreeMap<String, Vec<Value>> {
+        let status = self.shutdown();
+        assert_eq!(status.code(), Some(0), "server stderr:\n{}", self.stderr());
+        // The reader thread ends at the end of the server's output.
+        while let Ok(m) = self.incoming.recv_timeout(TIMEOUT) {
+            self.unread.push_back(m);
+        }
+        let mut last = std::collections::BTreeMap::new();
+        self.unread.retain(|m| {
+            if m.get("method").and_then(Value::as_str) != Some("textDocument/publishDiagnostics") {
+                return true;
+            }
+            let uri = m["params"]["uri"].as_str().expect("uri").to_owned();
+            last.insert(uri, m["params"]["diagnostics"].as_array().cloned().unwrap_or_default());
+            false
+        });
+        last
+    }
+
     /// Waits for the process to end (after `exit`, or after stdin closed).
     pub fn wait_exit(&mut self) -> ExitStatus {
         self.finished = true;
