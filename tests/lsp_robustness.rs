@@ -72,9 +72,12 @@ fn unknown_method_is_method_not_found_and_the_server_goes_on() {
 fn invalid_json_and_wrong_params_get_errors_not_crashes() {
     let f = Fixture::new(CLEAN);
     let (mut client, _) = LspClient::start(&assetry_bin(), &[f.root()]);
-    // A body that is not JSON is dropped (and logged); the server reads on.
+    // A body that is not JSON gets a parse error (id null, as JSON-RPC
+    // says); the server reads on.
     client.send_raw(b"{\"jsonrpc\": \"2.0\", \"id\": 99, \"method\": ");
     client.send_raw(b"\xff\xfe");
+    assert_eq!(client.response_null_id()["code"], -32700);
+    assert_eq!(client.response_null_id()["code"], -32700);
     let id = client.request("textDocument/hover", json!({"textDocument": 5}));
     assert_eq!(client.response(id).expect_err("bad params")["code"], -32602);
     assert!(client.is_running());

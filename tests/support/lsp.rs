@@ -37,8 +37,14 @@ pub struct LspClient {
 impl LspClient {
     /// Spawns `bin lsp` in `cwd` without initializing it.
     pub fn spawn(bin: &Path, cwd: &Path) -> LspClient {
+        LspClient::spawn_with_env(bin, cwd, &[])
+    }
+
+    /// [`Self::spawn`] with extra environment variables for the server.
+    pub fn spawn_with_env(bin: &Path, cwd: &Path, env: &[(&str, &str)]) -> LspClient {
         let mut child = Command::new(bin)
             .arg("lsp")
+            .envs(env.iter().copied())
             .current_dir(cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -71,8 +77,13 @@ impl LspClient {
     /// Spawns the server and runs `initialize` + `initialized` with the given
     /// workspace folders; returns the client and the initialize result.
     pub fn start(bin: &Path, folders: &[&Path]) -> (LspClient, Value) {
+        LspClient::start_with_env(bin, folders, &[])
+    }
+
+    /// [`Self::start`] with extra environment variables for the server.
+    pub fn start_with_env(bin: &Path, folders: &[&Path], env: &[(&str, &str)]) -> (LspClient, Value) {
         let cwd = folders.first().copied().unwrap_or(Path::new("/"));
-        let mut client = LspClient::spawn(bin, cwd);
+        let mut client = LspClient::spawn_with_env(bin, cwd, env);
         let folders: Vec<Value> = folders
             .iter()
             .map(|f| json!({"uri": file_uri(f), "name": f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()}))
@@ -238,6 +249,15 @@ impl LspClient {
         }
     }
 
+    /// The next message, read or not yet read, waiting at most `timeout`
+    /// (`None` then): for tests that follow a long stream of notifications.
+    pub fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        if let Some(m) = self.unread.pop_front() {
+            return Some(m);
+        }
+        self.incoming.recv_timeout(timeout).ok()
+    }
+
     /// The server's process id (for memory measurements).
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -313,6 +333,16 @@ impl LspClient {
 
     pub fn close_stdin(&mut self) {
         self.stdin = None;
+    }
+}
+
+/// Raw input, for tests of the transport itself.
+impl LspClient {
+    /// Writes `bytes` to the server's stdin as they are, with no framing.
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("server stdin open");
+        stdin.write_all(bytes).expect("write to server");
+        stdin.flush().expect("flush to server");
     }
 }
 

@@ -24,11 +24,6 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
     let diagnostics: Vec<&Diagnostic> = files.iter().flat_map(|f| &f.diagnostics).collect();
     let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
-    project.prepare_line_indexes(
-        diagnostics
-            .iter()
-            .flat_map(|d| std::iter::once(d.path.as_str()).chain(d.related.iter().map(|r| r.path.as_str()))),
-    );
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {

@@ -83,6 +83,10 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
             drop(watcher);
             options = WatchOptions::for_project(&project, Some(applied_at));
             watcher = start(options.clone(), &tx)?;
+            // Printed once the new watches are in place: from this line on,
+            // a change under the new folders is seen.
+            writeln!(out, "assetry.toml changed: now watching {}", watched_folders(&options, &project))?;
+            out.flush()?;
         }
         let (appeared, gone) = shown.update(&project, changed);
         if appeared.is_empty() && gone.is_empty() {
@@ -100,6 +104,17 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
     }
     drop(watcher);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The asset roots and code folders, relative to the project root.
+fn watched_folders(options: &WatchOptions, project: &Project) -> String {
+    let folders: Vec<String> = options
+        .asset_roots
+        .iter()
+        .chain(&options.code_dirs)
+        .map(|dir| dir.strip_prefix(project.root()).unwrap_or(dir).display().to_string())
+        .collect();
+    folders.join(", ")
 }
 
 fn start(options: WatchOptions, tx: &mpsc::Sender<Message>) -> Result<Watcher> {

@@ -939,6 +939,43 @@ impl Workspace {
     }
 }
 
+// ---- recovery after an internal error (used by `engine::run`) -------------
+
+impl Workspace {
+    /// Rebuilds every loaded project from disk and the open documents, for
+    /// when a job panicked halfway through a change and left indexes nobody
+    /// can trust. Publishes every file that had or has diagnostics, since
+    /// what the client was last told may come from the broken state.
+    pub fn rebuild_all(&mut self) {
+        // Every open document's current text goes in below.
+        self.edited.clear();
+        for slot in 0..self.projects.len() {
+            let before: Vec<String> =
+                self.projects[slot].project.all_diagnostics().into_iter().map(|fd| fd.path).collect();
+            // The configuration it ran on was valid; the disk's may not be.
+            let config = self.projects[slot].project.config().clone();
+            let root = self.projects[slot].root.clone();
+            self.projects[slot].project = Project::with_config(root, config);
+            let open: Vec<Change> = self
+                .documents
+                .iter()
+                .filter(|(p, _)| self.owner(p) == Some(slot))
+                .map(|(p, d)| Change::Overlay { path: p.clone(), text: Arc::from(d.text()) })
+                .collect();
+            let open = self.screen_config(slot, open);
+            let project = &mut self.projects[slot].project;
+            project.apply(ChangeBatch::from(open));
+            project.prepare_for_changes();
+            let mut now: std::collections::BTreeMap<String, FileDiagnostics> =
+                project.all_diagnostics().into_iter().map(|fd| (fd.path.clone(), fd)).collect();
+            for path in before {
+                now.entry(path.clone()).or_insert(FileDiagnostics { path, diagnostics: Vec::new() });
+            }
+            self.publish(slot, now.into_values().collect());
+        }
+    }
+}
+
 /// Merges two lists of changed-file diagnostics; the later one wins per file.
 fn merge(first: Vec<FileDiagnostics>, later: Vec<FileDiagnostics>) -> Vec<FileDiagnostics> {
     let mut by_path: std::collections::BTreeMap<String, FileDiagnostics> =
