@@ -9,9 +9,13 @@ mod backend;
 mod config;
 mod convert;
 mod document;
+mod documents;
 mod engine;
 mod handshake;
+mod projects;
+mod requests;
 mod transport;
+mod watching;
 mod workspace;
 
 use std::process::ExitCode;
