@@ -2,6 +2,7 @@
 //! user or an editor would (real files on disk, real processes, real stdio).
 
 mod check;
+mod cli;
 mod graph;
 mod ground_truth;
 mod lsp_config;
@@ -11,8 +12,13 @@ mod lsp_fixes;
 mod lsp_moves;
 mod lsp_nvim;
 mod lsp_project_config;
+mod lsp_recovery;
 mod lsp_robustness;
+mod lsp_state;
+mod lsp_transport;
 mod lsp_workspaces;
+mod mutation;
 mod project_rules;
+mod storm;
 mod support;
 mod watch;

@@ -145,14 +145,17 @@ fn reference_finding(p: &Project, path: &str, r: &RawRef, res: &Resolution) -> O
         ),
         Resolution::UnknownId => (Code::UnknownId, format!("no asset has the id `{v}`")),
         Resolution::UnknownLabel { target, label } => {
-            let names: Vec<String> = p
-                .meta_of(*target)
-                .map(|(_, m)| m.labels.iter().map(|l| format!("`{}`", l.name)).collect())
-                .unwrap_or_default();
-            let known = if names.is_empty() {
-                "its .meta declares no labels".to_owned()
-            } else {
-                format!("its labels are {}", names.join(", "))
+            // Labels are declared in the `.meta`: say so when there is none
+            // rather than blame a file that does not exist.
+            let names: Option<Vec<String>> =
+                p.meta_of(*target).map(|(_, m)| m.labels.iter().map(|l| format!("`{}`", l.name)).collect());
+            let known = match names {
+                None if !p.has_pair(*target) => {
+                    format!("it has no .meta, where labels are declared (create `{}.meta`)", p.path(*target))
+                }
+                None => "its .meta could not be read".to_owned(),
+                Some(names) if names.is_empty() => "its .meta declares no labels".to_owned(),
+                Some(names) => format!("its labels are {}", names.join(", ")),
             };
             (Code::UnknownLabel, format!("`{}` has no label `{label}`: {known}", p.path(*target)))
         }

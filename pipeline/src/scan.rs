@@ -38,10 +38,11 @@ pub enum FileKind {
 pub struct Loaded {
     pub refs: Vec<RawRef>,
     pub meta: Option<Box<Meta>>,
-    /// Built on first use from the editor's text or the disk: positions are
-    /// needed only for the few files with findings or open in an editor, and
-    /// line tables for every file of a 100,000-asset project cost ~20 MiB.
-    pub line_index: std::sync::OnceLock<Box<LineIndex>>,
+    /// The lines of the parsed text as far as its ranges go, built in the
+    /// same pass (see [`LineIndex`]): positions must come from the text the
+    /// ranges came from, not from whatever the disk holds later. Nothing is
+    /// stored when that part is one ASCII line (most `.meta` files).
+    pub lines: LineIndex,
     /// Why the file could not be read or decoded, for `unreadable-file`.
     pub unreadable: Option<Box<str>>,
     /// Whether the file exists (false: it vanished before it was read).
@@ -186,7 +187,6 @@ thread_local! {
 /// Parses text that is already in memory (an editor's buffer, or a file
 /// just read) as a file of `kind`.
 pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
-    let line_index = std::sync::OnceLock::new();
     let (mut refs, meta) = match kind {
         FileKind::Meta { .. } => {
             let mut m = meta::parse(text);
@@ -203,7 +203,20 @@ pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
     refs.retain(|r| !crate::resolve::is_url(&r.value));
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
-    Loaded { refs, meta, line_index, unreadable: None, exists: true }
+    let lines = LineIndex::covering(text, ranges_end(&refs, meta.as_deref()));
+    Loaded { refs, meta, lines, unreadable: None, exists: true }
+}
+
+/// Where the last range of a parse ends: the part of the text whose
+/// positions can ever be asked.
+fn ranges_end(refs: &[RawRef], meta: Option<&Meta>) -> u32 {
+    let refs = refs.iter().map(|r| r.range.end);
+    let meta = meta.into_iter().flat_map(|m| {
+        let id = m.id.map(|(_, r)| r.end);
+        let labels = m.labels.iter().map(|l| l.range.end);
+        id.into_iter().chain(labels).chain(m.problems.iter().map(|p| p.range.end))
+    });
+    refs.chain(meta).max().unwrap_or(0)
 }
 
 /// The text of a file, read as the scan reads it (regular files only, size

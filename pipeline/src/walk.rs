@@ -9,8 +9,15 @@
 //! folder's descriptor, and matching runs only below an ignore file.
 //!
 //! Which entries belong to the project is decided by [`crate::rules`], as
-//! for single paths and the watcher. Symbolic links are followed; one that
-//! leads to a folder being walked (a loop) is reported and skipped.
+//! for single paths and the watcher.
+//!
+//! Symbolic links are followed inside the project only ([`LinkPolicy`]): a
+//! link to a folder that contains the project (`..`, `/`) or to a folder
+//! being walked is a loop; a link to a folder outside the project is not
+//! followed (the project's files are what is in its folder); nothing is
+//! read under `/proc`, `/sys` or `/dev`, whose contents change from one read
+//! to the next. Each skipped link is reported, so the result is the same on
+//! every machine and never depends on what lies outside the project.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -20,6 +27,58 @@ use std::sync::{Arc, Condvar, Mutex};
 use ignore::gitignore::Gitignore;
 
 use crate::rules::{IGNORE_FILES, Matchers, folder_matcher, is_skipped_name, matchers_above};
+
+/// Pseudo file systems: their files change between two reads (or never
+/// end), so a link into them is never followed, file or folder.
+const PSEUDO_FILE_SYSTEMS: &[&str] = &["/proc", "/sys", "/dev"];
+
+/// Where a symbolic link found by the walk may lead.
+pub(crate) struct LinkPolicy {
+    /// The project folder with every link resolved; `None` when it cannot be
+    /// resolved (then only the pseudo file systems are refused).
+    project: Option<PathBuf>,
+}
+
+impl LinkPolicy {
+    pub(crate) fn new(project_root: &Path) -> LinkPolicy {
+        LinkPolicy { project: std::fs::canonicalize(project_root).ok() }
+    }
+
+    /// Why the link at `link` must not be followed, or `None` to follow it.
+    /// Links are rare, so resolving each one in full costs nothing measurable.
+    fn refuse(&self, link: &Path, is_dir: bool) -> Option<String> {
+        let target = match std::fs::canonicalize(link) {
+            Ok(t) => t,
+            Err(e) => return Some(format!("{}: {e}; not followed", link.display())),
+        };
+        if PSEUDO_FILE_SYSTEMS.iter().any(|p| target.starts_with(p)) {
+            return Some(format!(
+                "{}: a symbolic link to {}, on a pseudo file system; not followed",
+                link.display(),
+                target.display()
+            ));
+        }
+        let project = self.project.as_deref()?;
+        if !is_dir {
+            return None;
+        }
+        if project.starts_with(&target) {
+            return Some(format!(
+                "{}: a symbolic link to {}, which contains the project (a loop); not followed",
+                link.display(),
+                target.display()
+            ));
+        }
+        if !target.starts_with(project) {
+            return Some(format!(
+                "{}: a symbolic link to {}, outside the project; not followed",
+                link.display(),
+                target.display()
+            ));
+        }
+        None
+    }
+}
 
 /// Identity of a folder being walked and of those above it, to tell a
 /// symbolic link that loops back.
@@ -398,12 +457,13 @@ pub(crate) fn walk<V: FnMut(Found<'_>)>(
         jobs.push(Job { abs: root.clone(), rel, matchers, ancestors: Ancestors::default() });
     }
     let queue = Queue { state: Mutex::new((jobs, 0)), wake: Condvar::new(), end: Condvar::new() };
+    let links = LinkPolicy::new(project_root);
     let work = || {
         let mut visit = visitor();
         let mut local = WalkReport::default();
         while let Some(job) = queue.next() {
             let listing = ListingGuard(&queue);
-            let more = list(job, extra, &mut visit, &mut local);
+            let more = list(job, extra, &links, &mut visit, &mut local);
             std::mem::forget(listing);
             queue.done(more);
         }
@@ -442,7 +502,13 @@ pub(crate) fn walk<V: FnMut(Found<'_>)>(
 }
 
 /// Lists one folder: visits its files, returns its sub-folders to walk.
-fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report: &mut WalkReport) -> Vec<Job> {
+fn list<V: FnMut(Found<'_>)>(
+    job: Job,
+    extra: &Gitignore,
+    links: &LinkPolicy,
+    visit: &mut V,
+    report: &mut WalkReport,
+) -> Vec<Job> {
     let Job { abs, rel, mut matchers, ancestors } = job;
     let (folder, listing) = match Folder::open(&abs).and_then(|f| {
         let listing = f.list()?;
@@ -512,6 +578,12 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
         if matchers.is_ignored(&child_rel, is_dir)
             || (!extra.is_empty() && extra.matched(Path::new(&child_rel), is_dir).is_ignore())
         {
+            continue;
+        }
+        if followed.is_some()
+            && let Some(why) = links.refuse(&abs.join(name), is_dir)
+        {
+            report.errors.push(why);
             continue;
         }
         if is_dir {
@@ -614,6 +686,40 @@ mod tests {
         assert_eq!(found, ["assets/a/x.png", "assets/shared/y.png"]);
         assert_eq!(report.errors.len(), 2, "{:?}", report.errors);
         assert!(report.errors.iter().any(|e| e.contains("loop")), "{:?}", report.errors);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_never_lead_out_of_the_project() {
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "lib/z.png", "z");
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "assets/a/x.png", "x");
+        let link = |target: &Path, at: &str| std::os::unix::fs::symlink(target, root.join(at)).unwrap();
+        link(Path::new("/"), "assets/slash");
+        link(Path::new(".."), "assets/a/up");
+        link(root, "assets/project");
+        link(Path::new("/proc/self"), "assets/proc");
+        link(Path::new("/dev"), "assets/dev");
+        link(Path::new("/proc/self/status"), "assets/status.json");
+        link(&outside.path().join("lib"), "assets/lib");
+        let (found, report) = walked(root, &["assets"], &[]);
+        assert_eq!(found, ["assets/a/x.png"]);
+        let mut errors = report.errors.clone();
+        errors.sort();
+        let why = |at: &str| -> String {
+            errors.iter().find(|e| e.starts_with(&root.join(at).display().to_string())).cloned().unwrap_or_default()
+        };
+        assert!(why("assets/slash").ends_with("which contains the project (a loop); not followed"), "{errors:?}");
+        assert!(why("assets/project").ends_with("which contains the project (a loop); not followed"), "{errors:?}");
+        assert!(why("assets/proc").ends_with("on a pseudo file system; not followed"), "{errors:?}");
+        assert!(why("assets/dev").ends_with("on a pseudo file system; not followed"), "{errors:?}");
+        assert!(why("assets/status.json").ends_with("on a pseudo file system; not followed"), "{errors:?}");
+        assert!(why("assets/lib").ends_with("outside the project; not followed"), "{errors:?}");
+        // `assets/a/up` leads to `assets`, inside the project and being walked: the loop check.
+        assert!(why("assets/a/up").contains("(a loop); not followed"), "{errors:?}");
+        assert_eq!(errors.len(), 7, "{errors:?}");
     }
 
     #[test]
