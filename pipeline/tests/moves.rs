@@ -111,3 +111,28 @@ fn a_move_known_only_by_a_duplicated_id_offers_each_copy_and_prefers_none() {
         ]
     );
 }
+
+/// The watcher's answer lasts while the moved asset still carries the id,
+/// and the memory as long as no `.meta` is back at the old path: a new id
+/// on the moved copy leaves the other copy the only one with it; a `.meta`
+/// back at the old path ends the story.
+#[test]
+fn a_seen_move_holds_while_its_asset_keeps_the_id_and_ends_when_a_meta_comes_back() {
+    let (_dir, root, mut project) = duplicated_then_moved();
+    let at = |rel: &str| root.join(rel);
+    project.apply(ChangeBatch::from(vec![
+        Change::Moved { from: at("assets/textures/sky.png"), to: at("assets/textures/sky_day.png") },
+        Change::Moved { from: at("assets/textures/sky.png.meta"), to: at("assets/textures/sky_day.png.meta") },
+    ]));
+    write(&root, "assets/textures/sky_day.png.meta", "id = \"c1111111-1111-4111-8111-111111111111\"\n");
+    let delta = project.apply(ChangeBatch::from(vec![Change::Disk(at("assets/textures/sky_day.png.meta"))]));
+    assert!(delta.iter().any(|f| f.path == SCENE), "the scene's finding changes with the id's owners");
+    assert_eq!(
+        broken_message(&project),
+        "`textures/sky.png` does not exist: the asset moved to `assets/textures/a_copy.png`"
+    );
+    // A `.meta` back at the old path (its asset still gone): no move to tell.
+    write(&root, "assets/textures/sky.png.meta", &format!("id = \"{ID}\"\n"));
+    project.apply(ChangeBatch::from(vec![Change::Disk(at("assets/textures/sky.png.meta"))]));
+    assert_eq!(broken_message(&project), "`textures/sky.png` does not exist (no asset at `assets/textures/sky.png`)");
+}
