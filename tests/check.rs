@@ -17,30 +17,41 @@ use crate::support::{
 };
 
 /// Generous: a debug build on a loaded 2-core machine. Only a hang hits it.
-const TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where a diagnostic is expected.
-enum At {
+pub(crate) enum At {
     /// The span of this exact text, which must occur once in the file.
     Text(&'static str),
     /// A finding about the whole file: the empty range at its start.
     FileStart,
 }
 
-struct Expected {
+pub(crate) struct Expected {
     code: &'static str,
     path: &'static str,
     at: At,
+    /// The contract's severity for the code, unless the finding says otherwise.
+    severity: Option<&'static str>,
 }
 
-fn expect(code: &'static str, path: &'static str, at: At) -> Expected {
-    Expected { code, path, at }
+pub(crate) fn expect(code: &'static str, path: &'static str, at: At) -> Expected {
+    Expected { code, path, at, severity: None }
+}
+
+impl Expected {
+    /// A finding whose code has more than one severity (`invalid-config`:
+    /// a missing root is only a warning).
+    pub(crate) fn warning(mut self) -> Expected {
+        self.severity = Some("warning");
+        self
+    }
 }
 
 /// Severity per code, from the table in DESIGN.md.
 fn severity_of(code: &str) -> &'static str {
     match code {
-        "unknown-meta-key" | "missing-meta" | "orphan-meta" => "warning",
+        "unknown-meta-key" | "missing-meta" | "orphan-meta" | "unreadable-file" => "warning",
         "prefer-id" => "hint",
         _ => "error",
     }
@@ -64,7 +75,8 @@ fn describe(diags: &[CheckDiagnostic]) -> String {
 
 /// Asserts that `report` holds exactly `expected` (in any order), with the
 /// contract's severities, summary counts and exit status.
-fn assert_exactly(root: &Path, exit: i32, report: &CheckReport, expected: &[Expected]) {
+pub(crate) fn assert_exactly(root: &Path, exit: i32, report: &CheckReport, expected: &[Expected]) {
+    let mut severities = std::collections::BTreeMap::new();
     let want: BTreeSet<(String, String, Span)> = expected
         .iter()
         .map(|e| {
@@ -72,7 +84,9 @@ fn assert_exactly(root: &Path, exit: i32, report: &CheckReport, expected: &[Expe
                 At::Text(needle) => span_of(&read_text(root, e.path), needle),
                 At::FileStart => Span::default(),
             };
-            (e.code.to_owned(), e.path.to_owned(), span)
+            let key = (e.code.to_owned(), e.path.to_owned(), span);
+            severities.insert(key.clone(), e.severity.unwrap_or(severity_of(e.code)));
+            key
         })
         .collect();
     let got: Vec<(String, String, Span)> =
@@ -89,7 +103,7 @@ fn assert_exactly(root: &Path, exit: i32, report: &CheckReport, expected: &[Expe
         describe(&report.diagnostics),
     );
     for d in &report.diagnostics {
-        assert_eq!(d.severity, severity_of(&d.code), "severity of {d:?}");
+        assert_eq!(d.severity, severities[&(d.code.clone(), d.path.clone(), d.range)], "severity of {d:?}");
         assert!(!d.message.trim().is_empty(), "empty message: {d:?}");
     }
     let errors = report.diagnostics.iter().filter(|d| d.severity == "error").count();

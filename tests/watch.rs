@@ -151,7 +151,7 @@ fn a_config_change_watches_the_new_roots() {
     write(root, "art/s.json", "{}");
     write(root, "art/s.json.meta", "id = \"5a0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3\"\n");
     let mut watch = Watch::start(root);
-    watch.expect("with the initial totals", |l| l.starts_with("0 errors, 0 warnings in 1 assets"));
+    watch.expect("with the initial totals", |l| l.starts_with("0 errors, 0 warnings in 1 asset"));
     write(root, "assetry.toml", "[project]\nroots = [\"art\"]\n");
     // The rescan alone changes no diagnostic; the status line says the new
     // root is watched, and a change under it shows that it is.

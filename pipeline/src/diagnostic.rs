@@ -26,10 +26,15 @@ pub enum Code {
     /// (permission denied, invalid UTF-8 in a text format, too large). Its
     /// references are not checked, and the user is told so.
     UnreadableFile,
+    /// Not in the brief's table: `assetry.toml` cannot be used (not TOML, an
+    /// unknown key, a bad value, roots inside one another, a profile
+    /// inheriting from itself), an error; or names an asset root that does
+    /// not exist, a warning.
+    InvalidConfig,
 }
 
 impl Code {
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 15] = [
         Code::BrokenPath,
         Code::UnknownId,
         Code::UnknownLabel,
@@ -44,6 +49,7 @@ impl Code {
         Code::ProcessingFailed,
         Code::PreferId,
         Code::UnreadableFile,
+        Code::InvalidConfig,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +68,7 @@ impl Code {
             Code::ProcessingFailed => "processing-failed",
             Code::PreferId => "prefer-id",
             Code::UnreadableFile => "unreadable-file",
+            Code::InvalidConfig => "invalid-config",
         }
     }
 
@@ -130,6 +137,13 @@ impl Diagnostic {
             message: message.into(),
             related: Vec::new(),
         }
+    }
+
+    /// The same finding with another severity, for a code that has more
+    /// than one (an `invalid-config` that does not stop the project).
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
     }
 
     pub fn with_related(mut self, related: Vec<Related>) -> Self {

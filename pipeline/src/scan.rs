@@ -7,11 +7,13 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::gitignore::Gitignore;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{CONFIG_FILE, Config};
 use crate::extract::{self, CodeApi, CodeLinks, RawRef, Syntax};
 use crate::meta::{self, META_SUFFIX, Meta};
+use crate::rules;
 use crate::text::LineIndex;
 use crate::walk::{self, Folder};
 
@@ -53,7 +55,9 @@ pub struct Loaded {
 /// what loading a file needs to know about the project.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    roots: Vec<String>,
+    /// Asset root → its index; roots never lie inside one another (the
+    /// config refuses it), so at most one holds a path.
+    roots: HashMap<Box<str>, u16>,
     code_api: CodeApi,
     code: Vec<String>,
     project_root: PathBuf,
@@ -63,14 +67,13 @@ pub struct Classifier {
 
 impl Classifier {
     pub fn new(project_root: &Path, config: &Config) -> Classifier {
-        let mut extra = GitignoreBuilder::new(project_root);
-        for glob in &config.ignore {
-            let _ = extra.add_line(None, glob);
-        }
+        // The config was checked by `Config::parse`, globs and root count included.
+        let extra = rules::project_ignore(project_root, &config.ignore).unwrap_or_else(|_| Gitignore::empty());
+        let roots = config.roots.iter().zip(0..=u16::MAX).map(|(r, i)| (r.as_str().into(), i)).collect();
         Classifier {
             project_root: project_root.to_path_buf(),
-            extra: extra.build().unwrap_or_else(|_| Gitignore::empty()),
-            roots: config.roots.clone(),
+            extra,
+            roots,
             code_api: config.code_api(),
             code: config.code.clone(),
         }
@@ -85,7 +88,9 @@ impl Classifier {
         self.kind_of(rel)
     }
 
-    /// The kind of a path already known not to be ignored.
+    /// The kind of a path already known not to be ignored. A file has one
+    /// role: inside an asset root it is an asset (or `.meta`), even when
+    /// the root lies in a code folder.
     fn kind_of(&self, rel: &str) -> Option<FileKind> {
         let name = rel.rsplit('/').next().unwrap_or(rel);
         if let Some(root) = self.root_of(rel) {
@@ -103,22 +108,23 @@ impl Classifier {
         None
     }
 
-    /// The index of the asset root holding `rel`.
+    /// The index of the asset root holding `rel`: one lookup per folder
+    /// above it, whatever the number of roots.
     pub fn root_of(&self, rel: &str) -> Option<u16> {
-        self.roots.iter().position(|r| under(rel, r)).map(|i| i as u16)
+        let folders = rel.match_indices('/').map(|(i, _)| &rel[..i]);
+        std::iter::once("").chain(folders).find_map(|dir| self.roots.get(dir).copied())
+    }
+
+    /// Whether project-relative folder `rel` is an asset root.
+    pub fn is_root(&self, rel: &str) -> bool {
+        self.roots.contains_key(rel)
     }
 
     /// Whether a path (file or folder) is ignored, by the walk's rules:
     /// hidden, a build or VCS folder, in `project.ignore`, or excluded by
     /// the `.gitignore`/`.ignore` of any folder above it.
     pub fn is_ignored(&self, rel: &str, is_dir: bool) -> bool {
-        if rel.split('/').any(|c| walk::is_skipped_name(c.as_bytes())) {
-            return true;
-        }
-        if self.extra.matched_path_or_any_parents(rel, is_dir).is_ignore() {
-            return true;
-        }
-        walk::ignore_files_exclude(&self.project_root, rel, is_dir)
+        rules::path_is_ignored(&self.project_root, &self.extra, rel, is_dir, &mut rules::read_folder_matcher)
     }
 }
 
@@ -199,6 +205,10 @@ pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
             (refs, None)
         }
     };
+    // A URL names something on a server, never a project file: dropped here,
+    // once for every syntax, so nothing downstream looks it up. (Game code
+    // drops its own before numbering its references for `CodeLinks`.)
+    refs.retain(|r| !crate::resolve::is_url(&r.value));
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
     let end = ranges_end(&refs, meta.as_deref()).max(code.as_ref().map_or(0, |c| c.ranges_end()));
@@ -287,6 +297,9 @@ pub struct ScanResult {
     pub dirs: Vec<PathBuf>,
     /// Problems of the walk itself (a symlink loop, a folder that vanished).
     pub errors: Vec<String>,
+    /// Folders that exist but could not be listed (project-relative), and
+    /// why: `unreadable-file` findings on the folder.
+    pub unreadable_dirs: Vec<(String, String)>,
 }
 
 /// How many threads read files: one per core to start with, and up to 16
@@ -365,7 +378,7 @@ pub fn walk_into(
         }
         walker.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
     });
-    ScanResult { files: Vec::new(), dirs: report.dirs, errors: report.errors }
+    ScanResult { files: Vec::new(), dirs: report.dirs, errors: report.errors, unreadable_dirs: report.unreadable }
 }
 
 /// A reader thread's files not yet handed over; flushed when dropped.

@@ -585,14 +585,35 @@ fn model(root: &Path, overlays: &BTreeMap<String, String>) -> Project {
     fresh
 }
 
-/// Asset paths whose `.meta` left the project, with the id it carried: the
-/// test's own record of what the engine must remember to say "moved to".
-type Departed = BTreeMap<String, String>;
+/// Asset paths whose `.meta` left the project, with the id it carried and
+/// where the watcher saw it go (its `.meta` or a folder holding it moved):
+/// the test's own record of what the engine must remember to say "moved to".
+type Departed = BTreeMap<String, (String, Option<String>)>;
+
+/// Where a batch's moves (project-relative `from`, `to`) took `asset`: a
+/// moved `.meta` stands for its asset, a moved folder for what was in it.
+fn seen_destination(asset: &str, moves: &[(String, String)]) -> Option<String> {
+    moves.iter().find_map(|(from, to)| {
+        let (from, to) = match (from.strip_suffix(".meta"), to.strip_suffix(".meta")) {
+            (Some(f), Some(t)) => (f, t),
+            _ => (from.as_str(), to.as_str()),
+        };
+        let rest = asset.strip_prefix(from).filter(|r| r.is_empty() || r.starts_with('/'))?;
+        Some(format!("{to}{rest}")).filter(|dest| dest != asset)
+    })
+}
 
 /// Updates `departed` from the model before and after a batch: a `.meta`
-/// that left records its id (none: forgets), one that is there forgets.
-/// A configuration reload is a rescan: it records nothing new.
-fn track_departures(before: &Project, after: &Project, departed: &mut Departed, reloaded: bool) {
+/// that left records its id (none: forgets) and where the batch's `moves`
+/// took it, one that is there forgets. A configuration reload is a rescan:
+/// it records nothing new.
+fn track_departures(
+    before: &Project,
+    after: &Project,
+    departed: &mut Departed,
+    reloaded: bool,
+    moves: &[(String, String)],
+) {
     let metas = |p: &Project| -> BTreeMap<String, Option<String>> {
         p.files_by_path()
             .filter(|(path, _)| path.ends_with(".meta"))
@@ -607,7 +628,7 @@ fn track_departures(before: &Project, after: &Project, departed: &mut Departed, 
         for (asset, uid) in &old {
             if !new.contains_key(asset) {
                 match uid {
-                    Some(u) => departed.insert(asset.clone(), u.clone()),
+                    Some(u) => departed.insert(asset.clone(), (u.clone(), seen_destination(asset, moves))),
                     None => departed.remove(asset),
                 };
             }
@@ -617,7 +638,9 @@ fn track_departures(before: &Project, after: &Project, departed: &mut Departed, 
 }
 
 /// The model's diagnostics, with the "moved to" wording where `departed`
-/// says a broken path's asset left with an id that now names an asset.
+/// says a broken path's asset left with an id that now names an asset: the
+/// one the watcher saw it move to if that asset carries the id, else the
+/// only asset that carries it; several (a duplicated id) are all named.
 fn expected_diagnostics(fresh: &Project, departed: &Departed) -> BTreeMap<String, Vec<assetry_pipeline::Diagnostic>> {
     let mut all = full(fresh);
     for d in all.values_mut().flatten() {
@@ -626,12 +649,32 @@ fn expected_diagnostics(fresh: &Project, departed: &Departed) -> BTreeMap<String
         }
         let Some((value, looked)) = d.message.split_once("` does not exist (no asset at `") else { continue };
         let looked = looked.trim_end_matches("`)");
-        let moved = departed
-            .get(looked)
-            .and_then(|u| fresh.asset_by_id(&u.parse().unwrap()))
-            .map(|(asset, _)| fresh.path(asset).to_owned());
-        if let Some(to) = moved {
-            d.message = format!("{value}` does not exist: the asset moved to `{to}`");
+        let Some((u, to)) = departed.get(looked) else { continue };
+        let u: uuid::Uuid = u.parse().unwrap();
+        let seen = to.as_deref().and_then(|to| fresh.file_id(to)).filter(|a| fresh.asset_id(*a) == Some(u));
+        let mut candidates: Vec<String> = match seen {
+            Some(a) => vec![fresh.path(a).to_owned()],
+            None => fresh
+                .id_owners(&u)
+                .iter()
+                .filter(|o| o.label.is_none())
+                .filter_map(|o| fresh.asset_of_meta(o.meta))
+                .map(|a| fresh.path(a).to_owned())
+                .collect(),
+        };
+        candidates.sort();
+        candidates.dedup();
+        match candidates.as_slice() {
+            [] => {}
+            [to] => d.message = format!("{value}` does not exist: the asset moved to `{to}`"),
+            several => {
+                let places: Vec<String> = several.iter().map(|c| format!("`{c}`")).collect();
+                d.message = format!(
+                    "{value}` does not exist: the asset moved, and its id is now in {} (a copied .meta); \
+                     which one is it?",
+                    places.join(" and ")
+                );
+            }
         }
     }
     all
@@ -733,6 +776,7 @@ fn random_changes_match_fresh_scans() {
     let mut departed = Departed::new();
     let mut before_model = model(&root, &overlays);
     let mut said_moved = 0;
+    let (mut said_several, mut seen_among_copies) = (0, 0);
     for round in 0..600 {
         let mut batch = Vec::new();
         // The paths this batch touched: one change per path (and folder), so
@@ -748,11 +792,28 @@ fn random_changes_match_fresh_scans() {
                     touched.push(rel.into());
                     batch.push(write(&root, rel, &contents(rel, next() % 1000)));
                 }
-            } else if what < 45 {
+            } else if what < 41 {
                 let rel = files[(next() % files.len() as u64) as usize];
                 if free(&touched, rel) && root.join(rel).is_file() {
                     touched.push(rel.into());
                     batch.push(remove(&root, rel));
+                }
+            } else if what < 47 {
+                // A rename as the watcher reports it, onto another name of
+                // the same kind (maybe over a file there): ids then move,
+                // and get duplicated.
+                let rel = files[(next() % files.len() as u64) as usize];
+                let to = files[(next() % files.len() as u64) as usize];
+                if rel != to
+                    && rel.ends_with(".meta") == to.ends_with(".meta")
+                    && free(&touched, rel)
+                    && free(&touched, to)
+                    && root.join(rel).is_file()
+                {
+                    touched.extend([rel.to_owned(), to.to_owned()]);
+                    std::fs::create_dir_all(root.join(to).parent().unwrap()).unwrap();
+                    std::fs::rename(root.join(rel), root.join(to)).unwrap();
+                    batch.push(Change::Moved { from: root.join(rel), to: root.join(to) });
                 }
             } else if what < 55 {
                 let (a, b) = moves[(next() % moves.len() as u64) as usize];
@@ -828,16 +889,34 @@ fn random_changes_match_fresh_scans() {
             }
         }
         eprintln!("round {round}: {batch:?}");
+        let rel = |abs: &PathBuf| abs.strip_prefix(&root).unwrap().to_str().unwrap().to_owned();
+        let moves: Vec<(String, String)> = batch
+            .iter()
+            .filter_map(|c| match c {
+                Change::Moved { from, to } => Some((rel(from), rel(to))),
+                _ => None,
+            })
+            .collect();
         apply_and_verify_model(&mut p, batch, &overlays);
         let now = model(&root, &overlays);
-        track_departures(&before_model, &now, &mut departed, reloaded);
+        track_departures(&before_model, &now, &mut departed, reloaded, &moves);
         let expected = expected_diagnostics(&now, &departed);
         assert_eq!(full(&p), expected, "messages (moved to: {departed:?})");
         said_moved += expected.values().flatten().any(|d| d.message.contains("moved to")) as usize;
+        said_several += expected.values().flatten().any(|d| d.message.contains("which one is it")) as usize;
+        // A seen move named among copies of its id.
+        seen_among_copies += departed.values().any(|(u, to)| {
+            let owners = now.id_owners(&u.parse().unwrap()).iter().filter(|o| o.label.is_none()).count();
+            to.as_ref().is_some_and(|to| {
+                owners > 1 && expected.values().flatten().any(|d| d.message.ends_with(&format!("moved to `{to}`")))
+            })
+        }) as usize;
         before_model = now;
     }
     // The generator reaches the cases the comparison is about.
     assert!(said_moved >= 20, "only {said_moved} rounds with a moved asset");
+    assert!(said_several >= 10, "only {said_several} rounds naming several copies of an id");
+    assert!(seen_among_copies >= 5, "only {seen_among_copies} rounds where a seen move chose among copies");
 }
 
 /// `apply_and_verify` against the model of a fresh scan plus `overlays`,

@@ -184,6 +184,27 @@ impl LspClient {
         msg["params"]["diagnostics"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Waits for the diagnostics of `uri` published for document `version`
+    /// and returns them. Publishes for older versions come first when edits
+    /// arrive faster than the server checks them (it coalesces bursts, so
+    /// how many is not fixed): each is consumed and must be for an older
+    /// version than the one after it.
+    pub fn diagnostics_at_version(&mut self, uri: &str, version: i64) -> Vec<Value> {
+        let mut last_seen = i64::MIN;
+        loop {
+            let msg = self.wait_for(&format!("diagnostics for {uri}"), |m| {
+                m.get("method").and_then(Value::as_str) == Some("textDocument/publishDiagnostics")
+                    && m["params"]["uri"].as_str() == Some(uri)
+            });
+            let seen = msg["params"]["version"].as_i64().unwrap_or_else(|| panic!("no version: {msg}"));
+            assert!(seen > last_seen && seen <= version, "version {seen} after {last_seen}, waiting for {version}");
+            if seen == version {
+                return msg["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+            }
+            last_seen = seen;
+        }
+    }
+
     /// Like [`Self::diagnostics`], reduced to `(code, start line, start
     /// character, end character)` for compact assertions.
     pub fn diagnostic_codes(&mut self, uri: &str) -> Vec<(String, u64, u64, u64)> {
@@ -268,6 +289,30 @@ impl LspClient {
         let _ = self.response(id);
         self.notify("exit", Value::Null);
         self.wait_exit()
+    }
+
+    /// `shutdown` then `exit`, then everything the server still sent: of
+    /// the diagnostics the test had not read, the last published for each
+    /// URI (what the editor shows at the end). For changes reported by the
+    /// file watcher, which may split one move into several batches, each
+    /// with its own passing diagnostics: the test asserts where they end.
+    pub fn shutdown_with_last_diagnostics(&mut self) -> std::collections::BTreeMap<String, Vec<Value>> {
+        let status = self.shutdown();
+        assert_eq!(status.code(), Some(0), "server stderr:\n{}", self.stderr());
+        // The reader thread ends at the end of the server's output.
+        while let Ok(m) = self.incoming.recv_timeout(TIMEOUT) {
+            self.unread.push_back(m);
+        }
+        let mut last = std::collections::BTreeMap::new();
+        self.unread.retain(|m| {
+            if m.get("method").and_then(Value::as_str) != Some("textDocument/publishDiagnostics") {
+                return true;
+            }
+            let uri = m["params"]["uri"].as_str().expect("uri").to_owned();
+            last.insert(uri, m["params"]["diagnostics"].as_array().cloned().unwrap_or_default());
+            false
+        });
+        last
     }
 
     /// Waits for the process to end (after `exit`, or after stdin closed).

@@ -92,7 +92,7 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
         if appeared.is_empty() && gone.is_empty() {
             continue;
         }
-        writeln!(out, "-- {files} file change{}", if files == 1 { "" } else { "s" })?;
+        writeln!(out, "-- {}", super::check::counted(files, "file change"))?;
         for line in gone {
             writeln!(out, "- {line}")?;
         }
@@ -173,8 +173,13 @@ impl Shown {
                 Severity::Hint => {}
             }
         }
-        let s = |n: usize| if n == 1 { "" } else { "s" };
-        format!("{errors} error{}, {warnings} warning{} in {} assets", s(errors), s(warnings), project.asset_count())
+        use super::check::counted;
+        format!(
+            "{}, {} in {}",
+            counted(errors, "error"),
+            counted(warnings, "warning"),
+            counted(project.asset_count(), "asset")
+        )
     }
 }
 

@@ -9,8 +9,13 @@ mod backend;
 mod config;
 mod convert;
 mod document;
+mod documents;
 mod engine;
+mod handshake;
+mod projects;
+mod requests;
 mod transport;
+mod watching;
 mod workspace;
 
 use std::process::ExitCode;
@@ -44,7 +49,7 @@ pub fn run() -> Result<ExitCode> {
                 LspService::build(move |client| backend::Backend::new(client, engine, published, shut_down))
                     .custom_method("assetry/dependencies", backend::Backend::dependencies)
                     .finish();
-            Server::new(input, output, socket).serve(service).await;
+            Server::new(input, output, socket).serve(handshake::Handshake::new(service)).await;
             written.flushed().await;
             Ok::<_, anyhow::Error>(())
         })?;

@@ -114,15 +114,25 @@ fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut V
         }
         Resolution::Broken { path: ref broken } => {
             let form = Form::of(value, r.raw.file_relative);
-            if let Some(moved) = project.moved_to(broken) {
-                let text = spell_or_relative(project.path(moved), label_typed, path, &roots, form);
-                out.push(Fix {
-                    title: format!("`{}` moved: use `{text}`", file_name(broken)),
-                    kind: FixKind::QuickFix,
-                    fixes: Some(Code::BrokenPath),
-                    preferred: true,
-                    change: replace(text),
-                });
+            let moved = project.move_candidates(broken);
+            if !moved.is_empty() {
+                // Several: the id is duplicated and the move was not seen;
+                // each copy is offered and none is preferred.
+                let certain = moved.len() == 1;
+                for candidate in moved {
+                    let text = spell_or_relative(project.path(candidate), label_typed, path, &roots, form);
+                    out.push(Fix {
+                        title: if certain {
+                            format!("`{}` moved: use `{text}`", file_name(broken))
+                        } else {
+                            format!("`{}` moved, maybe to `{text}` (its id is duplicated)", file_name(broken))
+                        },
+                        kind: FixKind::QuickFix,
+                        fixes: Some(Code::BrokenPath),
+                        preferred: certain,
+                        change: replace(text),
+                    });
+                }
                 return;
             }
             let closest = closest_assets(project, broken);
@@ -191,12 +201,16 @@ fn can_use_id(project: &Project, r: &Reference<'_>) -> bool {
     }
 }
 
-/// Where a broken path's asset most likely is now: the asset whose `.meta`
-/// id was seen leaving that path, else the only asset with the same file
-/// name (a move done while Assetry was not running).
+/// Where a broken path's asset most likely is now: where the watcher saw
+/// it move, or the one asset whose `.meta` id was seen leaving that path,
+/// else the only asset with the same file name (a move done while Assetry
+/// was not running); `None` when a duplicated id leaves it open.
 pub(crate) fn repair_target(project: &Project, broken: &str) -> Option<FileId> {
-    if let Some(moved) = project.moved_to(broken) {
-        return Some(moved);
+    match project.move_candidates(broken).as_slice() {
+        [] => {}
+        [moved] => return Some(*moved),
+        // A duplicated id: repairing would be a guess.
+        _ => return None,
     }
     let name = file_name(broken);
     let mut same_name = all_files(project)

@@ -9,7 +9,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::files::{file_name, folder_prefix};
 use super::index::{push_id, remove_id};
 use super::resolution::count_references;
-use super::{Dirty, File, FileId, Link, LinkKind, Project};
+use super::{Departure, Dirty, File, FileId, Link, LinkKind, Project};
 use crate::change::{Change, ChangeBatch};
 use crate::config::{CONFIG_FILE, Config};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
@@ -26,6 +26,7 @@ impl Project {
         let config_path = self.root.join(CONFIG_FILE);
         // Only the saved file counts: an editor's unsaved assetry.toml is a
         // draft, and rescanning on every keystroke would be absurd.
+        let mut config_moved = false;
         let on_disk = |c: &Change| {
             matches!(c, Change::Disk(_) | Change::Removed(_) | Change::Moved { .. })
                 && change_paths(c).iter().any(|p| **p == config_path)
@@ -54,17 +55,30 @@ impl Project {
                     }
                     return self.reload(config);
                 }
-                _ => {}
+                // The same settings, maybe elsewhere in the file now.
+                Ok(_) => config_moved = true,
+                Err(_) => {}
             }
         }
+        // A root created or removed changes the config's findings; while one
+        // is missing, any change may be the first news of it (a watcher
+        // reports the files in a new folder, not always the folder).
+        let roots_touched = self.config_has_findings()
+            || batch
+                .changes
+                .iter()
+                .flat_map(change_paths)
+                .any(|p| self.rel_path(p).is_some_and(|rel| self.classifier.is_root(&rel) || rel.is_empty()));
         let mut dirty = Dirty::default();
         for change in batch.changes {
             match change {
                 Change::Disk(abs) => self.refresh_from_disk(&abs, false, &mut dirty),
                 Change::Removed(abs) => self.remove_path(&abs, &mut dirty),
                 Change::Moved { from, to } => {
+                    let departed = dirty.departed.len();
                     self.remove_path(&from, &mut dirty);
                     self.refresh_from_disk(&to, false, &mut dirty);
+                    self.record_move(&from, &to, &dirty.departed[departed..]);
                 }
                 Change::Overlay { path, text } => self.set_overlay(&path, &text, &mut dirty),
                 Change::CloseOverlay(abs) => {
@@ -75,7 +89,38 @@ impl Project {
                 }
             }
         }
-        self.settle(dirty)
+        let mut out = self.settle(dirty);
+        if (roots_touched || config_moved)
+            && let Some(config) = self.recheck_roots()
+        {
+            out.push(config);
+            out.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        out
+    }
+
+    /// The watcher saw `from` move to `to`: each asset whose `.meta` left
+    /// with it (`departed`: the `.meta` itself, or every one in a moved
+    /// folder) went to the same place under `to`.
+    fn record_move(&mut self, from: &Path, to: &Path, departed: &[Box<str>]) {
+        let (Some(from), Some(to)) = (self.rel_path(from), self.rel_path(to)) else { return };
+        // A `.meta` moved: its asset's path is what references name.
+        let (from, to) = match (from.strip_suffix(META_SUFFIX), to.strip_suffix(META_SUFFIX)) {
+            (Some(f), Some(t)) => (f.to_owned(), t.to_owned()),
+            _ => (from, to),
+        };
+        for asset in departed {
+            let rest = match asset.strip_prefix(from.as_str()) {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+                _ => continue,
+            };
+            let dest: Box<str> = format!("{to}{rest}").into();
+            if let Some(d) = self.tombstones.get_mut(&**asset)
+                && *asset != dest
+            {
+                d.to = Some(dest);
+            }
+        }
     }
 
     /// Re-reads the config and rescans everything (assetry.toml changed).
@@ -85,7 +130,7 @@ impl Project {
     /// disk's references beside the buffer's references).
     fn reload(&mut self, config: Config) -> Vec<FileDiagnostics> {
         let before: HashMap<String, Vec<Diagnostic>> =
-            self.diagnostics.iter().map(|(id, d)| (self.path(*id).to_owned(), d.clone())).collect();
+            self.all_diagnostics().into_iter().map(|fd| (fd.path, fd.diagnostics)).collect();
         let overlays = std::mem::take(&mut self.overlays);
         let tombstones = std::mem::take(&mut self.tombstones);
         let parsed_before = self.files_parsed;
@@ -270,11 +315,17 @@ impl Project {
         self.by_path.remove(rel);
         if let (FileKind::Meta { .. }, Some(asset)) = (file.kind, rel.strip_suffix(META_SUFFIX)) {
             // The id that left this path tells where its asset went, if the
-            // id shows up elsewhere (a move). A `.meta` without an id leaves
-            // no trace, and an older trace would now be wrong.
+            // id shows up elsewhere (a move; where the watcher saw it go is
+            // added by `record_move`). A `.meta` without an id leaves no
+            // trace, and an older trace would now be wrong.
             match file.meta().and_then(|m| m.id) {
-                Some((u, _)) => self.tombstones.insert(asset.into(), u),
-                None => self.tombstones.remove(asset),
+                Some((id, _)) => {
+                    self.tombstones.insert(asset.into(), Departure { id, to: None });
+                    dirty.departed.push(asset.into());
+                }
+                None => {
+                    self.tombstones.remove(asset);
+                }
             };
         }
         self.remove_from_folder(rel, id, dirty);
@@ -330,7 +381,7 @@ impl Project {
             let left: Vec<RefKey> = self
                 .tombstones
                 .iter()
-                .filter(|(_, u)| dirty.keys.contains(&RefKey::Id(**u)))
+                .filter(|(_, d)| dirty.keys.contains(&RefKey::Id(d.id)))
                 .map(|(p, _)| RefKey::path(p))
                 .collect();
             dirty.keys.extend(left);

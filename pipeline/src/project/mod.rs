@@ -9,7 +9,9 @@
 //!
 //! Here: the types, opening a project and the basic accessors. `apply`
 //! (changes and `settle`), `index` (reverse index, id owners), `files`
-//! (listings and folders), `resolution`, `graph` and `parallel` hold the rest.
+//! (listings and folders), `resolution` (moves included), `graph`,
+//! `outside` (findings on `assetry.toml` and unlistable folders) and
+//! `parallel` hold the rest.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -17,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use uuid::Uuid;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{CONFIG_FILE, Config, ConfigError};
 use crate::cycles::Cycles;
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::extract::RawRef;
@@ -32,6 +34,7 @@ mod embeds;
 mod files;
 mod graph;
 mod index;
+mod outside;
 mod parallel;
 mod resolution;
 
@@ -203,18 +206,33 @@ pub struct Project {
     consts: consts::ConstIndex,
     cycles: Cycles,
     diagnostics: HashMap<FileId, Vec<Diagnostic>>,
-    /// Last known id of asset paths whose `.meta` went away, to tell where a
-    /// moved asset went.
-    tombstones: HashMap<Box<str>, Uuid>,
+    /// Asset paths whose `.meta` went away with an id (and has not come
+    /// back), to tell where a moved asset went.
+    tombstones: HashMap<Box<str>, Departure>,
     /// The editor's open buffers by project-relative path, whether or not
     /// the path is a project file under the current configuration: they are
     /// ground state, and a configuration reload must apply them again.
     overlays: HashMap<Box<str>, Arc<str>>,
     scan_dirs: Vec<PathBuf>,
     scan_errors: Vec<String>,
+    /// Findings on paths that are not project files, made by the scan:
+    /// `assetry.toml` (a root that does not exist) and folders that could
+    /// not be listed. Sorted by path; recomputed by every full scan.
+    outside_files: Vec<FileDiagnostics>,
+    /// Line index of `assetry.toml`, when it has findings.
+    config_index: Option<Box<LineIndex>>,
     /// Files read or parsed since the project was opened (scan included):
     /// lets tests and benchmarks prove a change touched only what it must.
     files_parsed: u64,
+}
+
+/// What left an asset path: the id its `.meta` carried, and where the
+/// watcher saw it go (the `.meta`, or a folder holding it, moved), which is
+/// certain where an id is not: two `.meta` files may share one.
+#[derive(Debug, Clone)]
+struct Departure {
+    id: Uuid,
+    to: Option<Box<str>>,
 }
 
 /// The direct children of one folder.
@@ -245,6 +263,9 @@ struct Dirty {
     /// Last diagnostics of files removed in this batch, by path: cleared
     /// unless the same path is created again in the batch.
     removed: HashMap<String, Vec<Diagnostic>>,
+    /// Asset paths whose `.meta` left with an id in this batch, in order:
+    /// a move learns where they went.
+    departed: Vec<Box<str>>,
     everything: bool,
 }
 
@@ -270,7 +291,7 @@ impl Project {
         root: PathBuf,
         config: Config,
         overlays: HashMap<Box<str>, Arc<str>>,
-        tombstones: HashMap<Box<str>, Uuid>,
+        tombstones: HashMap<Box<str>, Departure>,
     ) -> Project {
         let classifier = Classifier::new(&root, &config);
         let mut project = Project {
@@ -294,6 +315,8 @@ impl Project {
             overlays: HashMap::default(),
             scan_dirs: Vec::new(),
             scan_errors: Vec::new(),
+            outside_files: Vec::new(),
+            config_index: None,
             files_parsed: 0,
         };
         let dirs: Vec<PathBuf> = project.walk_dirs();
@@ -311,6 +334,7 @@ impl Project {
         timer.lap("scan and index");
         project.scan_dirs = result.dirs;
         project.scan_errors = result.errors;
+        project.set_outside_files(result.unreadable_dirs);
         for (rel, text) in overlays {
             project.overlay_rel(&rel, &text, &mut dirty);
             project.overlays.insert(rel, text);
@@ -360,10 +384,7 @@ impl Project {
     }
 
     fn walk_dirs(&self) -> Vec<PathBuf> {
-        let mut dirs: Vec<PathBuf> = self.config.roots.iter().map(|r| self.root.join(r)).collect();
-        dirs.extend(self.config.code.iter().map(|c| self.root.join(c)));
-        dirs.dedup();
-        dirs
+        self.config.walk_folders().into_iter().map(|d| self.root.join(d)).collect()
     }
 
     pub fn root(&self) -> &Path {
@@ -427,10 +448,14 @@ impl Project {
 
     /// The line index of a file, to convert its byte ranges to positions:
     /// made from the very text that was parsed (the editor's buffer, whole,
-    /// or the disk's text as far as its ranges go). `None` for files the
-    /// project does not know.
+    /// or the disk's text as far as its ranges go), or that of
+    /// `assetry.toml` while it has findings. `None` for files the project
+    /// does not know.
     pub fn line_index(&self, rel: &str) -> Option<&LineIndex> {
-        Some(&self.file(self.file_id(rel)?)?.loaded.lines)
+        let Some(id) = self.file_id(rel) else {
+            return self.config_index.as_deref().filter(|_| rel == CONFIG_FILE);
+        };
+        Some(&self.file(id)?.loaded.lines)
     }
 
     /// Files read or parsed since the project was opened, the initial scan included.
@@ -444,7 +469,10 @@ impl Project {
 
     /// Current diagnostics of one file.
     pub fn diagnostics_of(&self, rel: &str) -> &[Diagnostic] {
-        self.file_id(rel).and_then(|id| self.diagnostics.get(&id)).map_or(&[], Vec::as_slice)
+        match self.file_id(rel) {
+            Some(id) => self.diagnostics.get(&id).map_or(&[], Vec::as_slice),
+            None => self.outside_files.iter().find(|f| f.path == rel).map_or(&[], |f| &f.diagnostics),
+        }
     }
 
     /// Every file's diagnostics, files sorted by path, only non-empty ones.
@@ -454,6 +482,7 @@ impl Project {
             .iter()
             .filter(|(_, d)| !d.is_empty())
             .map(|(id, d)| FileDiagnostics { path: self.path(*id).to_owned(), diagnostics: d.clone() })
+            .chain(self.outside_files.iter().cloned())
             .collect();
         out.sort_by(|a, b| a.path.cmp(&b.path));
         out

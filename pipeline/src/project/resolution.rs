@@ -97,11 +97,39 @@ impl Project {
         out
     }
 
-    /// Where the asset that used to live at `old_path` is now, if its `.meta`
-    /// id was seen leaving that path and now lives elsewhere.
+    /// Where the asset that used to live at `old_path` is now, when that is
+    /// certain: see [`Project::move_candidates`].
     pub fn moved_to(&self, old_path: &str) -> Option<FileId> {
-        let id = self.tombstones.get(old_path)?;
-        self.asset_by_id(id).map(|(f, _)| f)
+        match self.move_candidates(old_path).as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    /// Where the asset that used to live at `old_path` may be now, sorted by
+    /// path. Only while a `.meta` that left that path with an id has not
+    /// come back: then the place the watcher saw it move to, if the asset
+    /// there carries that id; else every asset whose `.meta` carries it.
+    /// Several when the id is duplicated (a copied `.meta`) and the move was
+    /// not seen: the id alone cannot tell which copy is the moved one. The
+    /// answer depends only on the id's owners, so re-checking the broken
+    /// paths of a departed id when its owners change keeps it current.
+    pub fn move_candidates(&self, old_path: &str) -> Vec<FileId> {
+        let Some(left) = self.tombstones.get(old_path) else { return Vec::new() };
+        if let Some(to) = left.to.as_deref()
+            && let Some(seen) = self.file_id(to).filter(|a| self.asset_id(*a) == Some(left.id))
+        {
+            return vec![seen];
+        }
+        let mut found: Vec<FileId> = self
+            .id_owners(&left.id)
+            .iter()
+            .filter(|o| o.label.is_none())
+            .filter_map(|o| self.asset_of_meta(o.meta))
+            .collect();
+        found.sort_by(|a, b| self.path(*a).cmp(self.path(*b)));
+        found.dedup();
+        found
     }
 
     pub(super) fn resolve_all(&mut self) {

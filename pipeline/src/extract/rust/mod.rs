@@ -446,9 +446,9 @@ fn literal_ref(lit: Node, src: Src) -> Option<RawRef> {
     let (start, end) = (lit.start_byte() + open, lit.end_byte() - close);
     let contents = src.text.get(start..end)?;
     let value = if raw { contents.to_owned() } else { unescape(contents) };
-    // A web asset (Bevy's `web_asset` source) cannot be checked offline:
-    // reporting it broken would be a false error on every such load.
-    if value.starts_with("http://") || value.starts_with("https://") {
+    // A URL (`https://`, `embedded://`) is never a project file; dropped
+    // here, before references are numbered for `CodeLinks`.
+    if crate::resolve::is_url(&value) {
         return None;
     }
     Some(RawRef {
