@@ -210,3 +210,24 @@ fn definition_at_a_const_name_used_as_a_path() {
     // Not a path position: nothing.
     assert_eq!(at("LOCAL);\n}", true), None);
 }
+
+#[test]
+fn folder_loads_follow_folder_renames() {
+    let (_dir, root) = project();
+    write(&root, "assets/textures/rpg/hero.png", "PNG");
+    let game =
+        "fn f(a: Res<AssetServer>) {\n    a.load_folder(\"textures/rpg\");\n    a.load_folder(\"shaders\");\n}\n";
+    write(&root, GAME, game);
+    let p = Project::open(&root).unwrap();
+    assert!(p.diagnostics_of(GAME).is_empty(), "{:#?}", p.diagnostics_of(GAME));
+    let edits = |from: &str, to: &str| -> Vec<(TextRange, String)> {
+        let change = assetry_pipeline::ide::rename(&p, &[(from.to_owned(), to.to_owned())]);
+        change.edits.get(GAME).map_or(Vec::new(), |e| e.iter().map(|e| (e.range, e.new_text.clone())).collect())
+    };
+    let rpg = range_of(game, "textures/rpg");
+    assert_eq!(edits("assets/textures/rpg", "assets/textures/chars"), [(rpg, "textures/chars".to_owned())]);
+    assert_eq!(edits("assets/textures", "assets/tex"), [(rpg, "tex/rpg".to_owned())]);
+    // A folder of the same name elsewhere, or a file: no edit.
+    assert_eq!(edits("assets/other/rpg", "assets/other/x"), []);
+    assert_eq!(edits("assets/textures/rpg/hero.png", "assets/textures/rpg/h.png"), []);
+}
