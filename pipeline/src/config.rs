@@ -598,6 +598,16 @@ mod tests {
                 vec!["scan_dir".to_owned()]
             )
         );
+        // An empty name is an error at the name, in every code_* list.
+        for key in ["code_constructors", "code_attributes", "code_returns", "code_folder_calls"] {
+            let text = format!("[references]\n{key} = [\"x\", \" \"]\n");
+            let (message, at) = problem(&text);
+            assert_eq!(
+                (message.starts_with(&format!("references.{key}: an empty name")), at),
+                (true, " "),
+                "{message}"
+            );
+        }
     }
 
     #[test]
