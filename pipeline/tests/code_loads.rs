@@ -209,6 +209,11 @@ fn definition_at_a_const_name_used_as_a_path() {
     assert_eq!(at("LOCAL);\n    save", false).as_deref(), Some("assets/shaders/water.wgsl"));
     // Not a path position: nothing.
     assert_eq!(at("LOCAL);\n}", true), None);
+    // Hover on the name: the asset, over the name.
+    let i = game.find("WATER_SHADER").unwrap();
+    let h = assetry_pipeline::ide::hover(&p, GAME, i as u32 + 3).unwrap();
+    assert_eq!((h.path.as_str(), h.range), ("assets/shaders/water.wgsl", range_of(game, "WATER_SHADER")));
+    assert_eq!(assetry_pipeline::ide::hover(&p, GAME, game.rfind("LOCAL").unwrap() as u32 + 1), None);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap as HashMap;
 use super::index::{OneOrMany, push_id, remove_id};
 use super::{Dirty, FileId, Project};
 use crate::diagnostic::Related;
+use crate::text::TextRange;
 
 #[derive(Default)]
 pub(super) struct ConstIndex {
@@ -82,14 +83,15 @@ impl Project {
     /// The const strings a name used as a path at `offset` in code file `id`
     /// stands for: (file, reference index), in this file or, for a const
     /// of another file, in the files that define it.
-    pub(crate) fn const_strings_at(&self, id: FileId, offset: u32) -> Vec<(FileId, usize)> {
+    /// Each with the range of the name at `offset`.
+    pub(crate) fn const_strings_at(&self, id: FileId, offset: u32) -> Vec<(FileId, usize, TextRange)> {
         let Some(links) = self.file(id).and_then(|f| f.loaded.code.as_deref()) else { return Vec::new() };
-        let mut out: Vec<(FileId, usize)> =
-            links.uses.iter().filter(|(_, at)| at.contains_inclusive(offset)).map(|(i, _)| (id, *i as usize)).collect();
-        for (name, _) in links.remote.iter().filter(|(_, at)| at.contains_inclusive(offset)) {
+        let here = links.uses.iter().filter(|(_, at)| at.contains_inclusive(offset));
+        let mut out: Vec<(FileId, usize, TextRange)> = here.map(|(i, at)| (id, *i as usize, *at)).collect();
+        for (name, at) in links.remote.iter().filter(|(_, at)| at.contains_inclusive(offset)) {
             for &def in self.consts.definers(name) {
                 let Some(dl) = self.file(def).and_then(|f| f.loaded.code.as_deref()) else { continue };
-                out.extend(dl.defs.iter().filter(|(_, n)| n == name).map(|(i, _)| (def, *i as usize)));
+                out.extend(dl.defs.iter().filter(|(_, n)| n == name).map(|(i, _)| (def, *i as usize, *at)));
             }
         }
         out
