@@ -1,0 +1,290 @@
+// End-to-end test of the packaged extension in a real VS Code (code-server)
+// driven by headless Chromium. Called by e2e/run.sh, which installs the tools
+// and builds the .vsix and the server first. Environment:
+//   CODE_SERVER   the code-server binary        CHROMIUM  the chromium binary
+//   VSIX          the packaged extension         ASSETRY_BIN  the assetry binary
+//   DEMO          the demo project to copy       SCREENSHOT   where to write the PNG
+// Prints one line per check and "N passed, N failed"; exits 1 on any failure.
+import { spawn, execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`missing environment variable ${name}`);
+  return v;
+};
+const [codeServer, chromium, vsix, assetryBin, demo, screenshot] = [
+  "CODE_SERVER",
+  "CHROMIUM",
+  "VSIX",
+  "ASSETRY_BIN",
+  "DEMO",
+  "SCREENSHOT",
+].map(env);
+// Generous: the machine is shared; a healthy run takes about 15 s.
+const TIMEOUT_MS = 180_000;
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "assetry-vscode-e2e-"));
+const project = path.join(tmp, "demo");
+const groups = [];
+
+function cleanup() {
+  // code-server and Chromium leave helpers behind: end each whole process group.
+  for (const child of groups) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+/** 0-based line and UTF-16 column of the first occurrence of needle. */
+function locate(text, needle) {
+  const at = text.indexOf(needle);
+  if (at < 0) throw new Error(`\`${needle}\` not in the demo file`);
+  const before = text.slice(0, at);
+  const line = before.split("\n").length - 1;
+  return { line, col: at - (before.lastIndexOf("\n") + 1) };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a process in its own group; resolves once a line of its output matches. */
+function startUntil(cmd, args, opts, pattern, what) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...opts, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    groups.push(child);
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in ${TIMEOUT_MS} ms:\n${seen}`)), TIMEOUT_MS);
+    const onData = (chunk) => {
+      seen += chunk.toString();
+      const m = pattern.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, match: m, output: () => seen });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}:\n${seen}`));
+    });
+  });
+}
+
+/** Resolves when `file` exists (watching its folder), rejects after the deadline. */
+function waitForFile(file) {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      watcher.close();
+      resolve(fs.readFileSync(file, "utf8"));
+    };
+    const watcher = fs.watch(path.dirname(file), () => {
+      if (fs.existsSync(file)) done();
+    });
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`no verdict from the extension in ${TIMEOUT_MS} ms`));
+    }, TIMEOUT_MS);
+    if (fs.existsSync(file)) done();
+  });
+}
+
+/** A minimal Chrome DevTools Protocol session on one page (node 22+ has WebSocket). */
+async function devtools(port) {
+  const pages = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const page = pages.find((p) => p.type === "page");
+  if (!page) throw new Error("Chromium has no page");
+  const ws = new WebSocket(page.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let next = 0;
+  const pending = new Map();
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data);
+    if (msg.id !== undefined && pending.has(msg.id)) {
+      pending.get(msg.id)(msg);
+      pending.delete(msg.id);
+    }
+  };
+  const send = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++next;
+      pending.set(id, (msg) => (msg.error ? reject(new Error(`${method}: ${msg.error.message}`)) : resolve(msg.result)));
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  return { send, close: () => ws.close() };
+}
+
+const results = [];
+function check(name, ok, detail) {
+  results.push(ok);
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}${ok ? "" : `\n     ${detail}`}`);
+}
+
+async function main() {
+  // The demo with one broken path injected, as the Neovim test does.
+  fs.cpSync(demo, project, { recursive: true, filter: (src) => path.basename(src) !== ".assetry" });
+  const scene = "assets/scenes/level1.scene.json";
+  const text = fs.readFileSync(path.join(project, scene), "utf8");
+  const good = '"ground": "textures/ground.png"';
+  const broken = locate(text, good);
+  fs.writeFileSync(path.join(project, scene), text.replace(good, '"ground": "textures/grund.png"'));
+  const def = locate(text, '"materials/water.material.ron"');
+
+  const spec = {
+    project,
+    brokenFile: scene,
+    brokenCode: "broken-path",
+    brokenLine: broken.line,
+    defFile: scene,
+    defLine: def.line,
+    defCol: def.col + 5,
+    treeFile: scene,
+    timeoutMs: TIMEOUT_MS,
+  };
+  const specFile = path.join(tmp, "spec.json");
+  fs.writeFileSync(specFile, JSON.stringify(spec));
+
+  // A fresh profile: the packaged .vsix installed as a user would, the
+  // server named by the extension's setting.
+  const extensions = path.join(tmp, "extensions");
+  const userData = path.join(tmp, "user-data");
+  execFileSync(codeServer, ["--extensions-dir", extensions, "--user-data-dir", userData, "--install-extension", vsix], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  fs.mkdirSync(path.join(userData, "User"), { recursive: true });
+  fs.writeFileSync(
+    path.join(userData, "User", "settings.json"),
+    JSON.stringify({
+      "assetry.server.path": assetryBin,
+      "workbench.startupEditor": "none",
+      "workbench.tips.enabled": false,
+      "telemetry.telemetryLevel": "off",
+      "extensions.autoCheckUpdates": false,
+      "extensions.autoUpdate": false,
+      "update.mode": "none",
+      "security.workspace.trust.enabled": false,
+      "workbench.colorTheme": "Default Dark Modern",
+    }),
+  );
+
+  const verdictFile = path.join(tmp, "verdict.json");
+  const port = await freePort();
+  const server = await startUntil(
+    codeServer,
+    [
+      "--bind-addr",
+      `127.0.0.1:${port}`,
+      "--auth",
+      "none",
+      "--disable-workspace-trust",
+      "--disable-telemetry",
+      "--disable-update-check",
+      "--extensions-dir",
+      extensions,
+      "--user-data-dir",
+      userData,
+      project,
+    ],
+    { env: { ...process.env, ASSETRY_E2E_VERDICT: verdictFile, ASSETRY_E2E_SPEC: specFile } },
+    /HTTP server listening on/,
+    "code-server",
+  );
+  const browser = await startUntil(
+    chromium,
+    [
+      "--headless=new",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--no-first-run",
+      "--window-size=1400,860",
+      "--remote-debugging-port=0",
+      `--user-data-dir=${path.join(tmp, "chromium")}`,
+      `http://127.0.0.1:${port}/?folder=${encodeURIComponent(project)}`,
+    ],
+    {},
+    /DevTools listening on ws:\/\/127\.0\.0\.1:(\d+)\//,
+    "chromium",
+  );
+
+  let verdict;
+  try {
+    verdict = JSON.parse(await waitForFile(verdictFile));
+  } catch (err) {
+    throw new Error(`${err.message}\n--- code-server output:\n${server.output()}`);
+  }
+  console.log(JSON.stringify(verdict, null, 2));
+
+  check("the extension's self-test ran to the end", verdict.ok === true, verdict.error);
+  check(
+    `broken-path diagnostic on line ${broken.line} of ${scene}`,
+    verdict.diagnostic?.code === "broken-path" && verdict.diagnostic?.line === broken.line && verdict.diagnostic?.source === "assetry",
+    JSON.stringify(verdict.diagnostic),
+  );
+  check(
+    "it is the only diagnostic of the scene",
+    JSON.stringify(verdict.diagnosticsOfBrokenFile) === JSON.stringify([`${broken.line}:broken-path`]),
+    JSON.stringify(verdict.diagnosticsOfBrokenFile),
+  );
+  check("status bar counts the one error", verdict.statusText === "Assetry $(error) 1", verdict.statusText);
+  check(
+    "go to definition opens the material",
+    verdict.definitionOpened === "assets/materials/water.material.ron",
+    verdict.definitionOpened,
+  );
+  const expected = JSON.parse(fs.readFileSync(path.join(here, "expected-level1-tree.json"), "utf8"));
+  check("dependency view of the scene", verdict.treeFile === scene && JSON.stringify(verdict.tree) === JSON.stringify(expected), JSON.stringify(verdict.tree));
+  const activation = (verdict.timings?.moduleLoadMs ?? Infinity) + (verdict.timings?.activateMs ?? Infinity);
+  console.log(`activation: ${activation.toFixed(1)} ms (loading the bundle ${verdict.timings?.moduleLoadMs?.toFixed(1)} ms + activate() ${verdict.timings?.activateMs?.toFixed(1)} ms); server running after ${verdict.serverRunningMs?.toFixed(0)} ms`);
+  check("activation under 200 ms", activation < 200, `${activation} ms`);
+
+  // The screenshot, once the dependency view shows the scene's rows.
+  const cdp = await devtools(browser.match[1]);
+  const deadline = Date.now() + TIMEOUT_MS;
+  const shown = `Array.from(document.querySelectorAll('.monaco-list-row')).some((r) => (r.getAttribute('aria-label') || '').includes('water.material.ron'))`;
+  while (!(await cdp.send("Runtime.evaluate", { expression: shown })).result.value) {
+    if (Date.now() > deadline) throw new Error("the dependency view never showed its rows in the page");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const shot = await cdp.send("Page.captureScreenshot", { format: "png" });
+  fs.writeFileSync(screenshot, Buffer.from(shot.data, "base64"));
+  cdp.close();
+  console.log(`screenshot: ${screenshot}`);
+}
+
+let failed = false;
+try {
+  await main();
+} catch (err) {
+  console.error(`FAIL ${err.stack ?? err}`);
+  failed = true;
+} finally {
+  cleanup();
+}
+const passed = results.filter(Boolean).length;
+const fails = results.length - passed + (failed ? 1 : 0);
+console.log(`vscode-e2e: ${passed} passed, ${fails} failed`);
+process.exit(fails === 0 ? 0 : 1);
