@@ -173,10 +173,9 @@ async function main() {
   execFileSync(codeServer, ["--extensions-dir", extensions, "--user-data-dir", userData, "--install-extension", vsix], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  fs.mkdirSync(path.join(userData, "User"), { recursive: true });
-  fs.writeFileSync(
-    path.join(userData, "User", "settings.json"),
-    JSON.stringify({
+  // User settings, and the same as the remote machine's: in code-server the
+  // extension host reads machine-scoped settings (assetry.server.path) there.
+  const settings = JSON.stringify({
       "assetry.server.path": assetryBin,
       "workbench.startupEditor": "none",
       "workbench.tips.enabled": false,
@@ -186,8 +185,11 @@ async function main() {
       "update.mode": "none",
       "security.workspace.trust.enabled": false,
       "workbench.colorTheme": "Default Dark Modern",
-    }),
-  );
+  });
+  for (const dir of ["User", "Machine"]) {
+    fs.mkdirSync(path.join(userData, dir), { recursive: true });
+    fs.writeFileSync(path.join(userData, dir, "settings.json"), settings);
+  }
 
   const verdictFile = path.join(tmp, "verdict.json");
   const port = await freePort();

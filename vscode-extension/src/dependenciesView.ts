@@ -48,7 +48,7 @@ export class DependenciesView implements vscode.TreeDataProvider<TreeItemModel>,
     try {
       return buildTree(await dependenciesOf(client, this.file));
     } catch (err) {
-      this.assetry.output.appendLine(`assetry/dependencies failed: ${String(err)}`);
+      this.assetry.log(`assetry/dependencies failed: ${String(err)}`);
       return [{ label: "The server could not answer; see the Assetry output", icon: "warning", children: [] }];
     }
   }

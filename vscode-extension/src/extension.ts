@@ -29,12 +29,20 @@ export class Assetry implements vscode.Disposable {
   readonly dependencies: DependenciesView;
   /** Resolves when the current start attempt has finished (either way). */
   started: Promise<void> = Promise.resolve();
+  /** The extension's own recent log lines (the e2e self-test reports them on failure). */
+  readonly recentLog: string[] = [];
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.status = new StatusBar();
     this.dependencies = new DependenciesView(this);
     this.disposables.push(this.output, this.status, this.dependencies);
+  }
+
+  log(line: string): void {
+    this.output.appendLine(line);
+    this.recentLog.push(line);
+    if (this.recentLog.length > 50) this.recentLog.shift();
   }
 
   /** The resolved server binary, or undefined after telling the user why not. */
@@ -56,10 +64,10 @@ export class Assetry implements vscode.Disposable {
       },
     });
     if (res.ok) {
-      this.output.appendLine(`Server: ${res.path} (from ${res.from === "setting" ? "assetry.server.path" : "PATH"})`);
+      this.log(`Server: ${res.path} (from ${res.from === "setting" ? "assetry.server.path" : "PATH"})`);
       return res.path;
     }
-    this.output.appendLine(res.message);
+    this.log(res.message);
     this.status.setState("failed");
     void vscode.window
       .showErrorMessage(`${res.message} Install it or set assetry.server.path.`, "Open README", "Open Settings")
@@ -106,7 +114,7 @@ export class Assetry implements vscode.Disposable {
       await client.start();
     } catch (err) {
       this.status.setState("failed");
-      this.output.appendLine(`The server did not start: ${String(err)}`);
+      this.log(`The server did not start: ${String(err)}`);
       void vscode.window.showErrorMessage(`Assetry: the language server did not start (${String(err)}).`, "Show Log").then((c) => {
         if (c === "Show Log") this.output.show();
       });
@@ -124,11 +132,11 @@ export class Assetry implements vscode.Disposable {
       try {
         await old.stop(5000);
       } catch (err) {
-        this.output.appendLine(`Stopping the server: ${String(err)}`);
+        this.log(`Stopping the server: ${String(err)}`);
       }
       await old.dispose();
     }
-    this.output.appendLine("Restarting the server");
+    this.log("Restarting the server");
     await this.start();
   }
 
@@ -180,7 +188,7 @@ export function activate(context: vscode.ExtensionContext): Assetry {
   // editor's start-up.
   const ready = (async () => {
     if (!(await isAssetryWorkspace())) {
-      assetry.output.appendLine("No assetry.toml, .meta file or Bevy dependency in this workspace: the server is not started.");
+      assetry.log("No assetry.toml, .meta file or Bevy dependency in this workspace: the server is not started.");
       return;
     }
     await vscode.commands.executeCommand("setContext", "assetry.active", true);

@@ -141,6 +141,7 @@ export async function runSelfTest(
   } catch (err) {
     report.ok = false;
     report.error = err instanceof Error ? `${err.message}\n${err.stack ?? ""}` : String(err);
+    report.log = assetry.recentLog;
   }
   // Written to a temporary name and renamed, so the driver never reads half a verdict.
   fs.writeFileSync(`${verdictFile}.tmp`, JSON.stringify(report, null, 2));
