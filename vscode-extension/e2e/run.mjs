@@ -185,6 +185,9 @@ async function main() {
       "update.mode": "none",
       "security.workspace.trust.enabled": false,
       "workbench.colorTheme": "Default Dark Modern",
+      "workbench.secondarySideBar.defaultVisibility": "hidden",
+      "chat.disableAIFeatures": true,
+      "explorer.autoReveal": false,
   });
   for (const dir of ["User", "Machine"]) {
     fs.mkdirSync(path.join(userData, dir), { recursive: true });
@@ -260,7 +263,12 @@ async function main() {
   const expected = JSON.parse(fs.readFileSync(path.join(here, "expected-level1-tree.json"), "utf8"));
   check("dependency view of the scene", verdict.treeFile === scene && JSON.stringify(verdict.tree) === JSON.stringify(expected), JSON.stringify(verdict.tree));
   const activation = (verdict.timings?.moduleLoadMs ?? Infinity) + (verdict.timings?.activateMs ?? Infinity);
-  console.log(`activation: ${activation.toFixed(1)} ms (loading the bundle ${verdict.timings?.moduleLoadMs?.toFixed(1)} ms + activate() ${verdict.timings?.activateMs?.toFixed(1)} ms); server running after ${verdict.serverRunningMs?.toFixed(0)} ms`);
+  const t = verdict.timings ?? {};
+  console.log(
+    `activation: ${activation.toFixed(1)} ms from the first line of dist/extension.js to activate() returning ` +
+      `(evaluating the file ${t.moduleEvalMs?.toFixed(1)} ms, activate() ${t.activateMs?.toFixed(1)} ms); ` +
+      `then loading dist/main.js ${t.mainLoadedMs?.toFixed(1)} ms; server running ${verdict.serverRunningMs?.toFixed(0)} ms after that`,
+  );
   check("activation under 200 ms", activation < 200, `${activation} ms`);
 
   // The screenshot, once the dependency view shows the scene's rows.

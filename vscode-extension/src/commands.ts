@@ -3,8 +3,9 @@ import { execFile } from "node:child_process";
 import * as vscode from "vscode";
 import { CodeActionRequest } from "vscode-languageclient/node";
 
+import { CommandId } from "./commandIds";
 import { flatten } from "./depsTree";
-import type { Assetry } from "./extension";
+import type { Assetry } from "./main";
 import { dependenciesOf } from "./requests";
 
 /**
@@ -15,16 +16,16 @@ import { dependenciesOf } from "./requests";
 const TO_IDS_WHOLE_FILE = "Use ids for every path reference in this file";
 const TO_ID_ONE = "Use the id of `";
 
-export function registerCommands(context: vscode.ExtensionContext, assetry: Assetry): void {
-  const register = (id: string, run: () => unknown) =>
-    context.subscriptions.push(vscode.commands.registerCommand(id, run));
-
-  register("assetry.showServerLog", () => assetry.output.show(true));
-  register("assetry.restartServer", () => assetry.restart());
-  register("assetry.refreshDependencies", () => assetry.dependencies.refresh());
-  register("assetry.checkProject", () => checkProject(assetry));
-  register("assetry.convertToIds", () => convertToIds(assetry));
-  register("assetry.showDependents", () => showDependents(assetry));
+/** The handler of each command of package.json (registered by extension.ts). */
+export function commandHandlers(assetry: Assetry): Record<CommandId, () => unknown> {
+  return {
+    "assetry.showServerLog": () => assetry.output.show(true),
+    "assetry.restartServer": () => assetry.restart(),
+    "assetry.refreshDependencies": () => assetry.dependencies.refresh(),
+    "assetry.checkProject": () => checkProject(assetry),
+    "assetry.convertToIds": () => convertToIds(assetry),
+    "assetry.showDependents": () => showDependents(assetry),
+  };
 }
 
 function runningClient(assetry: Assetry) {

@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 
 import { buildTree, TreeItemModel } from "./depsTree";
-import type { Assetry } from "./extension";
+import type { Assetry } from "./main";
 import { dependenciesOf } from "./requests";
 
 export class DependenciesView implements vscode.TreeDataProvider<TreeItemModel>, vscode.Disposable {
