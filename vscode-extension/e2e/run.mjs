@@ -161,6 +161,7 @@ async function main() {
     defLine: def.line,
     defCol: def.col + 5,
     treeFile: scene,
+    convertFile: "assets/scenes/prefabs/enemy.scene.json",
     timeoutMs: TIMEOUT_MS,
   };
   const specFile = path.join(tmp, "spec.json");
@@ -241,7 +242,6 @@ async function main() {
   } catch (err) {
     throw new Error(`${err.message}\n--- code-server output:\n${server.output()}`);
   }
-  console.log(JSON.stringify(verdict, null, 2));
 
   check("the extension's self-test ran to the end", verdict.ok === true, verdict.error);
   check(
@@ -263,6 +263,19 @@ async function main() {
   const expected = JSON.parse(fs.readFileSync(path.join(here, "expected-level1-tree.json"), "utf8"));
   check("dependency view of the scene", verdict.treeFile === scene && JSON.stringify(verdict.tree) === JSON.stringify(expected), JSON.stringify(verdict.tree));
   const activation = (verdict.timings?.moduleLoadMs ?? Infinity) + (verdict.timings?.activateMs ?? Infinity);
+  // Every path reference of the prefab becomes the id from its asset's .meta.
+  const idOf = (asset) => /^id = "([^"]+)"/m.exec(fs.readFileSync(path.join(project, `${asset}.meta`), "utf8"))[1];
+  const prefab = fs.readFileSync(path.join(project, spec.convertFile), "utf8");
+  const converted = prefab
+    .replace('"../../textures/enemy.png"', `"${idOf("assets/textures/enemy.png")}"`)
+    .replace('"textures/particles/spark.png"', `"${idOf("assets/textures/particles/spark.png")}"`)
+    .replace('"audio/sfx/hit.ogg"', `"${idOf("assets/audio/sfx/hit.ogg")}"`);
+  check(
+    "Convert References to IDs in This File",
+    verdict.convertApplied === true && converted !== prefab && verdict.convertedText === converted,
+    `applied ${verdict.convertApplied}:\n${verdict.convertedText}`,
+  );
+  check("Restart Server: a new server that answers the same", verdict.restarted === true && verdict.treeAfterRestartSame === true, `restarted ${verdict.restarted}, same tree ${verdict.treeAfterRestartSame}`);
   const t = verdict.timings ?? {};
   console.log(
     `activation: ${activation.toFixed(1)} ms from the first line of dist/extension.js to activate() returning ` +
@@ -270,6 +283,7 @@ async function main() {
       `then loading dist/main.js ${t.mainLoadedMs?.toFixed(1)} ms; server running ${verdict.serverRunningMs?.toFixed(0)} ms after that`,
   );
   check("activation under 200 ms", activation < 200, `${activation} ms`);
+  if (results.includes(false)) console.log(`the extension's verdict:\n${JSON.stringify(verdict, null, 2)}`);
 
   // The screenshot, once the dependency view shows the scene's rows.
   const cdp = await devtools(browser.match[1]);

@@ -19,6 +19,7 @@ interface Spec {
   defLine: number;
   defCol: number;
   treeFile: string;
+  convertFile: string;
   timeoutMs: number;
 }
 
@@ -132,6 +133,23 @@ export async function runSelfTest(
     report.treeFile = shown.file === undefined ? null : path.relative(spec.project, shown.file.fsPath);
     report.tree = shown.roots.map((r) => seen(spec.project, r));
     steps.push("tree");
+
+    // 4. "Convert References to IDs in This File", through the palette command.
+    const convertDoc = (await vscode.window.showTextDocument(file(spec.convertFile))).document;
+    report.convertApplied = await vscode.commands.executeCommand("assetry.convertToIds");
+    report.convertedText = convertDoc.getText();
+    await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+    steps.push("convert");
+
+    // 5. "Restart Server": a new server process that answers like the old one.
+    const before5 = assetry.client;
+    await vscode.commands.executeCommand("assetry.restartServer");
+    report.restarted = assetry.client !== undefined && assetry.client !== before5 && assetry.client.isRunning();
+    await vscode.window.showTextDocument(treeFile);
+    assetry.dependencies.refresh();
+    const again = await assetry.dependencies.current();
+    report.treeAfterRestartSame = JSON.stringify(again.roots) === JSON.stringify(shown.roots);
+    steps.push("restart");
 
     // Leave the window as a user would see it, for the screenshot: the
     // scene with its error, the dependency view, the Problems panel.
