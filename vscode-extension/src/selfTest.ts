@@ -20,6 +20,8 @@ interface Spec {
   defCol: number;
   treeFile: string;
   convertFile: string;
+  tomlMeta: string;
+  ronMeta: string;
   timeoutMs: number;
 }
 
@@ -141,7 +143,23 @@ export async function runSelfTest(
     await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
     steps.push("convert");
 
-    // 5. "Restart Server": a new server process that answers like the old one.
+    // 5. .meta highlighting: TOML, or RON when the file starts with `(`.
+    const languageOf = async (rel: string) => {
+      const uri = file(rel);
+      await vscode.window.showTextDocument(uri);
+      const settled = (d: vscode.TextDocument) => d.uri.toString() === uri.toString() && d.languageId !== "assetry-meta";
+      // A RON file is switched just after it opens; a TOML one keeps the language it opened with.
+      const doc =
+        rel === spec.ronMeta
+          ? await waitFor(`${rel} to switch to RON`, vscode.workspace.onDidOpenTextDocument, () => vscode.workspace.textDocuments.find(settled), spec.timeoutMs)
+          : vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+      return doc?.languageId;
+    };
+    report.metaLanguages = { toml: await languageOf(spec.tomlMeta), ron: await languageOf(spec.ronMeta) };
+    steps.push("meta languages");
+
+    // 6. "Restart Server": a new server process that answers like the old one.
     const before5 = assetry.client;
     await vscode.commands.executeCommand("assetry.restartServer");
     report.restarted = assetry.client !== undefined && assetry.client !== before5 && assetry.client.isRunning();
