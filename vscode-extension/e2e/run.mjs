@@ -270,6 +270,24 @@ async function main() {
   );
   const expected = JSON.parse(fs.readFileSync(path.join(here, "expected-level1-tree.json"), "utf8"));
   check("dependency view of the scene", verdict.treeFile === scene && JSON.stringify(verdict.tree) === JSON.stringify(expected), JSON.stringify(verdict.tree));
+  // Every path reference of the prefab becomes the id from its asset's .meta.
+  const idOf = (asset) => /^id = "([^"]+)"/m.exec(fs.readFileSync(path.join(project, `${asset}.meta`), "utf8"))[1];
+  const prefab = fs.readFileSync(path.join(project, spec.convertFile), "utf8");
+  const converted = prefab
+    .replace('"../../textures/enemy.png"', `"${idOf("assets/textures/enemy.png")}"`)
+    .replace('"textures/particles/spark.png"', `"${idOf("assets/textures/particles/spark.png")}"`)
+    .replace('"audio/sfx/hit.ogg"', `"${idOf("assets/audio/sfx/hit.ogg")}"`);
+  check(
+    "Convert References to IDs in This File",
+    verdict.convertApplied === true && converted !== prefab && verdict.convertedText === converted,
+    `applied ${verdict.convertApplied}:\n${verdict.convertedText}`,
+  );
+  check(
+    ".meta files highlighted as TOML, or as RON when they start with (",
+    verdict.metaLanguages?.toml === "assetry-meta" && verdict.metaLanguages?.ron === "assetry-meta-ron",
+    JSON.stringify(verdict.metaLanguages),
+  );
+  check("Restart Server: a new server that answers the same", verdict.restarted === true && verdict.treeAfterRestartSame === true, `restarted ${verdict.restarted}, same tree ${verdict.treeAfterRestartSame}`);
   // Activation as VS Code counts it (Developer: Show Running Extensions):
   // loading the entry point plus the activate() call. The time VS Code spends
   // between the two (it prepares the extension's context meanwhile) is printed
