@@ -90,5 +90,5 @@ log "cargo build -p assetry"
 # ---- end to end ----
 log "end-to-end test in code-server $code_server_version"
 CODE_SERVER="$code_server" CHROMIUM="$(command -v chromium)" VSIX="$vsix" \
-  ASSETRY_BIN="${ASSETRY_BIN:-$repo/target/debug/assetry}" DEMO="$repo/examples/demo" \
+  ASSETRY_BIN="${ASSETRY_BIN:-${CARGO_TARGET_DIR:-$repo/target}/debug/assetry}" DEMO="$repo/examples/demo" \
   SCREENSHOT="$tools/screenshot.png" node "$ext/e2e/run.mjs"
