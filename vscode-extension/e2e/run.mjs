@@ -282,6 +282,7 @@ async function main() {
     verdict.convertApplied === true && converted !== prefab && verdict.convertedText === converted,
     `applied ${verdict.convertApplied}:\n${verdict.convertedText}`,
   );
+  check("Check Project: assetry check exits 1 on the broken path", verdict.checkStatus === 1, `status ${verdict.checkStatus}`);
   check(
     ".meta files highlighted as TOML, or as RON when they start with (",
     verdict.metaLanguages?.toml === "assetry-meta" && verdict.metaLanguages?.ron === "assetry-meta-ron",

@@ -46,11 +46,15 @@ function activeFile(): vscode.TextEditor | undefined {
   return editor;
 }
 
-/** `assetry check` on every workspace folder, its report in the Assetry output. */
-async function checkProject(assetry: Assetry): Promise<void> {
+/**
+ * `assetry check` on every workspace folder, its report in the Assetry
+ * output; resolves with the worst exit status (0 clean, 1 errors, 2 could not
+ * run), or undefined when there was nothing to run.
+ */
+async function checkProject(assetry: Assetry): Promise<number | undefined> {
   const server = assetry.serverPath();
   const folders = vscode.workspace.workspaceFolders ?? [];
-  if (server === undefined || folders.length === 0) return;
+  if (server === undefined || folders.length === 0) return undefined;
   assetry.output.show(true);
   let worst = 0;
   for (const folder of folders) {
@@ -69,6 +73,7 @@ async function checkProject(assetry: Assetry): Promise<void> {
   const verdict = ["Assetry: the project checks clean.", "Assetry: the check found errors (see Problems).", "Assetry: the check could not run (see the Assetry output)."];
   void vscode.window.showInformationMessage(verdict[Math.min(worst, 2)]);
   if (worst === 1) void vscode.commands.executeCommand("workbench.actions.view.problems");
+  return worst;
 }
 
 /** Applies the server's "every path reference in this file → id" code action. */

@@ -143,6 +143,10 @@ export async function runSelfTest(
     await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
     steps.push("convert");
 
+    // 4b. "Check Project": `assetry check` finds the broken path (exit status 1).
+    report.checkStatus = await vscode.commands.executeCommand("assetry.checkProject");
+    steps.push("check");
+
     // 5. .meta highlighting: TOML, or RON when the file starts with `(`.
     const languageOf = async (rel: string) => {
       const uri = file(rel);

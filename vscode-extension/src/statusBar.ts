@@ -22,12 +22,13 @@ export class StatusBar implements vscode.Disposable {
       }
     });
     this.render();
-    this.item.show();
   }
 
+  /** Also shows the item: a workspace where the server never starts (no Assetry project) gets none. */
   setState(state: StatusInput["state"]): void {
     this.input.state = state;
     this.render();
+    this.item.show();
   }
 
   /** Recounts now (the e2e self-test reads the text right after a diagnostic arrives). */
