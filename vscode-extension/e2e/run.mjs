@@ -27,7 +27,7 @@ const [codeServer, chromium, vsix, assetryBin, demo, screenshot] = [
   "SCREENSHOT",
 ].map(env);
 // Generous: the machine is shared; a healthy run takes about 15 s.
-const TIMEOUT_MS = 180_000;
+const TIMEOUT_MS = Number(process.env.ASSETRY_E2E_TIMEOUT_MS ?? 180_000);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "assetry-vscode-e2e-"));
 const project = path.join(tmp, "demo");
@@ -165,6 +165,9 @@ async function main() {
     tomlMeta: "assets/textures/sky.png.meta",
     // Outside the asset root, so the project's diagnostics do not change.
     ronMeta: "bevy-example/sprite.png.meta",
+    renameFrom: "assets/textures/water.png",
+    renameTo: "assets/textures/lake.png",
+    renameReferrer: "assets/materials/water.material.ron",
     timeoutMs: TIMEOUT_MS,
   };
   fs.mkdirSync(path.join(project, "bevy-example"));
@@ -244,10 +247,44 @@ async function main() {
     "chromium",
   );
 
+  // Answer VS Code's own confirmation as a user would: the first time a
+  // rename brings edits from an extension (rename-follow), VS Code asks
+  // "Extension 'Assetry' wants to make refactoring changes with this file
+  // move" and waits for OK.
+  const ui = await devtools(browser.match[1]);
+  let confirmations = 0;
+  const clickOk = `(() => {
+    const box = [...document.querySelectorAll('.monaco-dialog-box')].find((b) => b.textContent.includes('wants to make refactoring changes'));
+    const ok = box && [...box.querySelectorAll('.monaco-button')].find((b) => b.textContent.trim() === 'OK');
+    if (!ok) return false;
+    ok.click();
+    return true;
+  })()`;
+  const clicker = setInterval(() => {
+    ui.send("Runtime.evaluate", { expression: clickOk }).then(
+      (r) => {
+        if (r.result.value === true) confirmations++;
+      },
+      () => {},
+    );
+  }, 250);
+
   let verdict;
   try {
     verdict = JSON.parse(await waitForFile(verdictFile));
+    clearInterval(clicker);
+    ui.close();
   } catch (err) {
+    clearInterval(clicker);
+    // What the page shows says more than any log: keep it.
+    try {
+      const cdp = await devtools(browser.match[1]);
+      const shot = await cdp.send("Page.captureScreenshot", { format: "png" });
+      fs.writeFileSync(screenshot.replace(/\.png$/, "-failure.png"), Buffer.from(shot.data, "base64"));
+      cdp.close();
+    } catch {
+      // no screenshot then
+    }
     throw new Error(`${err.message}\n--- code-server output:\n${server.output()}`);
   }
 
@@ -287,6 +324,18 @@ async function main() {
     ".meta files highlighted as TOML, or as RON when they start with (",
     verdict.metaLanguages?.toml === "assetry-meta" && verdict.metaLanguages?.ron === "assetry-meta-ron",
     JSON.stringify(verdict.metaLanguages),
+  );
+  const material = fs.readFileSync(path.join(demo, spec.renameReferrer), "utf8");
+  const renamed = material.replace('"../textures/water.png"', '"../textures/lake.png"');
+  check(
+    "rename-follow: renaming water.png rewrites the material's reference and moves the .meta",
+    confirmations === 1 &&
+      verdict.renameApplied === true &&
+      renamed !== material &&
+      verdict.referrerAfterRename === renamed &&
+      verdict.metaAfterRename?.from === false &&
+      verdict.metaAfterRename?.to === true,
+    `confirmed ${confirmations} time(s), applied ${verdict.renameApplied}, .meta ${JSON.stringify(verdict.metaAfterRename)}:\n${verdict.referrerAfterRename}`,
   );
   check("Restart Server: a new server that answers the same", verdict.restarted === true && verdict.treeAfterRestartSame === true, `restarted ${verdict.restarted}, same tree ${verdict.treeAfterRestartSame}`);
   // Activation as VS Code counts it (Developer: Show Running Extensions):

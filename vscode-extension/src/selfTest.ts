@@ -22,8 +22,12 @@ interface Spec {
   convertFile: string;
   tomlMeta: string;
   ronMeta: string;
+  renameFrom: string;
+  renameTo: string;
+  renameReferrer: string;
   timeoutMs: number;
 }
+
 
 interface SeenNode {
   label: string;
@@ -49,6 +53,23 @@ function waitFor<T>(what: string, event: vscode.Event<unknown>, probe: () => T |
         resolve(v);
       }
     });
+  });
+}
+
+/** `promise`, or a rejection naming `what` after the deadline (a command stuck on a dialog, say). */
+function withTimeout<T>(what: string, promise: Thenable<T>, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
   });
 }
 
@@ -172,6 +193,20 @@ export async function runSelfTest(
     const again = await assetry.dependencies.current();
     report.treeAfterRestartSame = JSON.stringify(again.roots) === JSON.stringify(shown.roots);
     steps.push("restart");
+
+    // 7. Rename-follow: renaming an asset (as the Explorer does, through a
+    // workspace edit) rewrites the references to it and moves its .meta.
+    // Last, since it changes the graph the steps above looked at.
+    const rename = new vscode.WorkspaceEdit();
+    rename.renameFile(file(spec.renameFrom), file(spec.renameTo));
+    report.renameApplied = await withTimeout("the rename to apply", vscode.workspace.applyEdit(rename), spec.timeoutMs);
+    const referrer = await vscode.workspace.openTextDocument(file(spec.renameReferrer));
+    report.referrerAfterRename = referrer.getText();
+    report.metaAfterRename = {
+      from: fs.existsSync(`${file(spec.renameFrom).fsPath}.meta`),
+      to: fs.existsSync(`${file(spec.renameTo).fsPath}.meta`),
+    };
+    steps.push("rename");
 
     // Leave the window as a user would see it, for the screenshot: the
     // scene with its error, the dependency view, the Problems panel.
