@@ -6,6 +6,17 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // Scripts node runs directly (the e2e driver, the build).
+    files: ["**/*.mjs"],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ["process", "console", "Buffer", "fetch", "WebSocket", "URL", "setTimeout", "clearTimeout", "setInterval", "clearInterval"].map(
+          (name) => [name, "readonly"],
+        ),
+      ),
+    },
+  },
+  {
     rules: {
       eqeqeq: "error",
       "@typescript-eslint/no-floating-promises": "off",

@@ -285,7 +285,7 @@ async function main() {
     } catch {
       // no screenshot then
     }
-    throw new Error(`${err.message}\n--- code-server output:\n${server.output()}`);
+    throw new Error(`${err.message}\n--- code-server output:\n${server.output()}`, { cause: err });
   }
 
   check("the extension's self-test ran to the end", verdict.ok === true, verdict.error);
@@ -334,8 +334,9 @@ async function main() {
       renamed !== material &&
       verdict.referrerAfterRename === renamed &&
       verdict.metaAfterRename?.from === false &&
-      verdict.metaAfterRename?.to === true,
-    `confirmed ${confirmations} time(s), applied ${verdict.renameApplied}, .meta ${JSON.stringify(verdict.metaAfterRename)}:\n${verdict.referrerAfterRename}`,
+      verdict.metaAfterRename?.to === true &&
+      JSON.stringify(verdict.diagnosticsAfterRename) === JSON.stringify([`${scene}:${broken.line}:broken-path`]),
+    `confirmed ${confirmations} time(s), applied ${verdict.renameApplied}, .meta ${JSON.stringify(verdict.metaAfterRename)}, diagnostics ${JSON.stringify(verdict.diagnosticsAfterRename)}:\n${verdict.referrerAfterRename}`,
   );
   check("Restart Server: a new server that answers the same", verdict.restarted === true && verdict.treeAfterRestartSame === true, `restarted ${verdict.restarted}, same tree ${verdict.treeAfterRestartSame}`);
   // Activation as VS Code counts it (Developer: Show Running Extensions):

@@ -206,6 +206,22 @@ export async function runSelfTest(
       from: fs.existsSync(`${file(spec.renameFrom).fsPath}.meta`),
       to: fs.existsSync(`${file(spec.renameTo).fsPath}.meta`),
     };
+    // ...and the project settles back to the one injected error (the server
+    // sees the moved .meta, the rewritten reference and the renamed file).
+    const onlyTheInjected = () => {
+      const all = vscode.languages
+        .getDiagnostics()
+        .flatMap(([uri, ds]) => ds.filter((d) => d.source === "assetry").map((d) => `${path.relative(spec.project, uri.fsPath)}:${d.range.start.line}:${codeOf(d)}`));
+      return all.length === 1 && all[0] === `${spec.brokenFile}:${spec.brokenLine}:${spec.brokenCode}` ? all : undefined;
+    };
+    try {
+      report.diagnosticsAfterRename = await waitFor("the diagnostics to settle after the rename", vscode.languages.onDidChangeDiagnostics, onlyTheInjected, spec.timeoutMs);
+    } catch (err) {
+      report.diagnosticsAfterRename = vscode.languages
+        .getDiagnostics()
+        .flatMap(([uri, ds]) => ds.map((d) => `${path.relative(spec.project, uri.fsPath)}:${d.range.start.line}:${codeOf(d)}`));
+      throw err;
+    }
     steps.push("rename");
 
     // Leave the window as a user would see it, for the screenshot: the
