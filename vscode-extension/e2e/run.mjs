@@ -188,18 +188,18 @@ async function main() {
   // User settings, and the same as the remote machine's: in code-server the
   // extension host reads machine-scoped settings (assetry.server.path) there.
   const settings = JSON.stringify({
-      "assetry.server.path": assetryBin,
-      "workbench.startupEditor": "none",
-      "workbench.tips.enabled": false,
-      "telemetry.telemetryLevel": "off",
-      "extensions.autoCheckUpdates": false,
-      "extensions.autoUpdate": false,
-      "update.mode": "none",
-      "security.workspace.trust.enabled": false,
-      "workbench.colorTheme": "Default Dark Modern",
-      "workbench.secondarySideBar.defaultVisibility": "hidden",
-      "chat.disableAIFeatures": true,
-      "explorer.autoReveal": false,
+    "assetry.server.path": assetryBin,
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": false,
+    "extensions.autoUpdate": false,
+    "update.mode": "none",
+    "security.workspace.trust.enabled": false,
+    "workbench.colorTheme": "Default Dark Modern",
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "chat.disableAIFeatures": true,
+    "explorer.autoReveal": false,
   });
   for (const dir of ["User", "Machine"]) {
     fs.mkdirSync(path.join(userData, dir), { recursive: true });
