@@ -10,7 +10,14 @@ use tree_sitter::Node;
 #[derive(Default)]
 pub(super) struct Bindings<'a> {
     by_name: HashMap<&'a str, Vec<(usize, Node<'a>, usize)>>,
+    /// Function (or method) name → (its body, its start: the body's scope).
+    functions: HashMap<&'a str, Vec<(Node<'a>, usize)>>,
 }
+
+/// Iterator adapters whose closure's first parameter is an element of the
+/// receiver (`FONTS.iter().map(|f| server.load(*f))`).
+const ELEMENT_CLOSURES: &[&str] =
+    &["map", "for_each", "filter_map", "flat_map", "filter", "inspect", "any", "all", "find", "find_map"];
 
 impl<'a> Bindings<'a> {
     pub(super) fn collect(root: Node<'a>, text: &'a str) -> Bindings<'a> {
@@ -27,6 +34,13 @@ impl<'a> Bindings<'a> {
             let kind = node.kind_id();
             if kind == k.function_item {
                 scope = node.start_byte();
+                if let (Some(name), Some(body)) = (node.child_by_field_name("name"), node.child_by_field_name("body")) {
+                    b.functions.entry(name_of(name)).or_default().push((body, scope));
+                }
+            } else if kind == k.closure_expression {
+                if let Some((param, receiver)) = element_closure(node, text) {
+                    b.by_name.entry(name_of(param)).or_default().push((scope, receiver, scope));
+                }
             } else if kind == k.const_item || kind == k.static_item {
                 if let (Some(name), Some(value)) = (node.child_by_field_name("name"), node.child_by_field_name("value"))
                 {
@@ -71,6 +85,11 @@ impl<'a> Bindings<'a> {
         v
     }
 
+    /// The bodies of the functions named `name`, each with its scope.
+    pub(super) fn functions(&self, name: &str) -> &[(Node<'a>, usize)] {
+        self.functions.get(name).map_or(&[], Vec::as_slice)
+    }
+
     /// The values bound to `name` as seen from `scope`: the function's own
     /// `let`/`for` bindings, else the file's consts and statics.
     pub(super) fn lookup(&self, scope: usize, name: &str) -> Vec<(Node<'a>, usize)> {
@@ -79,4 +98,25 @@ impl<'a> Bindings<'a> {
         let local = if scope != 0 { pick(scope) } else { Vec::new() };
         if local.is_empty() { pick(0) } else { local }
     }
+}
+
+/// For `receiver.map(|param| …)` (an adapter of [`ELEMENT_CLOSURES`]): the
+/// closure's first parameter name and the receiver.
+fn element_closure<'a>(closure: Node<'a>, text: &str) -> Option<(Node<'a>, Node<'a>)> {
+    let call = closure.parent().filter(|a| a.kind() == "arguments")?.parent()?;
+    let function = call.child_by_field_name("function").filter(|f| f.kind() == "field_expression")?;
+    let field = function.child_by_field_name("field")?;
+    if !ELEMENT_CLOSURES.contains(&text.get(field.start_byte()..field.end_byte())?) {
+        return None;
+    }
+    let receiver = function.child_by_field_name("value")?;
+    let params = closure.child_by_field_name("parameters")?;
+    let mut first = params.named_child(0)?;
+    // `|&p|`, `|p: &str|`: the name inside.
+    if first.kind() == "reference_pattern" {
+        first = first.named_child(0)?;
+    } else if first.kind() == "parameter" {
+        first = first.child_by_field_name("pattern")?;
+    }
+    (first.kind() == "identifier").then_some((first, receiver))
 }

@@ -5,12 +5,14 @@
 //! `path = "…"` in a configured attribute, the `"…".into()` a configured
 //! function returns (`fn fragment_shader() -> ShaderRef`), or a `const`,
 //! `static`, `let` or `for` binding whose name is used in one of those
-//! places (the reference is the string where it is written). Macro bodies
+//! places (the reference is the string where it is written), or a function
+//! of the file called there (its returned strings). Macro bodies
 //! (`children![…]`, `vec![…]`, any user macro) are parsed again as
 //! expressions, so the same places count inside them, with exact ranges.
 
 mod api;
 mod bindings;
+mod follow;
 mod macros;
 
 use tree_sitter::{Node, Parser, Tree};
@@ -38,6 +40,7 @@ struct Kinds {
     let_declaration: u16,
     for_expression: u16,
     token_tree: u16,
+    closure_expression: u16,
 }
 
 fn kinds() -> &'static Kinds {
@@ -60,6 +63,7 @@ fn kinds() -> &'static Kinds {
             let_declaration: id("let_declaration"),
             for_expression: id("for_expression"),
             token_tree: id("token_tree"),
+            closure_expression: id("closure_expression"),
         }
     })
 }
@@ -294,128 +298,6 @@ impl<'a> Extractor<'a> {
             self.folders.extend(found);
         }
     }
-
-    /// Records the references an expression in a path position stands for:
-    /// a literal, or a binding's literals, through conversions, indexing
-    /// and borrows. Returns whether it found any.
-    fn reference(&mut self, expr: Node, src: Src, scope: usize, depth: u8) -> bool {
-        // Bounded work per file whatever the code (hostile input included).
-        if depth > 8 || self.budget == 0 {
-            return false;
-        }
-        self.budget -= 1;
-        let next = depth + 1;
-        match expr.kind() {
-            "string_literal" | "raw_string_literal" => match literal_ref(expr, src) {
-                Some(r) => {
-                    if let Some(at) = self.current_use {
-                        self.uses.push((r.range, at));
-                    }
-                    self.refs.push(r);
-                    true
-                }
-                None => false,
-            },
-            "identifier" => self.binding(expr, src, scope, next),
-            "scoped_identifier" => expr.child_by_field_name("name").is_some_and(|n| self.binding(n, src, scope, next)),
-            "index_expression" | "parenthesized_expression" | "reference_expression" => {
-                expr.named_child(0).is_some_and(|inner| self.reference(inner, src, scope, next))
-            }
-            "field_expression" => {
-                expr.child_by_field_name("value").is_some_and(|v| self.reference(v, src, scope, next))
-            }
-            "array_expression" | "tuple_expression" => {
-                let mut cursor = expr.walk();
-                let items: Vec<Node> = expr.named_children(&mut cursor).collect();
-                let mut any = false;
-                for item in items {
-                    any |= self.reference(item, src, scope, next);
-                }
-                any
-            }
-            // `"x.wgsl".into()`, `PATH.to_string()`: the receiver is the path.
-            "call_expression" => {
-                let Some(f) = expr.child_by_field_name("function").filter(|f| f.kind() == "field_expression") else {
-                    return false;
-                };
-                let conversion = f.child_by_field_name("field").is_some_and(|n| {
-                    matches!(src.of(n), "into" | "to_string" | "to_owned" | "clone" | "as_str" | "as_ref")
-                });
-                conversion && f.child_by_field_name("value").is_some_and(|v| self.reference(v, src, scope, next))
-            }
-            _ => false,
-        }
-    }
-
-    /// The literals bound to the name `ident` (a `let`/`for` of this
-    /// function, else a `const`/`static`), written in the file's own text.
-    /// A const-like name bound nowhere in the file is recorded as a use of
-    /// another file's const.
-    fn binding(&mut self, ident: Node, src: Src, scope: usize, depth: u8) -> bool {
-        let name = src.of(ident);
-        let at = TextRange::new(src.file_offset(ident.start_byte()), src.file_offset(ident.end_byte()));
-        let values = self.bindings.lookup(scope, name);
-        if values.is_empty() {
-            if self.current_use.is_none() && looks_like_const(name) {
-                self.remote.push((name.into(), at));
-                return true;
-            }
-            return false;
-        }
-        let outer = self.current_use.is_none();
-        if outer {
-            self.current_use = Some(at);
-            self.expanded.clear();
-        }
-        let mut any = false;
-        for (value, value_scope) in values {
-            // Each binding's strings once per use: `[a, a, a]` of `[b, b, b]`
-            // must not multiply.
-            if !self.expanded.insert(value.id()) {
-                any = true;
-                continue;
-            }
-            any |= self.reference(value, self.main, value_scope, depth);
-        }
-        if outer {
-            self.current_use = None;
-        }
-        any
-    }
-
-    /// The strings of consts and statics this file does not use as paths:
-    /// (literal, const name). They count once another file uses the const.
-    fn unused_consts(&mut self) -> Vec<(TextRange, Box<str>)> {
-        let used: rustc_hash::FxHashSet<TextRange> = self.refs.iter().map(|r| r.range).collect();
-        let mut out = Vec::new();
-        for (name, value, scope) in self.bindings.consts() {
-            if !looks_like_const(name) {
-                continue;
-            }
-            let found = std::mem::take(&mut self.refs);
-            let (uses, remote) = (self.uses.len(), self.remote.len());
-            // Following the value is not a use (and finds no remote name).
-            self.current_use = Some(TextRange::EMPTY);
-            self.expanded.clear();
-            self.reference(value, self.main, scope, 1);
-            self.current_use = None;
-            self.uses.truncate(uses);
-            self.remote.truncate(remote);
-            let strings = std::mem::replace(&mut self.refs, found);
-            for r in strings {
-                if !used.contains(&r.range) {
-                    out.push((r.range, name.into()));
-                    self.refs.push(r);
-                }
-            }
-        }
-        out
-    }
-}
-
-/// `SHADER_PATH`, `FOX`: the names Rust style gives consts and statics.
-fn looks_like_const(name: &str) -> bool {
-    name.bytes().any(|b| b.is_ascii_uppercase()) && !name.bytes().any(|b| b.is_ascii_lowercase())
 }
 
 /// `bevy::asset::AssetPath<'a>` → `AssetPath`.

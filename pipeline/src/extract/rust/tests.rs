@@ -264,3 +264,28 @@ fn hostile_bindings_stay_bounded() {
     // Generous for a debug build on a loaded machine; naive following takes hours.
     assert!(start.elapsed() < std::time::Duration::from_secs(20), "{:?}", start.elapsed());
 }
+
+#[test]
+fn strings_returned_by_a_function_or_iterated_where_a_path_goes() {
+    let t = r#"impl Shape {
+    fn model_path(&self) -> String {
+        match self {
+            Shape::Cube => "models/cube.gltf".into(),
+            Shape::Sphere => { "models/sphere.gltf".to_string() }
+        }
+    }
+    fn label(&self) -> String { "not/a_path.png".into() }
+}
+fn pick(big: bool) -> &'static str { if big { "ui/big.png" } else { "ui/small.png" } }
+const FONTS: &[&str] = &["fonts/a.ttf", "fonts/b.ttf"];
+fn f(a: Res<AssetServer>, shape: Shape) {
+    a.load(GltfAssetLabel::Scene(0).from_asset(shape.model_path()));
+    a.load(pick(true));
+    let handles: Vec<Handle<Font>> = FONTS.iter().map(|font| a.load(*font)).collect();
+    info!("{}", shape.label());
+}"#;
+    assert_eq!(
+        found(t),
+        ["models/cube.gltf", "models/sphere.gltf", "ui/big.png", "ui/small.png", "fonts/a.ttf", "fonts/b.ttf"]
+    );
+}
