@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{Span, check_json, literal_span, position_of, repo_root, span_of};
+use crate::support::{Span, check_json, literal_span, on_path, outside_program, position_of, repo_root, span_of};
 
 /// The generator: the shared copy beside the repository when there is one
 /// (the source of truth), else the repository's own copy.
@@ -17,8 +17,15 @@ fn generator() -> PathBuf {
     if shared.is_file() { shared } else { repo_root().join("bench").join("gen_project.py") }
 }
 
-fn generate(out: &Path, assets: u32, seed: u32) -> serde_json::Value {
-    let status = Command::new("python3")
+/// `None` (the test is skipped, see [`outside_program`]) without Python.
+fn generate(out: &Path, assets: u32, seed: u32) -> Option<serde_json::Value> {
+    let python = outside_program(
+        "ground_truth::generated_project_reports_exactly_the_injected_faults",
+        "python3 (on PATH)",
+        on_path("python3"),
+        "apt-get install python3",
+    )?;
+    let status = Command::new(python)
         .arg(generator())
         .args(["--out", out.to_str().expect("UTF-8 temp path")])
         .args(["--assets", &assets.to_string(), "--seed", &seed.to_string()])
@@ -27,7 +34,7 @@ fn generate(out: &Path, assets: u32, seed: u32) -> serde_json::Value {
         .expect("run python3 gen_project.py");
     assert!(status.success(), "gen_project.py failed: {status}");
     let truth = std::fs::read_to_string(out.join("truth.json")).expect("read truth.json");
-    serde_json::from_str(&truth).expect("truth.json is JSON")
+    Some(serde_json::from_str(&truth).expect("truth.json is JSON"))
 }
 
 /// A finding as both sides can name it: code, project-relative path, range.
@@ -121,7 +128,7 @@ fn count(findings: impl IntoIterator<Item = Finding>) -> BTreeMap<Finding, usize
 fn generated_project_reports_exactly_the_injected_faults() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let root = tmp.path().join("game");
-    let truth = generate(&root, 2000, 7);
+    let Some(truth) = generate(&root, 2000, 7) else { return };
     let project = Project { root: root.clone() };
     let expected = count(expected_findings(&project, &truth));
 

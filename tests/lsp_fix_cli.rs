@@ -116,3 +116,57 @@ fn fix_without_what_to_fix_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--to-ids"));
 }
+
+/// The demo plus `n` scenes, each with a path reference `--to-ids` rewrites,
+/// so the report is larger than a pipe holds.
+fn big_demo_copy(n: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, root) = demo_copy();
+    let folder = root.join("assets/scenes/many");
+    std::fs::create_dir_all(&folder).unwrap();
+    for i in 0..n {
+        std::fs::write(folder.join(format!("s{i:05}.scene.json")), "{\"ground\": \"textures/ground.png\"}\n").unwrap();
+        std::fs::write(
+            folder.join(format!("s{i:05}.scene.json.meta")),
+            format!("id = \"00000000-0000-4000-8000-{i:012}\"\n"),
+        )
+        .unwrap();
+    }
+    (tmp, root)
+}
+
+#[test]
+fn to_ids_into_a_pipe_closed_after_the_first_line_still_rewrites_every_file() {
+    use std::io::BufRead;
+    let (_tmp, root) = big_demo_copy(2000);
+    let mut child = Command::new(assetry_bin())
+        .arg("fix")
+        .arg(&root)
+        .arg("--to-ids")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `| head -1`: one line read, then the pipe closed. The report is some
+    // 200 KB, more than the pipe holds, so whatever still prints after this
+    // meets a closed pipe.
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert_eq!(
+        first,
+        "assets/config/items.toml:6:9: \"textures/ui/icons.png\" -> \"5071950e-adec-4f11-bd83-6e77af67d461\"\n"
+    );
+    drop(reader);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+    // Every file was rewritten: nothing is left to do, and the project is clean.
+    assert_eq!(fix(&root, "--to-ids"), (0, "nothing to fix\n".to_owned()));
+    let (code, after) = check_json(&assetry_bin(), &root);
+    assert_eq!(code, Some(0), "{after:#}");
+    assert_eq!(after["diagnostics"], serde_json::json!([]));
+    let scene = std::fs::read_to_string(root.join("assets/scenes/many/s01999.scene.json")).unwrap();
+    assert_eq!(scene, "{\"ground\": \"6bad6be2-8e7a-46e9-9f19-950499dd251d\"}\n");
+    // No temporary file is left behind.
+    assert!(snapshot(&root).iter().all(|(p, _)| !p.contains(".assetry-fix")), "temporary files left");
+}

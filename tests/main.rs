@@ -2,14 +2,24 @@
 //! user or an editor would (real files on disk, real processes, real stdio).
 
 mod check;
+mod cli;
+mod code_loads;
 mod graph;
 mod ground_truth;
 mod lsp_config;
 mod lsp_features;
 mod lsp_fix_cli;
 mod lsp_fixes;
+mod lsp_moves;
 mod lsp_nvim;
+mod lsp_project_config;
+mod lsp_recovery;
 mod lsp_robustness;
+mod lsp_state;
+mod lsp_transport;
 mod lsp_workspaces;
+mod mutation;
+mod project_rules;
+mod storm;
 mod support;
 mod watch;

@@ -60,6 +60,18 @@ impl Watch {
     }
 }
 
+impl Watch {
+    /// Waits for the end of the output (the process closed its stdout);
+    /// panics if anything more was printed.
+    fn expect_end(&mut self) {
+        match self.lines.recv_timeout(Duration::from_secs(20)) {
+            Err(RecvTimeoutError::Disconnected) => {}
+            Ok(line) => panic!("unexpected line {line:?}; printed before:\n{}", self.seen.join("\n")),
+            Err(RecvTimeoutError::Timeout) => panic!("assetry watch did not stop at end of input"),
+        }
+    }
+}
+
 impl Drop for Watch {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -105,18 +117,14 @@ fn prints_diagnostics_as_they_appear_and_go_away() {
     watch.expect("for the missing meta", |l| l.starts_with("+ warning[missing-meta] assets/ui/icon.png"));
     write(root, "assets/ui/icon.png.meta", "id = \"11111111-2222-4333-8444-555555555555\"\n");
     watch.expect("retracting the missing meta", |l| l.starts_with("- warning[missing-meta] assets/ui/icon.png"));
+    watch.expect("with the totals of three assets", |l| l == "0 errors, 0 warnings in 3 assets");
 
-    // End of input stops it cleanly.
+    // End of input stops it cleanly: its output ends (the event waited
+    // for), with nothing more printed, and it exits with status 0.
     drop(watch.stdin.take());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = watch.child.try_wait().unwrap() {
-            assert!(status.success(), "{status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "assetry watch did not stop at end of input");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    watch.expect_end();
+    let status = watch.child.wait().unwrap();
+    assert!(status.success(), "{status}");
 }
 
 #[test]
@@ -143,11 +151,11 @@ fn a_config_change_watches_the_new_roots() {
     write(root, "art/s.json", "{}");
     write(root, "art/s.json.meta", "id = \"5a0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3\"\n");
     let mut watch = Watch::start(root);
-    watch.expect("with the initial totals", |l| l.starts_with("0 errors, 0 warnings in 1 assets"));
+    watch.expect("with the initial totals", |l| l.starts_with("0 errors, 0 warnings in 1 asset"));
     write(root, "assetry.toml", "[project]\nroots = [\"art\"]\n");
-    // The rescan alone changes no diagnostic; a change under the new root
-    // shows that it is watched.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The rescan alone changes no diagnostic; the status line says the new
+    // root is watched, and a change under it shows that it is.
+    watch.expect("saying the new root is watched", |l| l == "assetry.toml changed: now watching art, src");
     write(root, "art/s.json", "{\"sky\": \"missing.png\"}");
     watch.expect("for the broken path under the new root", |l| l.starts_with("+ error[broken-path] art/s.json:1:10"));
 }

@@ -38,3 +38,21 @@ fn limit_malloc_arenas() {
         }
     }
 }
+
+/// Hands memory the process freed back to the system. glibc keeps freed
+/// memory for reuse, so after a huge document is closed the server would
+/// stay at its peak size for good; called when something that large may
+/// have gone (a document closed), not on every change, since it walks the
+/// whole heap.
+pub fn return_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: malloc_trim only releases free pages; safe at any time.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}

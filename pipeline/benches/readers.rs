@@ -8,8 +8,9 @@
 //! - `.meta` fast path vs `toml_edit` (the full parser, `meta::parse_full`);
 //! - TOML data files: extraction (`toml_edit`) vs tree-sitter-toml, the
 //!   reader it replaced, on valid and on broken input;
-//! - game code: the call lexer vs tree-sitter-rust, the reader it
-//!   replaced, on valid code and on an unterminated raw string;
+//! - game code: the extractor (tree-sitter-rust under a parse budget) vs a
+//!   plain tree-sitter-rust parse, on valid code and on an unterminated raw
+//!   string (where the budget cancels the parse);
 //! - the scan's walk vs `ignore::WalkBuilder` (parallel), listing a tree of
 //!   binary assets (which the scan never opens, so its walk is all it does).
 //!
@@ -54,7 +55,7 @@ fn main() {
 }
 
 fn rust_section(size: usize) {
-    let calls = vec!["load".to_owned()];
+    let api = extract::CodeApi::default();
     let mut code = String::from("fn setup(s: Res<AssetServer>) {\n");
     let mut i = 0u64;
     while code.len() < size {
@@ -66,22 +67,22 @@ fn rust_section(size: usize) {
     }
     code.push_str("}\n");
     println!("game code, {:.1} MB:", mb_of(code.len()));
-    let lexer = best(|| extract::extract(Syntax::Rust, &code, &calls).refs.len());
-    let tree_sitter = best(|| tree_sitter_rust_calls(&code));
-    row("call lexer", code.len(), lexer, lexer);
-    row("tree-sitter-rust (before)", code.len(), tree_sitter, lexer);
+    let plain = best(|| tree_sitter_rust_calls(&code));
+    let extractor = best(|| extract::extract_code(&code, &api).0.refs.len());
+    row("plain tree-sitter-rust parse", code.len(), plain, plain);
+    row("extractor (budgeted)", code.len(), extractor, plain);
     for kb in [25, 50] {
         let hostile = "load(r#\"".repeat(kb * 1024 / 8);
         println!("game code, {kb} KB of `load(r#\"`:");
-        let lexer = best(|| extract::extract(Syntax::Rust, &hostile, &calls).refs.len());
-        let tree_sitter = best(|| tree_sitter_rust_calls(&hostile));
-        row("call lexer", hostile.len(), lexer, lexer);
-        row("tree-sitter-rust (before)", hostile.len(), tree_sitter, lexer);
+        let plain = best(|| tree_sitter_rust_calls(&hostile));
+        let extractor = best(|| extract::extract_code(&hostile, &api).0.skipped.is_some());
+        row("plain tree-sitter-rust parse", hostile.len(), plain, plain);
+        row("extractor (cancelled)", hostile.len(), extractor, plain);
     }
 }
 
-/// What the game-code reader did before: a tree-sitter parse and a walk
-/// over its call expressions.
+/// A tree-sitter parse with no budget and a walk over its call
+/// expressions: the floor of any tree-sitter reader.
 fn tree_sitter_rust_calls(text: &str) -> usize {
     let mut parser = tree_sitter::Parser::new();
     parser.set_language(&tree_sitter_rust::LANGUAGE.into()).expect("Rust grammar");
@@ -105,11 +106,11 @@ fn tree_sitter_rust_calls(text: &str) -> usize {
 fn json_section(size: usize) {
     let json = json_input(size);
     println!("JSON, {:.1} MB:", mb_of(json.len()));
-    let scanner = best(|| extract::extract(Syntax::Json, &json, &[]).refs.len());
+    let scanner = best(|| extract::extract(Syntax::Json, &json, &extract::CodeApi::default()).refs.len());
     let value = best(|| serde_json::from_str::<serde_json::Value>(&json).is_ok());
     let ignored = best(|| serde_json::from_str::<serde::de::IgnoredAny>(&json).is_ok());
     // Every reader must accept the input, or its figure measures an early error.
-    let ok = extract::extract(Syntax::Json, &json, &[]).error.is_none()
+    let ok = extract::extract(Syntax::Json, &json, &extract::CodeApi::default()).error.is_none()
         && serde_json::from_str::<serde_json::Value>(&json).is_ok()
         && serde_json::from_str::<serde::de::IgnoredAny>(&json).is_ok();
     println!("  (all accept it: {ok})");
@@ -121,10 +122,10 @@ fn json_section(size: usize) {
 fn ron_section(size: usize) {
     let ron_text = ron_input(size);
     println!("RON, {:.1} MB:", mb_of(ron_text.len()));
-    let lexer = best(|| extract::extract(Syntax::Ron, &ron_text, &[]).refs.len());
+    let lexer = best(|| extract::extract(Syntax::Ron, &ron_text, &extract::CodeApi::default()).refs.len());
     let value = best(|| ron::from_str::<ron::Value>(&ron_text).is_ok());
     let ignored = best(|| ron::from_str::<serde::de::IgnoredAny>(&ron_text).is_ok());
-    let ok = extract::extract(Syntax::Ron, &ron_text, &[]).error.is_none()
+    let ok = extract::extract(Syntax::Ron, &ron_text, &extract::CodeApi::default()).error.is_none()
         && ron::from_str::<ron::Value>(&ron_text).is_ok()
         && ron::from_str::<serde::de::IgnoredAny>(&ron_text).is_ok();
     println!("  (all accept it: {ok})");
@@ -147,7 +148,7 @@ fn toml_section(size: usize) {
     // TOML data files are read up to 1 MiB.
     let toml = toml_input(size.min(extract::MAX_TOML_BYTES - 4096));
     println!("TOML data, {:.1} MB:", mb_of(toml.len()));
-    let edit = best(|| extract::extract(Syntax::Toml, &toml, &[]).refs.len());
+    let edit = best(|| extract::extract(Syntax::Toml, &toml, &extract::CodeApi::default()).refs.len());
     let tree_sitter = best(|| tree_sitter_strings(&toml));
     row("extraction (toml_edit)", toml.len(), edit, edit);
     row("tree-sitter-toml (before)", toml.len(), tree_sitter, edit);
@@ -155,7 +156,7 @@ fn toml_section(size: usize) {
     for kb in [200, 400, 800] {
         let hostile = "a=[".repeat(kb * 1024 / 3);
         println!("TOML, {kb} KB of `a=[`:");
-        let edit = best(|| extract::extract(Syntax::Toml, &hostile, &[]).error.is_some());
+        let edit = best(|| extract::extract(Syntax::Toml, &hostile, &extract::CodeApi::default()).error.is_some());
         let tree_sitter = best(|| tree_sitter_strings(&hostile));
         row("extraction (toml_edit)", hostile.len(), edit, edit);
         row("tree-sitter-toml (before)", hostile.len(), tree_sitter, edit);

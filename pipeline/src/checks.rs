@@ -37,9 +37,12 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
         FileKind::Code => {}
     }
     let cycle = p.node_of(id).and_then(|n| p.cycle_of(n).map(|c| (n, c)));
-    for (r, res) in f.refs().iter().zip(f.resolutions()) {
+    for (i, (r, res)) in f.refs().iter().zip(f.resolutions()).enumerate() {
         if let Some(d) = reference_finding(p, path, r, res) {
-            out.push(d);
+            // A const's string: where the const is used, so the load that
+            // fails can be found from the diagnostic.
+            let uses = if f.loaded.code.is_some() { p.const_uses(id, i) } else { Vec::new() };
+            out.push(if uses.is_empty() { d } else { d.with_related(uses) });
         }
         if let (Some((node, comp)), Some(target)) = (cycle, res.target())
             && r.kind.blocks()
@@ -122,10 +125,22 @@ fn reference_finding(p: &Project, path: &str, r: &RawRef, res: &Resolution) -> O
             }
         }
         Resolution::Broken { path: looked } => {
-            let moved = p.moved_to(looked).map(|t| p.path(t));
-            match moved {
-                Some(new) => (Code::BrokenPath, format!("`{v}` does not exist: the asset moved to `{new}`")),
-                None => (Code::BrokenPath, format!("`{v}` does not exist (no asset at `{looked}`)")),
+            let moved = p.move_candidates(looked);
+            match moved.as_slice() {
+                [] => (Code::BrokenPath, format!("`{v}` does not exist (no asset at `{looked}`)")),
+                [new] => (Code::BrokenPath, format!("`{v}` does not exist: the asset moved to `{}`", p.path(*new))),
+                // A duplicated id: naming one copy would be a guess.
+                several => {
+                    let places: Vec<String> = several.iter().map(|c| format!("`{}`", p.path(*c))).collect();
+                    (
+                        Code::BrokenPath,
+                        format!(
+                            "`{v}` does not exist: the asset moved, and its id is now in {} (a copied .meta); \
+                             which one is it?",
+                            places.join(" and ")
+                        ),
+                    )
+                }
             }
         }
         Resolution::CaseMismatch { target } => (
@@ -137,14 +152,17 @@ fn reference_finding(p: &Project, path: &str, r: &RawRef, res: &Resolution) -> O
         ),
         Resolution::UnknownId => (Code::UnknownId, format!("no asset has the id `{v}`")),
         Resolution::UnknownLabel { target, label } => {
-            let names: Vec<String> = p
-                .meta_of(*target)
-                .map(|(_, m)| m.labels.iter().map(|l| format!("`{}`", l.name)).collect())
-                .unwrap_or_default();
-            let known = if names.is_empty() {
-                "its .meta declares no labels".to_owned()
-            } else {
-                format!("its labels are {}", names.join(", "))
+            // Labels are declared in the `.meta`: say so when there is none
+            // rather than blame a file that does not exist.
+            let names: Option<Vec<String>> =
+                p.meta_of(*target).map(|(_, m)| m.labels.iter().map(|l| format!("`{}`", l.name)).collect());
+            let known = match names {
+                None if !p.has_pair(*target) => {
+                    format!("it has no .meta, where labels are declared (create `{}.meta`)", p.path(*target))
+                }
+                None => "its .meta could not be read".to_owned(),
+                Some(names) if names.is_empty() => "its .meta declares no labels".to_owned(),
+                Some(names) => format!("its labels are {}", names.join(", ")),
             };
             (Code::UnknownLabel, format!("`{}` has no label `{label}`: {known}", p.path(*target)))
         }

@@ -5,6 +5,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::text::{LineIndex, TextRange};
+
+use crate::extract::{BEVY_CODE_DEFAULTS, CodeApi};
 
 pub const CONFIG_FILE: &str = "assetry.toml";
 
@@ -19,14 +25,58 @@ pub const BUILTIN_ASSET_EXTENSIONS: &[&str] = &[
 pub enum ConfigError {
     #[error("cannot read `{path}`: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("`{path}` is not a valid Assetry configuration:\n{message}")]
-    Invalid { path: PathBuf, message: String },
+    /// `at` is "line L, column C: " (1-based, columns in UTF-16 units) when
+    /// the problem has a place.
+    #[error("`{path}` is not a valid Assetry configuration:\n{at}{}", problem.message)]
+    Invalid { path: PathBuf, problem: ConfigProblem, at: String },
+}
+
+/// Why an `assetry.toml` cannot be used, and where: the engine's
+/// `invalid-config` finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// What is wrong, without `toml`'s excerpt of the text (the range shows the place).
+    pub message: String,
+    /// Byte range in the file's text: the offending key or value (a string's
+    /// contents, without quotes), or `None` when the problem has no one place.
+    pub range: Option<TextRange>,
+}
+
+impl ConfigProblem {
+    fn at(message: impl Into<String>, range: Option<TextRange>) -> ConfigProblem {
+        ConfigProblem { message: message.into(), range }
+    }
+
+    /// The problem as an `invalid-config` error on `assetry.toml` (at its
+    /// start when it has no place), as the editor shows it.
+    pub fn diagnostic(&self) -> Diagnostic {
+        Diagnostic::new(Code::InvalidConfig, CONFIG_FILE, self.range.unwrap_or_default(), self.message.clone())
+    }
+
+    /// "line L, column C: " for a message on the command line, from the text
+    /// the problem was found in ("" when it has no place).
+    pub fn place(&self, text: &str) -> String {
+        match self.range {
+            Some(r) => {
+                let p = LineIndex::new(text).position(r.start);
+                format!("line {}, column {}: ", p.line + 1, p.character + 1)
+            }
+            None => String::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// The project configuration with every default filled in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// Asset roots, project-relative and `/`-separated, e.g. `assets`.
+    /// Asset roots, project-relative and `/`-separated, e.g. `assets`; none
+    /// inside another, at most [`MAX_ROOTS`].
     pub roots: Vec<String>,
     /// Folders scanned for game code (`load("...")` calls).
     pub code: Vec<String>,
@@ -34,6 +84,11 @@ pub struct Config {
     pub ignore: Vec<String>,
     /// Function or method names whose first string argument is an asset path.
     pub code_calls: Vec<String>,
+    /// The other places in game code that take asset paths (see [`CodeApi`]).
+    pub code_constructors: Vec<String>,
+    pub code_attributes: Vec<String>,
+    pub code_returns: Vec<String>,
+    pub code_folder_calls: Vec<String>,
     /// Whether the `prefer-id` hint is reported (off by default).
     pub prefer_id: bool,
     pub profiles: BTreeMap<String, Profile>,
@@ -64,7 +119,11 @@ impl Default for Config {
             roots: vec!["assets".to_owned()],
             code: vec!["src".to_owned()],
             ignore: Vec::new(),
-            code_calls: vec!["load".to_owned(), "load_with_settings".to_owned()],
+            code_calls: BEVY_CODE_DEFAULTS.calls(),
+            code_constructors: BEVY_CODE_DEFAULTS.constructors(),
+            code_attributes: BEVY_CODE_DEFAULTS.attributes(),
+            code_returns: BEVY_CODE_DEFAULTS.returns(),
+            code_folder_calls: BEVY_CODE_DEFAULTS.folder_calls(),
             prefer_id: false,
             profiles,
             processors: BTreeMap::new(),
@@ -72,6 +131,10 @@ impl Default for Config {
         }
     }
 }
+
+/// The asset root index is a `u16` in every file's kind (4 bytes a file
+/// instead of 8); a project with more roots is refused, never wrapped.
+pub const MAX_ROOTS: usize = u16::MAX as usize + 1;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -83,7 +146,7 @@ struct RawConfig {
     #[serde(default)]
     diagnostics: RawDiagnostics,
     #[serde(default)]
-    profiles: BTreeMap<String, Profile>,
+    profiles: BTreeMap<String, RawProfile>,
     #[serde(default)]
     processors: BTreeMap<String, ExternalProcessor>,
     #[serde(default)]
@@ -92,16 +155,28 @@ struct RawConfig {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+struct RawProfile {
+    inherits: Option<Spanned<String>>,
+    #[serde(default)]
+    settings: toml::Table,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct RawProject {
-    roots: Option<Vec<String>>,
-    code: Option<Vec<String>>,
-    ignore: Option<Vec<String>>,
+    roots: Option<Vec<Spanned<String>>>,
+    code: Option<Vec<Spanned<String>>>,
+    ignore: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawReferences {
-    code_calls: Option<Vec<String>>,
+    code_calls: Option<Vec<Spanned<String>>>,
+    code_constructors: Option<Vec<Spanned<String>>>,
+    code_attributes: Option<Vec<Spanned<String>>>,
+    code_returns: Option<Vec<Spanned<String>>>,
+    code_folder_calls: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -121,41 +196,97 @@ impl Config {
     pub fn load(project_root: &Path) -> Result<Config, ConfigError> {
         let path = project_root.join(CONFIG_FILE);
         match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&text).map_err(|message| ConfigError::Invalid { path, message }),
+            Ok(text) => Config::parse(&text).map_err(|problem| {
+                let at = problem.place(&text);
+                ConfigError::Invalid { path, problem, at }
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(source) => Err(ConfigError::Read { path, source }),
         }
     }
 
-    /// Parses the text of an `assetry.toml`; the error is a human message
-    /// that names the line and the offending key.
-    pub fn parse(text: &str) -> Result<Config, String> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+    /// Parses the text of an `assetry.toml`. The error names the offending
+    /// key or value with its byte range: a typo, a value of the wrong type,
+    /// a folder outside the project, roots inside one another, a glob that
+    /// does not parse, a profile inheriting from itself, an empty call name.
+    pub fn parse(text: &str) -> Result<Config, ConfigProblem> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            // An empty span (a missing newline) is widened to the character
+            // there, so an editor has something to underline.
+            let range = e.span().map(|s| {
+                let next = text.get(s.start..).and_then(|t| t.chars().next()).filter(|c| *c != '\n');
+                let end = if s.is_empty() { s.start + next.map_or(0, char::len_utf8) } else { s.end };
+                TextRange::new(s.start as u32, end as u32)
+            });
+            ConfigProblem::at(e.message().trim(), range)
+        })?;
         let defaults = Config::default();
-        let roots = normalize_dirs("project.roots", raw.project.roots.unwrap_or(defaults.roots))?;
-        let code = normalize_dirs("project.code", raw.project.code.unwrap_or(defaults.code))?;
-        if roots.is_empty() {
-            return Err("project.roots is empty: name at least one asset folder".to_owned());
-        }
-        let mut profiles = raw.profiles;
-        profiles.entry("default".to_owned()).or_default();
-        for (name, profile) in &profiles {
-            if let Some(parent) = &profile.inherits
-                && !profiles.contains_key(parent)
-            {
-                return Err(format!("profile `{name}` inherits unknown profile `{parent}`"));
+        let (roots, root_ranges) = match raw.project.roots {
+            Some(roots) => {
+                let (roots, ranges) = normalize_dirs(text, "project.roots", roots)?;
+                (roots, ranges.into_iter().map(Some).collect())
             }
+            None => (defaults.roots, vec![None]),
+        };
+        if roots.is_empty() {
+            return Err(ConfigProblem::at("project.roots is empty: name at least one asset folder", None));
         }
+        if roots.len() > MAX_ROOTS {
+            return Err(ConfigProblem::at(
+                format!("project.roots names {} folders; at most {MAX_ROOTS} are supported", roots.len()),
+                root_ranges[MAX_ROOTS],
+            ));
+        }
+        if let Some(&(outer, inner)) = outermost(roots.iter().map(String::as_str)).1.first() {
+            let at = roots.iter().position(|r| r == inner).and_then(|i| root_ranges[i]);
+            return Err(ConfigProblem::at(
+                format!(
+                    "project.roots: `{inner}` is inside the root `{outer}`, so its files would be assets of both; \
+                     keep one of them"
+                ),
+                at,
+            ));
+        }
+        let code = match raw.project.code {
+            Some(code) => normalize_dirs(text, "project.code", code)?.0,
+            None => defaults.code,
+        };
+        let ignore: Vec<String> = raw.project.ignore.unwrap_or_default().into_iter().map(Spanned::into_inner).collect();
+        if let Err(bad) = crate::rules::project_ignore(Path::new("/"), &ignore) {
+            let range = raw_ignore_range(text, bad.index);
+            return Err(ConfigProblem::at(format!("project.ignore: {}", bad.message), range));
+        }
+        let code_calls = match raw.references.code_calls {
+            Some(calls) => {
+                if let Some(empty) = calls.iter().find(|c| c.get_ref().trim().is_empty()) {
+                    return Err(ConfigProblem::at(
+                        "references.code_calls: an empty name matches no call; remove it",
+                        Some(contents(text, empty.span())),
+                    ));
+                }
+                calls.into_iter().map(Spanned::into_inner).collect()
+            }
+            None => defaults.code_calls,
+        };
+        let profiles = profiles(text, raw.profiles)?;
         for (name, processor) in &raw.processors {
             if processor.command.is_empty() {
-                return Err(format!("processors.{name}.command is empty"));
+                return Err(ConfigProblem::at(format!("processors.{name}.command is empty"), None));
             }
         }
         Ok(Config {
             roots,
             code,
-            ignore: raw.project.ignore.unwrap_or_default(),
-            code_calls: raw.references.code_calls.unwrap_or(defaults.code_calls),
+            ignore,
+            code_calls,
+            code_constructors: code_names(text, "code_constructors", raw.references.code_constructors)?
+                .unwrap_or(defaults.code_constructors),
+            code_attributes: code_names(text, "code_attributes", raw.references.code_attributes)?
+                .unwrap_or(defaults.code_attributes),
+            code_returns: code_names(text, "code_returns", raw.references.code_returns)?
+                .unwrap_or(defaults.code_returns),
+            code_folder_calls: code_names(text, "code_folder_calls", raw.references.code_folder_calls)?
+                .unwrap_or(defaults.code_folder_calls),
             prefer_id: raw.diagnostics.prefer_id.unwrap_or(false),
             profiles,
             processors: raw.processors,
@@ -164,28 +295,208 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The places in game code where a string is an asset path.
+    pub fn code_api(&self) -> CodeApi {
+        CodeApi {
+            calls: self.code_calls.clone(),
+            constructors: self.code_constructors.clone(),
+            attributes: self.code_attributes.clone(),
+            returns: self.code_returns.clone(),
+            folder_calls: self.code_folder_calls.clone(),
+        }
+    }
+}
+
+/// A `[references] code_*` list: every name must be one (an empty string
+/// would match nothing, silently).
+fn code_names(
+    text: &str,
+    key: &str,
+    names: Option<Vec<Spanned<String>>>,
+) -> Result<Option<Vec<String>>, ConfigProblem> {
+    let Some(names) = names else { return Ok(None) };
+    if let Some(empty) = names.iter().find(|c| c.get_ref().trim().is_empty()) {
+        return Err(ConfigProblem::at(
+            format!("references.{key}: an empty name matches no code; remove it"),
+            Some(contents(text, empty.span())),
+        ));
+    }
+    Ok(Some(names.into_iter().map(Spanned::into_inner).collect()))
+}
+
+/// The range of the `index`th `project.ignore` string, found again: the
+/// globs are checked after the spans are gone from the parsed values.
+fn raw_ignore_range(text: &str, index: usize) -> Option<TextRange> {
+    let raw: RawConfig = toml::from_str(text).ok()?;
+    let glob = raw.project.ignore?.into_iter().nth(index)?;
+    Some(contents(text, glob.span()))
+}
+
+/// The profiles with `default` added; every `inherits` names a profile,
+/// and no chain of them comes back to where it started.
+fn profiles(text: &str, raw: BTreeMap<String, RawProfile>) -> Result<BTreeMap<String, Profile>, ConfigProblem> {
+    for (name, profile) in &raw {
+        if let Some(parent) = &profile.inherits
+            && parent.get_ref() != "default"
+            && !raw.contains_key(parent.get_ref())
+        {
+            return Err(ConfigProblem::at(
+                format!("profile `{name}` inherits unknown profile `{}`", parent.get_ref()),
+                Some(contents(text, parent.span())),
+            ));
+        }
+    }
+    // Each chain is followed once: a profile already known to end is not
+    // walked again, so the check is linear in the number of profiles.
+    let mut ends: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for start in raw.keys() {
+        let mut chain: Vec<&str> = Vec::new();
+        let mut at = start.as_str();
+        loop {
+            if ends.contains(at) {
+                break;
+            }
+            if let Some(i) = chain.iter().position(|p| *p == at) {
+                let cycle = chain[i..].iter().chain([&at]).map(|p| format!("`{p}`")).collect::<Vec<_>>();
+                let inherits = raw[chain[chain.len() - 1]].inherits.as_ref().map(|p| contents(text, p.span()));
+                return Err(ConfigProblem::at(
+                    format!("profiles inherit from each other in a circle: {}", cycle.join(" → ")),
+                    inherits,
+                ));
+            }
+            chain.push(at);
+            match raw.get(at).and_then(|p| p.inherits.as_ref()) {
+                Some(parent) => at = parent.get_ref(),
+                None => break,
+            }
+        }
+        ends.extend(chain);
+    }
+    let mut profiles: BTreeMap<String, Profile> = raw
+        .into_iter()
+        .map(|(name, p)| (name, Profile { inherits: p.inherits.map(Spanned::into_inner), settings: p.settings }))
+        .collect();
+    profiles.entry("default".to_owned()).or_default();
+    Ok(profiles)
+}
+
+/// The contents of the string value at byte `span` (its quotes left out).
+fn contents(text: &str, span: std::ops::Range<usize>) -> TextRange {
+    let value = text.get(span.clone()).unwrap_or_default();
+    let quote = ["\"\"\"", "\'\'\'", "\"", "\'"]
+        .into_iter()
+        .find(|q| value.len() >= 2 * q.len() && value.starts_with(q) && value.ends_with(q))
+        .map_or(0, str::len);
+    TextRange::new((span.start + quote) as u32, (span.end - quote) as u32)
+}
+
+impl Config {
+    /// Asset roots written in `assetry.toml` that do not exist: a warning
+    /// each, on the file at the root's string. Not an error: a project may
+    /// name a root before its first asset (`assetry check` still stops
+    /// when no root exists at all).
+    ///
+    /// Where a root is written is not a setting (moving it in the file
+    /// changes nothing), so the places are read from the file on disk, and
+    /// only when a root is missing.
+    pub fn missing_roots(&self, project_root: &Path) -> Vec<Diagnostic> {
+        let missing: Vec<&String> = self.roots.iter().filter(|r| !project_root.join(r).is_dir()).collect();
+        if missing.is_empty() {
+            return Vec::new();
+        }
+        let text = std::fs::read_to_string(project_root.join(CONFIG_FILE)).unwrap_or_default();
+        let Some((roots, ranges)) = toml::from_str::<RawConfig>(&text)
+            .ok()
+            .and_then(|raw| raw.project.roots)
+            .and_then(|roots| normalize_dirs(&text, "project.roots", roots).ok())
+        else {
+            // The default root, written nowhere: `check` says when none exists.
+            return Vec::new();
+        };
+        missing
+            .into_iter()
+            .filter_map(|root| {
+                let range = ranges[roots.iter().position(|r| r == root)?];
+                let message =
+                    format!("the asset root `{root}` does not exist; create it or remove it from project.roots");
+                Some(Diagnostic::new(Code::InvalidConfig, CONFIG_FILE, range, message).with_severity(Severity::Warning))
+            })
+            .collect()
+    }
+
+    /// The folders to walk: asset roots and code folders, leaving out any
+    /// that lies inside another (a root inside a code folder `.` would
+    /// otherwise be walked, and every file in it counted, twice). Which role
+    /// a file has is the classifier's decision, not the walk's.
+    pub fn walk_folders(&self) -> Vec<&str> {
+        outermost(self.roots.iter().chain(&self.code).map(String::as_str)).0
+    }
+}
+
+/// The folders of `dirs` that lie inside no other, in order of first
+/// appearance, and the pairs (outer, inner) of folders found inside
+/// another (an exact repeat is not one). Linear after a sort: in
+/// segment-wise order, a folder's descendants follow it directly.
+fn outermost<'a>(dirs: impl Iterator<Item = &'a str>) -> (Vec<&'a str>, Vec<(&'a str, &'a str)>) {
+    let mut sorted: Vec<(usize, &str)> = dirs.enumerate().collect();
+    sorted.sort_by(|a, b| a.1.split('/').cmp(b.1.split('/')).then(a.0.cmp(&b.0)));
+    let mut kept: Vec<(usize, &str)> = Vec::new();
+    let mut nested = Vec::new();
+    for (i, dir) in sorted {
+        match kept.last() {
+            Some(&(_, outer)) if outer == dir => {}
+            Some(&(_, outer)) if is_under(dir, outer) => nested.push((outer, dir)),
+            _ => kept.push((i, dir)),
+        }
+    }
+    kept.sort_unstable();
+    (kept.into_iter().map(|(_, d)| d).collect(), nested)
+}
+
+/// Whether folder `dir` lies strictly inside folder `outer` (`""` is the project folder).
+fn is_under(dir: &str, outer: &str) -> bool {
+    outer.is_empty() && !dir.is_empty()
+        || (dir.len() > outer.len() && dir.starts_with(outer) && dir.as_bytes()[outer.len()] == b'/')
+}
+
 /// Folders must stay inside the project: `..` or an absolute path would let a
-/// config make Assetry read outside it.
-fn normalize_dirs(key: &str, dirs: Vec<String>) -> Result<Vec<String>, String> {
-    let mut out: Vec<String> = Vec::new();
-    for dir in dirs {
+/// config make Assetry read outside it. Repeats are merged (the first kept);
+/// returns each kept folder's range.
+fn normalize_dirs(
+    text: &str,
+    key: &str,
+    dirs: Vec<Spanned<String>>,
+) -> Result<(Vec<String>, Vec<TextRange>), ConfigProblem> {
+    let mut out: Vec<String> = Vec::with_capacity(dirs.len());
+    let mut ranges = Vec::with_capacity(dirs.len());
+    let mut seen = std::collections::HashSet::with_capacity(dirs.len());
+    for spanned in dirs {
+        let range = contents(text, spanned.span());
+        let dir = spanned.into_inner();
         let mut parts = Vec::new();
         for part in dir.split(['/', '\\']) {
             match part {
                 "" | "." => {}
-                ".." => return Err(format!("{key}: `{dir}` leaves the project folder")),
+                ".." => {
+                    return Err(ConfigProblem::at(format!("{key}: `{dir}` leaves the project folder"), Some(range)));
+                }
                 p => parts.push(p),
             }
         }
         if dir.starts_with('/') || dir.contains(':') {
-            return Err(format!("{key}: `{dir}` must be relative to the project folder"));
+            return Err(ConfigProblem::at(
+                format!("{key}: `{dir}` must be relative to the project folder"),
+                Some(range),
+            ));
         }
         let norm = parts.join("/");
-        if !out.contains(&norm) {
+        if seen.insert(norm.clone()) {
             out.push(norm);
+            ranges.push(range);
         }
     }
-    Ok(out)
+    Ok((out, ranges))
 }
 
 #[cfg(test)]
@@ -197,19 +508,114 @@ mod tests {
         assert_eq!(Config::parse("").unwrap(), Config::default());
     }
 
+    /// The problem and the text its range covers.
+    fn problem(text: &str) -> (String, &str) {
+        let p = Config::parse(text).unwrap_err();
+        let r = p.range.unwrap_or_default();
+        (p.message, &text[r.start as usize..r.end as usize])
+    }
+
     #[test]
-    fn typo_is_an_error_with_its_line() {
-        let err = Config::parse("[project]\nroots = [\"a\"]\nrots = [\"b\"]\n").unwrap_err();
-        assert!(err.contains("rots"), "{err}");
-        assert!(err.contains("line 3"), "{err}");
+    fn typo_is_an_error_at_its_key() {
+        let text = "[project]\nroots = [\"a\"]\nrots = [\"b\"]\n";
+        let (message, at) = problem(text);
+        assert!(message.starts_with("unknown field `rots`"), "{message}");
+        assert_eq!(at, "rots");
+        assert_eq!(Config::parse(text).unwrap_err().place(text), "line 3, column 1: ");
+    }
+
+    #[test]
+    fn bad_values_are_errors_at_the_value() {
+        assert_eq!(problem("[project]\nroots = [\"a\", \"../x\"]").1, "../x");
+        assert_eq!(problem("[project]\nignore = [\"*.tmp\", 'a[']").1, "a[");
+        assert!(problem("[project]\nignore = [\"a[\"]").0.contains("`a[`"));
+        assert_eq!(problem("[references]\ncode_calls = [\"load\", \"\"]").1, "");
+        let (message, at) = problem("[references]\ncode_calls = [\"load\", \" \"]");
+        assert!(message.contains("empty name"), "{message}");
+        assert_eq!(at, " ");
+    }
+
+    #[test]
+    fn roots_inside_roots_are_an_error_at_the_inner_one() {
+        let (message, at) = problem("[project]\nroots = [\"assets/textures\", \"dlc\", \"assets\"]");
+        assert_eq!(at, "assets/textures");
+        assert!(message.contains("inside the root `assets`"), "{message}");
+        assert_eq!(problem("[project]\nroots = [\"a\", \".\"]").1, "a");
+        // Repeats are merged; siblings sharing a prefix are not nested.
+        let c = Config::parse("[project]\nroots = [\"a\", \"a-b\", \"./a/\", \"ab\"]").unwrap();
+        assert_eq!(c.roots, ["a", "a-b", "ab"]);
+    }
+
+    #[test]
+    fn more_roots_than_the_index_holds_are_refused() {
+        let list = |n: usize| (0..n).map(|i| format!("\"r{i}\"")).collect::<Vec<_>>().join(",");
+        assert_eq!(Config::parse(&format!("[project]\nroots = [{}]", list(MAX_ROOTS))).unwrap().roots.len(), MAX_ROOTS);
+        let text = format!("[project]\nroots = [{}]", list(MAX_ROOTS + 1));
+        assert_eq!(problem(&text).1, format!("r{MAX_ROOTS}"));
+    }
+
+    #[test]
+    fn profiles_cannot_inherit_in_a_circle() {
+        let (message, at) = problem("[profiles.a]\ninherits = \"a\"\n");
+        assert!(message.contains("`a` → `a`"), "{message}");
+        assert_eq!(at, "a");
+        let text =
+            "[profiles.x]\ninherits = \"default\"\n[profiles.a]\ninherits = \"b\"\n[profiles.b]\ninherits = \"a\"\n";
+        let p = Config::parse(text).unwrap_err();
+        assert!(p.message.contains("`a` → `b` → `a`"), "{}", p.message);
+        assert_eq!(p.place(text), "line 6, column 13: ");
+        assert_eq!(problem("[profiles.a]\ninherits = \"nope\"").1, "nope");
+        let ok = Config::parse("[profiles.a]\ninherits = \"b\"\n[profiles.b]\ninherits = \"default\"").unwrap();
+        assert_eq!(ok.profiles.len(), 3);
     }
 
     #[test]
     fn roots_cannot_escape() {
         assert!(Config::parse("[project]\nroots = [\"../x\"]").is_err());
         assert!(Config::parse("[project]\nroots = [\"/etc\"]").is_err());
-        let c = Config::parse("[project]\nroots = [\"./game/assets/\", \"more\"]").unwrap();
+        let text = "[project]\nroots = [\"./game/assets/\", \"more\"]";
+        let c = Config::parse(text).unwrap();
         assert_eq!(c.roots, ["game/assets", "more"]);
+    }
+
+    #[test]
+    fn code_places_default_to_bevy_and_can_be_replaced() {
+        let d = Config::default();
+        assert!(d.code_calls.iter().any(|c| c == "from_asset"));
+        assert_eq!(d.code_api(), CodeApi::default());
+        let c = Config::parse(
+            "[references]\ncode_calls = [\"fetch\"]\ncode_constructors = [\"Sprite::from_file\"]\ncode_attributes = [\"texture\"]\ncode_returns = []\ncode_folder_calls = [\"scan_dir\"]\n",
+        )
+        .unwrap();
+        let api = c.code_api();
+        assert_eq!(
+            (api.calls, api.constructors, api.attributes, api.returns, api.folder_calls),
+            (
+                vec!["fetch".to_owned()],
+                vec!["Sprite::from_file".to_owned()],
+                vec!["texture".to_owned()],
+                vec![],
+                vec!["scan_dir".to_owned()]
+            )
+        );
+        // An empty name is an error at the name, in every code_* list.
+        for key in ["code_constructors", "code_attributes", "code_returns", "code_folder_calls"] {
+            let text = format!("[references]\n{key} = [\"x\", \" \"]\n");
+            let (message, at) = problem(&text);
+            assert_eq!(
+                (message.starts_with(&format!("references.{key}: an empty name")), at),
+                (true, " "),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn nested_folders_are_walked_once() {
+        let c = Config::parse("[project]\nroots = [\"assets\", \"dlc\"]\ncode = [\"src\", \".\"]").unwrap();
+        assert_eq!(c.walk_folders(), [""]);
+        let c = Config::parse("[project]\nroots = [\"a\", \"a-b\"]\ncode = [\"a/src\", \"a-b/x\", \"b\"]").unwrap();
+        assert_eq!(c.walk_folders(), ["a", "a-b", "b"]);
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub enum Code {
     /// (permission denied, invalid UTF-8 in a text format, too large). Its
     /// references are not checked, and the user is told so.
     UnreadableFile,
+    /// Not in the brief's table: `assetry.toml` cannot be used (not TOML, an
+    /// unknown key, a bad value, roots inside one another, a profile
+    /// inheriting from itself), an error; or names an asset root that does
+    /// not exist, a warning.
+    InvalidConfig,
     /// Not in the brief's table: a JSON, glTF, RON or TOML data file that
     /// its format's parser would reject. The references before the error
     /// are still checked; those after it are not read.
@@ -33,7 +38,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Code::BrokenPath,
         Code::UnknownId,
         Code::UnknownLabel,
@@ -48,6 +53,7 @@ impl Code {
         Code::ProcessingFailed,
         Code::PreferId,
         Code::UnreadableFile,
+        Code::InvalidConfig,
         Code::InvalidSyntax,
     ];
 
@@ -67,6 +73,7 @@ impl Code {
             Code::ProcessingFailed => "processing-failed",
             Code::PreferId => "prefer-id",
             Code::UnreadableFile => "unreadable-file",
+            Code::InvalidConfig => "invalid-config",
             Code::InvalidSyntax => "invalid-syntax",
         }
     }
@@ -136,6 +143,13 @@ impl Diagnostic {
             message: message.into(),
             related: Vec::new(),
         }
+    }
+
+    /// The same finding with another severity, for a code that has more
+    /// than one (an `invalid-config` that does not stop the project).
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
     }
 
     pub fn with_related(mut self, related: Vec<Related>) -> Self {

@@ -28,6 +28,7 @@ pub mod ide;
 pub mod meta;
 pub mod project;
 pub mod resolve;
+pub mod rules;
 pub mod scan;
 
 mod checks;

@@ -107,7 +107,7 @@ pub(crate) fn target_in<'a>(
     let relative = file_relative || path.starts_with("./") || path.starts_with("../");
     if relative {
         let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
-        if !join(scratch, dir, 0, path) || !in_any_root(&scratch.text, roots) {
+        if !join(scratch, dir, 0, path) || !in_any_root(&scratch.text, from_root, roots) {
             return TargetRef::Escapes;
         }
         scratch.end_candidate();
@@ -127,10 +127,24 @@ pub(crate) fn target_in<'a>(
     TargetRef::Path { candidates: Candidates(scratch), label }
 }
 
-fn in_any_root(path: &str, roots: &[String]) -> bool {
-    roots.iter().any(|r| {
-        r.is_empty() || (path.len() > r.len() && path.starts_with(r.as_str()) && path.as_bytes()[r.len()] == b'/')
-    })
+/// Whether a reference string is a URL (`https://…`, `file://…`, any
+/// `scheme://`): a scheme of RFC 3986's characters, then `://`. URLs are
+/// never references, even where the syntax says "this is an asset"
+/// (a glTF `uri`, a `load("...")` call).
+pub fn is_url(value: &str) -> bool {
+    let Some((scheme, _)) = value.split_once("://") else { return false };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// Whether `path` lies in an asset root. The referencing file's own root
+/// is asked first: a relative reference almost always stays in it, and
+/// then the answer costs nothing whatever the number of roots.
+fn in_any_root(path: &str, from_root: Option<&str>, roots: &[String]) -> bool {
+    let inside =
+        |r: &str| r.is_empty() || (path.len() > r.len() && path.starts_with(r) && path.as_bytes()[r.len()] == b'/');
+    from_root.is_some_and(inside) || roots.iter().any(|r| inside(r))
 }
 
 /// Appends `base/rel`, normalized, to the scratch text as a new candidate;
@@ -241,6 +255,18 @@ mod tests {
         assert_eq!(target("../../../../etc/passwd.png", false, from, Some("assets"), &roots()), Target::Escapes);
         assert_eq!(target("textures/../../x.png", false, from, Some("assets"), &roots()), Target::Escapes);
         assert_eq!(root_relative("assets/textures/a.png", &roots()), "textures/a.png");
+    }
+
+    #[test]
+    fn urls_are_recognised_by_their_scheme() {
+        for url in
+            ["https://cdn.example.com/scene.gltf", "http://x/a.png", "file:///tmp/a.png", "my-cdn+v2.x://a.png", "a://"]
+        {
+            assert!(is_url(url), "{url}");
+        }
+        for not in ["textures/a.png", "1http://x.png", "dir/https://x.png", "", "://x.png", "c:/a.png"] {
+            assert!(!is_url(not), "{not}");
+        }
     }
 
     #[test]

@@ -7,11 +7,13 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::gitignore::Gitignore;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{CONFIG_FILE, Config};
-use crate::extract::{self, Extracted, RawRef, Syntax, SyntaxError};
+use crate::extract::{self, CodeApi, CodeLinks, Extracted, RawRef, Syntax, SyntaxError};
 use crate::meta::{self, META_SUFFIX, Meta};
+use crate::rules;
 use crate::text::LineIndex;
 use crate::walk::{self, Folder};
 
@@ -36,25 +38,30 @@ pub enum FileKind {
 pub struct Loaded {
     pub refs: Vec<RawRef>,
     pub meta: Option<Box<Meta>>,
-    /// Built on first use from the editor's text or the disk: positions are
-    /// needed only for the few files with findings or open in an editor, and
-    /// line tables for every file of a 100,000-asset project cost ~20 MiB.
-    pub line_index: std::sync::OnceLock<Box<LineIndex>>,
+    /// The lines of the parsed text as far as its ranges go, built in the
+    /// same pass (see [`LineIndex`]): positions must come from the text the
+    /// ranges came from, not from whatever the disk holds later. Nothing is
+    /// stored when that part is one ASCII line (most `.meta` files).
+    pub lines: LineIndex,
     /// Why the file could not be read or decoded, or was not read (larger
-    /// than its kind allows), for `unreadable-file`.
+    /// than its kind allows, too costly to parse), for `unreadable-file`.
     pub unreadable: Option<Box<str>>,
     /// The first syntax error of a data file, for `invalid-syntax`.
     pub syntax_error: Option<Box<SyntaxError>>,
     /// Whether the file exists (false: it vanished before it was read).
     pub exists: bool,
+    /// Game code only: how its references relate to consts (see [`CodeLinks`]).
+    pub code: Option<Box<CodeLinks>>,
 }
 
 /// Decides which paths belong to the project and what they are, and holds
 /// what loading a file needs to know about the project.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    roots: Vec<String>,
-    code_calls: Vec<String>,
+    /// Asset root → its index; roots never lie inside one another (the
+    /// config refuses it), so at most one holds a path.
+    roots: HashMap<Box<str>, u16>,
+    code_api: CodeApi,
     code: Vec<String>,
     project_root: PathBuf,
     /// `project.ignore` (ignore files are read where they are, when needed).
@@ -63,15 +70,14 @@ pub struct Classifier {
 
 impl Classifier {
     pub fn new(project_root: &Path, config: &Config) -> Classifier {
-        let mut extra = GitignoreBuilder::new(project_root);
-        for glob in &config.ignore {
-            let _ = extra.add_line(None, glob);
-        }
+        // The config was checked by `Config::parse`, globs and root count included.
+        let extra = rules::project_ignore(project_root, &config.ignore).unwrap_or_else(|_| Gitignore::empty());
+        let roots = config.roots.iter().zip(0..=u16::MAX).map(|(r, i)| (r.as_str().into(), i)).collect();
         Classifier {
             project_root: project_root.to_path_buf(),
-            extra: extra.build().unwrap_or_else(|_| Gitignore::empty()),
-            roots: config.roots.clone(),
-            code_calls: config.code_calls.clone(),
+            extra,
+            roots,
+            code_api: config.code_api(),
             code: config.code.clone(),
         }
     }
@@ -85,7 +91,9 @@ impl Classifier {
         self.kind_of(rel)
     }
 
-    /// The kind of a path already known not to be ignored.
+    /// The kind of a path already known not to be ignored. A file has one
+    /// role: inside an asset root it is an asset (or `.meta`), even when
+    /// the root lies in a code folder.
     fn kind_of(&self, rel: &str) -> Option<FileKind> {
         let name = rel.rsplit('/').next().unwrap_or(rel);
         if let Some(root) = self.root_of(rel) {
@@ -103,22 +111,23 @@ impl Classifier {
         None
     }
 
-    /// The index of the asset root holding `rel`.
+    /// The index of the asset root holding `rel`: one lookup per folder
+    /// above it, whatever the number of roots.
     pub fn root_of(&self, rel: &str) -> Option<u16> {
-        self.roots.iter().position(|r| under(rel, r)).map(|i| i as u16)
+        let folders = rel.match_indices('/').map(|(i, _)| &rel[..i]);
+        std::iter::once("").chain(folders).find_map(|dir| self.roots.get(dir).copied())
+    }
+
+    /// Whether project-relative folder `rel` is an asset root.
+    pub fn is_root(&self, rel: &str) -> bool {
+        self.roots.contains_key(rel)
     }
 
     /// Whether a path (file or folder) is ignored, by the walk's rules:
     /// hidden, a build or VCS folder, in `project.ignore`, or excluded by
     /// the `.gitignore`/`.ignore` of any folder above it.
     pub fn is_ignored(&self, rel: &str, is_dir: bool) -> bool {
-        if rel.split('/').any(|c| walk::is_skipped_name(c.as_bytes())) {
-            return true;
-        }
-        if self.extra.matched_path_or_any_parents(rel, is_dir).is_ignore() {
-            return true;
-        }
-        walk::ignore_files_exclude(&self.project_root, rel, is_dir)
+        rules::path_is_ignored(&self.project_root, &self.extra, rel, is_dir, &mut rules::read_folder_matcher)
     }
 }
 
@@ -183,7 +192,7 @@ thread_local! {
 /// Parses text that is already in memory (an editor's buffer, or a file
 /// just read) as a file of `kind`.
 pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
-    let line_index = std::sync::OnceLock::new();
+    let mut code = None;
     let (extracted, meta) = match kind {
         FileKind::Meta { .. } => {
             let mut m = meta::parse(text);
@@ -192,14 +201,38 @@ pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
             (Extracted { refs, ..Extracted::default() }, Some(Box::new(m)))
         }
         FileKind::Asset { syntax, .. } => {
-            (syntax.map(|s| extract::extract(s, text, &cx.code_calls)).unwrap_or_default(), None)
+            (syntax.map(|s| extract::extract(s, text, &cx.code_api)).unwrap_or_default(), None)
         }
-        FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_calls), None),
+        FileKind::Code => {
+            let (extracted, links) = extract::extract_code(text, &cx.code_api);
+            code = links;
+            (extracted, None)
+        }
     };
     let Extracted { mut refs, error, skipped } = extracted;
+    // A URL names something on a server, never a project file: dropped here,
+    // once for every syntax, so nothing downstream looks it up. (Game code
+    // drops its own before numbering its references for `CodeLinks`.)
+    refs.retain(|r| !crate::resolve::is_url(&r.value));
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
-    Loaded { refs, meta, line_index, unreadable: skipped, syntax_error: error.map(Box::new), exists: true }
+    // A syntax error is a range too: its position is asked for.
+    let error_end = error.as_ref().map_or(0, |e| e.range.end);
+    let end = ranges_end(&refs, meta.as_deref()).max(code.as_ref().map_or(0, |c| c.ranges_end())).max(error_end);
+    let lines = LineIndex::covering(text, end);
+    Loaded { refs, meta, lines, unreadable: skipped, syntax_error: error.map(Box::new), exists: true, code }
+}
+
+/// Where the last range of a parse ends: the part of the text whose
+/// positions can ever be asked.
+fn ranges_end(refs: &[RawRef], meta: Option<&Meta>) -> u32 {
+    let refs = refs.iter().map(|r| r.range.end);
+    let meta = meta.into_iter().flat_map(|m| {
+        let id = m.id.map(|(_, r)| r.end);
+        let labels = m.labels.iter().map(|l| l.range.end);
+        id.into_iter().chain(labels).chain(m.problems.iter().map(|p| p.range.end))
+    });
+    refs.chain(meta).max().unwrap_or(0)
 }
 
 /// The text of a file, read as the scan reads it (regular files only, size
@@ -271,6 +304,9 @@ pub struct ScanResult {
     pub dirs: Vec<PathBuf>,
     /// Problems of the walk itself (a symlink loop, a folder that vanished).
     pub errors: Vec<String>,
+    /// Folders that exist but could not be listed (project-relative), and
+    /// why: `unreadable-file` findings on the folder.
+    pub unreadable_dirs: Vec<(String, String)>,
 }
 
 /// How many threads read files: one per core to start with, and up to 16
@@ -349,7 +385,7 @@ pub fn walk_into(
         }
         walker.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
     });
-    ScanResult { files: Vec::new(), dirs: report.dirs, errors: report.errors }
+    ScanResult { files: Vec::new(), dirs: report.dirs, errors: report.errors, unreadable_dirs: report.unreadable }
 }
 
 /// A reader thread's files not yet handed over; flushed when dropped.

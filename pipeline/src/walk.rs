@@ -1,6 +1,6 @@
-//! The parallel folder walk under the scan: which entries belong to the
-//! project (the ignore rules) and a pool of threads that list folders and
-//! hand each file, with a descriptor of its folder, to a visitor.
+//! The parallel folder walk under the scan: a pool of threads that list
+//! folders and hand each file that belongs to the project, with a
+//! descriptor of its folder, to a visitor.
 //!
 //! Written for the scan rather than taken from the `ignore` crate's walker,
 //! which builds a path, a directory entry and an ignore-matcher lookup per
@@ -8,77 +8,75 @@
 //! was a fifth of a warm scan. Here a file costs one `openat` against its
 //! folder's descriptor, and matching runs only below an ignore file.
 //!
-//! The rules, shared with the watcher (`assetry_watcher::rules`):
-//! `.gitignore` and `.ignore` files at every level from the project root
-//! down, whether or not the project is a git repository; the deepest file
-//! with an opinion wins, and `.ignore` overrides `.gitignore` in the same
-//! folder. Then `project.ignore`. Names starting with `.` and the folders in
-//! [`ALWAYS_IGNORED`] are skipped at any depth. Symbolic links are followed;
-//! one that leads to a folder being walked (a loop) is reported and skipped.
+//! Which entries belong to the project is decided by [`crate::rules`], as
+//! for single paths and the watcher.
+//!
+//! Symbolic links are followed inside the project only ([`LinkPolicy`]): a
+//! link to a folder that contains the project (`..`, `/`) or to a folder
+//! being walked is a loop; a link to a folder outside the project is not
+//! followed (the project's files are what is in its folder); nothing is
+//! read under `/proc`, `/sys` or `/dev`, whose contents change from one read
+//! to the next. Each skipped link is reported, so the result is the same on
+//! every machine and never depends on what lies outside the project.
 
 use std::ffi::OsStr;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 
-use ignore::Match;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::gitignore::Gitignore;
 
-/// Folder names ignored at any depth, whatever the ignore files say: the
-/// processor's output and build folders must never feed back into the graph.
-pub const ALWAYS_IGNORED: &[&str] = &[".git", ".assetry", "target", "node_modules"];
+use crate::rules::{IGNORE_FILES, Matchers, folder_matcher, is_skipped_name, matchers_above};
 
-/// Per-folder ignore files, lowest precedence first.
-pub const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore"];
+/// Pseudo file systems: their files change between two reads (or never
+/// end), so a link into them is never followed, file or folder.
+const PSEUDO_FILE_SYSTEMS: &[&str] = &["/proc", "/sys", "/dev"];
 
-/// Whether a file or folder name is skipped whatever the rules say.
-pub fn is_skipped_name(name: &[u8]) -> bool {
-    (name.first() == Some(&b'.') && name != b"." && name != b"..")
-        || ALWAYS_IGNORED.iter().any(|n| n.as_bytes() == name)
+/// Where a symbolic link found by the walk may lead.
+pub(crate) struct LinkPolicy {
+    /// The project folder with every link resolved; `None` when it cannot be
+    /// resolved (then only the pseudo file systems are refused).
+    project: Option<PathBuf>,
 }
 
-/// The matcher of folder `dir` built from the ignore files it has, or `None`.
-pub fn folder_matcher(dir: &Path, has: impl Fn(&str) -> bool) -> Option<Gitignore> {
-    let mut builder = GitignoreBuilder::new(dir);
-    let mut any = false;
-    for name in IGNORE_FILES.iter().filter(|n| has(n)) {
-        // A malformed line is skipped and the rest still applies, as in git.
-        let _partial_error = builder.add(dir.join(name));
-        any = true;
-    }
-    if any { builder.build().ok() } else { None }
-}
-
-/// The ignore matchers in force in one folder, nearest first, each with
-/// the length of its folder's project-relative path (so an entry's path
-/// relative to it is a suffix of the entry's own, with no allocation).
-#[derive(Default, Clone)]
-struct Matchers {
-    nearest: Option<Arc<MatcherNode>>,
-}
-
-struct MatcherNode {
-    matcher: Gitignore,
-    rel_len: usize,
-    parent: Option<Arc<MatcherNode>>,
-}
-
-impl Matchers {
-    fn with(&self, matcher: Gitignore, rel_len: usize) -> Matchers {
-        Matchers { nearest: Some(Arc::new(MatcherNode { matcher, rel_len, parent: self.nearest.clone() })) }
+impl LinkPolicy {
+    pub(crate) fn new(project_root: &Path) -> LinkPolicy {
+        LinkPolicy { project: std::fs::canonicalize(project_root).ok() }
     }
 
-    fn is_ignored(&self, rel: &str, is_dir: bool) -> bool {
-        let mut node = self.nearest.as_deref();
-        while let Some(n) = node {
-            let below = if n.rel_len == 0 { rel } else { &rel[(n.rel_len + 1).min(rel.len())..] };
-            match n.matcher.matched(below, is_dir) {
-                Match::Ignore(_) => return true,
-                Match::Whitelist(_) => return false,
-                Match::None => node = n.parent.as_deref(),
-            }
+    /// Why the link at `link` must not be followed, or `None` to follow it.
+    /// Links are rare, so resolving each one in full costs nothing measurable.
+    fn refuse(&self, link: &Path, is_dir: bool) -> Option<String> {
+        let target = match std::fs::canonicalize(link) {
+            Ok(t) => t,
+            Err(e) => return Some(format!("{}: {e}; not followed", link.display())),
+        };
+        if PSEUDO_FILE_SYSTEMS.iter().any(|p| target.starts_with(p)) {
+            return Some(format!(
+                "{}: a symbolic link to {}, on a pseudo file system; not followed",
+                link.display(),
+                target.display()
+            ));
         }
-        false
+        let project = self.project.as_deref()?;
+        if !is_dir {
+            return None;
+        }
+        if project.starts_with(&target) {
+            return Some(format!(
+                "{}: a symbolic link to {}, which contains the project (a loop); not followed",
+                link.display(),
+                target.display()
+            ));
+        }
+        if !target.starts_with(project) {
+            return Some(format!(
+                "{}: a symbolic link to {}, outside the project; not followed",
+                link.display(),
+                target.display()
+            ));
+        }
+        None
     }
 }
 
@@ -355,6 +353,8 @@ pub(crate) struct WalkReport {
     pub dirs: Vec<PathBuf>,
     /// Problems: folders that could not be listed, links that lead nowhere or loop.
     pub errors: Vec<String>,
+    /// Folders that exist but could not be listed (project-relative), and why.
+    pub unreadable: Vec<(String, String)>,
 }
 
 /// How many threads walk: `start` at first, and up to `max` when the
@@ -457,18 +457,20 @@ pub(crate) fn walk<V: FnMut(Found<'_>)>(
         jobs.push(Job { abs: root.clone(), rel, matchers, ancestors: Ancestors::default() });
     }
     let queue = Queue { state: Mutex::new((jobs, 0)), wake: Condvar::new(), end: Condvar::new() };
+    let links = LinkPolicy::new(project_root);
     let work = || {
         let mut visit = visitor();
         let mut local = WalkReport::default();
         while let Some(job) = queue.next() {
             let listing = ListingGuard(&queue);
-            let more = list(job, extra, &mut visit, &mut local);
+            let more = list(job, extra, &links, &mut visit, &mut local);
             std::mem::forget(listing);
             queue.done(more);
         }
         let mut r = report.lock().unwrap_or_else(|p| p.into_inner());
         r.dirs.append(&mut local.dirs);
         r.errors.append(&mut local.errors);
+        r.unreadable.append(&mut local.unreadable);
     };
     std::thread::scope(|scope| {
         let mut running = threads.start.max(1);
@@ -499,57 +501,28 @@ pub(crate) fn walk<V: FnMut(Found<'_>)>(
     report.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Whether project-relative `rel` (a file, or a folder when `is_dir`) is
-/// ignored by the ignore files of the folders above it, or lies in an
-/// ignored folder: what the walk would decide, for one path. Reads the
-/// ignore files on the way (a few `stat`s per level), so it is always
-/// current; the walk itself never calls it.
-pub fn ignore_files_exclude(project_root: &Path, rel: &str, is_dir: bool) -> bool {
-    descend(project_root, rel, |matchers, prefix, last| matchers.is_ignored(prefix, !last || is_dir)).is_none()
-}
-
-/// The matchers of the folders from the project root down to the parent of
-/// project-relative folder `rel` (its own ignore files are read when it is listed).
-fn matchers_above(project_root: &Path, rel: &str) -> Matchers {
-    descend(project_root, rel, |_, _, _| false).unwrap_or_default()
-}
-
-/// Goes down `rel` from the project folder one segment at a time, loading
-/// the ignore files of the folder that holds each segment, and asks `stop`
-/// about the path up to that segment (`true` for the last). Returns the
-/// matchers in force where `rel` lies, or `None` once `stop` says so.
-fn descend(project_root: &Path, rel: &str, mut stop: impl FnMut(&Matchers, &str, bool) -> bool) -> Option<Matchers> {
-    let mut matchers = Matchers::default();
-    if rel.is_empty() {
-        return Some(matchers);
-    }
-    let mut dir = project_root.to_path_buf();
-    let mut folder_len = 0;
-    let mut segments = rel.split('/').peekable();
-    while let Some(seg) = segments.next() {
-        if let Some(m) = folder_matcher(&dir, |name| dir.join(name).is_file()) {
-            matchers = matchers.with(m, folder_len);
-        }
-        let end = if folder_len == 0 { seg.len() } else { folder_len + 1 + seg.len() };
-        if stop(&matchers, &rel[..end], segments.peek().is_none()) {
-            return None;
-        }
-        dir.push(seg);
-        folder_len = end;
-    }
-    Some(matchers)
-}
-
 /// Lists one folder: visits its files, returns its sub-folders to walk.
-fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report: &mut WalkReport) -> Vec<Job> {
+fn list<V: FnMut(Found<'_>)>(
+    job: Job,
+    extra: &Gitignore,
+    links: &LinkPolicy,
+    visit: &mut V,
+    report: &mut WalkReport,
+) -> Vec<Job> {
     let Job { abs, rel, mut matchers, ancestors } = job;
     let (folder, listing) = match Folder::open(&abs).and_then(|f| {
         let listing = f.list()?;
         Ok((f, listing))
     }) {
         Ok(x) => x,
-        Err(e) => {
+        // A folder that vanished mid-walk is simply gone; one that is
+        // there but cannot be listed hides files the user expects checked.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             report.errors.push(format!("{}: {e}", abs.display()));
+            return Vec::new();
+        }
+        Err(e) => {
+            report.unreadable.push((rel, e.to_string()));
             return Vec::new();
         }
     };
@@ -562,7 +535,7 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
     if IGNORE_FILES.iter().any(|n| has(n))
         && let Some(m) = folder_matcher(&abs, has)
     {
-        matchers = matchers.with(m, rel.len());
+        matchers = matchers.with(Arc::new(m), rel.len());
     }
     let mut subfolders = Vec::new();
     let mut child_rel = String::new();
@@ -607,6 +580,12 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
         {
             continue;
         }
+        if followed.is_some()
+            && let Some(why) = links.refuse(&abs.join(name), is_dir)
+        {
+            report.errors.push(why);
+            continue;
+        }
         if is_dir {
             let child_abs = abs.join(name);
             if let Some(id) = followed.as_ref().and_then(folder_id)
@@ -634,7 +613,10 @@ fn list<V: FnMut(Found<'_>)>(job: Job, extra: &Gitignore, visit: &mut V, report:
 
 #[cfg(test)]
 mod tests {
+    use ignore::gitignore::GitignoreBuilder;
+
     use super::*;
+    use crate::rules::{path_is_ignored, read_folder_matcher};
 
     fn walked(root: &Path, roots: &[&str], extra: &[&str]) -> (Vec<String>, WalkReport) {
         let mut b = GitignoreBuilder::new(root);
@@ -706,6 +688,40 @@ mod tests {
         assert!(report.errors.iter().any(|e| e.contains("loop")), "{:?}", report.errors);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn links_never_lead_out_of_the_project() {
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "lib/z.png", "z");
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "assets/a/x.png", "x");
+        let link = |target: &Path, at: &str| std::os::unix::fs::symlink(target, root.join(at)).unwrap();
+        link(Path::new("/"), "assets/slash");
+        link(Path::new(".."), "assets/a/up");
+        link(root, "assets/project");
+        link(Path::new("/proc/self"), "assets/proc");
+        link(Path::new("/dev"), "assets/dev");
+        link(Path::new("/proc/self/status"), "assets/status.json");
+        link(&outside.path().join("lib"), "assets/lib");
+        let (found, report) = walked(root, &["assets"], &[]);
+        assert_eq!(found, ["assets/a/x.png"]);
+        let mut errors = report.errors.clone();
+        errors.sort();
+        let why = |at: &str| -> String {
+            errors.iter().find(|e| e.starts_with(&root.join(at).display().to_string())).cloned().unwrap_or_default()
+        };
+        assert!(why("assets/slash").ends_with("which contains the project (a loop); not followed"), "{errors:?}");
+        assert!(why("assets/project").ends_with("which contains the project (a loop); not followed"), "{errors:?}");
+        assert!(why("assets/proc").ends_with("on a pseudo file system; not followed"), "{errors:?}");
+        assert!(why("assets/dev").ends_with("on a pseudo file system; not followed"), "{errors:?}");
+        assert!(why("assets/status.json").ends_with("on a pseudo file system; not followed"), "{errors:?}");
+        assert!(why("assets/lib").ends_with("outside the project; not followed"), "{errors:?}");
+        // `assets/a/up` leads to `assets`, inside the project and being walked: the loop check.
+        assert!(why("assets/a/up").contains("(a loop); not followed"), "{errors:?}");
+        assert_eq!(errors.len(), 7, "{errors:?}");
+    }
+
     #[test]
     fn one_path_is_judged_as_the_walk_judges_it() {
         let dir = tempfile::tempdir().unwrap();
@@ -717,13 +733,14 @@ mod tests {
             write(root, rel, "x");
         }
         let (found_now, _) = walked(root, &["assets"], &[]);
+        let one = |rel: &str, is_dir| path_is_ignored(root, &Gitignore::empty(), rel, is_dir, &mut read_folder_matcher);
         for rel in ["assets/a.psd", "assets/raw/keep.psd", "assets/raw/b.blend", "assets/build/x.png", "assets/ok.png"]
         {
             let walked = found_now.iter().any(|f| f == rel);
-            assert_eq!(ignore_files_exclude(root, rel, false), !walked, "{rel}");
+            assert_eq!(one(rel, false), !walked, "{rel}");
         }
-        assert!(ignore_files_exclude(root, "assets/build", true));
-        assert!(!ignore_files_exclude(root, "assets/raw", true));
+        assert!(one("assets/build", true));
+        assert!(!one("assets/raw", true));
     }
 
     #[test]

@@ -12,11 +12,7 @@
 //!   string values (map keys never); a syntax error ⇒ `ron` rejects.
 //! - `.meta` fast path vs `toml_edit`: whenever the fast path answers, the
 //!   answer equals the full parser's.
-//! - Game code: the call lexer finds exactly the calls tree-sitter-rust
-//!   finds, with the same string arguments.
 
-#[path = "differential_readers/game_code.rs"]
-mod game_code;
 #[path = "differential_readers/generator.rs"]
 mod generator;
 #[path = "differential_readers/json.rs"]

@@ -37,8 +37,14 @@ pub struct LspClient {
 impl LspClient {
     /// Spawns `bin lsp` in `cwd` without initializing it.
     pub fn spawn(bin: &Path, cwd: &Path) -> LspClient {
+        LspClient::spawn_with_env(bin, cwd, &[])
+    }
+
+    /// [`Self::spawn`] with extra environment variables for the server.
+    pub fn spawn_with_env(bin: &Path, cwd: &Path, env: &[(&str, &str)]) -> LspClient {
         let mut child = Command::new(bin)
             .arg("lsp")
+            .envs(env.iter().copied())
             .current_dir(cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -71,8 +77,13 @@ impl LspClient {
     /// Spawns the server and runs `initialize` + `initialized` with the given
     /// workspace folders; returns the client and the initialize result.
     pub fn start(bin: &Path, folders: &[&Path]) -> (LspClient, Value) {
+        LspClient::start_with_env(bin, folders, &[])
+    }
+
+    /// [`Self::start`] with extra environment variables for the server.
+    pub fn start_with_env(bin: &Path, folders: &[&Path], env: &[(&str, &str)]) -> (LspClient, Value) {
         let cwd = folders.first().copied().unwrap_or(Path::new("/"));
-        let mut client = LspClient::spawn(bin, cwd);
+        let mut client = LspClient::spawn_with_env(bin, cwd, env);
         let folders: Vec<Value> = folders
             .iter()
             .map(|f| json!({"uri": file_uri(f), "name": f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()}))
@@ -173,6 +184,27 @@ impl LspClient {
         msg["params"]["diagnostics"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Waits for the diagnostics of `uri` published for document `version`
+    /// and returns them. Publishes for older versions come first when edits
+    /// arrive faster than the server checks them (it coalesces bursts, so
+    /// how many is not fixed): each is consumed and must be for an older
+    /// version than the one after it.
+    pub fn diagnostics_at_version(&mut self, uri: &str, version: i64) -> Vec<Value> {
+        let mut last_seen = i64::MIN;
+        loop {
+            let msg = self.wait_for(&format!("diagnostics for {uri}"), |m| {
+                m.get("method").and_then(Value::as_str) == Some("textDocument/publishDiagnostics")
+                    && m["params"]["uri"].as_str() == Some(uri)
+            });
+            let seen = msg["params"]["version"].as_i64().unwrap_or_else(|| panic!("no version: {msg}"));
+            assert!(seen > last_seen && seen <= version, "version {seen} after {last_seen}, waiting for {version}");
+            if seen == version {
+                return msg["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+            }
+            last_seen = seen;
+        }
+    }
+
     /// Like [`Self::diagnostics`], reduced to `(code, start line, start
     /// character, end character)` for compact assertions.
     pub fn diagnostic_codes(&mut self, uri: &str) -> Vec<(String, u64, u64, u64)> {
@@ -217,6 +249,15 @@ impl LspClient {
         }
     }
 
+    /// The next message, read or not yet read, waiting at most `timeout`
+    /// (`None` then): for tests that follow a long stream of notifications.
+    pub fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        if let Some(m) = self.unread.pop_front() {
+            return Some(m);
+        }
+        self.incoming.recv_timeout(timeout).ok()
+    }
+
     /// The server's process id (for memory measurements).
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -250,6 +291,30 @@ impl LspClient {
         self.wait_exit()
     }
 
+    /// `shutdown` then `exit`, then everything the server still sent: of
+    /// the diagnostics the test had not read, the last published for each
+    /// URI (what the editor shows at the end). For changes reported by the
+    /// file watcher, which may split one move into several batches, each
+    /// with its own passing diagnostics: the test asserts where they end.
+    pub fn shutdown_with_last_diagnostics(&mut self) -> std::collections::BTreeMap<String, Vec<Value>> {
+        let status = self.shutdown();
+        assert_eq!(status.code(), Some(0), "server stderr:\n{}", self.stderr());
+        // The reader thread ends at the end of the server's output.
+        while let Ok(m) = self.incoming.recv_timeout(TIMEOUT) {
+            self.unread.push_back(m);
+        }
+        let mut last = std::collections::BTreeMap::new();
+        self.unread.retain(|m| {
+            if m.get("method").and_then(Value::as_str) != Some("textDocument/publishDiagnostics") {
+                return true;
+            }
+            let uri = m["params"]["uri"].as_str().expect("uri").to_owned();
+            last.insert(uri, m["params"]["diagnostics"].as_array().cloned().unwrap_or_default());
+            false
+        });
+        last
+    }
+
     /// Waits for the process to end (after `exit`, or after stdin closed).
     pub fn wait_exit(&mut self) -> ExitStatus {
         self.finished = true;
@@ -268,6 +333,16 @@ impl LspClient {
 
     pub fn close_stdin(&mut self) {
         self.stdin = None;
+    }
+}
+
+/// Raw input, for tests of the transport itself.
+impl LspClient {
+    /// Writes `bytes` to the server's stdin as they are, with no framing.
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("server stdin open");
+        stdin.write_all(bytes).expect("write to server");
+        stdin.flush().expect("flush to server");
     }
 }
 

@@ -246,3 +246,32 @@ pub fn running_as_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// Whether the tests run on CI (`CI` set to anything but empty, `0` or
+/// `false`), where `.ci/run` has installed every outside program.
+pub fn on_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// An outside program a test needs, found at `path`; `None` when it is
+/// missing, and the test should return. Outside CI a missing program skips
+/// the test with a message (on the real stderr, which the test harness does
+/// not capture, so the skip is visible in a normal `cargo test`); on CI it
+/// fails the test, since there a missing program is a broken setup.
+pub fn outside_program(test: &str, what: &str, path: Option<PathBuf>, install: &str) -> Option<PathBuf> {
+    if let Some(path) = path.filter(|p| p.is_file()) {
+        return Some(path);
+    }
+    assert!(!on_ci(), "{test}: {what} is missing (CI is set, so this is a failure); install it with\n  {install}");
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {test}: {what} is missing; install it with `{install}` (with CI set this fails)"
+    );
+    None
+}
+
+/// The first `name` on `PATH`, as a shell would find it.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|p| p.is_file())
+}

@@ -138,6 +138,7 @@ mod imp {
                 return if err.kind() == io::ErrorKind::Interrupted { Ok(true) } else { Err(err) };
             }
             if fds[1].revents != 0 {
+                self.wake.reset();
                 return Ok(false);
             }
             if fds[0].revents != 0 {
@@ -198,6 +199,17 @@ mod imp {
             // SAFETY: plain syscall; the result is checked.
             let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
             if fd < 0 { Err(io::Error::last_os_error()) } else { Ok(WakeFd { fd }) }
+        }
+    }
+
+    impl WakeFd {
+        /// Empties the eventfd, so the next wait blocks again (a wake may
+        /// be a settle request, after which the thread goes on).
+        fn reset(&self) {
+            let mut count: u64 = 0;
+            // SAFETY: reads at most 8 bytes into a valid u64; the fd is
+            // non-blocking, so an empty eventfd returns EAGAIN at once.
+            unsafe { libc::read(self.fd, (&mut count as *mut u64).cast(), 8) };
         }
     }
 

@@ -96,8 +96,8 @@ mod rules;
 mod session;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -301,11 +301,32 @@ pub struct WatchStats {
     pub polled_dirs: usize,
 }
 
+/// Requests from the [`Watcher`] handle to its thread (which is woken for
+/// each).
+#[derive(Default)]
+pub(crate) struct Control {
+    /// Set when the watcher is dropped.
+    stop: AtomicBool,
+    /// [`Watcher::settle`] calls not taken in by the thread yet.
+    settle: Mutex<Vec<mpsc::Sender<()>>>,
+}
+
+impl Control {
+    pub(crate) fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn take_settle_requests(&self) -> Vec<mpsc::Sender<()>> {
+        std::mem::take(&mut *self.settle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
 /// A running watcher; dropping it stops its thread.
 pub struct Watcher {
     waker: Waker,
     thread: Option<JoinHandle<()>>,
     stats: Arc<Stats>,
+    control: Arc<Control>,
 }
 
 impl Watcher {
@@ -320,6 +341,7 @@ impl Watcher {
             .map_err(|source| WatchError::Init { root: options.project_root.clone(), source })?;
         let waker = kernel.waker();
         let stats = Arc::new(Stats::default());
+        let control = Arc::new(Control::default());
         let mut tracked: Vec<PathBuf> = options.asset_roots.iter().chain(&options.code_dirs).cloned().collect();
         tracked.sort();
         tracked.dedup();
@@ -344,13 +366,14 @@ impl Watcher {
             stats.clone(),
             options.poll_interval,
             options.watch_budget,
+            control.clone(),
         );
         session.set_up(options.walked_dirs, options.scanned_at);
         let thread = std::thread::Builder::new()
             .name("assetry-watcher".to_owned())
             .spawn(move || session.run(Box::new(on_event)))
             .map_err(WatchError::Thread)?;
-        Ok(Watcher { waker, thread: Some(thread), stats })
+        Ok(Watcher { waker, thread: Some(thread), stats, control })
     }
 
     /// [`Watcher::start`] with a channel: the receiver ends when the watcher
@@ -362,6 +385,26 @@ impl Watcher {
             let _ = tx.send(event);
         })?;
         Ok((watcher, rx))
+    }
+
+    /// Asks to be told once every change made before this call has been
+    /// handed on: the returned receiver gets `()` after the batches (and
+    /// notices) holding those changes went to the callback, and the
+    /// watcher held nothing back any more. It is disconnected if the
+    /// watcher stops first.
+    ///
+    /// The watcher takes in what the kernel queued up to the call (or, for
+    /// polled folders, lists them once more), then waits for its own holds
+    /// (the coalescing window, `.meta` pairing) to end as they would have
+    /// anyway: batches are cut exactly as without the call. While changes
+    /// keep coming, the answer waits for a pause. With [`Backend::Notify`],
+    /// `notify` hands events over from a thread of its own, so a change
+    /// made just before the call may still be on its way.
+    pub fn settle(&self) -> mpsc::Receiver<()> {
+        let (tx, rx) = mpsc::channel();
+        self.control.settle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(tx);
+        self.waker.wake();
+        rx
     }
 
     pub fn stats(&self) -> WatchStats {
@@ -379,6 +422,7 @@ impl Watcher {
 
 impl Drop for Watcher {
     fn drop(&mut self) {
+        self.control.stop.store(true, Ordering::SeqCst);
         self.waker.wake();
         if let Some(thread) = self.thread.take() {
             // A panic on the watcher thread has already been printed; there

@@ -1,76 +1,59 @@
-//! Which paths the watcher reports: the rules of the engine's walk
-//! (`assetry_pipeline::walk`, which documents them and owns the fixed names
-//! and ignore-file names), applied to one path at a time. Matchers are
-//! loaded lazily, per folder, when an event first needs them, so watching a
-//! large tree costs no extra reads at start-up.
+//! Which paths the watcher reports: the engine's rules
+//! (`assetry_pipeline::rules::path_is_ignored`, which the scan's single-path
+//! checks use too, and which documents them), with the folders' ignore-file
+//! matchers cached: they are loaded lazily, per folder, when an event first
+//! needs them, so watching a large tree costs no extra reads at start-up,
+//! and forgotten when an ignore file changes.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use ignore::Match;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::gitignore::Gitignore;
 
-pub use assetry_pipeline::walk::ALWAYS_IGNORED;
-use assetry_pipeline::walk::{IGNORE_FILES, folder_matcher, is_skipped_name};
+pub use assetry_pipeline::rules::ALWAYS_IGNORED;
+use assetry_pipeline::rules::{self, IGNORE_FILES};
 
 pub struct IgnoreRules {
     project_root: PathBuf,
     /// `project.ignore` globs, rooted at the project root.
     project: Gitignore,
     /// Per-folder matchers; `None` when the folder has no ignore file.
-    per_dir: HashMap<PathBuf, Option<Gitignore>>,
+    per_dir: HashMap<PathBuf, Option<Arc<Gitignore>>>,
 }
 
-/// A `project.ignore` glob that could not be parsed.
+/// A `project.ignore` glob that could not be parsed (`Config::parse`
+/// refuses such a configuration first, with its place in the file).
 #[derive(Debug, thiserror::Error)]
 #[error("invalid `project.ignore` pattern in assetry.toml: {0}; fix or remove the pattern")]
 pub struct BadPattern(String);
 
 impl IgnoreRules {
     pub fn new(project_root: &Path, globs: &[String]) -> Result<IgnoreRules, BadPattern> {
-        let mut builder = GitignoreBuilder::new(project_root);
-        // A typo in assetry.toml is reported, not read as a literal `[`.
-        builder.allow_unclosed_class(false);
-        for glob in globs {
-            builder.add_line(None, glob).map_err(|e| BadPattern(format!("`{glob}`: {e}")))?;
-        }
-        let project = builder.build().map_err(|e| BadPattern(e.to_string()))?;
+        let project = rules::project_ignore(project_root, globs).map_err(|bad| BadPattern(bad.message))?;
         Ok(IgnoreRules { project_root: project_root.to_path_buf(), project, per_dir: HashMap::new() })
     }
 
     /// Whether `path` (absolute, under the project root) is ignored: by a
     /// fixed name, by `project.ignore`, or by the ignore file of any folder
-    /// above it (a pattern may name one of its parent folders).
+    /// above it (the deepest with an opinion wins), exactly as the scan decides.
     pub fn is_ignored(&mut self, path: &Path, is_dir: bool) -> bool {
-        let Ok(rel) = path.strip_prefix(&self.project_root) else {
+        let Some(rel) = path.strip_prefix(&self.project_root).ok().and_then(Path::to_str) else {
             return false;
         };
-        if rel.as_os_str().is_empty() {
-            return false;
-        }
-        if rel.components().any(|c| is_skipped_name(c.as_os_str().as_encoded_bytes())) {
-            return true;
-        }
-        if self.project.matched_path_or_any_parents(rel, is_dir).is_ignore() {
-            return true;
-        }
-        // The deepest ignore file that has an opinion wins (git's rule).
-        let mut dir = path.parent();
-        while let Some(d) = dir {
-            if let Some(matcher) = self.matcher(d) {
-                match matcher.matched_path_or_any_parents(path, is_dir) {
-                    Match::Ignore(_) => return true,
-                    Match::Whitelist(_) => return false,
-                    Match::None => {}
-                }
+        let rel = rel.replace('\\', "/");
+        let per_dir = &mut self.per_dir;
+        // Looked up before anything is allocated: most folders are cached.
+        let mut matcher_of = |dir: &Path| {
+            if let Some(m) = per_dir.get(dir) {
+                return m.clone();
             }
-            if d == self.project_root {
-                break;
-            }
-            dir = d.parent();
-        }
-        false
+            let m = rules::read_folder_matcher(dir);
+            per_dir.insert(dir.to_path_buf(), m.clone());
+            m
+        };
+        rules::path_is_ignored(&self.project_root, &self.project, &rel, is_dir, &mut matcher_of)
     }
 
     /// Forgets the matcher of `dir`, after its ignore file changed.
@@ -85,14 +68,6 @@ impl IgnoreRules {
 
     pub fn is_ignore_file(name: &OsStr) -> bool {
         IGNORE_FILES.iter().any(|f| name == OsStr::new(f))
-    }
-
-    fn matcher(&mut self, dir: &Path) -> Option<&Gitignore> {
-        if !self.per_dir.contains_key(dir) {
-            let matcher = folder_matcher(dir, |name| dir.join(name).is_file());
-            self.per_dir.insert(dir.to_path_buf(), matcher);
-        }
-        self.per_dir.get(dir).and_then(Option::as_ref)
     }
 }
 

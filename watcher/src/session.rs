@@ -11,7 +11,19 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::kernel::{AddError, Kernel, KernelEvent, Kind};
 use crate::pending::{Pending, Raw};
 use crate::rules::IgnoreRules;
-use crate::{Notice, Stats, WatchEvent};
+use crate::{Control, Notice, Stats, WatchEvent};
+
+/// What a wait for the kernel ended with.
+enum Read {
+    /// Events (or none, at the timeout) were taken in.
+    Events,
+    /// [`crate::Watcher::settle`] woke the thread; events read before the
+    /// wake were taken in.
+    Woken,
+    /// Watching has ended (the watcher was dropped, or the kernel failed,
+    /// which is reported).
+    End,
+}
 
 pub struct Dir {
     path: PathBuf,
@@ -47,6 +59,10 @@ pub struct Session {
     cookies: HashMap<u32, (PathBuf, bool, bool)>,
     notices: Vec<Notice>,
     limit_reported: bool,
+    control: Arc<Control>,
+    /// Settle requests taken in, answered once nothing is held back.
+    settling: Vec<std::sync::mpsc::Sender<()>>,
+    next_poll: Instant,
 }
 
 impl Session {
@@ -60,6 +76,7 @@ impl Session {
         stats: Arc<Stats>,
         poll_interval: Duration,
         watch_budget: Option<usize>,
+        control: Arc<Control>,
     ) -> Session {
         Session {
             project_root,
@@ -77,6 +94,9 @@ impl Session {
             cookies: HashMap::new(),
             notices: Vec::new(),
             limit_reported: false,
+            control,
+            settling: Vec::new(),
+            next_poll: Instant::now() + poll_interval,
         }
     }
 
@@ -252,19 +272,19 @@ impl Session {
 
     pub fn run(mut self, mut on_event: Box<dyn FnMut(WatchEvent) + Send>) {
         let mut events = Vec::new();
-        let mut next_poll = Instant::now() + self.poll_interval;
+        self.next_poll = Instant::now() + self.poll_interval;
         self.deliver(&mut on_event);
         loop {
             let now = Instant::now();
             let mut timeout = Duration::from_secs(3600);
             if !self.polled.is_empty() || !self.missing.is_empty() {
-                timeout = timeout.min(next_poll.saturating_duration_since(now));
+                timeout = timeout.min(self.next_poll.saturating_duration_since(now));
             }
             if let Some(deadline) = self.pending.deadline() {
                 timeout = timeout.min(deadline.saturating_duration_since(now));
             }
             events.clear();
-            if !self.read_kernel(timeout, &mut events, &mut on_event) {
+            if !self.take_in(timeout, &mut events, &mut on_event) {
                 return;
             }
             let cut_due = self.pending.deadline().is_some_and(|d| d <= Instant::now());
@@ -273,41 +293,68 @@ impl Session {
                 // asset written just before its `.meta` is not cut from it,
                 // and before calling a lone `MOVED_FROM` a move out of the
                 // tree (its `MOVED_TO` is queued right after it).
-                if !self.read_kernel(Duration::ZERO, &mut events, &mut on_event) {
+                if !self.take_in(Duration::ZERO, &mut events, &mut on_event) {
                     return;
                 }
             }
             self.settle_moves();
-            if Instant::now() >= next_poll {
+            if Instant::now() >= self.next_poll {
                 self.poll();
-                next_poll = Instant::now() + self.poll_interval;
+                self.next_poll = Instant::now() + self.poll_interval;
             }
             self.deliver(&mut on_event);
         }
     }
 
-    /// Waits up to `timeout` for kernel events and takes them in; `false`
-    /// when watching has ended (the watcher was dropped, or the kernel
-    /// failed, which is reported).
+    /// Waits up to `timeout` for kernel events and takes them in, and any
+    /// settle request with what it needs taken in; `false` when watching
+    /// has ended.
+    fn take_in(
+        &mut self,
+        mut timeout: Duration,
+        events: &mut Vec<KernelEvent>,
+        on_event: &mut Box<dyn FnMut(WatchEvent) + Send>,
+    ) -> bool {
+        loop {
+            match self.read_kernel(timeout, events, on_event) {
+                Read::End => return false,
+                Read::Events => return true,
+                Read::Woken => {
+                    // Every change made before the request is in the
+                    // kernel's queue already (read next, without waiting)
+                    // or, in a polled folder, seen by listing it now.
+                    self.settling.extend(self.control.take_settle_requests());
+                    if !self.polled.is_empty() || !self.missing.is_empty() {
+                        self.poll();
+                        self.next_poll = Instant::now() + self.poll_interval;
+                    }
+                    timeout = Duration::ZERO;
+                }
+            }
+        }
+    }
+
     fn read_kernel(
         &mut self,
         timeout: Duration,
         events: &mut Vec<KernelEvent>,
         on_event: &mut Box<dyn FnMut(WatchEvent) + Send>,
-    ) -> bool {
-        match self.kernel.wait(timeout, events) {
-            Ok(true) => {}
-            Ok(false) => return false,
+    ) -> Read {
+        let woken = match self.kernel.wait(timeout, events) {
+            Ok(keep_going) => !keep_going,
             Err(e) => {
                 on_event(WatchEvent::Notice(Notice::Stopped { error: e.to_string() }));
-                return false;
+                return Read::End;
             }
+        };
+        if woken && self.control.stopping() {
+            return Read::End;
         }
         self.stats.events.fetch_add(events.len() as u64, Ordering::Relaxed);
         for event in events.drain(..) {
             self.handle(event);
         }
-        true
+        if woken { Read::Woken } else { Read::Events }
     }
 
     fn deliver(&mut self, on_event: &mut Box<dyn FnMut(WatchEvent) + Send>) {
@@ -318,6 +365,12 @@ impl Session {
             self.stats.batches.fetch_add(1, Ordering::Relaxed);
             self.stats.changes.fetch_add(batch.len() as u64, Ordering::Relaxed);
             on_event(WatchEvent::Changes(batch));
+        }
+        if !self.settling.is_empty() && self.pending.deadline().is_none() && self.cookies.is_empty() {
+            for settled in self.settling.drain(..) {
+                // Nobody waits for this answer any more: nothing to do.
+                let _ = settled.send(());
+            }
         }
     }
 

@@ -3,20 +3,23 @@
 //! from disk, and show the diagnostics the scenario is about.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
 
 use assetry_pipeline::{Code, Project};
 use assetry_watcher::{WatchEvent, WatchOptions, Watcher};
 
 const HERO: &str = "0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11";
 const OTHER: &str = "5a0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3";
+/// How long a settle may take before the test fails (a guard against a
+/// hang, never a wait: a settle answers as soon as the watcher is done).
+const GUARD: Duration = Duration::from_secs(60);
 
 struct Live {
     _dir: tempfile::TempDir,
     root: PathBuf,
     project: Project,
-    _watcher: Watcher,
+    watcher: Watcher,
     events: Receiver<WatchEvent>,
 }
 
@@ -30,27 +33,21 @@ impl Live {
         }
         let project = Project::open(&root).unwrap();
         let (watcher, events) = Watcher::channel(WatchOptions::for_project(&project, None)).unwrap();
-        Live { _dir: dir, root, project, _watcher: watcher, events }
+        Live { _dir: dir, root, project, watcher, events }
     }
 
     fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
     }
 
-    /// Applies every batch until the watcher has been quiet for a while,
-    /// then checks the incremental state against a fresh scan.
+    /// Applies every batch the changes so far produced (the watcher is
+    /// asked to settle), then checks the incremental state against a fresh
+    /// scan.
     fn settle(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            match self.events.recv_timeout(Duration::from_millis(400)) {
-                Ok(WatchEvent::Changes(batch)) => {
-                    self.project.apply(batch);
-                }
-                Ok(WatchEvent::Notice(_)) => {}
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => panic!("watcher stopped"),
+        for event in settled(&self.watcher, &self.events) {
+            if let WatchEvent::Changes(batch) = event {
+                self.project.apply(batch);
             }
-            assert!(Instant::now() < deadline, "never settled");
         }
         // Messages may differ: only the live project knows where a moved
         // asset went ("the asset moved to ...").
@@ -79,6 +76,13 @@ impl Live {
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
+}
+
+/// Every event the changes made so far produced, once `watcher` says it
+/// handed them all on.
+fn settled(watcher: &Watcher, events: &Receiver<WatchEvent>) -> Vec<WatchEvent> {
+    watcher.settle().recv_timeout(GUARD).expect("the watcher settles");
+    events.try_iter().collect()
 }
 
 fn meta(id: &str) -> String {
@@ -255,7 +259,7 @@ fn kernel_queue_overflow_is_recovered_by_a_rescan() {
     let (blocked_tx, blocked_rx) = std::sync::mpsc::channel::<()>();
     let (tx, events) = std::sync::mpsc::channel();
     let mut first = true;
-    let _watcher = Watcher::start(WatchOptions::for_project(&project, None), move |event| {
+    let watcher = Watcher::start(WatchOptions::for_project(&project, None), move |event| {
         if first && matches!(event, WatchEvent::Changes(_)) {
             first = false;
             let _ = blocked_tx.send(());
@@ -279,13 +283,12 @@ fn kernel_queue_overflow_is_recovered_by_a_rescan() {
     release_tx.send(()).unwrap();
 
     let mut saw_overflow = false;
-    loop {
-        match events.recv_timeout(Duration::from_millis(1000)) {
-            Ok(WatchEvent::Changes(batch)) => {
+    for event in settled(&watcher, &events) {
+        match event {
+            WatchEvent::Changes(batch) => {
                 project.apply(batch);
             }
-            Ok(WatchEvent::Notice(notice)) => saw_overflow |= notice == assetry_watcher::Notice::Overflow,
-            Err(_) => break,
+            WatchEvent::Notice(notice) => saw_overflow |= notice == assetry_watcher::Notice::Overflow,
         }
     }
     assert!(saw_overflow, "the kernel queue did not overflow; the test wrote too few files");
@@ -312,8 +315,8 @@ fn files_created_between_the_scan_and_the_watch_are_picked_up() {
     write(&root.join("assets/textures/late.png.meta"), &meta("11111111-2222-4333-8444-555555555555"));
     std::fs::remove_file(root.join("assets/textures/old.png")).unwrap();
     std::fs::remove_file(root.join("assets/textures/old.png.meta")).unwrap();
-    let (_watcher, events) = Watcher::channel(WatchOptions::for_project(&project, Some(scanned_at))).unwrap();
-    while let Ok(event) = events.recv_timeout(Duration::from_millis(500)) {
+    let (watcher, events) = Watcher::channel(WatchOptions::for_project(&project, Some(scanned_at))).unwrap();
+    for event in settled(&watcher, &events) {
         if let WatchEvent::Changes(batch) = event {
             project.apply(batch);
         }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use assetry_pipeline::scan::read_text;
-use assetry_pipeline::{Diagnostic, LineIndex, Project, Severity};
+use assetry_pipeline::{Diagnostic, LineIndex, Project, Severity, TextRange};
 use serde::Serialize;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -24,11 +24,6 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
     let diagnostics: Vec<&Diagnostic> = files.iter().flat_map(|f| &f.diagnostics).collect();
     let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
-    project.prepare_line_indexes(
-        diagnostics
-            .iter()
-            .flat_map(|d| std::iter::once(d.path.as_str()).chain(d.related.iter().map(|r| r.path.as_str()))),
-    );
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
@@ -60,13 +55,11 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
             }
             writeln!(
                 out,
-                "{} error{}, {} warning{} in {} assets ({} references)",
-                errors,
-                if errors == 1 { "" } else { "s" },
-                warnings,
-                if warnings == 1 { "" } else { "s" },
-                project.asset_count(),
-                project.reference_count()
+                "{}, {} in {} ({})",
+                counted(errors, "error"),
+                counted(warnings, "warning"),
+                counted(project.asset_count(), "asset"),
+                counted(project.reference_count(), "reference")
             )?;
         }
     }
@@ -169,9 +162,16 @@ fn diagnostic_json<'a>(p: &Project, d: &'a Diagnostic) -> DiagnosticJson<'a> {
     }
 }
 
+/// `1 error`, `2 errors`: a count with its noun in agreement.
+pub fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A compiler-style report: `severity[code]: message`, `--> file:line:col`
 /// (1-based), the source line (from `source`, the file's text) and a caret
-/// under the range.
+/// under the range. A finding about a whole file (an empty range at its
+/// start, see `Diagnostic::range`) names just the file: its first line is
+/// not what the finding is about.
 fn human(p: &Project, d: &Diagnostic, source: Option<&str>, color: bool) -> String {
     let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() };
     let sev = match d.severity {
@@ -181,9 +181,16 @@ fn human(p: &Project, d: &Diagnostic, source: Option<&str>, color: bool) -> Stri
     };
     let mut s = format!("{sev}[{}]: {}\n", d.code, paint("1", &d.message));
     let index = p.line_index(&d.path);
+    let whole_file = d.range == TextRange::EMPTY;
     let start = index.map(|ix| ix.position(d.range.start)).unwrap_or_default();
-    s.push_str(&format!("  {} {}:{}:{}\n", paint("1;34", "-->"), d.path, start.line + 1, start.character + 1));
-    if let Some(line) = source.zip(index).and_then(|(text, ix)| source_line(text, ix, start.line)) {
+    if whole_file {
+        s.push_str(&format!("  {} {}\n", paint("1;34", "-->"), d.path));
+    } else {
+        s.push_str(&format!("  {} {}:{}:{}\n", paint("1;34", "-->"), d.path, start.line + 1, start.character + 1));
+    }
+    if let Some(line) =
+        source.filter(|_| !whole_file).zip(index).and_then(|(text, ix)| source_line(text, ix, start.line))
+    {
         let gutter = (start.line + 1).to_string();
         let pad = " ".repeat(gutter.len());
         let end = index.map(|ix| ix.position(d.range.end)).unwrap_or(start);

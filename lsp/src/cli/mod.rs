@@ -7,43 +7,58 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use lexopt::prelude::*;
 
+use help::USAGE;
+
 mod check;
 mod fix;
 mod graph;
+mod help;
 mod watch;
-
-const USAGE: &str = "\
-assetry: an asset pipeline that lives in the editor
-
-usage:
-  assetry lsp                      language server on stdio
-  assetry check [DIR] [--format human|json]
-  assetry graph [DIR] [--format dot|json] [--from PATH]
-  assetry fix [DIR] --to-ids | --repair
-  assetry watch [DIR] [--profile P]
-";
 
 /// Parses `args` (without the program name) and runs the subcommand.
 pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
     let mut parser = lexopt::Parser::from_args(args);
     let sub = match parser.next()? {
         Some(Value(v)) => v.string()?,
-        Some(Long("help") | Short('h')) | None => {
-            print!("{USAGE}");
-            return Ok(ExitCode::SUCCESS);
-        }
+        Some(Long("help") | Short('h')) | None => return print_help(USAGE),
         Some(Long("version") | Short('V')) => {
             println!("assetry {}", env!("CARGO_PKG_VERSION"));
             return Ok(ExitCode::SUCCESS);
         }
         Some(other) => bail!("{}\n\n{USAGE}", other.unexpected()),
     };
+    let Some(help) = help::of(&sub) else { bail!("unknown command `{sub}`\n\n{USAGE}") };
+    // Every command's own `--help` comes first, so `assetry fix --help`
+    // does not complain that nothing was asked to be fixed.
+    let unexpected = |arg: lexopt::Arg<'_>| anyhow::anyhow!("{sub}: {} (see `assetry {sub} --help`)", arg.unexpected());
     match sub.as_str() {
-        "lsp" => crate::server::run(),
+        "help" => match parser.next()? {
+            None => print_help(USAGE),
+            Some(Value(v)) => {
+                let command = v.string()?;
+                match help::of(&command) {
+                    Some(text) => print_help(text),
+                    None => bail!("unknown command `{command}`\n\n{USAGE}"),
+                }
+            }
+            Some(other) => Err(unexpected(other)),
+        },
+        "lsp" => {
+            while let Some(arg) = parser.next()? {
+                match arg {
+                    Long("help") | Short('h') => return print_help(help),
+                    // What editors' clients pass when they start a server on stdio.
+                    Long("stdio") => {}
+                    other => return Err(unexpected(other)),
+                }
+            }
+            crate::server::run()
+        }
         "check" => {
             let (mut dir, mut format) = (None, check::Format::Human);
             while let Some(arg) = parser.next()? {
                 match arg {
+                    Long("help") | Short('h') => return print_help(help),
                     Long("format") => {
                         format = match parser.value()?.string()?.as_str() {
                             "human" => check::Format::Human,
@@ -52,7 +67,7 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
                         }
                     }
                     Value(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
-                    other => bail!("check: {}", other.unexpected()),
+                    other => return Err(unexpected(other)),
                 }
             }
             check::run(dir, format)
@@ -61,6 +76,7 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
             let (mut dir, mut format, mut from) = (None, graph::Format::Dot, None);
             while let Some(arg) = parser.next()? {
                 match arg {
+                    Long("help") | Short('h') => return print_help(help),
                     Long("format") => {
                         format = match parser.value()?.string()?.as_str() {
                             "dot" => graph::Format::Dot,
@@ -70,7 +86,7 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
                     }
                     Long("from") => from = Some(parser.value()?.string()?),
                     Value(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
-                    other => bail!("graph: {}", other.unexpected()),
+                    other => return Err(unexpected(other)),
                 }
             }
             graph::run(dir, format, from)
@@ -79,9 +95,10 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
             let (mut dir, mut profile) = (None, None);
             while let Some(arg) = parser.next()? {
                 match arg {
+                    Long("help") | Short('h') => return print_help(help),
                     Long("profile") => profile = Some(parser.value()?.string()?),
                     Value(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
-                    other => bail!("watch: {}", other.unexpected()),
+                    other => return Err(unexpected(other)),
                 }
             }
             watch::run(dir, profile)
@@ -90,16 +107,22 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
             let (mut dir, mut what) = (None, assetry_pipeline::ide::ProjectFixes::default());
             while let Some(arg) = parser.next()? {
                 match arg {
+                    Long("help") | Short('h') => return print_help(help),
                     Long("to-ids") => what.to_ids = true,
                     Long("repair") => what.repair = true,
                     Value(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
-                    other => bail!("fix: {}", other.unexpected()),
+                    other => return Err(unexpected(other)),
                 }
             }
             fix::run(dir, what)
         }
         _ => bail!("unknown command `{sub}`\n\n{USAGE}"),
     }
+}
+
+fn print_help(text: &str) -> Result<ExitCode> {
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Common shape of `[DIR]` arguments: the project root, default `.`.

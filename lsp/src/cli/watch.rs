@@ -83,12 +83,16 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
             drop(watcher);
             options = WatchOptions::for_project(&project, Some(applied_at));
             watcher = start(options.clone(), &tx)?;
+            // Printed once the new watches are in place: from this line on,
+            // a change under the new folders is seen.
+            writeln!(out, "assetry.toml changed: now watching {}", watched_folders(&options, &project))?;
+            out.flush()?;
         }
         let (appeared, gone) = shown.update(&project, changed);
         if appeared.is_empty() && gone.is_empty() {
             continue;
         }
-        writeln!(out, "-- {files} file change{}", if files == 1 { "" } else { "s" })?;
+        writeln!(out, "-- {}", super::check::counted(files, "file change"))?;
         for line in gone {
             writeln!(out, "- {line}")?;
         }
@@ -100,6 +104,17 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
     }
     drop(watcher);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The asset roots and code folders, relative to the project root.
+fn watched_folders(options: &WatchOptions, project: &Project) -> String {
+    let folders: Vec<String> = options
+        .asset_roots
+        .iter()
+        .chain(&options.code_dirs)
+        .map(|dir| dir.strip_prefix(project.root()).unwrap_or(dir).display().to_string())
+        .collect();
+    folders.join(", ")
 }
 
 fn start(options: WatchOptions, tx: &mpsc::Sender<Message>) -> Result<Watcher> {
@@ -158,8 +173,13 @@ impl Shown {
                 Severity::Hint => {}
             }
         }
-        let s = |n: usize| if n == 1 { "" } else { "s" };
-        format!("{errors} error{}, {warnings} warning{} in {} assets", s(errors), s(warnings), project.asset_count())
+        use super::check::counted;
+        format!(
+            "{}, {} in {}",
+            counted(errors, "error"),
+            counted(warnings, "warning"),
+            counted(project.asset_count(), "asset")
+        )
     }
 }
 

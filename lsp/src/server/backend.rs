@@ -9,9 +9,9 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use super::convert::uri_to_path;
+use super::convert::{DependenciesParams, DependencyTree, uri_to_path};
 use super::engine::Engine;
-use super::workspace::{DependenciesParams, DependencyTree, Outgoing};
+use super::workspace::Outgoing;
 
 pub struct Backend {
     engine: Engine,

@@ -16,15 +16,23 @@ use super::workspace::Workspace;
 type Job = Box<dyn FnOnce(&mut Workspace) + Send>;
 
 fn run(workspace: &mut Workspace, job: Job) {
-    // A bug in one job must not take the editor's server down with it:
-    // report it and keep serving.
+    // A bug in one job must not take the editor's server down with it; but
+    // a panic in the middle of a change leaves the engine's indexes half
+    // updated, and answers from them would be wrong without telling anyone.
+    // So the projects are rebuilt from the disk and the open documents.
     if let Err(panic) = catch_unwind(AssertUnwindSafe(|| job(workspace))) {
         let what = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        eprintln!("assetry: internal error while handling a message: {what}");
+        eprintln!(
+            "assetry: internal error while handling a message: {what}; rebuilding the projects from disk and the open documents"
+        );
+        match catch_unwind(AssertUnwindSafe(|| workspace.rebuild_all())) {
+            Ok(()) => eprintln!("assetry: projects rebuilt"),
+            Err(_) => eprintln!("assetry: rebuilding the projects failed too; restart the server"),
+        }
     }
 }
 

@@ -9,8 +9,13 @@ mod backend;
 mod config;
 mod convert;
 mod document;
+mod documents;
 mod engine;
-mod input;
+mod handshake;
+mod projects;
+mod requests;
+mod transport;
+mod watching;
 mod workspace;
 
 use std::process::ExitCode;
@@ -39,16 +44,17 @@ pub fn run() -> Result<ExitCode> {
     {
         let shut_down = shut_down.clone();
         runtime.block_on(async move {
-            let stdin = input::filtered_stdin().context("cannot read stdin")?;
+            let (input, output, written) = transport::start().context("cannot start the stdio transport")?;
             let (service, socket) =
                 LspService::build(move |client| backend::Backend::new(client, engine, published, shut_down))
                     .custom_method("assetry/dependencies", backend::Backend::dependencies)
                     .finish();
-            Server::new(stdin, tokio::io::stdout(), socket).serve(service).await;
+            Server::new(input, output, socket).serve(handshake::Handshake::new(service)).await;
+            written.flushed().await;
             Ok::<_, anyhow::Error>(())
         })?;
     }
-    // The stdin filter thread may be blocked in a read that never returns
+    // The stdin reader thread may be blocked in a read that never returns
     // (a client that keeps stdin open after `exit`); do not wait for it.
     runtime.shutdown_background();
     Ok(if shut_down.load(Ordering::SeqCst) { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::text::TextRange;
 
 pub use self::literal::{is_uuid, path_extension};
+pub use self::rust::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults, CodeLinks};
 pub use self::toml::MAX_TOML_BYTES;
 
 /// How the parent needs the target (DESIGN.md, "Dependency kinds").
@@ -120,16 +121,27 @@ pub struct Extracted {
     pub skipped: Option<Box<str>>,
 }
 
-/// Extracts candidate references from `text`. `code_calls` names the
-/// functions whose first string argument is an asset path (Rust only).
-pub fn extract(syntax: Syntax, text: &str, code_calls: &[String]) -> Extracted {
+/// Extracts candidate references from `text`. `code` names the places in
+/// game code that take asset paths (Rust only).
+pub fn extract(syntax: Syntax, text: &str, code: &CodeApi) -> Extracted {
     match syntax {
         Syntax::Json => json::extract(text, false),
         Syntax::Gltf => json::extract(text, true),
         Syntax::Ron => ron::extract(text),
         Syntax::Toml => toml::extract(text),
         Syntax::Wgsl => Extracted { refs: wgsl::extract(text), ..Extracted::default() },
-        Syntax::Rust => Extracted { refs: rust::extract(text, code_calls), ..Extracted::default() },
+        Syntax::Rust => extract_code(text, code).0,
+    }
+}
+
+/// Extracts a game-code file's references, and how they relate to consts
+/// other files may use. A file too costly to parse (its parses ran past a
+/// work budget proportional to its length) yields nothing but the reason,
+/// in `skipped`.
+pub fn extract_code(text: &str, code: &CodeApi) -> (Extracted, Option<Box<CodeLinks>>) {
+    match rust::extract(text, code) {
+        Ok((refs, links)) => (Extracted { refs, ..Extracted::default() }, links),
+        Err(rust::TooCostly) => (Extracted { skipped: Some(rust::TOO_COSTLY.into()), ..Extracted::default() }, None),
     }
 }
 

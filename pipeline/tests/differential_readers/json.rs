@@ -90,7 +90,7 @@ const JSON_TOKENS: &[&str] = &[
 /// Asserts the scanner agrees with `serde_json` on `text`; returns whether
 /// `text` was valid (`None`: out of scope, a number outside f64's range).
 fn json_agrees(text: &str, case: &str) -> Option<bool> {
-    let found = extract::extract(Syntax::Json, text, &[]);
+    let found = extract::extract(Syntax::Json, text, &extract::CodeApi::default());
     // A leading byte-order mark is allowed (RFC 8259 section 8.1 lets a
     // reader ignore it, and Windows editors write one); serde_json refuses it.
     let oracle = serde_json_strings(text.strip_prefix('\u{feff}').unwrap_or(text));
@@ -254,7 +254,7 @@ fn gltf_uris_are_exactly_those_of_images_and_buffers() {
             .filter(|u| !u.starts_with("data:"))
             .map(str::to_owned)
             .collect();
-        let found = extract::extract(Syntax::Gltf, &doc, &[]);
+        let found = extract::extract(Syntax::Gltf, &doc, &extract::CodeApi::default());
         assert_eq!(found.error, None, "case {case}");
         // The ranges read back (JSON-unescaped) as the URIs before percent-decoding.
         let mut got: Vec<String> = found

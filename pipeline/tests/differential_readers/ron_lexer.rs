@@ -123,7 +123,7 @@ fn ron_lexer_agrees_with_the_ron_crate() {
         let mutated = g.mutate(&doc, RON_TOKENS);
         for (k, text) in [&doc, &mutated].into_iter().enumerate() {
             let case = format!("seed {:#x} case {case}.{k}", SEED ^ 2);
-            let found = extract::extract(Syntax::Ron, text, &[]);
+            let found = extract::extract(Syntax::Ron, text, &extract::CodeApi::default());
             match (ron_strings(text), &found.error) {
                 (Ok(seen), None) => {
                     valid += 1;
