@@ -191,6 +191,10 @@ struct RawReload {
     address: Option<String>,
 }
 
+/// The largest `assetry.toml` Assetry parses: a configuration is a few
+/// hundred bytes, and a parsed TOML document costs many times its text.
+pub const MAX_CONFIG_BYTES: usize = 256 * 1024;
+
 impl Config {
     /// Loads `<root>/assetry.toml`, or the defaults when there is none.
     pub fn load(project_root: &Path) -> Result<Config, ConfigError> {
@@ -210,6 +214,16 @@ impl Config {
     /// a folder outside the project, roots inside one another, a glob that
     /// does not parse, a profile inheriting from itself, an empty call name.
     pub fn parse(text: &str) -> Result<Config, ConfigProblem> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigProblem::at(
+                format!(
+                    "assetry.toml is {} KiB; Assetry reads at most {} KiB of it",
+                    text.len().div_ceil(1024),
+                    MAX_CONFIG_BYTES / 1024
+                ),
+                None,
+            ));
+        }
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             // An empty span (a missing newline) is widened to the character
             // there, so an editor has something to underline.
@@ -506,6 +520,13 @@ mod tests {
     #[test]
     fn defaults_when_empty() {
         assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn a_runaway_config_is_refused_unparsed() {
+        let p = Config::parse(&"\r".repeat(MAX_CONFIG_BYTES + 1)).unwrap_err();
+        assert_eq!(p.message, "assetry.toml is 257 KiB; Assetry reads at most 256 KiB of it");
+        assert_eq!(p.range, None);
     }
 
     /// The problem and the text its range covers.
