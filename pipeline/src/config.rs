@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::flavor::{Flavor, MetaSyntax};
 use crate::text::{LineIndex, TextRange};
 
 pub const CONFIG_FILE: &str = "assetry.toml";
@@ -87,6 +88,32 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     pub processors: BTreeMap<String, ExternalProcessor>,
     pub reload_address: String,
+    /// Which conventions the project follows, and why (for `check`'s summary
+    /// and the server's log).
+    pub flavor: Flavor,
+    pub flavor_reason: String,
+    /// Whether every asset must have a `.meta` (`missing-meta`).
+    pub meta_required: bool,
+    /// How `.meta` files are read.
+    pub meta_syntax: MetaSyntax,
+    /// Whether fixes may write ids (UUIDs) into references.
+    pub fix_writes_ids: bool,
+    /// Asset sources (`name://path`) mapped to project folders.
+    pub sources: BTreeMap<String, String>,
+    /// Severity per code from `[diagnostics]`; `None` turns the code off.
+    pub severities: BTreeMap<Code, Option<Severity>>,
+    /// What `assetry.toml` set itself, so the flavour's preset fills only the rest.
+    pub(crate) explicit: Explicit,
+}
+
+/// The options a flavour presets, as written in `assetry.toml` (`None`: not written).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Explicit {
+    flavor: Option<Flavor>,
+    meta_required: Option<bool>,
+    meta_syntax: Option<MetaSyntax>,
+    fix_writes_ids: Option<bool>,
+    code: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -117,6 +144,14 @@ impl Default for Config {
             profiles,
             processors: BTreeMap::new(),
             reload_address: "127.0.0.1:7420".to_owned(),
+            flavor: Flavor::Assetry,
+            flavor_reason: "the default: no `project.flavor`, and no Cargo.toml depends on Bevy".to_owned(),
+            meta_required: true,
+            meta_syntax: MetaSyntax::Toml,
+            fix_writes_ids: true,
+            sources: BTreeMap::new(),
+            severities: BTreeMap::new(),
+            explicit: Explicit::default(),
         }
     }
 }
@@ -140,6 +175,25 @@ struct RawConfig {
     processors: BTreeMap<String, ExternalProcessor>,
     #[serde(default)]
     reload: RawReload,
+    #[serde(default)]
+    meta: RawMeta,
+    #[serde(default)]
+    fix: RawFix,
+    #[serde(default)]
+    sources: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    required: Option<bool>,
+    syntax: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFix {
+    ids_in_code: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -156,6 +210,7 @@ struct RawProject {
     roots: Option<Vec<Spanned<String>>>,
     code: Option<Vec<Spanned<String>>>,
     ignore: Option<Vec<Spanned<String>>>,
+    flavor: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -164,11 +219,9 @@ struct RawReferences {
     code_calls: Option<Vec<Spanned<String>>>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawDiagnostics {
-    prefer_id: Option<bool>,
-}
+/// `[diagnostics]`: `prefer_id = bool`, and `code = "error" | "warning" |
+/// "hint" | "off"` for any diagnostic code.
+type RawDiagnostics = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -181,12 +234,63 @@ impl Config {
     pub fn load(project_root: &Path) -> Result<Config, ConfigError> {
         let path = project_root.join(CONFIG_FILE);
         match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&text).map_err(|problem| {
+            Ok(text) => Config::parse_in(&text, project_root).map_err(|problem| {
                 let at = problem.place(&text);
                 ConfigError::Invalid { path, problem, at }
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default().in_project(project_root)),
             Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    /// [`Config::parse`], then the flavour decided for the project at
+    /// `project_root` (its Cargo manifests, when `project.flavor` is not set).
+    pub fn parse_in(text: &str, project_root: &Path) -> Result<Config, ConfigProblem> {
+        Ok(Config::parse(text)?.in_project(project_root))
+    }
+
+    /// The flavour of the project at `project_root` applied: when
+    /// `assetry.toml` does not name one, a Cargo manifest that depends on
+    /// Bevy makes it a Bevy project; the flavour's preset then fills every
+    /// option the file did not set.
+    pub fn in_project(mut self, project_root: &Path) -> Config {
+        let facts = crate::flavor::cargo_facts(project_root);
+        if self.explicit.flavor.is_none()
+            && let Some(file) = &facts.bevy_in
+        {
+            self.flavor = Flavor::Bevy;
+            self.flavor_reason = format!("`{file}` depends on Bevy");
+        }
+        self.apply_preset();
+        if self.flavor == Flavor::Bevy && !self.explicit.code {
+            let mut code = facts.code_folders;
+            if code.is_empty() {
+                code = vec!["src".to_owned(), "examples".to_owned()];
+            }
+            let mut seen = std::collections::HashSet::new();
+            code.retain(|c| seen.insert(c.clone()));
+            self.code = code;
+        }
+        self
+    }
+
+    /// Fills the options `assetry.toml` left out from the flavour's preset.
+    fn apply_preset(&mut self) {
+        let bevy = self.flavor == Flavor::Bevy;
+        self.meta_required = self.explicit.meta_required.unwrap_or(!bevy);
+        self.meta_syntax = self.explicit.meta_syntax.unwrap_or(if bevy { MetaSyntax::Ron } else { MetaSyntax::Toml });
+        self.fix_writes_ids = self.explicit.fix_writes_ids.unwrap_or(!bevy);
+        if self.flavor == Flavor::Bevy && !self.explicit.code && self.code == ["src"] {
+            self.code = vec!["src".to_owned(), "examples".to_owned()];
+        }
+    }
+
+    /// The severity of `code` in this project: `[diagnostics]`, else the
+    /// code's own; `None` when the code is turned off.
+    pub fn severity_of(&self, code: Code) -> Option<Severity> {
+        match self.severities.get(&code) {
+            Some(s) => *s,
+            None => Some(code.severity()),
         }
     }
 
@@ -232,10 +336,32 @@ impl Config {
                 at,
             ));
         }
+        let explicit_code = raw.project.code.is_some();
         let code = match raw.project.code {
             Some(code) => normalize_dirs(text, "project.code", code)?.0,
             None => defaults.code,
         };
+        let mut roots = roots;
+        let sources = sources(text, raw.sources, &mut roots)?;
+        let flavor = match &raw.project.flavor {
+            Some(f) => Some(Flavor::parse(f.get_ref()).ok_or_else(|| {
+                ConfigProblem::at(
+                    format!("project.flavor: `{}` is not a flavour; use \"assetry\" or \"bevy\"", f.get_ref()),
+                    Some(contents(text, f.span())),
+                )
+            })?),
+            None => None,
+        };
+        let meta_syntax = match &raw.meta.syntax {
+            Some(s) => Some(MetaSyntax::parse(s.get_ref()).ok_or_else(|| {
+                ConfigProblem::at(
+                    format!("meta.syntax: `{}` is not a .meta syntax; use \"toml\" or \"ron\"", s.get_ref()),
+                    Some(contents(text, s.span())),
+                )
+            })?),
+            None => None,
+        };
+        let (prefer_id, severities) = severities(text, &raw.diagnostics)?;
         let ignore: Vec<String> = raw.project.ignore.unwrap_or_default().into_iter().map(Spanned::into_inner).collect();
         if let Err(bad) = crate::rules::project_ignore(Path::new("/"), &ignore) {
             let range = raw_ignore_range(text, bad.index);
@@ -259,17 +385,108 @@ impl Config {
                 return Err(ConfigProblem::at(format!("processors.{name}.command is empty"), None));
             }
         }
-        Ok(Config {
+        let prefer_id = prefer_id || severities.get(&Code::PreferId).is_some_and(Option::is_some);
+        let mut config = Config {
             roots,
             code,
             ignore,
             code_calls,
-            prefer_id: raw.diagnostics.prefer_id.unwrap_or(false),
+            prefer_id,
             profiles,
             processors: raw.processors,
             reload_address: raw.reload.address.unwrap_or(defaults.reload_address),
-        })
+            sources,
+            severities,
+            explicit: Explicit {
+                flavor,
+                meta_required: raw.meta.required,
+                meta_syntax,
+                fix_writes_ids: raw.fix.ids_in_code,
+                code: explicit_code,
+            },
+            ..defaults
+        };
+        if let Some(f) = flavor {
+            config.flavor = f;
+            config.flavor_reason = "set by `project.flavor` in assetry.toml".to_owned();
+        }
+        config.apply_preset();
+        Ok(config)
     }
+}
+
+/// `[sources]`: each custom asset source (`name://…`) mapped to a project
+/// folder. A folder outside every asset root becomes a root of its own, so
+/// its files are indexed; one that holds a root is refused (its files would
+/// belong to both).
+fn sources(
+    text: &str,
+    raw: BTreeMap<String, Spanned<String>>,
+    roots: &mut Vec<String>,
+) -> Result<BTreeMap<String, String>, ConfigProblem> {
+    let mut out = BTreeMap::new();
+    for (name, folder) in raw {
+        if name.is_empty()
+            || name == "embedded"
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || "+-._".contains(c))
+        {
+            return Err(ConfigProblem::at(
+                format!("sources: `{name}` cannot name an asset source (letters, digits, `+-._`; not `embedded`)"),
+                Some(contents(text, folder.span())),
+            ));
+        }
+        let range = contents(text, folder.span());
+        let (mut dirs, _) = normalize_dirs(text, &format!("sources.{name}"), vec![folder])?;
+        let dir = dirs.pop().unwrap_or_default();
+        if let Some(inner) = roots.iter().find(|r| is_under(r, &dir)) {
+            return Err(ConfigProblem::at(
+                format!("sources.{name}: `{dir}` holds the asset root `{inner}`; name a folder beside it"),
+                Some(range),
+            ));
+        }
+        if !roots.iter().any(|r| *r == dir || is_under(&dir, r)) {
+            roots.push(dir.clone());
+        }
+        out.insert(name, dir);
+    }
+    Ok(out)
+}
+
+/// `[diagnostics]`: `prefer_id`, and a severity (or `off`) per diagnostic code.
+fn severities(text: &str, raw: &RawDiagnostics) -> Result<(bool, BTreeMap<Code, Option<Severity>>), ConfigProblem> {
+    let mut out = BTreeMap::new();
+    let mut prefer_id = false;
+    for (key, value) in raw {
+        if key.get_ref() == "prefer_id" {
+            prefer_id = value.get_ref().as_bool().ok_or_else(|| {
+                ConfigProblem::at("diagnostics.prefer_id: expected true or false", Some(contents(text, value.span())))
+            })?;
+            continue;
+        }
+        let Some(code) = Code::parse(key.get_ref()) else {
+            return Err(ConfigProblem::at(
+                format!("diagnostics: `{}` is not a diagnostic code (e.g. `missing-meta`)", key.get_ref()),
+                Some(contents(text, key.span())),
+            ));
+        };
+        let severity = match value.get_ref().as_str().unwrap_or_default() {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "hint" => Some(Severity::Hint),
+            "off" => None,
+            _ => {
+                return Err(ConfigProblem::at(
+                    format!(
+                        "diagnostics.{code}: `{}` is not a severity; use error, warning, hint or off",
+                        value.get_ref()
+                    ),
+                    Some(contents(text, value.span())),
+                ));
+            }
+        };
+        out.insert(code, severity);
+    }
+    Ok((prefer_id, out))
 }
 
 /// The range of the `index`th `project.ignore` string, found again: the

@@ -22,10 +22,14 @@ pub use diagnostic::{Code, Diagnostic, FileDiagnostics, Related, Severity};
 pub use text::{LineIndex, Position, TextRange};
 
 pub mod config;
+pub mod embedded;
 pub mod extract;
+pub mod flavor;
+pub mod gltf_labels;
 pub mod graph;
 pub mod ide;
 pub mod meta;
+pub mod meta_ron;
 pub mod project;
 pub mod resolve;
 pub mod rules;

@@ -5,6 +5,7 @@
 
 use uuid::Uuid;
 
+use crate::config::Config;
 use crate::extract::is_uuid;
 
 /// Where a reference string points.
@@ -73,9 +74,9 @@ impl Scratch {
 
 /// Where `value`, written in the file at project-relative `from` (inside
 /// asset root `from_root`, or in game code when `None`), points.
-pub fn target(value: &str, file_relative: bool, from: &str, from_root: Option<&str>, roots: &[String]) -> Target {
+pub fn target(value: &str, file_relative: bool, from: &str, from_root: Option<&str>, config: &Config) -> Target {
     let mut scratch = Scratch::default();
-    match target_in(value, file_relative, from, from_root, roots, &mut scratch) {
+    match target_in(value, file_relative, from, from_root, config, &mut scratch) {
         TargetRef::Id(u) => Target::Id(u),
         TargetRef::Escapes => Target::Escapes,
         TargetRef::Path { candidates, label } => {
@@ -90,9 +91,10 @@ pub(crate) fn target_in<'a>(
     file_relative: bool,
     from: &str,
     from_root: Option<&str>,
-    roots: &[String],
+    config: &Config,
     scratch: &'a mut Scratch,
 ) -> TargetRef<'a> {
+    let roots: &[String] = &config.roots;
     if is_uuid(value)
         && let Ok(id) = Uuid::try_parse(value)
     {
@@ -104,6 +106,23 @@ pub(crate) fn target_in<'a>(
     };
     scratch.text.clear();
     scratch.ends.clear();
+    if let Some((scheme, rest)) = path.split_once("://")
+        && is_url(path)
+    {
+        // An asset source: `embedded://` is looked up among the code's
+        // `embedded_asset!` registrations (the candidate keeps its scheme);
+        // a mapped source is a path in its folder.
+        match config.sources.get(scheme) {
+            Some(folder) => {
+                if !join(scratch, folder, folder.split('/').filter(|p| !p.is_empty()).count(), rest) {
+                    return TargetRef::Escapes;
+                }
+            }
+            None => scratch.text.push_str(path),
+        }
+        scratch.end_candidate();
+        return TargetRef::Path { candidates: Candidates(scratch), label };
+    }
     let relative = file_relative || path.starts_with("./") || path.starts_with("../");
     if relative {
         let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
@@ -220,8 +239,8 @@ pub fn root_relative<'a>(path: &'a str, roots: &[String]) -> &'a str {
 mod tests {
     use super::*;
 
-    fn roots() -> Vec<String> {
-        vec!["assets".to_owned()]
+    fn roots() -> Config {
+        Config { roots: vec!["assets".to_owned()], ..Config::default() }
     }
 
     fn paths(t: Target) -> Vec<String> {
@@ -254,7 +273,7 @@ mod tests {
         assert_eq!(target("../../etc/passwd.png", false, from, Some("assets"), &roots()), Target::Escapes);
         assert_eq!(target("../../../../etc/passwd.png", false, from, Some("assets"), &roots()), Target::Escapes);
         assert_eq!(target("textures/../../x.png", false, from, Some("assets"), &roots()), Target::Escapes);
-        assert_eq!(root_relative("assets/textures/a.png", &roots()), "textures/a.png");
+        assert_eq!(root_relative("assets/textures/a.png", &roots().roots), "textures/a.png");
     }
 
     #[test]
@@ -271,7 +290,7 @@ mod tests {
 
     #[test]
     fn code_tries_every_root() {
-        let roots = vec!["assets".to_owned(), "dlc".to_owned()];
+        let roots = Config { roots: vec!["assets".to_owned(), "dlc".to_owned()], ..Config::default() };
         assert_eq!(paths(target("a.png", false, "src/main.rs", None, &roots)), ["assets/a.png", "dlc/a.png"]);
     }
 }

@@ -72,6 +72,8 @@ pub enum Syntax {
     Toml,
     Wgsl,
     Rust,
+    /// A binary glTF (Bevy projects only): its JSON chunk is read for labels.
+    Glb,
 }
 
 impl Syntax {
@@ -97,7 +99,7 @@ impl Syntax {
 pub fn extract(syntax: Syntax, text: &str, code_calls: &[String]) -> Vec<RawRef> {
     match syntax {
         Syntax::Json => json::extract(text, false),
-        Syntax::Gltf => json::extract(text, true),
+        Syntax::Gltf | Syntax::Glb => json::extract(text, true),
         Syntax::Ron => ron::extract(text),
         Syntax::Toml => toml::extract(text),
         Syntax::Wgsl => wgsl::extract(text),

@@ -10,6 +10,7 @@ use super::paths::{Form, edit_distance, escape, file_name, parent, spell, spell_
 use super::{FileOp, Reference, SourceChange, all_files, id_for, label_name, references_of, roots_for};
 use crate::diagnostic::Code;
 use crate::extract::Syntax;
+use crate::flavor::MetaSyntax;
 use crate::meta::META_SUFFIX;
 use crate::project::{FileId, Project, Resolution};
 use crate::scan::FileKind;
@@ -188,14 +189,17 @@ fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut V
     }
 }
 
-/// Whether a path reference may be written as an id. glTF `uri` fields are
+/// Whether a path reference may be written as an id: not where the project
+/// says fixes write no ids (Bevy's preset). glTF `uri` fields are
 /// read by every glTF tool as relative URIs and WGSL `#import`s are textual
 /// includes, so those keep their paths.
 fn can_use_id(project: &Project, r: &Reference<'_>) -> bool {
-    !matches!(
-        project.file(r.file).map(|f| f.kind),
-        Some(FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Wgsl), .. })
-    )
+    // A Bevy project loads by path: an id written there breaks the game.
+    project.config().fix_writes_ids
+        && !matches!(
+            project.file(r.file).map(|f| f.kind),
+            Some(FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Wgsl), .. })
+        )
 }
 
 /// Where a broken path's asset most likely is now: where the watcher saw
@@ -329,7 +333,11 @@ fn keeper_of(project: &Project, metas: &[FileId]) -> FileId {
 }
 
 fn missing_meta_fix(project: &Project, path: &str) -> Option<Fix> {
-    if !project.diagnostics_of(path).iter().any(|d| d.code == Code::MissingMeta) {
+    // The new file is an Assetry `.meta` (TOML with an id): never where
+    // `.meta` files are read as something else (Bevy's RON).
+    if project.config().meta_syntax != MetaSyntax::Toml
+        || !project.diagnostics_of(path).iter().any(|d| d.code == Code::MissingMeta)
+    {
         return None;
     }
     let meta_path = format!("{path}{META_SUFFIX}");

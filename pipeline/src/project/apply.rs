@@ -13,6 +13,7 @@ use super::{Departure, Dirty, File, FileId, Link, LinkKind, Project};
 use crate::change::{Change, ChangeBatch};
 use crate::config::{CONFIG_FILE, Config};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
+use crate::extract::Syntax;
 use crate::meta::META_SUFFIX;
 use crate::resolve::{RefKey, lower_hash};
 use crate::scan::{self, FileKind, Loaded};
@@ -207,7 +208,7 @@ impl Project {
 
     pub(super) fn overlay_rel(&mut self, rel: &str, text: &Arc<str>, dirty: &mut Dirty) {
         let Some(kind) = self.classifier.classify(rel) else { return };
-        let mut loaded = scan::parse_text(kind, text, &self.classifier);
+        let mut loaded = scan::parse_text(kind, rel, text, &self.classifier);
         // The editor asks about any place in its buffer (hover, completion).
         loaded.lines = LineIndex::new(text);
         self.files_parsed += 1;
@@ -256,6 +257,10 @@ impl Project {
                     // A `.meta`'s id and labels decide how references to its
                     // asset by path resolve (`#Label`) and read (prefer-id).
                     self.pair_dirty(rel, kind, dirty);
+                    // So do the labels a glTF file declares itself (Bevy).
+                    if let FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Glb), .. } = kind {
+                        dirty.keys.insert(RefKey::path(rel));
+                    }
                 }
                 self.register(id, dirty);
             }

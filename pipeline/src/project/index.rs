@@ -106,6 +106,12 @@ impl Project {
                 dirty.keys.insert(RefKey::Id(u));
             }
         }
+        let embedded =
+            self.files[id as usize].as_ref().and_then(|f| f.loaded.bevy.as_ref()).map(|b| b.embedded.clone());
+        for e in embedded.into_iter().flatten() {
+            dirty.keys.insert(RefKey::path(&format!("embedded://{e}")));
+            *self.embedded.entry(e).or_insert(0) += 1;
+        }
         if matches!(kind, FileKind::Meta { .. })
             && let Some(ext) = meta_asset_extension(&path)
         {
@@ -152,6 +158,16 @@ impl Project {
         if let (Some(keys), Some(referrers)) = (keys, self.referrers.get_mut()) {
             for k in &keys {
                 remove_id(referrers, k, id);
+            }
+        }
+        let embedded = file.loaded.bevy.as_ref().map(|b| b.embedded.clone());
+        for e in embedded.into_iter().flatten() {
+            dirty.keys.insert(RefKey::path(&format!("embedded://{e}")));
+            if let Some(c) = self.embedded.get_mut(&e) {
+                *c -= 1;
+                if *c == 0 {
+                    self.embedded.remove(&e);
+                }
             }
         }
         for u in owned {
@@ -207,8 +223,7 @@ impl Project {
         let mut scratch = resolve::Scratch::default();
         let mut keys = Vec::new();
         for r in &file.loaded.refs {
-            let t =
-                resolve::target_in(&r.value, r.file_relative, &file.path, from_root, &self.config.roots, &mut scratch);
+            let t = resolve::target_in(&r.value, r.file_relative, &file.path, from_root, &self.config, &mut scratch);
             resolve::push_keys(t, &mut keys);
         }
         keys.sort_unstable();

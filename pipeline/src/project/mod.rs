@@ -200,6 +200,9 @@ pub struct Project {
     referrers: OnceLock<HashMap<RefKey, OneOrMany<FileId>>>,
     /// Extensions (lowercase) of assets that have a `.meta`, with counts.
     meta_extensions: HashMap<String, u32>,
+    /// `embedded://` paths registered by `embedded_asset!` in the code
+    /// (Bevy projects), with how many calls register each.
+    embedded: HashMap<Box<str>, u32>,
     cycles: Cycles,
     diagnostics: HashMap<FileId, Vec<Diagnostic>>,
     /// Asset paths whose `.meta` went away with an id (and has not come
@@ -304,6 +307,7 @@ impl Project {
             ids: HashMap::default(),
             referrers: OnceLock::new(),
             meta_extensions: HashMap::default(),
+            embedded: HashMap::default(),
             cycles: Cycles::default(),
             diagnostics: HashMap::default(),
             tombstones: HashMap::default(),

@@ -9,6 +9,7 @@ use super::parallel::parallel_map;
 use super::{FileId, IdOwner, LinkKind, Project, Resolution};
 use crate::config::BUILTIN_ASSET_EXTENSIONS;
 use crate::extract::{RawRef, path_extension};
+use crate::flavor::Flavor;
 use crate::meta::Meta;
 use crate::resolve::{self, RefKey, TargetRef, lower_hash};
 
@@ -166,14 +167,8 @@ impl Project {
             .refs
             .iter()
             .map(|r| {
-                let t = resolve::target_in(
-                    &r.value,
-                    r.file_relative,
-                    &file.path,
-                    from_root,
-                    &self.config.roots,
-                    &mut scratch,
-                );
+                let t =
+                    resolve::target_in(&r.value, r.file_relative, &file.path, from_root, &self.config, &mut scratch);
                 self.resolve(r, t)
             })
             .collect();
@@ -200,6 +195,14 @@ impl Project {
                 None => Resolution::UnknownId,
             },
             TargetRef::Path { candidates, label } => {
+                if let Some(embedded) = candidates.first().and_then(|c| c.strip_prefix("embedded://")) {
+                    // Compiled into the game: no file of the project to
+                    // point at, only the registration to check.
+                    return match self.embedded.contains_key(embedded) {
+                        true => Resolution::NotReference,
+                        false => Resolution::Broken { path: format!("embedded://{embedded}") },
+                    };
+                }
                 let found = candidates.iter().find_map(|c| self.by_path.get(c).filter(|e| e.1).map(|e| e.0));
                 let Some(target) = found else {
                     for c in candidates.iter() {
@@ -218,12 +221,29 @@ impl Project {
                         let idx = self.meta_of(target).and_then(|(_, m)| m.labels.iter().position(|l| l.name == name));
                         match idx {
                             Some(i) => Resolution::Asset { target, label: Some(i as u32) },
+                            None if self.config.flavor == Flavor::Bevy => self.bevy_label(target, name),
                             None => Resolution::UnknownLabel { target, label: name.to_owned() },
                         }
                     }
                 }
             }
         }
+    }
+
+    /// A label in a Bevy project: the loader makes labels, so only a glTF
+    /// file, whose labels Assetry reads, can lack one; on any other file
+    /// (a loader Assetry does not know) it is not judged.
+    fn bevy_label(&self, target: FileId, name: &str) -> Resolution {
+        let labels = self.file(target).and_then(|f| f.loaded.bevy.as_ref()).and_then(|b| b.gltf.as_ref());
+        match labels {
+            Some(l) if !l.has(name) => Resolution::UnknownLabel { target, label: name.to_owned() },
+            _ => Resolution::Asset { target, label: None },
+        }
+    }
+
+    /// The labels a glTF file has, read from it (Bevy projects).
+    pub fn gltf_labels(&self, asset: FileId) -> Option<&crate::gltf_labels::GltfLabels> {
+        self.file(asset)?.loaded.bevy.as_ref()?.gltf.as_ref()
     }
 
     pub(super) fn is_asset(&self, id: FileId) -> bool {
