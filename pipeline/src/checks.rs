@@ -38,7 +38,7 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
             out.push(d);
         }
         if let (Some((node, comp)), Some(target)) = (cycle, res.target())
-            && r.kind.blocks()
+            && p.config().blocks(r.kind)
             && comp.binary_search(&target).is_ok()
         {
             out.push(cycle_finding(p, path, r, node, target, comp));
@@ -255,5 +255,5 @@ fn shortest_path(p: &Project, from: FileId, to: FileId, comp: &[FileId]) -> Vec<
 }
 
 fn reference_between(p: &Project, from: FileId, to: FileId) -> Option<(FileId, usize)> {
-    p.dependencies(from).into_iter().find(|(_, _, kind, t)| *t == to && kind.blocks()).map(|(src, i, _, _)| (src, i))
+    p.dependencies(from).into_iter().find(|(_, _, kind, t)| *t == to && p.config().blocks(*kind)).map(|(src, i, _, _)| (src, i))
 }

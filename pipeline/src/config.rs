@@ -100,6 +100,9 @@ pub struct Config {
     pub fix_writes_ids: bool,
     /// Asset sources (`name://path`) mapped to project folders.
     pub sources: BTreeMap<String, String>,
+    /// Code files whose `AssetPlugin { file_path }` moves their asset root:
+    /// file → the folder their loads resolve in (Bevy projects).
+    pub code_roots: BTreeMap<String, String>,
     /// Severity per code from `[diagnostics]`; `None` turns the code off.
     pub severities: BTreeMap<Code, Option<Severity>>,
     /// What `assetry.toml` set itself, so the flavour's preset fills only the rest.
@@ -150,6 +153,7 @@ impl Default for Config {
             meta_syntax: MetaSyntax::Toml,
             fix_writes_ids: true,
             sources: BTreeMap::new(),
+            code_roots: BTreeMap::new(),
             severities: BTreeMap::new(),
             explicit: Explicit::default(),
         }
@@ -271,7 +275,26 @@ impl Config {
             code.retain(|c| seen.insert(c.clone()));
             self.code = code;
         }
+        if self.flavor == Flavor::Bevy {
+            self.add_code_roots(project_root);
+        }
         self
+    }
+
+    /// `AssetPlugin { file_path }` folders: each code file's loads resolve
+    /// there; a folder that is no asset root and holds none becomes one, so
+    /// its files are known (at most [`MAX_ROOTS`]).
+    fn add_code_roots(&mut self, project_root: &Path) {
+        for (file, folder) in crate::asset_plugin::code_roots(project_root, &self.code) {
+            if !project_root.join(&folder).is_dir() {
+                continue;
+            }
+            let overlaps = self.roots.iter().any(|r| *r == folder || is_under(&folder, r) || is_under(r, &folder));
+            if !overlaps && self.roots.len() < MAX_ROOTS {
+                self.roots.push(folder.clone());
+            }
+            self.code_roots.insert(file, folder);
+        }
     }
 
     /// Fills the options `assetry.toml` left out from the flavour's preset.
@@ -282,6 +305,17 @@ impl Config {
         self.fix_writes_ids = self.explicit.fix_writes_ids.unwrap_or(!bevy);
         if self.flavor == Flavor::Bevy && !self.explicit.code && self.code == ["src"] {
             self.code = vec!["src".to_owned(), "examples".to_owned()];
+        }
+    }
+
+    /// Whether edges of `kind` take part in cycles. In a Bevy project a
+    /// load is a handle that never blocks its loader (a scene and the scene
+    /// it loads may name each other, as Bevy's own processing example does),
+    /// so only build edges (shader imports, composed at load) can deadlock.
+    pub fn blocks(&self, kind: crate::extract::DepKind) -> bool {
+        match self.flavor {
+            Flavor::Bevy => kind == crate::extract::DepKind::Build,
+            Flavor::Assetry => kind.blocks(),
         }
     }
 

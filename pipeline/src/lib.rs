@@ -21,6 +21,7 @@ pub use change::{Change, ChangeBatch};
 pub use diagnostic::{Code, Diagnostic, FileDiagnostics, Related, Severity};
 pub use text::{LineIndex, Position, TextRange};
 
+pub mod asset_plugin;
 pub mod config;
 pub mod embedded;
 pub mod extract;

@@ -132,9 +132,16 @@ pub(crate) fn target_in<'a>(
         scratch.end_candidate();
     } else {
         let path = path.trim_start_matches('/');
-        let (one, all) = match from_root {
-            Some(r) => (Some(r), &[][..]),
-            None => (None, roots),
+        // Code that moved its asset root (`AssetPlugin { file_path }`)
+        // loads from there only.
+        let moved = if from_root.is_none() && !config.code_roots.is_empty() {
+            config.code_roots.get(from).map(String::as_str)
+        } else {
+            None
+        };
+        let (one, all) = match (from_root, moved) {
+            (Some(r), _) | (None, Some(r)) => (Some(r), &[][..]),
+            (None, None) => (None, roots),
         };
         for base in one.into_iter().chain(all.iter().map(String::as_str)) {
             if !join(scratch, base, base.split('/').filter(|p| !p.is_empty()).count(), path) {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::index::OneOrMany;
 use super::parallel::parallel_map;
 use super::{FileId, IdOwner, LinkKind, Project, Resolution};
-use crate::config::BUILTIN_ASSET_EXTENSIONS;
+use crate::config::{BUILTIN_ASSET_EXTENSIONS, Config};
 use crate::extract::{RawRef, path_extension};
 use crate::flavor::Flavor;
 use crate::meta::Meta;
@@ -136,7 +136,7 @@ impl Project {
         let ids: Vec<FileId> = self.file_ids().collect();
         let resolved = parallel_map(&ids, |id| {
             let r = self.resolutions_of(id);
-            let edges = self.file(id).map(|f| blocking_targets(&f.loaded.refs, &r)).unwrap_or_default();
+            let edges = self.file(id).map(|f| blocking_targets(&self.config, &f.loaded.refs, &r)).unwrap_or_default();
             (r, edges)
         });
         for (id, (r, edges)) in ids.into_iter().zip(resolved) {
@@ -152,7 +152,7 @@ impl Project {
     pub(super) fn resolve_file(&mut self, id: FileId) {
         let resolved = self.resolutions_of(id);
         if let Some(f) = self.files[id as usize].as_mut() {
-            self.edges[id as usize] = blocking_targets(&f.loaded.refs, &resolved);
+            self.edges[id as usize] = blocking_targets(&self.config, &f.loaded.refs, &resolved);
             self.references = self.references + count_references(&resolved) - count_references(&f.resolved);
             f.resolved = resolved;
         }
@@ -257,6 +257,6 @@ pub(super) fn count_references(resolved: &[Resolution]) -> usize {
 }
 
 /// Targets of the build and load references among `refs`, resolved as `resolved`.
-pub(super) fn blocking_targets(refs: &[RawRef], resolved: &[Resolution]) -> Box<[FileId]> {
-    refs.iter().zip(resolved).filter(|(r, _)| r.kind.blocks()).filter_map(|(_, res)| res.target()).collect()
+pub(super) fn blocking_targets(config: &Config, refs: &[RawRef], resolved: &[Resolution]) -> Box<[FileId]> {
+    refs.iter().zip(resolved).filter(|(r, _)| config.blocks(r.kind)).filter_map(|(_, res)| res.target()).collect()
 }
