@@ -25,9 +25,11 @@ fn file_path_of(text: &str) -> Option<FilePath> {
         let Some(body) = rest.strip_prefix('{') else { continue };
         let body = &body[..body.floor_char_boundary(2000)];
         // `file_path`, not `processed_file_path`.
-        let Some(i) = body.match_indices("file_path").map(|(i, _)| i).find(|&i| {
-            !body[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-        }) else {
+        let Some(i) = body
+            .match_indices("file_path")
+            .map(|(i, _)| i)
+            .find(|&i| !body[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'))
+        else {
             continue;
         };
         let value = body[i + "file_path".len()..].trim_start().strip_prefix(':')?.trim_start();

@@ -255,5 +255,8 @@ fn shortest_path(p: &Project, from: FileId, to: FileId, comp: &[FileId]) -> Vec<
 }
 
 fn reference_between(p: &Project, from: FileId, to: FileId) -> Option<(FileId, usize)> {
-    p.dependencies(from).into_iter().find(|(_, _, kind, t)| *t == to && p.config().blocks(*kind)).map(|(src, i, _, _)| (src, i))
+    p.dependencies(from)
+        .into_iter()
+        .find(|(_, _, kind, t)| *t == to && p.config().blocks(*kind))
+        .map(|(src, i, _, _)| (src, i))
 }
