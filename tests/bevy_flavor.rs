@@ -136,7 +136,7 @@ fn bevy_meta_files_are_read_as_ron() {
 /// A GLB: header, JSON chunk, BIN chunk.
 fn glb(json: &str) -> Vec<u8> {
     let mut json = json.as_bytes().to_vec();
-    while json.len() % 4 != 0 {
+    while !json.len().is_multiple_of(4) {
         json.push(b' ');
     }
     let bin = [0u8; 8];

@@ -23,7 +23,8 @@ fn file_path_of(text: &str) -> Option<FilePath> {
     for (at, _) in text.match_indices("AssetPlugin") {
         let rest = text[at + "AssetPlugin".len()..].trim_start();
         let Some(body) = rest.strip_prefix('{') else { continue };
-        let body = &body[..body.floor_char_boundary(2000)];
+        let end = (0..=body.len().min(2000)).rev().find(|&i| body.is_char_boundary(i)).unwrap_or(0);
+        let body = &body[..end];
         // `file_path`, not `processed_file_path`.
         let Some(i) = body
             .match_indices("file_path")
