@@ -134,6 +134,13 @@ fn reference_finding(p: &Project, path: &str, r: &RawRef, res: &Resolution) -> O
                     Code::BrokenPath,
                     format!("`{v}` is not embedded: no `embedded_asset!` call in the code registers `{looked}`"),
                 ),
+                [] if looked.starts_with("module://") => (
+                    Code::BrokenPath,
+                    format!(
+                        "no shader in the project declares `#define_import_path {}` (nor a module `{v}` is inside)",
+                        &looked["module://".len()..]
+                    ),
+                ),
                 [] => (Code::BrokenPath, format!("`{v}` does not exist (no asset at `{looked}`)")),
                 [new] => (Code::BrokenPath, format!("`{v}` does not exist: the asset moved to `{}`", p.path(*new))),
                 // A duplicated id: naming one copy would be a guess.

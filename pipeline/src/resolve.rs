@@ -106,6 +106,9 @@ pub(crate) fn target_in<'a>(
     };
     scratch.text.clear();
     scratch.ends.clear();
+    if path.contains("::") {
+        return module_target(path, from, from_root, scratch);
+    }
     if let Some((scheme, rest)) = path.split_once("://")
         && is_url(path)
     {
@@ -151,6 +154,52 @@ pub(crate) fn target_in<'a>(
         }
     }
     TargetRef::Path { candidates: Candidates(scratch), label }
+}
+
+/// The candidates of a shader module import (Bevy projects), longest
+/// module first, down to its first segment: WESL `package::a::b` and
+/// `super::a::b` are `.wesl` files (from the asset root, from the file's
+/// folder; each further `super` one folder up); a naga_oil module
+/// `a::b::c` is `module://a::b::c`, looked up among the `#define_import_path`
+/// declarations.
+fn module_target<'a>(path: &str, from: &str, from_root: Option<&str>, scratch: &'a mut Scratch) -> TargetRef<'a> {
+    let mut segments: Vec<&str> = path.split("::").collect();
+    let (base, floor) = match segments[0] {
+        "package" => {
+            let Some(root) = from_root else { return TargetRef::Escapes };
+            segments.remove(0);
+            (root.to_owned(), root.split('/').filter(|p| !p.is_empty()).count())
+        }
+        "super" => {
+            let Some(root) = from_root else { return TargetRef::Escapes };
+            let mut dir = from.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+            segments.remove(0);
+            while segments.first() == Some(&"super") {
+                segments.remove(0);
+                match dir.rsplit_once('/') {
+                    Some((up, _)) if up.len() >= root.len() => dir = up.to_owned(),
+                    _ => return TargetRef::Escapes,
+                }
+            }
+            (dir, root.split('/').filter(|p| !p.is_empty()).count())
+        }
+        _ => {
+            for k in (1..=segments.len()).rev() {
+                scratch.text.push_str("module://");
+                scratch.text.push_str(&segments[..k].join("::"));
+                scratch.end_candidate();
+            }
+            return TargetRef::Path { candidates: Candidates(scratch), label: None };
+        }
+    };
+    for k in (1..=segments.len()).rev() {
+        let rel = format!("{}.wesl", segments[..k].join("/"));
+        if !join(scratch, &base, floor, &rel) {
+            return TargetRef::Escapes;
+        }
+        scratch.end_candidate();
+    }
+    TargetRef::Path { candidates: Candidates(scratch), label: None }
 }
 
 /// Whether a reference string is a URL (`https://…`, `file://…`, any

@@ -59,6 +59,8 @@ pub struct BevyFacts {
     pub gltf: Option<crate::gltf_labels::GltfLabels>,
     /// A code file's `embedded_asset!` registrations (`crate/dir/file`).
     pub embedded: Vec<Box<str>>,
+    /// The module a WGSL file declares (`#define_import_path a::b`).
+    pub defines: Option<Box<str>>,
 }
 
 /// Decides which paths belong to the project and what they are, and holds
@@ -127,9 +129,11 @@ impl Classifier {
                 return Some(FileKind::Meta { root });
             }
             let syntax = match Syntax::of_asset(name) {
-                None if self.bevy && name.rsplit_once('.').is_some_and(|(_, e)| e.eq_ignore_ascii_case("glb")) => {
-                    Some(Syntax::Glb)
-                }
+                None if self.bevy => match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
+                    Some("glb") => Some(Syntax::Glb),
+                    Some("wesl") => Some(Syntax::Wesl),
+                    _ => None,
+                },
                 s => s,
             };
             return Some(FileKind::Asset { root, syntax });
@@ -261,6 +265,11 @@ pub fn parse_text(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Loa
         FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_calls), None),
     };
     let bevy = if cx.bevy { bevy_facts(kind, rel, text, cx) } else { None };
+    if cx.bevy && matches!(kind, FileKind::Asset { syntax: Some(Syntax::Wgsl), .. }) {
+        // naga_oil module imports, resolved through `#define_import_path`.
+        refs.extend(extract::module_imports(text));
+        refs.sort_by_key(|r| r.range.start);
+    }
     // A URL names something on a server, never a project file: dropped here,
     // once for every syntax, so nothing downstream looks it up.
     // Bevy's asset sources (`embedded://`, a mapped `name://`) are files.
@@ -292,11 +301,15 @@ fn bevy_facts(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Option<
     match kind {
         FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Glb), .. } => {
             let gltf = crate::gltf_labels::GltfLabels::from_json(text);
-            Some(Box::new(BevyFacts { gltf, embedded: Vec::new() }))
+            Some(Box::new(BevyFacts { gltf, ..BevyFacts::default() }))
+        }
+        FileKind::Asset { syntax: Some(Syntax::Wgsl), .. } => {
+            let defines = extract::define_import_path(text)?;
+            Some(Box::new(BevyFacts { defines: Some(defines), ..BevyFacts::default() }))
         }
         FileKind::Code => {
             let embedded = crate::embedded::registrations(rel, text, || package_name(&cx.project_root, rel));
-            (!embedded.is_empty()).then(|| Box::new(BevyFacts { gltf: None, embedded }))
+            (!embedded.is_empty()).then(|| Box::new(BevyFacts { embedded, ..BevyFacts::default() }))
         }
         _ => None,
     }

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::text::TextRange;
 
 pub use self::literal::{is_uuid, path_extension};
+pub use self::wgsl::{define_import_path, module_imports, wesl_imports};
 
 /// How the parent needs the target (DESIGN.md, "Dependency kinds").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -74,6 +75,8 @@ pub enum Syntax {
     Rust,
     /// A binary glTF (Bevy projects only): its JSON chunk is read for labels.
     Glb,
+    /// A WESL shader (Bevy projects only): its `import package::…` / `super::…`.
+    Wesl,
 }
 
 impl Syntax {
@@ -104,6 +107,7 @@ pub fn extract(syntax: Syntax, text: &str, code_calls: &[String]) -> Vec<RawRef>
         Syntax::Toml => toml::extract(text),
         Syntax::Wgsl => wgsl::extract(text),
         Syntax::Rust => rust::extract(text, code_calls),
+        Syntax::Wesl => wgsl::wesl_imports(text),
     }
 }
 

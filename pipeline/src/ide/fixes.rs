@@ -73,6 +73,9 @@ pub fn code_actions(project: &Project, path: &str, range: TextRange) -> Vec<Fix>
 }
 
 fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut Vec<Fix>) {
+    if not_a_plain_path(r) {
+        return;
+    }
     let Some(f) = project.file(r.file) else { return };
     let roots = roots_for(project, f);
     let value = &*r.raw.value;
@@ -189,6 +192,13 @@ fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut V
     }
 }
 
+/// A shader module import (`a::b`, `package::a`) or a path in an asset
+/// source (`embedded://…`, `remote://…`): spelled in a syntax fixes do not
+/// write, so never rewritten as a path.
+fn not_a_plain_path(r: &Reference<'_>) -> bool {
+    r.raw.value.contains("::") || r.raw.value.contains("://")
+}
+
 /// Whether a path reference may be written as an id: not where the project
 /// says fixes write no ids (Bevy's preset). glTF `uri` fields are
 /// read by every glTF tool as relative URIs and WGSL `#import`s are textual
@@ -247,7 +257,7 @@ fn file_to_ids(project: &Project, file: FileId) -> SourceChange {
     let mut change = SourceChange::default();
     let path = project.path(file).to_owned();
     for r in references_of(project, file) {
-        if r.is_id() || !can_use_id(project, &r) {
+        if r.is_id() || not_a_plain_path(&r) || !can_use_id(project, &r) {
             continue;
         }
         if let Resolution::Asset { target, label } = *r.resolution
@@ -375,6 +385,7 @@ pub fn fix_project(project: &Project, what: ProjectFixes) -> SourceChange {
             let roots = roots_for(project, f);
             for r in references_of(project, file) {
                 if let Resolution::Broken { path: ref broken } = *r.resolution
+                    && !not_a_plain_path(&r)
                     && let Some(target) = repair_target(project, broken)
                 {
                     let label = r.raw.value.split_once('#').map(|(_, l)| l);
@@ -440,7 +451,7 @@ pub fn rename(project: &Project, renames: &[(String, String)]) -> SourceChange {
         }
     };
     let mut rewrite = |src: FileId, r: &Reference<'_>, target: FileId| {
-        if r.is_id() {
+        if r.is_id() || not_a_plain_path(r) {
             return;
         }
         let src_new = new_path(src);

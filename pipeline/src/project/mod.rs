@@ -203,6 +203,10 @@ pub struct Project {
     /// `embedded://` paths registered by `embedded_asset!` in the code
     /// (Bevy projects), with how many calls register each.
     embedded: HashMap<Box<str>, u32>,
+    /// Shader modules declared by `#define_import_path` (Bevy projects):
+    /// module → the files declaring it, and each first segment's count.
+    modules: HashMap<Box<str>, Vec<FileId>>,
+    module_roots: HashMap<Box<str>, u32>,
     cycles: Cycles,
     diagnostics: HashMap<FileId, Vec<Diagnostic>>,
     /// Asset paths whose `.meta` went away with an id (and has not come
@@ -308,6 +312,8 @@ impl Project {
             referrers: OnceLock::new(),
             meta_extensions: HashMap::default(),
             embedded: HashMap::default(),
+            modules: HashMap::default(),
+            module_roots: HashMap::default(),
             cycles: Cycles::default(),
             diagnostics: HashMap::default(),
             tombstones: HashMap::default(),

@@ -195,6 +195,9 @@ impl Project {
                 None => Resolution::UnknownId,
             },
             TargetRef::Path { candidates, label } => {
+                if candidates.first().is_some_and(|c| c.starts_with("module://")) {
+                    return self.resolve_module(candidates);
+                }
                 if let Some(embedded) = candidates.first().and_then(|c| c.strip_prefix("embedded://")) {
                     // Compiled into the game: no file of the project to
                     // point at, only the registration to check.
@@ -227,6 +230,24 @@ impl Project {
                     }
                 }
             }
+        }
+    }
+
+    /// A naga_oil module import: the file declaring the longest module the
+    /// import names. Under a first segment no shader of the project
+    /// declares (`bevy_pbr::…`, a dependency's), it is not the project's
+    /// to judge.
+    fn resolve_module(&self, candidates: resolve::Candidates<'_>) -> Resolution {
+        for c in candidates.iter() {
+            if let Some(&file) = c.strip_prefix("module://").and_then(|m| self.modules.get(m)).and_then(|f| f.first()) {
+                return Resolution::Asset { target: file, label: None };
+            }
+        }
+        let first = candidates.first().unwrap_or_default();
+        let root = first.trim_start_matches("module://").split("::").next().unwrap_or_default();
+        match self.module_roots.contains_key(root) {
+            true => Resolution::Broken { path: first.to_owned() },
+            false => Resolution::NotReference,
         }
     }
 
