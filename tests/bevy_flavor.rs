@@ -328,3 +328,45 @@ fn diagnostics_severities_and_select() {
         run.stderr
     );
 }
+
+/// Shaders: naga_oil module imports resolve through the project's
+/// `#define_import_path` declarations (Bevy's own modules and unknown
+/// packages are not judged); WESL `package::`/`super::` imports are
+/// `.wesl` files.
+#[test]
+fn shader_module_imports_resolve_through_declarations() {
+    let dir = fixture_copy("bevy/game");
+    let root = dir.path();
+    write_file(root, "assets/shaders/common.wgsl", "#define_import_path my_game::common\nfn f() {}\n");
+    write_file(
+        root,
+        "assets/shaders/water.wgsl",
+        "#import my_game::common::f\n#import my_game::missing\n#import bevy_pbr::forward_io::VertexOutput\n\
+         #import \"shaders/common.wgsl\"\n#import other_crate::x\n",
+    );
+    write_file(root, "assets/shaders/util.wesl", "fn dots() {}\n");
+    write_file(
+        root,
+        "assets/shaders/glass.wesl",
+        "import package::shaders::util::dots;\nimport super::util;\nimport super::nothing::X;\nimport bevy_pbr::render::x;\n",
+    );
+    let (exit, report, found) = check(root);
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            f("broken-path", "error", "assets/shaders/water.wgsl", "my_game::missing"),
+            f("broken-path", "error", "assets/shaders/glass.wesl", "super::nothing::X"),
+        ])
+    );
+    assert_eq!(exit, 1);
+    let module = report.diagnostics.iter().find(|d| d.path.ends_with("water.wgsl")).expect("module finding");
+    assert!(module.message.contains("declares `#define_import_path my_game::missing`"), "{}", module.message);
+    // The imports are build edges of the graph.
+    let run = run_assetry(root, &["graph", "--format", "json"], TIMEOUT);
+    run.assert_exit(&[0]);
+    let graph: serde_json::Value = serde_json::from_str(&run.stdout).expect("graph json");
+    let edges = graph["edges"].as_array().expect("edges");
+    let has = |from: &str, to: &str| edges.iter().any(|e| e["from"] == from && e["to"] == to && e["kind"] == "build");
+    assert!(has("assets/shaders/water.wgsl", "assets/shaders/common.wgsl"), "{edges:#?}");
+    assert!(has("assets/shaders/glass.wesl", "assets/shaders/util.wesl"), "{edges:#?}");
+}
