@@ -953,3 +953,53 @@ fn apply_and_verify_model(p: &mut Project, batch: Vec<Change>, overlays: &BTreeM
         assert_eq!(Some(&f.diagnostics), after.get(&f.path).or(Some(&Vec::new())), "delta content of {}", f.path);
     }
 }
+
+/// A Bevy project: what other files resolve against (a glTF file's
+/// labels, `embedded_asset!` registrations, `#define_import_path`
+/// declarations) changes with those files, and every change leaves the
+/// state a fresh scan would find.
+#[test]
+fn bevy_declarations_reach_their_references() {
+    let (_d, root) = fixture(
+        r#"
+//- /Cargo.toml
+[package]
+name = "game"
+[dependencies]
+bevy = "0.16"
+//- /assets/models/ship.gltf
+{"scenes": [{}, {}], "meshes": [{"primitives": [{}]}]}
+//- /assets/scenes/level.scn.ron
+(a: "models/ship.gltf#Scene1", b: "models/ship.gltf#Mesh0/Primitive0")
+//- /assets/shaders/common.wgsl
+#define_import_path game::common
+//- /assets/shaders/water.wgsl
+#import game::common::f
+//- /src/render.rs
+fn build(app: &mut App) { embedded_asset!(app, "glow.wgsl"); }
+//- /src/main.rs
+fn main() { server.load("embedded://game/glow.wgsl"); }
+"#,
+    );
+    let mut p = Project::open(&root).unwrap();
+    assert_eq!(full(&p), BTreeMap::new());
+    p.prepare_for_changes();
+    let codes = |p: &Project, rel: &str| p.diagnostics_of(rel).iter().map(|d| d.code).collect::<Vec<_>>();
+    apply_and_verify(&mut p, vec![write(&root, "assets/models/ship.gltf", "{\"scenes\": [{}]}\n")]);
+    assert_eq!(codes(&p, "assets/scenes/level.scn.ron"), [Code::UnknownLabel, Code::UnknownLabel]);
+    apply_and_verify(&mut p, vec![write(&root, "src/render.rs", "fn build(app: &mut App) {}\n")]);
+    assert_eq!(codes(&p, "src/main.rs"), [Code::BrokenPath]);
+    apply_and_verify(&mut p, vec![write(&root, "assets/shaders/common.wgsl", "#define_import_path game::other\n")]);
+    assert_eq!(codes(&p, "assets/shaders/water.wgsl"), [Code::BrokenPath]);
+    apply_and_verify(&mut p, vec![remove(&root, "assets/shaders/common.wgsl")]);
+    assert_eq!(codes(&p, "assets/shaders/water.wgsl"), Vec::<Code>::new());
+    apply_and_verify(
+        &mut p,
+        vec![
+            write(&root, "assets/shaders/common.wgsl", "#define_import_path game::common\n"),
+            write(&root, "src/render.rs", "fn build(app: &mut App) { embedded_asset!(app, \"glow.wgsl\"); }\n"),
+            write(&root, "assets/models/ship.gltf", "{\"scenes\": [{}, {}], \"meshes\": [{\"primitives\": [{}]}]}\n"),
+        ],
+    );
+    assert_eq!(full(&p), BTreeMap::new());
+}
