@@ -303,6 +303,10 @@ impl Config {
         self.meta_required = self.explicit.meta_required.unwrap_or(!bevy);
         self.meta_syntax = self.explicit.meta_syntax.unwrap_or(if bevy { MetaSyntax::Ron } else { MetaSyntax::Toml });
         self.fix_writes_ids = self.explicit.fix_writes_ids.unwrap_or(!bevy);
+        if bevy && self.code_calls == Config::default().code_calls {
+            // Bevy's `asset_server.load_folder("fonts")` names a folder.
+            self.code_calls.push("load_folder".to_owned());
+        }
         if self.flavor == Flavor::Bevy && !self.explicit.code && self.code == ["src"] {
             self.code = vec!["src".to_owned(), "examples".to_owned()];
         }

@@ -3,6 +3,7 @@
 
 use super::{DirListing, Dirty, FileId, Folder, Project};
 use crate::meta::META_SUFFIX;
+use crate::resolve::RefKey;
 use crate::scan::FileKind;
 
 impl Project {
@@ -83,7 +84,12 @@ impl Project {
 
     /// A folder appearing or disappearing changes whether `<folder>.meta` is
     /// a folder's sidecar (as Unity writes them) or an orphan.
+    /// It also changes how a reference to the folder itself resolves
+    /// (`load_folder("fonts")` in a Bevy project).
     fn folder_meta_dirty(&self, dir: &str, dirty: &mut Dirty) {
+        if !dirty.bulk {
+            dirty.keys.insert(RefKey::path(dir));
+        }
         if !dirty.bulk
             && let Some(m) = self.meta_file_id(dir)
         {

@@ -208,6 +208,17 @@ impl Project {
                 }
                 let found = candidates.iter().find_map(|c| self.by_path.get(c).filter(|e| e.1).map(|e| e.0));
                 let Some(target) = found else {
+                    // `load_folder("fonts")`: a folder of the project is what
+                    // the call wants (Bevy projects; a path with an
+                    // extension names a file).
+                    if self.config.flavor == Flavor::Bevy
+                        && r.explicit
+                        && label.is_none()
+                        && path_extension(&r.value).is_none()
+                        && candidates.iter().any(|c| self.is_folder(c))
+                    {
+                        return Resolution::NotReference;
+                    }
                     for c in candidates.iter() {
                         let lower = c.to_lowercase();
                         let same = self.by_lower.get(&lower_hash(c)).map_or(&[][..], OneOrMany::as_slice);
