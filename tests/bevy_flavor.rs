@@ -370,3 +370,28 @@ fn shader_module_imports_resolve_through_declarations() {
     assert!(has("assets/shaders/water.wgsl", "assets/shaders/common.wgsl"), "{edges:#?}");
     assert!(has("assets/shaders/glass.wesl", "assets/shaders/util.wesl"), "{edges:#?}");
 }
+
+/// A texture moved with a file manager while `assetry watch` runs: in a
+/// Bevy project (no ids) the move is recognised by its path, and the broken
+/// load says where the texture went.
+#[test]
+fn a_move_outside_the_editor_is_recognised_without_ids() {
+    let dir = fixture_copy("bevy/game");
+    let root = dir.path().canonicalize().expect("canonical temp dir");
+    let mut watch = crate::watch::Watch::start(&root);
+    watch.expect("with the initial totals", |l| l.starts_with("0 errors, 0 warnings in 4 assets"));
+    std::fs::create_dir_all(root.join("assets/ui")).expect("mkdir");
+    std::fs::rename(root.join("assets/textures/hero.png"), root.join("assets/ui/hero.png")).expect("rename");
+    // The watcher may see the move as a delete, then (once it watches the
+    // new folder) a create: the findings may first say "does not exist",
+    // then where the texture went. Printed by path: the glTF's image, then
+    // the code's load.
+    let moved = "the asset moved to `assets/ui/hero.png`";
+    watch.expect("for the glTF image, moved", |l| {
+        l.starts_with("+ error[broken-path] assets/models/ship.gltf:8:23:") && l.ends_with(moved)
+    });
+    watch.expect("for the load, moved", |l| {
+        l.starts_with("+ error[broken-path] src/main.rs:4:58:") && l.ends_with(moved)
+    });
+    watch.expect("with the new totals", |l| l == "2 errors, 0 warnings in 4 assets");
+}

@@ -1003,3 +1003,35 @@ fn main() { server.load("embedded://game/glow.wgsl"); }
     );
     assert_eq!(full(&p), BTreeMap::new());
 }
+
+/// A Bevy project has no ids: an asset deleted, and later one of the same
+/// name created, is a move (the watcher may report the two in different
+/// batches); the broken reference names where it went, until a file is
+/// back at the old path.
+#[test]
+fn bevy_moves_are_recognised_by_path() {
+    let (_d, root) = fixture(
+        r#"
+//- /Cargo.toml
+[package]
+name = "game"
+[dependencies]
+bevy = "0.16"
+//- /assets/textures/hero.png
+png
+//- /src/main.rs
+fn main() { server.load("textures/hero.png"); }
+"#,
+    );
+    let mut p = Project::open(&root).unwrap();
+    p.prepare_for_changes();
+    let message = |p: &Project| p.diagnostics_of("src/main.rs").iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+    apply_and_verify(&mut p, vec![remove(&root, "assets/textures/hero.png")]);
+    assert_eq!(message(&p), ["`textures/hero.png` does not exist (no asset at `assets/textures/hero.png`)"]);
+    apply_and_verify(&mut p, vec![write(&root, "assets/ui/hero.png", "png")]);
+    assert_eq!(message(&p), ["`textures/hero.png` does not exist: the asset moved to `assets/ui/hero.png`"]);
+    assert_eq!(p.moved_to("assets/textures/hero.png"), p.file_id("assets/ui/hero.png"));
+    apply_and_verify(&mut p, vec![write(&root, "assets/textures/hero.png", "png")]);
+    assert_eq!(message(&p), Vec::<String>::new());
+    assert_eq!(p.moved_to("assets/textures/hero.png"), None);
+}

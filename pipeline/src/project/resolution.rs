@@ -115,6 +115,11 @@ impl Project {
     /// answer depends only on the id's owners, so re-checking the broken
     /// paths of a departed id when its owners change keeps it current.
     pub fn move_candidates(&self, old_path: &str) -> Vec<FileId> {
+        if let Some(to) = self.path_moves.get(old_path)
+            && let Some(id) = self.file_id(to).filter(|id| self.is_asset(*id))
+        {
+            return vec![id];
+        }
         let Some(left) = self.tombstones.get(old_path) else { return Vec::new() };
         if let Some(to) = left.to.as_deref()
             && let Some(seen) = self.file_id(to).filter(|a| self.asset_id(*a) == Some(left.id))
