@@ -5,6 +5,7 @@ mod bevy_demo;
 mod bevy_flavor;
 mod check;
 mod cli;
+mod code_loads;
 mod graph;
 mod ground_truth;
 mod lsp_config;

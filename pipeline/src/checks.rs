@@ -33,9 +33,12 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
         FileKind::Code => {}
     }
     let cycle = p.node_of(id).and_then(|n| p.cycle_of(n).map(|c| (n, c)));
-    for (r, res) in f.refs().iter().zip(f.resolutions()) {
+    for (i, (r, res)) in f.refs().iter().zip(f.resolutions()).enumerate() {
         if let Some(d) = reference_finding(p, path, r, res) {
-            out.push(d);
+            // A const's string: where the const is used, so the load that
+            // fails can be found from the diagnostic.
+            let uses = if f.loaded.code.is_some() { p.const_uses(id, i) } else { Vec::new() };
+            out.push(if uses.is_empty() { d } else { d.with_related(uses) });
         }
         if let (Some((node, comp)), Some(target)) = (cycle, res.target())
             && p.config().blocks(r.kind)

@@ -202,6 +202,18 @@ fn module_target<'a>(path: &str, from: &str, from_root: Option<&str>, scratch: &
     TargetRef::Path { candidates: Candidates(scratch), label: None }
 }
 
+/// Whether a string is a template filled in at run time: `${name}`, or a
+/// `{}` / `{name}` / `{0}` placeholder (never a reference in a Bevy project).
+pub fn is_template(value: &str) -> bool {
+    if value.contains("${") {
+        return true;
+    }
+    value.match_indices('{').any(|(i, _)| {
+        let rest = &value[i + 1..];
+        rest.find('}').is_some_and(|end| rest[..end].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    })
+}
+
 /// Whether a reference string is a URL (`https://…`, `file://…`, any
 /// `scheme://`): a scheme of RFC 3986's characters, then `://`. URLs are
 /// never references, even where the syntax says "this is an asset"

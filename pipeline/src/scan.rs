@@ -11,7 +11,7 @@ use ignore::gitignore::Gitignore;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{CONFIG_FILE, Config};
-use crate::extract::{self, RawRef, Syntax};
+use crate::extract::{self, CodeApi, CodeLinks, RawRef, Syntax};
 use crate::flavor::{Flavor, MetaSyntax};
 use crate::meta::{self, META_SUFFIX, Meta};
 use crate::rules;
@@ -48,6 +48,8 @@ pub struct Loaded {
     pub unreadable: Option<Box<str>>,
     /// Whether the file exists (false: it vanished before it was read).
     pub exists: bool,
+    /// Game code only: how its references relate to consts (see [`CodeLinks`]).
+    pub code: Option<Box<CodeLinks>>,
     /// What a Bevy project reads beyond references (none in other flavours).
     pub bevy: Option<Box<BevyFacts>>,
 }
@@ -70,7 +72,7 @@ pub struct Classifier {
     /// Asset root → its index; roots never lie inside one another (the
     /// config refuses it), so at most one holds a path.
     roots: HashMap<Box<str>, u16>,
-    code_calls: Vec<String>,
+    code_api: CodeApi,
     code: Vec<String>,
     project_root: PathBuf,
     /// `project.ignore` (ignore files are read where they are, when needed).
@@ -92,7 +94,7 @@ impl Classifier {
             project_root: project_root.to_path_buf(),
             extra,
             roots,
-            code_calls: config.code_calls.clone(),
+            code_api: config.code_api(),
             code: config.code.clone(),
             bevy: config.flavor == Flavor::Bevy,
             meta_syntax: config.meta_syntax,
@@ -247,6 +249,7 @@ thread_local! {
 /// Parses text that is already in memory (an editor's buffer, or a file
 /// just read) as a file of `kind`.
 pub fn parse_text(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Loaded {
+    let mut code = None;
     let (mut refs, meta) = match kind {
         FileKind::Meta { .. } if cx.meta_syntax == MetaSyntax::Ron => {
             (Vec::new(), Some(Box::new(crate::meta_ron::parse(text))))
@@ -260,9 +263,13 @@ pub fn parse_text(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Loa
         // the file: never offered to an edit. Its labels are what counts.
         FileKind::Asset { syntax: Some(Syntax::Glb), .. } => (Vec::new(), None),
         FileKind::Asset { syntax, .. } => {
-            (syntax.map(|s| extract::extract(s, text, &cx.code_calls)).unwrap_or_default(), None)
+            (syntax.map(|s| extract::extract(s, text, &cx.code_api)).unwrap_or_default(), None)
         }
-        FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_calls), None),
+        FileKind::Code => {
+            let (refs, links) = extract::extract_code(text, &cx.code_api);
+            code = links;
+            (refs, None)
+        }
     };
     let bevy = if cx.bevy { bevy_facts(kind, rel, text, cx) } else { None };
     if cx.bevy && matches!(kind, FileKind::Asset { syntax: Some(Syntax::Wgsl), .. }) {
@@ -271,29 +278,17 @@ pub fn parse_text(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Loa
         refs.sort_by_key(|r| r.range.start);
     }
     // A URL names something on a server, never a project file: dropped here,
-    // once for every syntax, so nothing downstream looks it up.
+    // once for every syntax, so nothing downstream looks it up. (Game code
+    // drops its own before numbering its references for `CodeLinks`.)
     // Bevy's asset sources (`embedded://`, a mapped `name://`) are files.
-    refs.retain(|r| !crate::resolve::is_url(&r.value) || cx.is_source_reference(&r.value));
-    if cx.bevy {
-        // A template (`${name}.png`, `{}.png`) is filled in at run time.
-        refs.retain(|r| !is_template(&r.value));
+    if kind != FileKind::Code {
+        refs.retain(|r| !crate::resolve::is_url(&r.value) || cx.is_source_reference(&r.value));
     }
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
-    let lines = LineIndex::covering(text, ranges_end(&refs, meta.as_deref()));
-    Loaded { refs, meta, lines, unreadable: None, exists: true, bevy }
-}
-
-/// Whether a string is a template filled in at run time: `${name}`, or a
-/// `{}` / `{name}` / `{0}` placeholder.
-fn is_template(value: &str) -> bool {
-    if value.contains("${") {
-        return true;
-    }
-    value.match_indices('{').any(|(i, _)| {
-        let rest = &value[i + 1..];
-        rest.find('}').is_some_and(|end| rest[..end].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-    })
+    let end = ranges_end(&refs, meta.as_deref()).max(code.as_ref().map_or(0, |c| c.ranges_end()));
+    let lines = LineIndex::covering(text, end);
+    Loaded { refs, meta, lines, unreadable: None, exists: true, code, bevy }
 }
 
 /// The glTF labels of a `.gltf`/`.glb`, the `embedded_asset!` registrations of code.

@@ -977,6 +977,8 @@ bevy = "0.16"
 #import game::common::f
 //- /src/render.rs
 fn build(app: &mut App) { embedded_asset!(app, "glow.wgsl"); }
+//- /src/glow.wgsl
+fn glow() {}
 //- /src/main.rs
 fn main() { server.load("embedded://game/glow.wgsl"); }
 "#,

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::text::TextRange;
 
 pub use self::literal::{is_uuid, path_extension};
+pub use self::rust::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults, CodeLinks};
 pub use self::wgsl::{define_import_path, module_imports, wesl_imports};
 
 /// How the parent needs the target (DESIGN.md, "Dependency kinds").
@@ -97,18 +98,24 @@ impl Syntax {
     }
 }
 
-/// Extracts candidate references from `text`. `code_calls` names the
-/// functions whose first string argument is an asset path (Rust only).
-pub fn extract(syntax: Syntax, text: &str, code_calls: &[String]) -> Vec<RawRef> {
+/// Extracts candidate references from `text`. `code` names the places in
+/// game code that take asset paths (Rust only).
+pub fn extract(syntax: Syntax, text: &str, code: &CodeApi) -> Vec<RawRef> {
     match syntax {
         Syntax::Json => json::extract(text, false),
         Syntax::Gltf | Syntax::Glb => json::extract(text, true),
         Syntax::Ron => ron::extract(text),
         Syntax::Toml => toml::extract(text),
         Syntax::Wgsl => wgsl::extract(text),
-        Syntax::Rust => rust::extract(text, code_calls),
+        Syntax::Rust => rust::extract(text, code).0,
         Syntax::Wesl => wgsl::wesl_imports(text),
     }
+}
+
+/// Extracts a game-code file's references, and how they relate to consts
+/// other files may use.
+pub fn extract_code(text: &str, code: &CodeApi) -> (Vec<RawRef>, Option<Box<CodeLinks>>) {
+    rust::extract(text, code)
 }
 
 /// Keeps a data-file string only if it could be a reference: a UUID or a

@@ -84,17 +84,15 @@ impl Project {
 
     /// A folder appearing or disappearing changes whether `<folder>.meta` is
     /// a folder's sidecar (as Unity writes them) or an orphan.
-    /// It also changes how a reference to the folder itself resolves
-    /// (`load_folder("fonts")` in a Bevy project).
     fn folder_meta_dirty(&self, dir: &str, dirty: &mut Dirty) {
-        if !dirty.bulk {
-            dirty.keys.insert(RefKey::path(dir));
+        if dirty.bulk {
+            return;
         }
-        if !dirty.bulk
-            && let Some(m) = self.meta_file_id(dir)
-        {
+        if let Some(m) = self.meta_file_id(dir) {
             dirty.files.insert(m);
         }
+        // And whether `load_folder("…")` in game code finds it.
+        dirty.keys.insert(RefKey::path(dir));
     }
 
     /// Whether `path` is a folder that holds project files.

@@ -29,6 +29,8 @@ use crate::scan::{self, Classifier, FileKind, Loaded};
 use crate::text::LineIndex;
 
 mod apply;
+mod consts;
+mod embeds;
 mod files;
 mod graph;
 mod index;
@@ -211,6 +213,8 @@ pub struct Project {
     /// module → the files declaring it, and each first segment's count.
     modules: HashMap<Box<str>, Vec<FileId>>,
     module_roots: HashMap<Box<str>, u32>,
+    /// Consts used as asset paths in one code file and defined in another.
+    consts: consts::ConstIndex,
     cycles: Cycles,
     diagnostics: HashMap<FileId, Vec<Diagnostic>>,
     /// Asset paths whose `.meta` went away with an id (and has not come
@@ -328,6 +332,7 @@ impl Project {
             embedded: HashMap::default(),
             modules: HashMap::default(),
             module_roots: HashMap::default(),
+            consts: consts::ConstIndex::default(),
             cycles: Cycles::default(),
             diagnostics: HashMap::default(),
             tombstones: HashMap::default(),

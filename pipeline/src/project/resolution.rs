@@ -12,6 +12,7 @@ use crate::extract::{RawRef, path_extension};
 use crate::flavor::Flavor;
 use crate::meta::Meta;
 use crate::resolve::{self, RefKey, TargetRef, lower_hash};
+use crate::scan::FileKind;
 
 impl Project {
     /// The `.meta` of an asset.
@@ -171,7 +172,18 @@ impl Project {
             .loaded
             .refs
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
+                // Game code only (data files pay one comparison): consts,
+                // embedded files and folders.
+                if file.kind == FileKind::Code {
+                    if !self.const_in_use(id, i) {
+                        return Resolution::NotReference;
+                    }
+                    if let Some(res) = self.resolve_code_ref(id, i) {
+                        return res;
+                    }
+                }
                 let t =
                     resolve::target_in(&r.value, r.file_relative, &file.path, from_root, &self.config, &mut scratch);
                 self.resolve(r, t)
@@ -182,6 +194,10 @@ impl Project {
 
     /// How one reference, pointing at `target`, resolves against the current state.
     pub(crate) fn resolve(&self, r: &RawRef, target: TargetRef<'_>) -> Resolution {
+        if self.config.flavor == Flavor::Bevy && resolve::is_template(&r.value) {
+            // Filled in at run time (`${name}.png`, `{}.png`).
+            return Resolution::NotReference;
+        }
         if !r.explicit
             && let TargetRef::Path { .. } | TargetRef::Escapes = target
         {
@@ -213,17 +229,6 @@ impl Project {
                 }
                 let found = candidates.iter().find_map(|c| self.by_path.get(c).filter(|e| e.1).map(|e| e.0));
                 let Some(target) = found else {
-                    // `load_folder("fonts")`: a folder of the project is what
-                    // the call wants (Bevy projects; a path with an
-                    // extension names a file).
-                    if self.config.flavor == Flavor::Bevy
-                        && r.explicit
-                        && label.is_none()
-                        && path_extension(&r.value).is_none()
-                        && candidates.iter().any(|c| self.is_folder(c))
-                    {
-                        return Resolution::NotReference;
-                    }
                     for c in candidates.iter() {
                         let lower = c.to_lowercase();
                         let same = self.by_lower.get(&lower_hash(c)).map_or(&[][..], OneOrMany::as_slice);
