@@ -3,6 +3,7 @@
 
 mod bevy_demo;
 mod bevy_flavor;
+mod bevy_lsp;
 mod check;
 mod cli;
 mod code_loads;

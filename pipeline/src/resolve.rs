@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::extract::is_uuid;
+use crate::flavor::Flavor;
 
 /// Where a reference string points.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -106,10 +107,13 @@ pub(crate) fn target_in<'a>(
     };
     scratch.text.clear();
     scratch.ends.clear();
-    if path.contains("::") {
+    // One byte search for the common case, a plain path: no `:` at all.
+    let colon = memchr::memchr(b':', path.as_bytes()).is_some();
+    if colon && config.flavor == Flavor::Bevy && path.contains("::") {
         return module_target(path, from, from_root, scratch);
     }
-    if let Some((scheme, rest)) = path.split_once("://")
+    if colon
+        && let Some((scheme, rest)) = path.split_once("://")
         && is_url(path)
     {
         // An asset source: `embedded://` is looked up among the code's

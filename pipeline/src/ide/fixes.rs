@@ -10,7 +10,7 @@ use super::paths::{Form, edit_distance, escape, file_name, parent, spell, spell_
 use super::{FileOp, Reference, SourceChange, all_files, id_for, label_name, references_of, roots_for};
 use crate::diagnostic::Code;
 use crate::extract::Syntax;
-use crate::flavor::MetaSyntax;
+use crate::flavor::{Flavor, MetaSyntax};
 use crate::meta::META_SUFFIX;
 use crate::project::{FileId, Project, Resolution};
 use crate::scan::FileKind;
@@ -73,7 +73,7 @@ pub fn code_actions(project: &Project, path: &str, range: TextRange) -> Vec<Fix>
 }
 
 fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut Vec<Fix>) {
-    if not_a_plain_path(r) {
+    if not_a_plain_path(project, r) {
         return;
     }
     let Some(f) = project.file(r.file) else { return };
@@ -195,8 +195,8 @@ fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut V
 /// A shader module import (`a::b`, `package::a`) or a path in an asset
 /// source (`embedded://…`, `remote://…`): spelled in a syntax fixes do not
 /// write, so never rewritten as a path.
-fn not_a_plain_path(r: &Reference<'_>) -> bool {
-    r.raw.value.contains("::") || r.raw.value.contains("://")
+fn not_a_plain_path(project: &Project, r: &Reference<'_>) -> bool {
+    (project.config().flavor == Flavor::Bevy && r.raw.value.contains("::")) || r.raw.value.contains("://")
 }
 
 /// Whether a path reference may be written as an id: not where the project
@@ -262,7 +262,7 @@ fn file_to_ids(project: &Project, file: FileId) -> SourceChange {
     let mut change = SourceChange::default();
     let path = project.path(file).to_owned();
     for r in references_of(project, file) {
-        if r.is_id() || not_a_plain_path(&r) || !can_use_id(project, &r) {
+        if r.is_id() || not_a_plain_path(project, &r) || !can_use_id(project, &r) {
             continue;
         }
         if let Resolution::Asset { target, label } = *r.resolution
@@ -390,7 +390,7 @@ pub fn fix_project(project: &Project, what: ProjectFixes) -> SourceChange {
             let roots = roots_for(project, f);
             for r in references_of(project, file) {
                 if let Resolution::Broken { path: ref broken } = *r.resolution
-                    && !not_a_plain_path(&r)
+                    && !not_a_plain_path(project, &r)
                     && let Some(target) = repair_target(project, broken)
                 {
                     let label = r.raw.value.split_once('#').map(|(_, l)| l);
@@ -456,7 +456,7 @@ pub fn rename(project: &Project, renames: &[(String, String)]) -> SourceChange {
         }
     };
     let mut rewrite = |src: FileId, r: &Reference<'_>, target: FileId| {
-        if r.is_id() || not_a_plain_path(r) {
+        if r.is_id() || not_a_plain_path(project, r) {
             return;
         }
         let src_new = new_path(src);
