@@ -1037,3 +1037,110 @@ fn main() { server.load("textures/hero.png"); }
     assert_eq!(message(&p), Vec::<String>::new());
     assert_eq!(p.moved_to("assets/textures/hero.png"), None);
 }
+
+/// Random batches on a Bevy project: glTF files whose labels change, shaders
+/// that declare and import modules, code that registers embedded files and
+/// loads them, scenes with labels and templates, a RON `.meta`; writes,
+/// removals and renames. After each batch the state equals
+/// a fresh scan (diagnostics and positions, counts, listings) and the delta
+/// lists exactly the files whose diagnostics changed.
+#[test]
+fn bevy_random_changes_match_fresh_scans() {
+    let (_d, root) = fixture(
+        r#"
+//- /Cargo.toml
+[package]
+name = "game"
+[dependencies]
+bevy = "0.16"
+//- /assets/models/ship.gltf
+{"scenes": [{}]}
+//- /assets/textures/hero.png
+png
+//- /src/glow.wgsl
+fn glow() {}
+"#,
+    );
+    let mut p = Project::open(&root).unwrap();
+    p.prepare_for_changes();
+    let files = [
+        "assets/models/ship.gltf",
+        "assets/models/boat.gltf",
+        "assets/textures/hero.png",
+        "assets/textures/hero.png.meta",
+        "assets/ui/hero.png",
+        "assets/shaders/common.wgsl",
+        "assets/shaders/water.wgsl",
+        "assets/shaders/util.wesl",
+        "assets/shaders/glass.wesl",
+        "assets/scenes/a.scn.ron",
+        "src/main.rs",
+        "src/render.rs",
+    ];
+    let contents = |rel: &str, k: u64| -> String {
+        let labels = ["Scene0", "Scene1", "Mesh0", "Mesh0/Primitive1", "Animation0", "DefaultMaterial"];
+        let label = labels[(k % labels.len() as u64) as usize];
+        match rel.rsplit_once('.').map_or("", |(_, e)| e) {
+            "gltf" => {
+                let scenes = vec!["{}"; (k % 3) as usize].join(",");
+                let prims = vec!["{}"; (k / 3 % 3) as usize].join(",");
+                format!("{{\"scenes\": [{scenes}], \"meshes\": [{{\"primitives\": [{prims}]}}]}}")
+            }
+            "wgsl" if k % 3 == 0 => format!("#define_import_path game::{}\n", ["common", "util"][(k / 3 % 2) as usize]),
+            "wgsl" => {
+                format!("#import game::{}::f\n#import bevy_pbr::x\n", ["common", "util", "none"][(k % 3) as usize])
+            }
+            "wesl" => format!("import super::{};\n", ["util", "glass", "none"][(k % 3) as usize]),
+            "ron" => format!(
+                "(a: \"models/{}.gltf#{label}\", b: \"textures/${{n}}.png\", c: \"textures/hero.png\")",
+                ["ship", "boat"][(k / 7 % 2) as usize]
+            ),
+            "meta" if k % 4 == 0 => "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n".into(),
+            "meta" => "(meta_format_version: \"1.0\", asset: Load(loader: \"L\", settings: ()))".into(),
+            "rs" if k % 2 == 0 => "fn build(app: &mut App) { embedded_asset!(app, \"glow.wgsl\"); }\n".into(),
+            "rs" => format!(
+                "fn main() {{ s.load(\"embedded://game/glow.wgsl\"); s.load(\"{}\"); }}\n",
+                ["textures/hero.png", "ui/hero.png", "models/ship.gltf#Scene1"][(k / 2 % 3) as usize]
+            ),
+            _ => "bin".into(),
+        }
+    };
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..300 {
+        let mut batch = Vec::new();
+        let mut touched: Vec<&str> = Vec::new();
+        for _ in 0..(1 + next() % 3) {
+            let rel = files[(next() % files.len() as u64) as usize];
+            if touched.contains(&rel) {
+                continue;
+            }
+            touched.push(rel);
+            match next() % 10 {
+                0..=5 => batch.push(write(&root, rel, &contents(rel, next() % 1000))),
+                6 if root.join(rel).is_file() => batch.push(remove(&root, rel)),
+                7 if root.join(rel).is_file() => {
+                    // A rename onto another name of the same extension.
+                    let ext = rel.rsplit_once('.').map(|(_, e)| e);
+                    let to = files
+                        .iter()
+                        .copied()
+                        .find(|t| *t != rel && !touched.contains(t) && t.rsplit_once('.').map(|(_, e)| e) == ext);
+                    if let Some(to) = to {
+                        touched.push(to);
+                        std::fs::create_dir_all(root.join(to).parent().unwrap()).unwrap();
+                        std::fs::rename(root.join(rel), root.join(to)).unwrap();
+                        batch.push(Change::Moved { from: root.join(rel), to: root.join(to) });
+                    }
+                }
+                _ => {}
+            }
+        }
+        apply_and_verify(&mut p, batch);
+    }
+}
