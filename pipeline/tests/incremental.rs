@@ -1086,7 +1086,9 @@ fn glow() {}
                 let prims = vec!["{}"; (k / 3 % 3) as usize].join(",");
                 format!("{{\"scenes\": [{scenes}], \"meshes\": [{{\"primitives\": [{prims}]}}]}}")
             }
-            "wgsl" if k % 3 == 0 => format!("#define_import_path game::{}\n", ["common", "util"][(k / 3 % 2) as usize]),
+            "wgsl" if k.is_multiple_of(3) => {
+                format!("#define_import_path game::{}\n", ["common", "util"][(k / 3 % 2) as usize])
+            }
             "wgsl" => {
                 format!("#import game::{}::f\n#import bevy_pbr::x\n", ["common", "util", "none"][(k % 3) as usize])
             }
@@ -1095,9 +1097,9 @@ fn glow() {}
                 "(a: \"models/{}.gltf#{label}\", b: \"textures/${{n}}.png\", c: \"textures/hero.png\")",
                 ["ship", "boat"][(k / 7 % 2) as usize]
             ),
-            "meta" if k % 4 == 0 => "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n".into(),
+            "meta" if k.is_multiple_of(4) => "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n".into(),
             "meta" => "(meta_format_version: \"1.0\", asset: Load(loader: \"L\", settings: ()))".into(),
-            "rs" if k % 2 == 0 => "fn build(app: &mut App) { embedded_asset!(app, \"glow.wgsl\"); }\n".into(),
+            "rs" if k.is_multiple_of(2) => "fn build(app: &mut App) { embedded_asset!(app, \"glow.wgsl\"); }\n".into(),
             "rs" => format!(
                 "fn main() {{ s.load(\"embedded://game/glow.wgsl\"); s.load(\"{}\"); }}\n",
                 ["textures/hero.png", "ui/hero.png", "models/ship.gltf#Scene1"][(k / 2 % 3) as usize]
