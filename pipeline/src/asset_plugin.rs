@@ -58,7 +58,7 @@ pub fn code_roots(project_root: &Path, code: &[String]) -> Vec<(String, String)>
             let Ok(entries) = std::fs::read_dir(project_root.join(&dir)) else { continue };
             for e in entries.flatten() {
                 let Ok(name) = e.file_name().into_string() else { continue };
-                if name.starts_with('.') || name == "target" {
+                if name.starts_with('.') || name == "target" || name == "node_modules" {
                     continue;
                 }
                 let rel = if dir.is_empty() { name.clone() } else { format!("{dir}/{name}") };
