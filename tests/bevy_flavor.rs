@@ -395,3 +395,49 @@ fn a_move_outside_the_editor_is_recognised_without_ids() {
     });
     watch.expect("with the new totals", |l| l == "2 errors, 0 warnings in 4 assets");
 }
+
+/// The flavour is a preset: each of its options can be set on its own.
+#[test]
+fn each_option_of_the_preset_can_be_set_alone() {
+    let dir = fixture_copy("bevy/game");
+    let root = dir.path();
+    write_file(root, "assetry.toml", "[meta]\nrequired = true\n[fix]\nids_in_code = true\n");
+    let (exit, report, found) = check(root);
+    assert_eq!(flavor(&report).0, "bevy");
+    let missing = |p: &str| f("missing-meta", "warning", p, "");
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            missing("assets/textures/hero.png"),
+            missing("assets/models/ship.gltf"),
+            missing("assets/scenes/level.scn.ron"),
+        ])
+    );
+    assert_eq!(exit, 0);
+    // Allowed now; there is no id to write (Bevy .meta files carry none).
+    let run = run_assetry(root, &["fix", "--to-ids"], TIMEOUT);
+    run.assert_exit(&[0]);
+
+    // An assetry project whose `.meta` files are Bevy's RON: the RON
+    // `.meta` reads and none is required, but labels and templates follow
+    // the assetry flavour (labels from `.meta` files; no templates).
+    write_file(root, "assetry.toml", "[project]\nflavor = \"assetry\"\n[meta]\nsyntax = \"ron\"\nrequired = false\n");
+    let (exit, report, found) = check(root);
+    assert_eq!(flavor(&report).0, "assetry");
+    let scene = "assets/scenes/level.scn.ron";
+    let label = |covered: &str| f("unknown-label", "error", scene, covered);
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            f("broken-path", "error", scene, "textures/${name}.png"),
+            f("broken-path", "error", scene, "textures/frame_{}.png"),
+            label("models/ship.gltf#Scene0"),
+            label("models/ship.gltf#Mesh0/Primitive1"),
+            label("models/ship.gltf#Material0"),
+            label("models/ship.gltf#Animation0"),
+            label("models/ship.gltf#Node1"),
+            f("unknown-label", "error", "src/main.rs", "models/ship.gltf#Scene0"),
+        ])
+    );
+    assert_eq!(exit, 1);
+}
