@@ -667,8 +667,8 @@ fn hostile_game_code_costs_one_pass() {
             "unreadable-file",
             "warning",
             Span::default(),
-            "too costly to parse: tree-sitter-rust ran past its work budget for a file this long (as on an \
-             unterminated raw string); nothing in it was checked"
+            "too costly to parse: tree-sitter-rust ran past its work or memory budget for a file this long (as \
+             on an unterminated raw string); nothing in it was checked"
         )
     );
 }

@@ -305,6 +305,19 @@ fn an_unterminated_raw_string_bomb_is_cancelled() {
     assert!(matches!(super::extract(&text, &CodeApi::default()), Err(TooCostly)));
 }
 
+/// A file whose every byte is an error node (a megabyte of `[` held about
+/// 250 bytes per byte) is cancelled by the memory budget, which the work
+/// budget alone lets through; and `may_occur_in` must let it reach the parser.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_of_open_brackets_is_cancelled_by_its_memory() {
+    let text = format!("fn f(s: S) {{ s.load(\"a.png\"); {}", "[".repeat(256 * 1024));
+    assert!(matches!(super::extract(&text, &CodeApi::default()), Err(TooCostly)));
+    let mut unbounded = ParseBudget::for_len(text.len());
+    unbounded.memory = i64::MAX;
+    assert!(super::parse(&text, &mut unbounded).is_some(), "the work budget alone lets it through");
+}
+
 /// The same file with its raw strings closed is well within budget.
 #[test]
 fn the_same_calls_closed_are_read() {
@@ -325,6 +338,56 @@ fn macro_bodies_parse_under_the_files_budget() {
     assert!(parse(&text, &mut own).is_some());
     assert_eq!(extract_within(&text, &api, full).map(|(refs, _)| refs.len()).ok(), Some(1));
     // Exactly what the file's own parse costs, and a little more.
-    let just_own = ParseBudget { read: full.read - own.read + 1, steps: full.steps - own.steps + 1 };
+    let just_own =
+        ParseBudget { read: full.read - own.read + 1, steps: full.steps - own.steps + 1, memory: full.memory };
     assert!(matches!(extract_within(&text, &api, just_own), Err(TooCostly)));
+}
+
+/// Prints what tree-sitter holds per byte of each game-code file under
+/// `ASSETRY_MEASURE_DIR` (Bevy's `examples/`, say): the figure behind
+/// `MEMORY_PER_BYTE`. `cargo test --release -p assetry-pipeline --lib
+/// memory_per_byte -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement: needs ASSETRY_MEASURE_DIR"]
+fn memory_per_byte_of_real_code() {
+    let Ok(dir) = std::env::var("ASSETRY_MEASURE_DIR") else { return };
+    let mut stack = vec![std::path::PathBuf::from(dir)];
+    let (mut files, mut total_len, mut worst) = (0usize, 0usize, (0f64, String::new()));
+    let mut total_peak = 0i64;
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            if p.extension().and_then(|x| x.to_str()) != Some("rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            if text.len() < 4096 {
+                continue;
+            }
+            super::memory::install();
+            let before = super::memory::live();
+            let mut budget = super::ParseBudget::for_len(text.len());
+            budget.memory = i64::MAX;
+            let tree = super::parse(&text, &mut budget);
+            let held = super::memory::live() - before;
+            drop(tree);
+            files += 1;
+            total_len += text.len();
+            total_peak += held;
+            let ratio = held as f64 / text.len() as f64;
+            if ratio > worst.0 {
+                worst = (ratio, p.display().to_string());
+            }
+        }
+    }
+    eprintln!(
+        "{files} files of 4 KiB or more, {total_len} bytes: tree held {:.1} bytes per byte in all, {:.1} at most ({})",
+        total_peak as f64 / total_len.max(1) as f64,
+        worst.0,
+        worst.1
+    );
 }
