@@ -18,6 +18,7 @@ mod lsp_state;
 mod lsp_transport;
 mod lsp_workspaces;
 mod mutation;
+mod process;
 mod project_rules;
 mod storm;
 mod support;

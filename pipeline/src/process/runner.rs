@@ -174,11 +174,25 @@ pub fn run(
     }
 
     let mut work: Vec<(usize, String)> = Vec::new();
+    // Unchanged assets whose stat moved (a touch, a copy back): their
+    // records take the new stat so the next run does not read them again.
+    let mut restated: Vec<(String, Record)> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let Some(e) = e else { continue };
         match why(e, records.get(&e.path), &out, &entries) {
             Some(reason) => work.push((i, reason)),
-            None => report.skipped += 1,
+            None => {
+                report.skipped += 1;
+                if let Some(old) = records.get(&e.path)
+                    && (old.source != e.source || old.meta != e.meta)
+                {
+                    let mut r = old.clone();
+                    r.source = e.source;
+                    r.meta = e.meta;
+                    r.meta_settings = e.meta_settings.clone();
+                    restated.push((e.path.clone(), r));
+                }
+            }
         }
     }
     progress(Progress::Planned { assets: assets.len(), to_process: work.len() });
@@ -247,6 +261,10 @@ pub fn run(
     }
     durable(&out)?;
     store.commit(profile, &done, &[])?;
+    store.commit(profile, &restated, &[])?;
+    for (path, record) in restated {
+        records.insert(path, record);
+    }
     all_done.append(&mut done);
     store.abandon(profile, &abandoned)?;
 
@@ -584,14 +602,15 @@ fn produce(
         }
     };
     let target = out.join(&e.artifact);
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|err| Problem::new(format!("cannot create {}: {err}", parent.display())))?;
-    }
+    // The old artifact goes first: removing it may remove its emptied folder.
     if let Some(old) = old
         && old.artifact != e.artifact
     {
         remove_artifact(out, &old.artifact);
+    }
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|err| Problem::new(format!("cannot create {}: {err}", parent.display())))?;
     }
     std::fs::rename(&tmp, &target).map_err(|err| Problem::new(format!("cannot write {}: {err}", target.display())))?;
     Ok((size, hash))
