@@ -280,3 +280,70 @@ output_extension = "../../../evil"
     assert_eq!(read(d, ".assetry/out/default/a.up"), b"HELLO\n");
     assert_eq!(run.code, 1);
 }
+
+#[test]
+fn hostile_input_fails_that_asset_only_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = png(4, 4, 7);
+    write_file(d, "assets/good.png", &good);
+    write_file(d, "assets/truncated.png", &good[..good.len() / 2]);
+    // A 16k×16k header over a few bytes of data: refused, never allocated.
+    let mut bomb = png(1, 1, 0);
+    bomb.truncate(8);
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&16384u32.to_be_bytes());
+    ihdr.extend_from_slice(&16384u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(&mut bomb, b"IHDR", &ihdr);
+    chunk(&mut bomb, b"IDAT", &[0x78, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 0, 0, 0, 1]);
+    chunk(&mut bomb, b"IEND", &[]);
+    write_file(d, "assets/bomb.png", &bomb);
+    write_file(d, "assets/shaders/a.wgsl", "#import \"shaders/b.wgsl\"\n");
+    write_file(d, "assets/shaders/b.wgsl", "#import \"shaders/a.wgsl\"\n");
+    write_file(d, "assets/shaders/above.wgsl", "#import \"shaders/a.wgsl\"\n");
+    write_file(d, "assets/bad.json", "{\n  \"a\": 1,\n  \"b\": ]\n}\n");
+    write_file(d, "assets/broken_ref.json", "{\"sky\": \"textures/nowhere.png\"}");
+    let run = process(d, &[]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.processed, ["assets/good.png"]);
+    assert_eq!(
+        run.errors,
+        [
+            "error: assets/bad.json:3:8: processing-failed: invalid JSON: expected value at line 3 column 8",
+            "error: assets/bomb.png: processing-failed: the image is 16384×16384: decoding it would take 1024 MiB, more than the 256 MiB allowed",
+            "error: assets/broken_ref.json:1:10: processing-failed: `textures/nowhere.png` does not resolve to an asset",
+            "error: assets/shaders/a.wgsl: processing-failed: build dependency cycle: assets/shaders/a.wgsl → assets/shaders/b.wgsl → assets/shaders/a.wgsl",
+            "error: assets/shaders/above.wgsl: processing-failed: its build dependency `assets/shaders/a.wgsl` could not be processed",
+            "error: assets/shaders/b.wgsl: processing-failed: build dependency cycle: assets/shaders/a.wgsl → assets/shaders/b.wgsl → assets/shaders/a.wgsl",
+            "error: assets/truncated.png: processing-failed: cannot decode the image: unexpected end of file",
+        ]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_process_names_the_lock_holder_and_exits_2() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let dir = kinds_project();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join(".assetry")).unwrap();
+    let mut held = std::fs::File::create(d.join(".assetry/lock")).unwrap();
+    write!(held, "4242").unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    let run = run_assetry(d, &["process"], Duration::from_secs(60));
+    assert_eq!(run.code, Some(2));
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr.trim(),
+        format!(
+            "error: another assetry process (pid 4242) is processing this project (lock {})",
+            d.canonicalize().unwrap().join(".assetry/lock").display()
+        )
+    );
+    assert!(!d.join(".assetry/out").exists(), "nothing written while the lock is held");
+    drop(held);
+    assert_eq!(process(d, &[]).code, 0);
+}

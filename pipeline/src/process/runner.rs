@@ -483,8 +483,15 @@ fn compute_keys(entries: &mut [Option<Entry>], failed: &mut HashMap<usize, Probl
                         stack.push((dep, 0));
                     }
                     State::Open => {
-                        let path = entries[dep].as_ref().map_or("?", |e| e.path.as_str()).to_owned();
-                        failed.entry(node).or_insert_with(|| Problem::new(format!("build dependency cycle through `{path}`")));
+                        // Everyone on the cycle fails with the whole cycle named.
+                        let from = stack.iter().position(|&(n, _)| n == dep).unwrap_or(0);
+                        let name = |i: usize| entries[i].as_ref().map_or("?", |e| e.path.as_str()).to_owned();
+                        let mut names: Vec<String> = stack[from..].iter().map(|&(n, _)| name(n)).collect();
+                        names.push(name(dep));
+                        let message = format!("build dependency cycle: {}", names.join(" → "));
+                        for &(n, _) in &stack[from..] {
+                            failed.insert(n, Problem::new(message.clone()));
+                        }
                     }
                     State::Done => {}
                 }
