@@ -19,6 +19,7 @@ mod lsp_transport;
 mod lsp_workspaces;
 mod mutation;
 mod process;
+mod process_crash;
 mod project_rules;
 mod storm;
 mod support;
