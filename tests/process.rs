@@ -347,3 +347,68 @@ fn a_second_process_names_the_lock_holder_and_exits_2() {
     drop(held);
     assert_eq!(process(d, &[]).code, 0);
 }
+
+/// `assetry watch` processes at start and after each batch, on its own thread.
+#[test]
+fn watch_processes_after_each_change_and_reports_failures_then_their_fix() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(d, "assets/shaders/common.wgsl", "fn a() {}\n");
+    write_file(d, "assets/shaders/lit.wgsl", "#import \"shaders/common.wgsl\"\n");
+    write_file(d, "assets/shaders/other.wgsl", "fn b() {}\n");
+    write_file(d, "assets/level.json", "{\"n\": 1}\n");
+    let mut child = Command::new(crate::support::assetry_bin())
+        .arg("watch")
+        .arg(d)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("assetry watch runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    // Everything printed for one run, up to its `processing:` line (the
+    // processed lines of a run come sorted).
+    let mut run = || -> Vec<String> {
+        let mut out = Vec::new();
+        for line in lines.by_ref() {
+            let last = line.starts_with("processing: ");
+            if last || line.starts_with("processed ") || line.starts_with("error[processing-failed]") {
+                out.push(line);
+            }
+            if last {
+                return out;
+            }
+        }
+        panic!("assetry watch ended; got {out:?}");
+    };
+    assert_eq!(
+        run(),
+        [
+            "processed assets/level.json",
+            "processed assets/shaders/common.wgsl",
+            "processed assets/shaders/lit.wgsl",
+            "processed assets/shaders/other.wgsl",
+            "processing: 4 processed, 0 failed"
+        ]
+    );
+    write_file(d, "assets/level.json", "{\"n\": }\n");
+    assert_eq!(
+        run(),
+        [
+            "error[processing-failed] assets/level.json:1:7: invalid JSON: expected value at line 1 column 7",
+            "processing: 0 processed, 1 failed"
+        ]
+    );
+    write_file(d, "assets/level.json", "{\"n\": 2}\n");
+    assert_eq!(run(), ["processed assets/level.json", "processing: 1 processed, 0 failed"]);
+    write_file(d, "assets/shaders/common.wgsl", "fn a() { }\n");
+    assert_eq!(
+        run(),
+        ["processed assets/shaders/common.wgsl", "processed assets/shaders/lit.wgsl", "processing: 2 processed, 0 failed"]
+    );
+    assert_eq!(read(d, ".assetry/out/default/level.json"), b"{\"n\":2}");
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+}

@@ -21,6 +21,7 @@
 //! The runner returns what one run changed ([`Changeset`]): the value the
 //! hot-reload server will send to games.
 
+pub mod background;
 pub mod lock;
 pub mod manifest;
 mod processors;
