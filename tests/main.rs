@@ -20,6 +20,7 @@ mod lsp_workspaces;
 mod mutation;
 mod process;
 mod process_crash;
+mod process_lsp;
 mod project_rules;
 mod storm;
 mod support;
