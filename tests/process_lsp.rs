@@ -64,7 +64,7 @@ fn a_broken_file_gets_processing_failed_at_its_line_inside_progress_and_a_fix_cl
     let d = dir.path().canonicalize().unwrap();
     write_file(&d, "assets/level.json", "{\"n\": 1}\n");
     write_file(&d, "assets/level.json.meta", "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n");
-    write_file(&d, "assets/other.json", "{}\n");
+    write_file(&d, "assets/other.json", "{\"next\": \"level.json\"}\n");
     write_file(&d, "assets/other.json.meta", "id = \"5a0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3\"\n");
     let mut client = start(&d);
     let level = file_uri(&d.join("assets/level.json"));
@@ -95,5 +95,14 @@ fn a_broken_file_gets_processing_failed_at_its_line_inside_progress_and_a_fix_cl
     let (progress, published) = one_run(&mut client);
     assert_eq!(progress, ["create", "begin: 1 to process", "end: 1 processed, 0 failed"]);
     assert_eq!(published, [(level, vec![])]);
+
+    // Hover on a reference to it says when it was processed and why.
+    let hover = client.request_ok(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": file_uri(&d.join("assets/other.json"))}, "position": {"line": 0, "character": 12}}),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    let note = text.lines().last().unwrap_or_default();
+    assert!(note.starts_with("- processed: 20") && note.ends_with(" UTC, because the source changed"), "{text}");
     assert_eq!(std::fs::read(d.join(".assetry/out/default/level.json")).unwrap(), b"{\"n\":2}");
 }

@@ -124,7 +124,7 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
 fn start_processing(project: &Project, profile: &str, tx: &mpsc::Sender<Message>) -> Background {
     let tx = tx.clone();
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let options = RunOptions { profile: profile.to_owned(), jobs };
+    let options = RunOptions { profile: profile.to_owned(), jobs, history: false };
     Background::start(project.root().to_owned(), options, move |event| {
         let _ = tx.send(Message::Processing(event));
     })

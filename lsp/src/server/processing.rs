@@ -38,6 +38,8 @@ struct Running {
     failed: HashMap<String, Vec<Diagnostic>>,
     /// The token of the run in progress, when its begin was sent.
     token: Option<String>,
+    /// When and why each asset was last processed, for hover.
+    last: HashMap<String, (u64, String)>,
 }
 
 impl Processing {
@@ -64,13 +66,13 @@ impl Workspace {
     pub(super) fn start_processing(&mut self, root: &Path) {
         let (Some(setup), Some(enqueue)) = (&self.processing.setup, self.enqueue.clone()) else { return };
         let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let options = RunOptions { profile: setup.profile.clone(), jobs };
+        let options = RunOptions { profile: setup.profile.clone(), jobs, history: true };
         let at = root.to_owned();
         let background = Background::start(root.to_owned(), options, move |event| {
             let at = at.clone();
             enqueue(Box::new(move |ws: &mut Workspace| ws.processed(&at, event)));
         });
-        let running = Running { background, failed: HashMap::new(), token: None };
+        let running = Running { background, failed: HashMap::new(), token: None, last: HashMap::new() };
         self.processing.running.insert(root.to_owned(), running);
     }
 
@@ -99,6 +101,12 @@ impl Workspace {
         let placed = failures.iter().any(|d| !d.range.is_empty());
         let index = placed.then(|| read_text(&project.abs_path(rel)).map(|t| LineIndex::new(&t))).flatten();
         failures.iter().map(|d| convert::diagnostic(project, |p| self.uri_of(slot, p), index.as_ref(), d)).collect()
+    }
+
+    /// A hover line: when the asset at `rel` was last processed, and why.
+    pub(super) fn processing_note(&self, slot: usize, rel: &str) -> Option<String> {
+        let (at, why) = self.processing.running.get(&self.projects[slot].root)?.last.get(rel)?;
+        Some(format!("- processed: {}, because {why}", utc(*at)))
     }
 
     fn processed(&mut self, root: &Path, event: Event) {
@@ -145,6 +153,9 @@ impl Workspace {
         // Assets that did not run this time (skipped) keep their failure only
         // if they failed again; a skipped asset succeeded before.
         running.failed = failed;
+        for (path, at, why) in report.history.iter().cloned() {
+            running.last.insert(path, (at, why));
+        }
         let token = running.token.take();
         let project = &self.projects[slot].project;
         let files: Vec<FileDiagnostics> = touched
@@ -157,5 +168,31 @@ impl Workspace {
             let message = format!("{} processed, {} failed", report.processed.len(), report.failed.len());
             let _ = self.outgoing.send(Outgoing::ProgressEnd { token, message });
         }
+    }
+}
+
+/// `2026-11-29 13:31:05 UTC` from seconds since the Unix epoch (the civil
+/// calendar from a day count, Howard Hinnant's algorithm).
+fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates() {
+        assert_eq!(super::utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(super::utc(1_709_210_096), "2024-02-29 12:34:56 UTC");
     }
 }

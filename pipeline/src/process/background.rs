@@ -49,8 +49,11 @@ impl Background {
                     Err(e) => return on_event(Event::Error(format!("processing: cannot open {}: {e}", root.display()))),
                 };
                 project.prepare_for_changes();
+                let mut options = options;
                 loop {
                     run_once(&project, &options, &mut on_event);
+                    // The history of earlier sessions is told once.
+                    options.history = false;
                     // Wait for a batch, then take every other one already queued.
                     let mut batch = match rx.recv() {
                         Ok(Message::Changes(b)) => b,

@@ -30,6 +30,9 @@ pub struct RunOptions {
     pub profile: String,
     /// Worker threads (at least 1).
     pub jobs: usize,
+    /// Report when and why every processed asset was last processed (not
+    /// only those of this run): a background processor's first run.
+    pub history: bool,
 }
 
 /// An asset that could not be processed.
@@ -77,8 +80,9 @@ pub struct RunReport {
     pub skipped: usize,
     /// Sorted by path.
     pub failed: Vec<Failure>,
-    /// Assets processed with a run's reason (path → why), for hover.
-    pub reasons: Vec<(String, String)>,
+    /// (path, when (seconds since the Unix epoch), why) of the assets this
+    /// run processed, or of every processed asset with `RunOptions::history`.
+    pub history: Vec<(String, u64, String)>,
     /// Asset sources read (hashing or processing); 0 on a no-op run.
     pub sources_read: usize,
     pub changeset: Changeset,
@@ -311,8 +315,14 @@ pub fn run(
     for (path, _) in &removed {
         records.remove(path);
     }
-    report.reasons = all_done.iter().map(|(p, r)| (p.clone(), r.reason.clone())).collect();
-    report.reasons.sort();
+    let history = if options.history { &records } else { &HashMap::new() };
+    report.history = history
+        .iter()
+        .chain(all_done.iter().map(|(p, r)| (p, r)))
+        .map(|(p, r)| (p.clone(), r.processed_at, r.reason.clone()))
+        .collect();
+    report.history.sort();
+    report.history.dedup_by(|a, b| a.0 == b.0);
     report.processed = all_done.iter().map(|(p, _)| p.clone()).collect();
     report.processed.sort();
     for (path, record) in all_done {
