@@ -3,6 +3,7 @@
 
 mod check;
 mod cli;
+mod code_loads;
 mod graph;
 mod ground_truth;
 mod lsp_config;

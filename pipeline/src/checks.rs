@@ -17,6 +17,10 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
     if let Some(why) = &f.loaded.unreadable {
         out.push(Diagnostic::new(Code::UnreadableFile, path, TextRange::EMPTY, why.to_string()));
     }
+    if let Some(e) = &f.loaded.syntax_error {
+        let message = format!("{}; the references after it were not checked", e.message);
+        out.push(Diagnostic::new(Code::InvalidSyntax, path, e.range, message));
+    }
     match f.kind {
         FileKind::Meta { .. } => meta_findings(p, id, &mut out),
         FileKind::Asset { .. } => {
@@ -33,9 +37,12 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
         FileKind::Code => {}
     }
     let cycle = p.node_of(id).and_then(|n| p.cycle_of(n).map(|c| (n, c)));
-    for (r, res) in f.refs().iter().zip(f.resolutions()) {
+    for (i, (r, res)) in f.refs().iter().zip(f.resolutions()).enumerate() {
         if let Some(d) = reference_finding(p, path, r, res) {
-            out.push(d);
+            // A const's string: where the const is used, so the load that
+            // fails can be found from the diagnostic.
+            let uses = if f.loaded.code.is_some() { p.const_uses(id, i) } else { Vec::new() };
+            out.push(if uses.is_empty() { d } else { d.with_related(uses) });
         }
         if let (Some((node, comp)), Some(target)) = (cycle, res.target())
             && r.kind.blocks()

@@ -10,6 +10,8 @@ use toml::Spanned;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::text::{LineIndex, TextRange};
 
+use crate::extract::{BEVY_CODE_DEFAULTS, CodeApi};
+
 pub const CONFIG_FILE: &str = "assetry.toml";
 
 /// Extensions that are asset extensions even when no `.meta` in the project
@@ -82,6 +84,11 @@ pub struct Config {
     pub ignore: Vec<String>,
     /// Function or method names whose first string argument is an asset path.
     pub code_calls: Vec<String>,
+    /// The other places in game code that take asset paths (see [`CodeApi`]).
+    pub code_constructors: Vec<String>,
+    pub code_attributes: Vec<String>,
+    pub code_returns: Vec<String>,
+    pub code_folder_calls: Vec<String>,
     /// Whether the `prefer-id` hint is reported (off by default).
     pub prefer_id: bool,
     pub profiles: BTreeMap<String, Profile>,
@@ -114,7 +121,11 @@ impl Default for Config {
             roots: vec!["assets".to_owned()],
             code: vec!["src".to_owned()],
             ignore: Vec::new(),
-            code_calls: vec!["load".to_owned(), "load_with_settings".to_owned()],
+            code_calls: BEVY_CODE_DEFAULTS.calls(),
+            code_constructors: BEVY_CODE_DEFAULTS.constructors(),
+            code_attributes: BEVY_CODE_DEFAULTS.attributes(),
+            code_returns: BEVY_CODE_DEFAULTS.returns(),
+            code_folder_calls: BEVY_CODE_DEFAULTS.folder_calls(),
             prefer_id: false,
             profiles,
             processors: BTreeMap::new(),
@@ -164,6 +175,10 @@ struct RawProject {
 #[serde(deny_unknown_fields)]
 struct RawReferences {
     code_calls: Option<Vec<Spanned<String>>>,
+    code_constructors: Option<Vec<Spanned<String>>>,
+    code_attributes: Option<Vec<Spanned<String>>>,
+    code_returns: Option<Vec<Spanned<String>>>,
+    code_folder_calls: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -266,12 +281,50 @@ impl Config {
             code,
             ignore,
             code_calls,
+            code_constructors: code_names(text, "code_constructors", raw.references.code_constructors)?
+                .unwrap_or(defaults.code_constructors),
+            code_attributes: code_names(text, "code_attributes", raw.references.code_attributes)?
+                .unwrap_or(defaults.code_attributes),
+            code_returns: code_names(text, "code_returns", raw.references.code_returns)?
+                .unwrap_or(defaults.code_returns),
+            code_folder_calls: code_names(text, "code_folder_calls", raw.references.code_folder_calls)?
+                .unwrap_or(defaults.code_folder_calls),
             prefer_id: raw.diagnostics.prefer_id.unwrap_or(false),
             profiles,
             processors: raw.processors,
             reload_address: raw.reload.address.unwrap_or(defaults.reload_address),
         })
     }
+}
+
+impl Config {
+    /// The places in game code where a string is an asset path.
+    pub fn code_api(&self) -> CodeApi {
+        CodeApi {
+            calls: self.code_calls.clone(),
+            constructors: self.code_constructors.clone(),
+            attributes: self.code_attributes.clone(),
+            returns: self.code_returns.clone(),
+            folder_calls: self.code_folder_calls.clone(),
+        }
+    }
+}
+
+/// A `[references] code_*` list: every name must be one (an empty string
+/// would match nothing, silently).
+fn code_names(
+    text: &str,
+    key: &str,
+    names: Option<Vec<Spanned<String>>>,
+) -> Result<Option<Vec<String>>, ConfigProblem> {
+    let Some(names) = names else { return Ok(None) };
+    if let Some(empty) = names.iter().find(|c| c.get_ref().trim().is_empty()) {
+        return Err(ConfigProblem::at(
+            format!("references.{key}: an empty name matches no code; remove it"),
+            Some(contents(text, empty.span())),
+        ));
+    }
+    Ok(Some(names.into_iter().map(Spanned::into_inner).collect()))
 }
 
 /// The range of the `index`th `project.ignore` string, found again: the
@@ -525,6 +578,38 @@ mod tests {
         let text = "[project]\nroots = [\"./game/assets/\", \"more\"]";
         let c = Config::parse(text).unwrap();
         assert_eq!(c.roots, ["game/assets", "more"]);
+    }
+
+    #[test]
+    fn code_places_default_to_bevy_and_can_be_replaced() {
+        let d = Config::default();
+        assert!(d.code_calls.iter().any(|c| c == "from_asset"));
+        assert_eq!(d.code_api(), CodeApi::default());
+        let c = Config::parse(
+            "[references]\ncode_calls = [\"fetch\"]\ncode_constructors = [\"Sprite::from_file\"]\ncode_attributes = [\"texture\"]\ncode_returns = []\ncode_folder_calls = [\"scan_dir\"]\n",
+        )
+        .unwrap();
+        let api = c.code_api();
+        assert_eq!(
+            (api.calls, api.constructors, api.attributes, api.returns, api.folder_calls),
+            (
+                vec!["fetch".to_owned()],
+                vec!["Sprite::from_file".to_owned()],
+                vec!["texture".to_owned()],
+                vec![],
+                vec!["scan_dir".to_owned()]
+            )
+        );
+        // An empty name is an error at the name, in every code_* list.
+        for key in ["code_constructors", "code_attributes", "code_returns", "code_folder_calls"] {
+            let text = format!("[references]\n{key} = [\"x\", \" \"]\n");
+            let (message, at) = problem(&text);
+            assert_eq!(
+                (message.starts_with(&format!("references.{key}: an empty name")), at),
+                (true, " "),
+                "{message}"
+            );
+        }
     }
 
     #[test]

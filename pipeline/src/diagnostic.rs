@@ -31,10 +31,14 @@ pub enum Code {
     /// inheriting from itself), an error; or names an asset root that does
     /// not exist, a warning.
     InvalidConfig,
+    /// Not in the brief's table: a JSON, glTF, RON or TOML data file that
+    /// its format's parser would reject. The references before the error
+    /// are still checked; those after it are not read.
+    InvalidSyntax,
 }
 
 impl Code {
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Code::BrokenPath,
         Code::UnknownId,
         Code::UnknownLabel,
@@ -50,6 +54,7 @@ impl Code {
         Code::PreferId,
         Code::UnreadableFile,
         Code::InvalidConfig,
+        Code::InvalidSyntax,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +74,7 @@ impl Code {
             Code::PreferId => "prefer-id",
             Code::UnreadableFile => "unreadable-file",
             Code::InvalidConfig => "invalid-config",
+            Code::InvalidSyntax => "invalid-syntax",
         }
     }
 

@@ -56,9 +56,17 @@ pub fn parse(text: &str) -> Meta {
     crate::meta_fast::parse(text).unwrap_or_else(|| parse_full(text))
 }
 
+/// The fast path alone (`None`: it defers), for the differential test that
+/// holds it to [`parse_full`].
+#[doc(hidden)]
+pub fn parse_fast(text: &str) -> Option<Meta> {
+    crate::meta_fast::parse(text)
+}
+
 /// The span-preserving parser, for every file (the fast path defers to it
 /// for anything beyond the common shape, and for every problem).
-pub(crate) fn parse_full(text: &str) -> Meta {
+#[doc(hidden)]
+pub fn parse_full(text: &str) -> Meta {
     let mut meta = Meta::default();
     let doc = match Document::parse(text) {
         Ok(doc) => doc,

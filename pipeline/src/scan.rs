@@ -11,7 +11,7 @@ use ignore::gitignore::Gitignore;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{CONFIG_FILE, Config};
-use crate::extract::{self, RawRef, Syntax};
+use crate::extract::{self, CodeApi, CodeLinks, Extracted, RawRef, Syntax, SyntaxError};
 use crate::meta::{self, META_SUFFIX, Meta};
 use crate::rules;
 use crate::text::LineIndex;
@@ -43,10 +43,15 @@ pub struct Loaded {
     /// ranges came from, not from whatever the disk holds later. Nothing is
     /// stored when that part is one ASCII line (most `.meta` files).
     pub lines: LineIndex,
-    /// Why the file could not be read or decoded, for `unreadable-file`.
+    /// Why the file could not be read or decoded, or was not read (larger
+    /// than its kind allows, too costly to parse), for `unreadable-file`.
     pub unreadable: Option<Box<str>>,
+    /// The first syntax error of a data file, for `invalid-syntax`.
+    pub syntax_error: Option<Box<SyntaxError>>,
     /// Whether the file exists (false: it vanished before it was read).
     pub exists: bool,
+    /// Game code only: how its references relate to consts (see [`CodeLinks`]).
+    pub code: Option<Box<CodeLinks>>,
 }
 
 /// Decides which paths belong to the project and what they are, and holds
@@ -56,7 +61,7 @@ pub struct Classifier {
     /// Asset root → its index; roots never lie inside one another (the
     /// config refuses it), so at most one holds a path.
     roots: HashMap<Box<str>, u16>,
-    code_calls: Vec<String>,
+    code_api: CodeApi,
     code: Vec<String>,
     project_root: PathBuf,
     /// `project.ignore` (ignore files are read where they are, when needed).
@@ -72,7 +77,7 @@ impl Classifier {
             project_root: project_root.to_path_buf(),
             extra,
             roots,
-            code_calls: config.code_calls.clone(),
+            code_api: config.code_api(),
             code: config.code.clone(),
         }
     }
@@ -187,24 +192,35 @@ thread_local! {
 /// Parses text that is already in memory (an editor's buffer, or a file
 /// just read) as a file of `kind`.
 pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
-    let (mut refs, meta) = match kind {
+    let mut code = None;
+    let (extracted, meta) = match kind {
         FileKind::Meta { .. } => {
             let mut m = meta::parse(text);
             // The dependencies are the file's references; kept once.
-            (std::mem::take(&mut m.dependencies), Some(Box::new(m)))
+            let refs = std::mem::take(&mut m.dependencies);
+            (Extracted { refs, ..Extracted::default() }, Some(Box::new(m)))
         }
         FileKind::Asset { syntax, .. } => {
-            (syntax.map(|s| extract::extract(s, text, &cx.code_calls)).unwrap_or_default(), None)
+            (syntax.map(|s| extract::extract(s, text, &cx.code_api)).unwrap_or_default(), None)
         }
-        FileKind::Code => (extract::extract(Syntax::Rust, text, &cx.code_calls), None),
+        FileKind::Code => {
+            let (extracted, links) = extract::extract_code(text, &cx.code_api);
+            code = links;
+            (extracted, None)
+        }
     };
+    let Extracted { mut refs, error, skipped } = extracted;
     // A URL names something on a server, never a project file: dropped here,
-    // once for every syntax, so nothing downstream looks it up.
+    // once for every syntax, so nothing downstream looks it up. (Game code
+    // drops its own before numbering its references for `CodeLinks`.)
     refs.retain(|r| !crate::resolve::is_url(&r.value));
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
-    let lines = LineIndex::covering(text, ranges_end(&refs, meta.as_deref()));
-    Loaded { refs, meta, lines, unreadable: None, exists: true }
+    // A syntax error is a range too: its position is asked for.
+    let error_end = error.as_ref().map_or(0, |e| e.range.end);
+    let end = ranges_end(&refs, meta.as_deref()).max(code.as_ref().map_or(0, |c| c.ranges_end())).max(error_end);
+    let lines = LineIndex::covering(text, end);
+    Loaded { refs, meta, lines, unreadable: skipped, syntax_error: error.map(Box::new), exists: true, code }
 }
 
 /// Where the last range of a parse ends: the part of the text whose

@@ -188,7 +188,9 @@ fn human(p: &Project, d: &Diagnostic, source: Option<&str>, color: bool) -> Stri
     } else {
         s.push_str(&format!("  {} {}:{}:{}\n", paint("1;34", "-->"), d.path, start.line + 1, start.character + 1));
     }
-    if let Some(line) = source.filter(|_| !whole_file).and_then(|text| source_line(text, start.line)) {
+    if let Some(line) =
+        source.filter(|_| !whole_file).zip(index).and_then(|(text, ix)| source_line(text, ix, start.line))
+    {
         let gutter = (start.line + 1).to_string();
         let pad = " ".repeat(gutter.len());
         let end = index.map(|ix| ix.position(d.range.end)).unwrap_or(start);
@@ -206,8 +208,10 @@ fn human(p: &Project, d: &Diagnostic, source: Option<&str>, color: bool) -> Stri
     s
 }
 
-fn source_line(text: &str, line: u32) -> Option<String> {
-    let l = text.lines().nth(line as usize)?;
+fn source_line(text: &str, index: &LineIndex, line: u32) -> Option<String> {
+    // From the line's start, found in the index: a file with thousands of
+    // findings is not scanned again for each (lines as LSP counts them).
+    let rest = text.get(index.line_start(line)? as usize..)?;
     // Long lines (minified JSON) are cut: the caret still lines up with the start.
-    Some(l.trim_end_matches('\r').chars().take(400).collect())
+    Some(rest.chars().take_while(|c| *c != '\n' && *c != '\r').take(400).collect())
 }

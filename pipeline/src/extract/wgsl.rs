@@ -9,10 +9,10 @@ use crate::text::TextRange;
 pub(super) fn extract(text: &str) -> Vec<RawRef> {
     let mut refs = Vec::new();
     let mut in_block = 0usize;
-    let mut line_start = 0usize;
-    for line in text.split_inclusive('\n') {
-        let offset = line_start;
-        line_start += line.len();
+    // Lines end at `\n`, `\r\n` or a lone `\r` (WGSL's and LSP's breaks).
+    let mut starts = std::iter::once(0).chain(crate::text::line_breaks(text)).peekable();
+    while let Some(offset) = starts.next() {
+        let line = &text[offset..starts.peek().copied().unwrap_or(text.len())];
         let code = strip_block_comments(line, &mut in_block);
         let Some(code) = code else { continue };
         let trimmed = code.trim_start();
@@ -88,6 +88,13 @@ fn strip_block_comments<'a>(line: &'a str, in_block: &mut usize) -> Option<&'a s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_cr_ends_a_line() {
+        let t = "#import \"a.wgsl\"\r#import \"b.wgsl\"\r\n#import \"c.wgsl\"\r";
+        let v: Vec<Box<str>> = extract(t).into_iter().map(|r| r.value).collect();
+        assert_eq!(v, ["a.wgsl".into(), "b.wgsl".into(), "c.wgsl".into()] as [Box<str>; 3]);
+    }
 
     #[test]
     fn imports_with_ranges() {

@@ -138,7 +138,8 @@ fn string_prefix(text: &str, offset: usize, single_quotes: bool) -> Option<(usiz
     if offset > text.len() || !text.is_char_boundary(offset) {
         return None;
     }
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    // The line as LSP counts lines: a lone `\r` ends one too.
+    let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let line = &text[line_start..offset];
     let mut open: Option<(usize, u8)> = None;
     let mut escaped = false;
@@ -176,16 +177,53 @@ fn is_key(text: &str, offset: usize) -> bool {
 fn completes_here(project: &Project, kind: FileKind, before: &str) -> bool {
     let before = before.trim_end_matches(['"', '\'']).trim_end();
     match kind {
-        FileKind::Code => {
-            let Some(call) = before.strip_suffix('(') else { return false };
-            let name = call.trim_end().rsplit(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("");
-            project.config().code_calls.iter().any(|c| c == name)
-        }
+        FileKind::Code => code_path_position(project.config(), before),
         FileKind::Asset { syntax: Some(crate::extract::Syntax::Wgsl), .. } => {
-            before.rsplit('\n').next().is_some_and(|l| l.trim_start().starts_with("#import"))
+            // The line so far, as LSP counts lines (a lone `\r` ends one).
+            before.rsplit(['\n', '\r']).next().is_some_and(|l| l.trim_start().starts_with("#import"))
         }
         FileKind::Asset { .. } | FileKind::Meta { .. } => true,
     }
+}
+
+/// Whether a string opening after `before` (game code) is in a path
+/// position: the first argument of a configured call, folder call or
+/// constructor (`AssetPath::parse(`), or `path = ` in a configured
+/// attribute (`#[asset(path = `).
+fn code_path_position(config: &crate::Config, before: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let before = before.trim_end();
+    if let Some(call) = before.strip_suffix('(') {
+        let mut call = call.trim_end();
+        // `load::<Image>(`: the name is before the turbofish.
+        if call.ends_with('>')
+            && let Some(turbofish) = call.rfind("::<")
+        {
+            call = call[..turbofish].trim_end();
+        }
+        let name = call.rsplit(|c: char| !is_ident(c)).next().unwrap_or("");
+        let head = call[..call.len() - name.len()].trim_end();
+        let has = |list: &[String]| list.iter().any(|c| c == name);
+        if has(&config.code_calls) || has(&config.code_folder_calls) {
+            return true;
+        }
+        let ty = head.strip_suffix("::").map(|t| t.trim_end().rsplit(|c: char| !is_ident(c)).next().unwrap_or(""));
+        return ty.is_some_and(|ty| {
+            config
+                .code_constructors
+                .iter()
+                .any(|c| c.rsplit_once("::") == Some((ty, name)) || c.ends_with(&format!("::{ty}::{name}")))
+        });
+    }
+    let Some(key) = before.strip_suffix('=') else { return false };
+    if key.trim_end().rsplit(|c: char| !is_ident(c)).next() != Some("path") {
+        return false;
+    }
+    // The attribute this `path =` is in: the last `#[name(` before it.
+    let Some(open) = before.rfind("#[") else { return false };
+    let attr = &before[open + 2..];
+    let name = attr.split(|c: char| !is_ident(c)).next().unwrap_or("");
+    !attr.contains(']') && config.code_attributes.iter().any(|a| a == name)
 }
 
 #[cfg(test)]
@@ -204,6 +242,40 @@ mod tests {
         assert_eq!(string_prefix("a = 'p/q", 8, true), Some((5, "p/q")));
         // A position inside a multi-byte character is not a cursor.
         assert_eq!(string_prefix("\"é", 2, false), None);
+    }
+
+    #[test]
+    fn a_lone_cr_ends_the_line_a_string_is_on() {
+        // The quote before the `\r` is on the line above: it does not
+        // close or open anything on this one.
+        let text = "a = \"x\rb = \"tex/";
+        assert_eq!(string_prefix(text, text.len(), false), Some((12, "tex/")));
+    }
+
+    #[test]
+    fn path_positions_in_game_code() {
+        let c = crate::Config::default();
+        for yes in [
+            "a.load(",
+            "a.load::<Image>(",
+            "AssetPath::parse(",
+            "bevy::asset::AssetPath::from(",
+            "s.load_folder(",
+            "#[asset(path = ",
+            "#[asset(image(sampler = nearest), path =",
+        ] {
+            assert!(code_path_position(&c, yes), "{yes}");
+        }
+        for no in [
+            "save(",
+            "Other::parse(",
+            "#[asset(key = ",
+            "#[serde(path = ",
+            "#[asset(path = \"x\")] f: u8, #[other(path = ",
+            "let path =",
+        ] {
+            assert!(!code_path_position(&c, no), "{no}");
+        }
     }
 
     #[test]

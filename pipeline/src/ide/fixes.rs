@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::paths::{Form, edit_distance, escape, file_name, parent, spell, spell_or_relative};
+use super::paths::{Form, edit_distance, escape, file_name, parent, spell, spell_or_relative, strip_root};
 use super::{FileOp, Reference, SourceChange, all_files, id_for, label_name, references_of, roots_for};
 use crate::diagnostic::Code;
 use crate::extract::Syntax;
@@ -192,10 +192,13 @@ fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut V
 /// read by every glTF tool as relative URIs and WGSL `#import`s are textual
 /// includes, so those keep their paths.
 fn can_use_id(project: &Project, r: &Reference<'_>) -> bool {
-    !matches!(
-        project.file(r.file).map(|f| f.kind),
-        Some(FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Wgsl), .. })
-    )
+    match project.file(r.file).map(|f| f.kind) {
+        Some(FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Wgsl), .. }) => false,
+        // A file embedded by code (`include_bytes!`) is a file name for the
+        // compiler, which knows no ids.
+        Some(FileKind::Code) => !r.raw.file_relative,
+        _ => true,
+    }
 }
 
 /// Where a broken path's asset most likely is now: where the watcher saw
@@ -465,5 +468,36 @@ pub fn rename(project: &Project, renames: &[(String, String)]) -> SourceChange {
             }
         }
     }
+    folder_loads_follow(project, renames, &mut change);
     change
+}
+
+/// `load_folder("textures/rpg")` in game code follows its folder, or a
+/// parent of it, to where it is renamed (a folder has no file that
+/// `references_to` could find).
+fn folder_loads_follow(project: &Project, renames: &[(String, String)], change: &mut SourceChange) {
+    let folders: Vec<&(String, String)> =
+        renames.iter().filter(|(from, to)| from != to && project.file_id(from).is_none()).collect();
+    if folders.is_empty() {
+        return;
+    }
+    for (path, id) in all_files(project) {
+        let Some(f) = project.file(id) else { continue };
+        let Some(links) = f.loaded.code.as_deref() else { continue };
+        for &i in &links.folders {
+            let Some(r) = f.refs().get(i as usize) else { continue };
+            let value = r.value.trim_matches('/');
+            for root in &project.config().roots {
+                let full = if root.is_empty() { value.to_owned() } else { format!("{root}/{value}") };
+                let under =
+                    |from: &str| full == from || full.strip_prefix(from).is_some_and(|rest| rest.starts_with('/'));
+                let Some((from, to)) = folders.iter().find(|(from, _)| under(from)) else { continue };
+                let moved = format!("{to}{}", &full[from.len()..]);
+                if let Some(new) = strip_root(&moved, root) {
+                    change.edit(path, r.range, escape(new));
+                }
+                break;
+            }
+        }
+    }
 }

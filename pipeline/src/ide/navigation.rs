@@ -38,6 +38,13 @@ pub fn definition(project: &Project, path: &str, offset: u32) -> Option<NavTarge
         };
     }
     let f = project.file(file)?;
+    if let FileKind::Code = f.kind {
+        // A const's name used as a path: the asset its string names.
+        return project.const_strings_at(file, offset).into_iter().find_map(|(src, i, _)| {
+            let target = project.file(src)?.resolutions().get(i)?.target()?;
+            Some(NavTarget { path: project.path(target).to_owned(), range: TextRange::EMPTY })
+        });
+    }
     if let FileKind::Meta { .. } = f.kind {
         let meta = f.meta()?;
         let (_, id_range) = meta.id?;
@@ -97,7 +104,19 @@ pub struct HoverInfo {
 
 pub fn hover(project: &Project, path: &str, offset: u32) -> Option<HoverInfo> {
     let file = project.file_id(path)?;
-    let r = reference_at(project, file, offset)?;
+    let Some(r) = reference_at(project, file, offset) else {
+        // A const's name used as a path in game code: its string's asset,
+        // over the name.
+        let (src, i, at) = project.const_strings_at(file, offset).into_iter().find(|(src, i, _)| {
+            project.file(*src).and_then(|f| f.resolutions().get(*i)).is_some_and(|r| r.target().is_some())
+        })?;
+        let r = references_of(project, src).into_iter().find(|r| r.index == i)?;
+        return hover_of(project, &r).map(|h| HoverInfo { range: at, ..h });
+    };
+    hover_of(project, &r)
+}
+
+fn hover_of(project: &Project, r: &Reference<'_>) -> Option<HoverInfo> {
     let (target, label) = match *r.resolution {
         Resolution::Asset { target, label } => (target, label),
         _ => return None,

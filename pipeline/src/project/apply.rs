@@ -185,7 +185,11 @@ impl Project {
             }
             return;
         }
-        let Some(kind) = self.classifier.classify(&rel) else { return };
+        let Some(kind) = self.classifier.classify(&rel) else {
+            // Not a project file, but code may embed it (`include_bytes!`).
+            dirty.keys.insert(RefKey::path(&rel));
+            return;
+        };
         if !closing && self.has_overlay(&rel) {
             // The editor's buffer is in charge until it is closed.
             return;
@@ -216,6 +220,8 @@ impl Project {
 
     fn remove_path(&mut self, abs: &Path, dirty: &mut Dirty) {
         let Some(rel) = self.rel_path(abs) else { return };
+        // Code may embed it even when it is no project file (`include_bytes!`).
+        dirty.keys.insert(RefKey::path(&rel));
         if self.file_id(&rel).is_some() {
             self.remove_from_disk(&rel, dirty);
         }

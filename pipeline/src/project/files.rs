@@ -3,6 +3,7 @@
 
 use super::{DirListing, Dirty, FileId, Folder, Project};
 use crate::meta::META_SUFFIX;
+use crate::resolve::RefKey;
 use crate::scan::FileKind;
 
 impl Project {
@@ -84,11 +85,14 @@ impl Project {
     /// A folder appearing or disappearing changes whether `<folder>.meta` is
     /// a folder's sidecar (as Unity writes them) or an orphan.
     fn folder_meta_dirty(&self, dir: &str, dirty: &mut Dirty) {
-        if !dirty.bulk
-            && let Some(m) = self.meta_file_id(dir)
-        {
+        if dirty.bulk {
+            return;
+        }
+        if let Some(m) = self.meta_file_id(dir) {
             dirty.files.insert(m);
         }
+        // And whether `load_folder("…")` in game code finds it.
+        dirty.keys.insert(RefKey::path(dir));
     }
 
     /// Whether `path` is a folder that holds project files.

@@ -79,6 +79,7 @@ pub(super) fn remove_id<K: std::hash::Hash + Eq>(map: &mut HashMap<K, OneOrMany<
 impl Project {
     /// Adds a file's references, id and extension to the indexes.
     pub(super) fn register(&mut self, id: FileId, dirty: &mut Dirty) {
+        self.register_consts(id, dirty);
         let Some(file) = self.files[id as usize].as_ref() else { return };
         let path = file.path.clone();
         let keys = self.referrers.get().is_some().then(|| self.keys_of(file));
@@ -141,6 +142,7 @@ impl Project {
 
     /// Removes a file's references, id and extension from the indexes.
     pub(super) fn unregister(&mut self, id: FileId, dirty: &mut Dirty) {
+        self.unregister_consts(id, dirty);
         let Some(file) = self.files[id as usize].as_ref() else { return };
         let keys = self.referrers.get().is_some().then(|| self.keys_of(file));
         let path = file.path.clone();
@@ -206,7 +208,12 @@ impl Project {
         let from_root = file.root().map(|r| self.config.roots[r as usize].as_str());
         let mut scratch = resolve::Scratch::default();
         let mut keys = Vec::new();
-        for r in &file.loaded.refs {
+        let id = if file.kind == FileKind::Code { self.file_id(&file.path) } else { None };
+        for (i, r) in file.loaded.refs.iter().enumerate() {
+            if let Some(key) = id.and_then(|id| self.embed_key(id, i)) {
+                keys.push(key);
+                continue;
+            }
             let t =
                 resolve::target_in(&r.value, r.file_relative, &file.path, from_root, &self.config.roots, &mut scratch);
             resolve::push_keys(t, &mut keys);

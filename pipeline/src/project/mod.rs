@@ -29,6 +29,8 @@ use crate::scan::{self, Classifier, FileKind, Loaded};
 use crate::text::LineIndex;
 
 mod apply;
+mod consts;
+mod embeds;
 mod files;
 mod graph;
 mod index;
@@ -200,6 +202,8 @@ pub struct Project {
     referrers: OnceLock<HashMap<RefKey, OneOrMany<FileId>>>,
     /// Extensions (lowercase) of assets that have a `.meta`, with counts.
     meta_extensions: HashMap<String, u32>,
+    /// Consts used as asset paths in one code file and defined in another.
+    consts: consts::ConstIndex,
     cycles: Cycles,
     diagnostics: HashMap<FileId, Vec<Diagnostic>>,
     /// Asset paths whose `.meta` went away with an id (and has not come
@@ -304,6 +308,7 @@ impl Project {
             ids: HashMap::default(),
             referrers: OnceLock::new(),
             meta_extensions: HashMap::default(),
+            consts: consts::ConstIndex::default(),
             cycles: Cycles::default(),
             diagnostics: HashMap::default(),
             tombstones: HashMap::default(),

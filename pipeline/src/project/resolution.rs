@@ -11,6 +11,7 @@ use crate::config::BUILTIN_ASSET_EXTENSIONS;
 use crate::extract::{RawRef, path_extension};
 use crate::meta::Meta;
 use crate::resolve::{self, RefKey, TargetRef, lower_hash};
+use crate::scan::FileKind;
 
 impl Project {
     /// The `.meta` of an asset.
@@ -165,7 +166,18 @@ impl Project {
             .loaded
             .refs
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
+                // Game code only (data files pay one comparison): consts,
+                // embedded files and folders.
+                if file.kind == FileKind::Code {
+                    if !self.const_in_use(id, i) {
+                        return Resolution::NotReference;
+                    }
+                    if let Some(res) = self.resolve_code_ref(id, i) {
+                        return res;
+                    }
+                }
                 let t = resolve::target_in(
                     &r.value,
                     r.file_relative,
