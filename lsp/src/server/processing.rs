@@ -48,12 +48,8 @@ impl Processing {
         let options = params.initialization_options.as_ref();
         let on = options.and_then(|o| o.get("process")).and_then(|v| v.as_bool()).unwrap_or(false);
         let profile = options.and_then(|o| o.get("profile")).and_then(|v| v.as_str()).unwrap_or("default");
-        let progress =
-            params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
-        Processing {
-            setup: on.then(|| Setup { profile: profile.to_owned(), progress }),
-            ..Processing::default()
-        }
+        let progress = params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
+        Processing { setup: on.then(|| Setup { profile: profile.to_owned(), progress }), ..Processing::default() }
     }
 }
 
@@ -146,8 +142,12 @@ impl Workspace {
         }
         // Files whose processing diagnostics changed: the new failures, and
         // the old ones that processed now (or are gone).
-        let mut touched: Vec<String> =
-            failed.keys().chain(running.failed.keys()).filter(|p| failed.get(*p) != running.failed.get(*p)).cloned().collect();
+        let mut touched: Vec<String> = failed
+            .keys()
+            .chain(running.failed.keys())
+            .filter(|p| failed.get(*p) != running.failed.get(*p))
+            .cloned()
+            .collect();
         touched.sort();
         touched.dedup();
         // Assets that did not run this time (skipped) keep their failure only

@@ -29,7 +29,6 @@ pub(super) struct Entry {
     pub(super) key: String,
 }
 
-
 /// Stat, and hash only what changed: the no-op path reads nothing.
 pub(super) fn plan(
     project: &Project,
@@ -139,7 +138,7 @@ pub(super) fn artifact_path(rel: &str, ext: Option<&str>) -> Result<String, Prob
     let safe = !out.is_empty()
         && !out.starts_with('/')
         && out.split('/').all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\\'));
-    if safe { Ok(out) } else { Err(Problem::new(format!("the artifact path `{out}` would leave .assetry/out")) ) }
+    if safe { Ok(out) } else { Err(Problem::new(format!("the artifact path `{out}` would leave .assetry/out"))) }
 }
 
 pub(super) fn build_dependencies(project: &Project, file: FileId, index: &HashMap<FileId, usize>) -> Vec<usize> {
@@ -216,7 +215,9 @@ pub(super) fn compute_keys(entries: &mut [Option<Entry>], failed: &mut HashMap<u
                 h.finalize().to_hex().to_string()
             });
             if let Some(dep) = blocked {
-                failed.entry(node).or_insert_with(|| Problem::new(format!("its build dependency `{dep}` could not be processed")));
+                failed
+                    .entry(node)
+                    .or_insert_with(|| Problem::new(format!("its build dependency `{dep}` could not be processed")));
             }
             if failed.contains_key(&node) {
                 continue;
@@ -271,4 +272,3 @@ pub(super) fn why(e: &Entry, old: Option<&Record>, out: &Path, entries: &[Option
     }
     Some(reasons.join(", "))
 }
-

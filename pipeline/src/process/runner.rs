@@ -205,22 +205,23 @@ pub fn run(
                     let Some((i, reason)) = work.get(n) else { break };
                     let Some(e) = entries[*i].as_ref() else { continue };
                     let old = records.get(&e.path);
-                    let result = produce(project, e, n, (scratch, out, modules), old, read).map(|(size, hash)| Record {
-                        source: e.source,
-                        source_hash: e.source_hash.clone(),
-                        meta: e.meta,
-                        meta_settings: e.meta_settings.clone(),
-                        key: e.key.clone(),
-                        processor: e.processor.identity(),
-                        settings: settings_json(&e.settings),
-                        references: e.references.clone(),
-                        build: build_keys(e, entries),
-                        artifact: e.artifact.clone(),
-                        artifact_size: size,
-                        artifact_hash: hash,
-                        processed_at: now,
-                        reason: reason.clone(),
-                    });
+                    let result =
+                        produce(project, e, n, (scratch, out, modules), old, read).map(|(size, hash)| Record {
+                            source: e.source,
+                            source_hash: e.source_hash.clone(),
+                            meta: e.meta,
+                            meta_settings: e.meta_settings.clone(),
+                            key: e.key.clone(),
+                            processor: e.processor.identity(),
+                            settings: settings_json(&e.settings),
+                            references: e.references.clone(),
+                            build: build_keys(e, entries),
+                            artifact: e.artifact.clone(),
+                            artifact_size: size,
+                            artifact_hash: hash,
+                            processed_at: now,
+                            reason: reason.clone(),
+                        });
                     if tx.send((*i, result)).is_err() {
                         break;
                     }
@@ -258,8 +259,11 @@ pub fn run(
 
     // Assets that are gone: their artifacts go, then their records.
     let current: HashMap<&str, ()> = assets.iter().map(|&(p, _)| (p, ())).collect();
-    let mut removed: Vec<(String, Record)> =
-        records.iter().filter(|(p, _)| !current.contains_key(p.as_str())).map(|(p, r)| (p.clone(), r.clone())).collect();
+    let mut removed: Vec<(String, Record)> = records
+        .iter()
+        .filter(|(p, _)| !current.contains_key(p.as_str()))
+        .map(|(p, r)| (p.clone(), r.clone()))
+        .collect();
     removed.sort_by(|a, b| a.0.cmp(&b.0));
     for (_, r) in &removed {
         remove_artifact(&out, &r.artifact);
@@ -347,8 +351,7 @@ fn produce(
     }
     let ext = e.artifact.rsplit_once('.').map_or("out", |(_, x)| x);
     let tmp = scratch.join(format!("{n}.{ext}"));
-    let input =
-        Input { project, asset: e.file, source: &abs, bytes, settings: &e.settings, scratch: &tmp, modules };
+    let input = Input { project, asset: e.file, source: &abs, bytes, settings: &e.settings, scratch: &tmp, modules };
     let (size, hash) = match processors::run(&e.processor, input)? {
         Output::Bytes(b) => {
             std::fs::write(&tmp, &b).map_err(|err| Problem::new(format!("cannot write the artifact: {err}")))?;
@@ -434,4 +437,3 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R 
     all.sort_unstable_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, r)| r).collect()
 }
-
