@@ -15,14 +15,18 @@ use uuid::Uuid;
 use super::lock::ProcessLock;
 use super::plan::{Entry, build_dependencies, build_keys, compute_keys, plan, settings_json, why};
 use super::processors::{self, Input, Output, Problem};
+use super::settings::Processor;
 use super::store::{Record, Store};
 use super::{ProcessError, manifest, out_dir, state_dir};
 use crate::project::{FileId, Project};
 use crate::text::TextRange;
 
-/// Records are committed every this many processed assets (one `syncfs`
-/// and one store commit each), so a killed run loses little work.
+/// Records are committed once this many assets are done and
+/// [`COMMIT_INTERVAL`] has passed since the last commit (one `syncfs` and one
+/// store commit each): a killed run loses little work, and a fast run does
+/// not flush the file system hundreds of times.
 const COMMIT_EVERY: usize = 256;
+const COMMIT_INTERVAL: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -194,6 +198,7 @@ pub fn run(
     let mut all_done: Vec<(String, Record)> = Vec::new();
     let mut abandoned: Vec<String> = Vec::new();
     let mut commit_error = None;
+    let mut last_commit = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..jobs.min(work.len()) {
             let tx = tx.clone();
@@ -239,7 +244,8 @@ pub fn run(
                     abandoned.push(path.to_owned());
                 }
             }
-            if done.len() >= COMMIT_EVERY && commit_error.is_none() {
+            if done.len() >= COMMIT_EVERY && last_commit.elapsed() >= COMMIT_INTERVAL && commit_error.is_none() {
+                last_commit = Instant::now();
                 commit_error = durable(&out).and_then(|()| store.commit(profile, &done, &[])).err();
                 all_done.append(&mut done);
             }
@@ -355,7 +361,13 @@ fn produce(
     let (size, hash) = match processors::run(&e.processor, input)? {
         Output::Bytes(b) => {
             std::fs::write(&tmp, &b).map_err(|err| Problem::new(format!("cannot write the artifact: {err}")))?;
-            (b.len() as u64, blake3::hash(&b).to_hex().to_string())
+            // A copy's bytes are the source's, whose hash is known.
+            let hash = if e.processor == Processor::Copy {
+                e.source_hash.clone()
+            } else {
+                blake3::hash(&b).to_hex().to_string()
+            };
+            (b.len() as u64, hash)
         }
         Output::Scratch => {
             let b = std::fs::read(&tmp).map_err(|err| Problem::new(format!("cannot read the tool's output: {err}")))?;
