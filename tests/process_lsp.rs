@@ -77,24 +77,30 @@ fn a_broken_file_gets_processing_failed_at_its_line_inside_progress_and_a_fix_cl
     write_file(&d, "assets/level.json", "{\n  \"n\": 1,\n  \"m\": ]\n}\n");
     let (progress, published) = one_run(&mut client);
     assert_eq!(progress, ["create", "begin: 1 to process", "end: 0 processed, 1 failed"]);
-    assert_eq!(
-        published,
-        [(
-            level.clone(),
-            vec![json!({
-                "range": {"start": {"line": 2, "character": 7}, "end": {"line": 2, "character": 8}},
-                "severity": 1,
-                "code": "processing-failed",
-                "source": "assetry",
-                "message": "invalid JSON: expected value at line 3 column 8",
-            })]
-        )]
-    );
+    // The check's own finding comes first (published as the engine applies
+    // the change), then the processor's, added beside it.
+    let at = json!({"start": {"line": 2, "character": 7}, "end": {"line": 2, "character": 8}});
+    let syntax = json!({
+        "range": at,
+        "severity": 1,
+        "code": "invalid-syntax",
+        "source": "assetry",
+        "message": "expected a value; the references after it were not checked",
+    });
+    let failed = json!({
+        "range": at,
+        "severity": 1,
+        "code": "processing-failed",
+        "source": "assetry",
+        "message": "invalid JSON: expected value at line 3 column 8",
+    });
+    assert_eq!(published, [(level.clone(), vec![syntax.clone()]), (level.clone(), vec![syntax, failed.clone()])]);
 
     write_file(&d, "assets/level.json", "{\"n\": 2}\n");
     let (progress, published) = one_run(&mut client);
     assert_eq!(progress, ["create", "begin: 1 to process", "end: 1 processed, 0 failed"]);
-    assert_eq!(published, [(level, vec![])]);
+    // The check clears first; the processor's finding goes once the file processes.
+    assert_eq!(published, [(level.clone(), vec![failed]), (level, vec![])]);
 
     // Hover on a reference to it says when it was processed and why.
     let hover = client.request_ok(

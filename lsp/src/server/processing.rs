@@ -35,7 +35,7 @@ struct Setup {
 struct Running {
     background: Background,
     /// Failures of the last run, by project-relative path.
-    failed: HashMap<String, Vec<Diagnostic>>,
+    failed: HashMap<String, Vec<ls_types::Diagnostic>>,
     /// The token of the run in progress, when its begin was sent.
     token: Option<String>,
     /// When and why each asset was last processed, for hover.
@@ -79,20 +79,18 @@ impl Workspace {
         }
     }
 
-    /// The `processing-failed` diagnostics of a file, as LSP values. Their
-    /// positions are in the text the processor read (the disk's), which the
-    /// engine's line index may not cover (it covers a file's references), so
-    /// a failure with a position is placed by the file's text.
+    /// The `processing-failed` diagnostics of a file, as LSP values.
     pub(super) fn processing_diagnostics(&self, slot: usize, rel: &str) -> Vec<ls_types::Diagnostic> {
-        let failures = self
-            .processing
-            .running
-            .get(&self.projects[slot].root)
-            .and_then(|r| r.failed.get(rel))
-            .map_or(&[][..], Vec::as_slice);
-        if failures.is_empty() {
-            return Vec::new();
-        }
+        let running = self.processing.running.get(&self.projects[slot].root);
+        running.and_then(|r| r.failed.get(rel)).cloned().unwrap_or_default()
+    }
+
+    /// Failures as LSP values, placed once, when they arrive: their byte
+    /// ranges are in the text the processor read (the disk's, which the
+    /// engine's line index may not cover: it covers a file's references),
+    /// and a failure shown again after the file changed must keep the place
+    /// it was found at.
+    fn placed(&self, slot: usize, rel: &str, failures: &[Diagnostic]) -> Vec<ls_types::Diagnostic> {
         let project = &self.projects[slot].project;
         let placed = failures.iter().any(|d| !d.range.is_empty());
         let index = placed.then(|| read_text(&project.abs_path(rel)).map(|t| LineIndex::new(&t))).flatten();
@@ -129,17 +127,15 @@ impl Workspace {
     }
 
     fn finished(&mut self, slot: usize, root: &Path, report: RunReport) {
-        let Some(running) = self.processing.running.get_mut(root) else { return };
-        let mut failed: HashMap<String, Vec<Diagnostic>> = HashMap::new();
+        let mut by_file: HashMap<String, Vec<Diagnostic>> = HashMap::new();
         for f in &report.failed {
             let range = f.range.unwrap_or_default();
-            failed.entry(f.path.clone()).or_default().push(Diagnostic::new(
-                Code::ProcessingFailed,
-                &f.path,
-                range,
-                f.message.clone(),
-            ));
+            let d = Diagnostic::new(Code::ProcessingFailed, &f.path, range, f.message.clone());
+            by_file.entry(f.path.clone()).or_default().push(d);
         }
+        let failed: HashMap<String, Vec<ls_types::Diagnostic>> =
+            by_file.iter().map(|(path, ds)| (path.clone(), self.placed(slot, path, ds))).collect();
+        let Some(running) = self.processing.running.get_mut(root) else { return };
         // Files whose processing diagnostics changed: the new failures, and
         // the old ones that processed now (or are gone).
         let mut touched: Vec<String> = failed
