@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::processors::{self, Problem};
 use super::settings::{self, Processor};
@@ -22,6 +22,8 @@ pub(super) struct Entry {
     pub(super) settings: toml::Table,
     pub(super) source: Stat,
     pub(super) source_hash: String,
+    /// The source bytes, when planning read them (taken by processing).
+    pub(super) bytes: std::sync::Mutex<Option<Vec<u8>>>,
     pub(super) meta: Option<Stat>,
     pub(super) meta_settings: String,
     pub(super) references: String,
@@ -37,6 +39,7 @@ pub(super) fn plan(
     file: FileId,
     records: &HashMap<String, Record>,
     read: &AtomicUsize,
+    budget: &AtomicU64,
 ) -> Result<Entry, Problem> {
     let abs = project.abs_path(path);
     let old = records.get(path);
@@ -48,12 +51,20 @@ pub(super) fn plan(
         return Err(Problem::new("not a regular file"));
     }
     let source = Stat::of(&stat);
+    let mut kept = None;
     let source_hash = match old {
         Some(r) if r.source == source => r.source_hash.clone(),
         _ => {
             read.fetch_add(1, Ordering::Relaxed);
             let bytes = std::fs::read(&abs).map_err(|e| Problem::new(format!("cannot read the asset: {e}")))?;
-            blake3::hash(&bytes).to_hex().to_string()
+            let hash = blake3::hash(&bytes).to_hex().to_string();
+            // Kept for processing (which an asset read here usually needs),
+            // within a budget, so a cold run reads each source once.
+            let len = bytes.len() as u64;
+            if budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(len)).is_ok() {
+                kept = Some(bytes);
+            }
+            hash
         }
     };
     let (meta, meta_settings) = match meta_file {
@@ -84,6 +95,7 @@ pub(super) fn plan(
         settings,
         source,
         source_hash,
+        bytes: std::sync::Mutex::new(kept),
         meta,
         meta_settings,
         references: references(project, file),

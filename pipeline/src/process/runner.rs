@@ -129,7 +129,10 @@ pub fn run(
 
     let assets: Vec<(&str, FileId)> =
         project.files_by_path().filter(|&(_, id)| project.file(id).is_some_and(|f| f.is_asset())).collect();
-    let planned = parallel_map(&assets, jobs, |&(path, file)| plan(project, profile, path, file, &records, &read));
+    // Source bytes kept from planning for processing: at most 256 MiB.
+    let budget = std::sync::atomic::AtomicU64::new(256 << 20);
+    let planned =
+        parallel_map(&assets, jobs, |&(path, file)| plan(project, profile, path, file, &records, &read, &budget));
     let index: HashMap<FileId, usize> = assets.iter().enumerate().map(|(i, &(_, f))| (f, i)).collect();
     let mut failed: HashMap<usize, Problem> = HashMap::new();
     let mut entries: Vec<Option<Entry>> = Vec::with_capacity(planned.len());
@@ -348,13 +351,21 @@ fn produce(
     read: &AtomicUsize,
 ) -> Result<(u64, String), Problem> {
     let abs = project.abs_path(&e.path);
-    read.fetch_add(1, Ordering::Relaxed);
-    let bytes = std::fs::read(&abs).map_err(|err| Problem::new(format!("cannot read the asset: {err}")))?;
-    // The file changed after planning: its key is stale; the next run (or
-    // the next change batch) picks the new content up.
-    if blake3::hash(&bytes).to_hex().as_str() != e.source_hash {
-        return Err(Problem::new("the asset changed while it was processed; it will be processed again"));
-    }
+    let kept = e.bytes.lock().ok().and_then(|mut b| b.take());
+    let bytes = match kept {
+        // The very bytes the key was made from.
+        Some(bytes) => bytes,
+        None => {
+            read.fetch_add(1, Ordering::Relaxed);
+            let bytes = std::fs::read(&abs).map_err(|err| Problem::new(format!("cannot read the asset: {err}")))?;
+            // The file changed after planning: its key is stale; the next run
+            // (or the next change batch) picks the new content up.
+            if blake3::hash(&bytes).to_hex().as_str() != e.source_hash {
+                return Err(Problem::new("the asset changed while it was processed; it will be processed again"));
+            }
+            bytes
+        }
+    };
     let ext = e.artifact.rsplit_once('.').map_or("out", |(_, x)| x);
     let tmp = scratch.join(format!("{n}.{ext}"));
     let input = Input { project, asset: e.file, source: &abs, bytes, settings: &e.settings, scratch: &tmp, modules };
