@@ -78,6 +78,11 @@ impl Code {
         }
     }
 
+    /// The code named `name` (`broken-path`), if any.
+    pub fn parse(name: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn severity(self) -> Severity {
         match self {
             Code::UnknownMetaKey | Code::MissingMeta | Code::OrphanMeta | Code::UnreadableFile => Severity::Warning,

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use assetry_pipeline::diagnostic::Code;
+use assetry_pipeline::flavor::Flavor;
 use assetry_pipeline::scan::read_text;
 use assetry_pipeline::{Diagnostic, LineIndex, Project, Severity, TextRange};
 use serde::Serialize;
@@ -15,13 +17,43 @@ pub enum Format {
     Json,
 }
 
-pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
+/// `--select CODE,…` / `--ignore CODE,…`: which codes one run reports.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only these codes (`None`: every code).
+    pub select: Option<Vec<Code>>,
+    pub ignore: Vec<Code>,
+}
+
+impl Filter {
+    /// The codes of a comma-separated list; an unknown name is an error
+    /// that lists the known ones.
+    pub fn codes(option: &str, list: &str) -> Result<Vec<Code>> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                Code::parse(c).ok_or_else(|| {
+                    let known: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+                    anyhow::anyhow!("{option} `{c}`: not a diagnostic code (known: {})", known.join(", "))
+                })
+            })
+            .collect()
+    }
+
+    fn keeps(&self, code: Code) -> bool {
+        self.select.as_ref().is_none_or(|s| s.contains(&code)) && !self.ignore.contains(&code)
+    }
+}
+
+pub fn run(dir: Option<PathBuf>, format: Format, filter: Filter) -> Result<ExitCode> {
     let project = open_project(dir)?;
     for err in project.scan_errors() {
         eprintln!("warning: {err}");
     }
     let files = project.all_diagnostics();
-    let diagnostics: Vec<&Diagnostic> = files.iter().flat_map(|f| &f.diagnostics).collect();
+    let diagnostics: Vec<&Diagnostic> =
+        files.iter().flat_map(|f| &f.diagnostics).filter(|d| filter.keeps(d.code)).collect();
     let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     let stdout = std::io::stdout();
@@ -33,6 +65,8 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
                 summary: Summary {
                     assets: project.asset_count(),
                     errors,
+                    flavor: project.config().flavor.as_str(),
+                    flavor_reason: &project.config().flavor_reason,
                     references: project.reference_count(),
                     warnings,
                 },
@@ -53,7 +87,7 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
                 let source = text.as_ref().and_then(|(_, t)| t.as_deref());
                 write!(out, "{}", human(&project, d, source, color))?;
             }
-            writeln!(
+            write!(
                 out,
                 "{}, {} in {} ({})",
                 counted(errors, "error"),
@@ -61,6 +95,12 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
                 counted(project.asset_count(), "asset"),
                 counted(project.reference_count(), "reference")
             )?;
+            // The assetry flavour is the default and goes unsaid.
+            let config = project.config();
+            if config.flavor != Flavor::Assetry {
+                write!(out, "; {} project: {}", config.flavor.as_str(), config.flavor_reason)?;
+            }
+            writeln!(out)?;
         }
     }
     out.flush()?;
@@ -92,13 +132,15 @@ pub fn open_project(dir: Option<PathBuf>) -> Result<Project> {
 #[derive(Serialize)]
 struct Report<'a> {
     diagnostics: Vec<DiagnosticJson<'a>>,
-    summary: Summary,
+    summary: Summary<'a>,
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     assets: usize,
     errors: usize,
+    flavor: &'a str,
+    flavor_reason: &'a str,
     references: usize,
     warnings: usize,
 }

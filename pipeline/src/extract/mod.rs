@@ -19,6 +19,7 @@ use crate::text::TextRange;
 pub use self::literal::{is_uuid, path_extension};
 pub use self::rust::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults, CodeLinks};
 pub use self::toml::MAX_TOML_BYTES;
+pub use self::wgsl::{define_import_path, module_imports, wesl_imports};
 
 /// How the parent needs the target (DESIGN.md, "Dependency kinds").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -74,6 +75,10 @@ pub enum Syntax {
     Toml,
     Wgsl,
     Rust,
+    /// A binary glTF (Bevy projects only): its JSON chunk is read for labels.
+    Glb,
+    /// A WESL shader (Bevy projects only): its `import package::…` / `super::…`.
+    Wesl,
 }
 
 impl Syntax {
@@ -126,11 +131,12 @@ pub struct Extracted {
 pub fn extract(syntax: Syntax, text: &str, code: &CodeApi) -> Extracted {
     match syntax {
         Syntax::Json => json::extract(text, false),
-        Syntax::Gltf => json::extract(text, true),
+        Syntax::Gltf | Syntax::Glb => json::extract(text, true),
         Syntax::Ron => ron::extract(text),
         Syntax::Toml => toml::extract(text),
         Syntax::Wgsl => Extracted { refs: wgsl::extract(text), ..Extracted::default() },
         Syntax::Rust => extract_code(text, code).0,
+        Syntax::Wesl => Extracted { refs: wgsl::wesl_imports(text), ..Extracted::default() },
     }
 }
 

@@ -72,7 +72,7 @@ pub fn completion(project: &Project, path: &str, offset: u32) -> Option<Completi
             false,
             path,
             roots.first().copied(),
-            &project.config().roots,
+            project.config(),
         ) {
             Target::Path { candidates, .. } => candidates.iter().map(|c| parent(c).to_owned()).collect(),
             _ => Vec::new(),
@@ -115,8 +115,7 @@ fn labels(project: &Project, path: &str, kind: FileKind, asset_part: &str) -> Ve
     let file = project.file_id(path);
     let from_root = file.and_then(|id| project.file(id)).and_then(|f| roots_for(project, f).first().copied());
     let from_root = if matches!(kind, FileKind::Code) { None } else { from_root };
-    let Target::Path { candidates, .. } = resolve::target(asset_part, gltf, path, from_root, &project.config().roots)
-    else {
+    let Target::Path { candidates, .. } = resolve::target(asset_part, gltf, path, from_root, project.config()) else {
         return Vec::new();
     };
     let Some(asset) = candidates.iter().find_map(|c| project.file_id(c)) else { return Vec::new() };

@@ -73,7 +73,7 @@ impl Extractor<'_> {
         let mut strings =
             body.children(&mut cursor).filter(|t| matches!(t.kind(), "string_literal" | "raw_string_literal"));
         let lit = if name == "embedded_asset" { strings.last() } else { strings.next() };
-        if let Some(mut r) = lit.and_then(|l| literal_ref(l, src)) {
+        if let Some(mut r) = lit.and_then(|l| literal_ref(l, src, self.api)) {
             r.file_relative = true;
             self.refs.push(r);
         }
@@ -107,7 +107,7 @@ impl Extractor<'_> {
                             && tokens[i - 2].kind() == "identifier"
                             && src.of(tokens[i - 2]) == "path";
                         if (after_path_eq || in_paths)
-                            && let Some(r) = literal_ref(*tok, src)
+                            && let Some(r) = literal_ref(*tok, src, self.api)
                         {
                             self.refs.push(r);
                         }

@@ -424,7 +424,7 @@ fn last_segment(path: &str) -> &str {
 
 /// The contents of a string literal as a reference, with the exact range
 /// of its contents in the file.
-fn literal_ref(lit: Node, src: Src) -> Option<RawRef> {
+fn literal_ref(lit: Node, src: Src, api: &CodeApi) -> Option<RawRef> {
     let full = src.of(lit);
     let raw = lit.kind() == "raw_string_literal";
     let (open, close) = if raw {
@@ -444,9 +444,10 @@ fn literal_ref(lit: Node, src: Src) -> Option<RawRef> {
     let (start, end) = (lit.start_byte() + open, lit.end_byte() - close);
     let contents = src.text.get(start..end)?;
     let value = if raw { contents.to_owned() } else { unescape(contents) };
-    // A URL (`https://`, `embedded://`) is never a project file; dropped
-    // here, before references are numbered for `CodeLinks`.
-    if crate::resolve::is_url(&value) {
+    // A URL (`https://`) is never a project file; dropped here, before
+    // references are numbered for `CodeLinks`. A path in an asset source the
+    // project knows (Bevy's `embedded://`, `[sources]`) is kept.
+    if crate::resolve::is_url(&value) && !api.is_source_path(&value) {
         return None;
     }
     Some(RawRef {

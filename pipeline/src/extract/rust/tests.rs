@@ -225,6 +225,7 @@ fn project_specific_places_from_config() {
         attributes: vec!["texture".to_owned()],
         returns: vec!["icon".to_owned()],
         folder_calls: Vec::new(),
+        sources: Vec::new(),
     };
     let t = r#"#[texture(path = "ui/a.png")]
 struct A;
