@@ -31,6 +31,7 @@ pub mod graph;
 pub mod ide;
 pub mod meta;
 pub mod meta_ron;
+pub mod process;
 pub mod project;
 pub mod resolve;
 pub mod rules;
