@@ -109,6 +109,8 @@ pub struct Profile {
 pub struct ExternalProcessor {
     pub command: Vec<String>,
     pub output_extension: Option<String>,
+    /// Seconds before the tool's process group is killed (default 60).
+    pub timeout: Option<f64>,
 }
 
 impl Default for Config {

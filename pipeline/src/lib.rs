@@ -26,6 +26,7 @@ pub mod extract;
 pub mod graph;
 pub mod ide;
 pub mod meta;
+pub mod process;
 pub mod project;
 pub mod resolve;
 pub mod rules;

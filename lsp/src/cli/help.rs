@@ -9,6 +9,7 @@ usage:
   assetry graph [DIR] [--format dot|json] [--from PATH]
                                                  print the dependency graph
   assetry fix [DIR] --to-ids | --repair          rewrite references across a project
+  assetry process [DIR] [--profile P] [--jobs N] process assets into .assetry/out/<profile>/
   assetry watch [DIR] [--profile P]              print diagnostics live as files change
   assetry lsp                                    language server on stdio
   assetry help [COMMAND]                         this text, or a command's options
@@ -65,6 +66,27 @@ Every edit is computed first, then each file is replaced whole; the changes
 are printed, one per line.
 ";
 
+const PROCESS: &str = "\
+assetry process: process the project's assets into .assetry/out/<profile>/
+
+usage: assetry process [DIR] [--profile P] [--jobs N]
+
+arguments:
+  DIR                    the project folder (default: the current folder)
+
+options:
+  --profile P            the assetry.toml profile (default: default)
+  -j, --jobs N           worker threads (default: one per core)
+  -h, --help             print this help
+
+Only assets whose source, settings, processor, references or build
+dependencies changed are processed again. A progress bar on a terminal;
+otherwise a line per processed asset. Then failures and a summary.
+
+exit status: 0 all processed, 1 an asset failed (the others were processed),
+2 could not run (another process holds the project's lock, unknown profile)
+";
+
 const WATCH: &str = "\
 assetry watch: print the project's diagnostics, then what changes as files change
 
@@ -98,6 +120,7 @@ pub fn of(command: &str) -> Option<&'static str> {
         "check" => CHECK,
         "graph" => GRAPH,
         "fix" => FIX,
+        "process" => PROCESS,
         "watch" => WATCH,
         "lsp" => LSP,
         "help" => USAGE,

@@ -13,6 +13,7 @@ mod check;
 mod fix;
 mod graph;
 mod help;
+mod process;
 mod watch;
 
 /// Parses `args` (without the program name) and runs the subcommand.
@@ -102,6 +103,25 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
                 }
             }
             watch::run(dir, profile)
+        }
+        "process" => {
+            let (mut dir, mut profile, mut jobs) = (None, None, None);
+            while let Some(arg) = parser.next()? {
+                match arg {
+                    Long("help") | Short('h') => return print_help(help),
+                    Long("profile") => profile = Some(parser.value()?.string()?),
+                    Long("jobs") | Short('j') => {
+                        let v = parser.value()?.string()?;
+                        match v.parse::<usize>() {
+                            Ok(n) if n > 0 => jobs = Some(n),
+                            _ => bail!("--jobs `{v}`: expected a positive number"),
+                        }
+                    }
+                    Value(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
+                    other => return Err(unexpected(other)),
+                }
+            }
+            process::run(dir, profile, jobs)
         }
         "fix" => {
             let (mut dir, mut what) = (None, assetry_pipeline::ide::ProjectFixes::default());

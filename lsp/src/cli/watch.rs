@@ -4,8 +4,10 @@
 //! It prints the current diagnostics once, then one block per batch of file
 //! changes: `+` for a diagnostic that appeared, `-` for one that went away,
 //! and the new totals. It stops at the end of standard input (Ctrl-D, or the
-//! pipe closing) or on Ctrl-C; nothing is written to the project, so
-//! stopping at any point leaves nothing behind.
+//! pipe closing) or on Ctrl-C. It also processes the project (profile
+//! `--profile`) on its own thread, once at start and after each batch, and
+//! prints what was processed and what failed; the only files written are
+//! under `.assetry/`, and stopping at any point leaves them consistent.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -15,11 +17,14 @@ use std::sync::mpsc;
 use std::time::SystemTime;
 
 use anyhow::{Result, bail};
+use assetry_pipeline::process::background::{Background, Event};
+use assetry_pipeline::process::{RunOptions, RunReport};
 use assetry_pipeline::{Diagnostic, FileDiagnostics, Project, Severity};
 use assetry_watcher::{Notice, WatchEvent, WatchOptions, Watcher};
 
 enum Message {
     Watch(WatchEvent),
+    Processing(Event),
     EndOfInput,
 }
 
@@ -63,6 +68,7 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
     writeln!(out, "{}", shown.summary(&project))?;
     out.flush()?;
     project.prepare_for_changes();
+    let background = start_processing(&project, &profile, &tx);
 
     for message in rx {
         let batch = match message {
@@ -72,8 +78,16 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
                 eprintln!("note: {notice}");
                 continue;
             }
+            Message::Processing(event) => {
+                for line in processing_lines(&project, event) {
+                    writeln!(out, "{line}")?;
+                }
+                out.flush()?;
+                continue;
+            }
             Message::Watch(WatchEvent::Changes(batch)) => batch,
         };
+        background.changed(&batch);
         let files = batch.len();
         let applied_at = SystemTime::now();
         let changed = project.apply(batch);
@@ -103,7 +117,44 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
         out.flush()?;
     }
     drop(watcher);
+    drop(background);
     Ok(ExitCode::SUCCESS)
+}
+
+fn start_processing(project: &Project, profile: &str, tx: &mpsc::Sender<Message>) -> Background {
+    let tx = tx.clone();
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let options = RunOptions { profile: profile.to_owned(), jobs };
+    Background::start(project.root().to_owned(), options, move |event| {
+        let _ = tx.send(Message::Processing(event));
+    })
+}
+
+/// `processed PATH` per processed asset, `error[processing-failed] PATH:L:C:
+/// message` per failure, then `processing: N processed, M failed`; nothing
+/// for a run that had nothing to do.
+fn processing_lines(project: &Project, event: Event) -> Vec<String> {
+    match event {
+        Event::Started { .. } => Vec::new(),
+        Event::Error(e) => vec![format!("note: {e}")],
+        Event::Finished(RunReport { processed, failed, .. }) if processed.is_empty() && failed.is_empty() => Vec::new(),
+        Event::Finished(report) => {
+            let mut lines: Vec<String> = report.processed.iter().map(|p| format!("processed {p}")).collect();
+            for f in &report.failed {
+                let pos = f
+                    .range
+                    .and_then(|r| Some(project.line_index(&f.path)?.position(r.start)))
+                    .map_or(String::new(), |p| format!(":{}:{}", p.line + 1, p.character + 1));
+                lines.push(format!("error[processing-failed] {}{pos}: {}", f.path, f.message));
+            }
+            lines.push(format!(
+                "processing: {} processed, {} failed",
+                report.processed.len(),
+                report.failed.len()
+            ));
+            lines
+        }
+    }
 }
 
 /// The asset roots and code folders, relative to the project root.

@@ -51,6 +51,21 @@ async fn publish_in_order(client: Client, mut outgoing: mpsc::UnboundedReceiver<
             }
             Outgoing::Message { typ, text } => client.log_message(typ, text).await,
             Outgoing::Show { typ, text } => client.show_message(typ, text).await,
+            Outgoing::ProgressBegin { token, title, message } => {
+                let token = NumberOrString::String(token);
+                let create = WorkDoneProgressCreateParams { token: token.clone() };
+                if client.send_request::<request::WorkDoneProgressCreate>(create).await.is_ok() {
+                    let begin = WorkDoneProgressBegin { title, message: Some(message), ..Default::default() };
+                    let value = ProgressParamsValue::WorkDone(WorkDoneProgress::Begin(begin));
+                    client.send_notification::<notification::Progress>(ProgressParams { token, value }).await;
+                }
+            }
+            Outgoing::ProgressEnd { token, message } => {
+                let end = WorkDoneProgressEnd { message: Some(message) };
+                let value = ProgressParamsValue::WorkDone(WorkDoneProgress::End(end));
+                let token = NumberOrString::String(token);
+                client.send_notification::<notification::Progress>(ProgressParams { token, value }).await;
+            }
         }
     }
 }
@@ -118,6 +133,8 @@ fn server_capabilities() -> ServerCapabilities {
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let folders = workspace_folders(&params);
+        let processing = super::processing::Processing::from_initialize(&params);
+        self.engine.notify(move |ws| ws.set_processing(processing));
         // Scanning starts now, overlapping the rest of the handshake; every
         // later message queues behind it on the engine thread.
         self.engine.notify(move |ws| ws.open_folders(folders));

@@ -12,6 +12,7 @@ mod document;
 mod documents;
 mod engine;
 mod handshake;
+mod processing;
 mod projects;
 mod requests;
 mod transport;

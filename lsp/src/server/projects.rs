@@ -84,6 +84,7 @@ impl Workspace {
         // (`scanned_at`), so nothing falls in between.
         let watcher = self.start_watcher(&self.projects[i].project, Some(scanned_at));
         self.projects[i].watcher = watcher;
+        self.start_processing(&canonical);
         // The watcher catches up on the folders the scan walked, not on the
         // project folder: an assetry.toml saved since it was read (during a
         // scan of seconds on a large project) is read again now that the

@@ -38,6 +38,16 @@ pub enum Outgoing {
         typ: MessageType,
         text: String,
     },
+    /// `$/progress` of a background processing run (server/processing.rs).
+    ProgressBegin {
+        token: String,
+        title: String,
+        message: String,
+    },
+    ProgressEnd {
+        token: String,
+        message: String,
+    },
 }
 
 pub(super) struct Slot {
@@ -76,6 +86,7 @@ pub struct Workspace {
     pub(super) documents: HashMap<PathBuf, Document>,
     /// Open documents edited since their text was last given to the engine.
     pub(super) edited: HashSet<PathBuf>,
+    pub(super) processing: super::processing::Processing,
 }
 
 impl Workspace {
@@ -87,6 +98,7 @@ impl Workspace {
             unloaded: Vec::new(),
             documents: HashMap::new(),
             edited: HashSet::new(),
+            processing: Default::default(),
         }
     }
 
@@ -141,6 +153,7 @@ impl Workspace {
             let mut diagnostics: Vec<Diagnostic> =
                 shown.iter().map(|d| convert::diagnostic(project, |p| self.uri_of(slot, p), index, d)).collect();
             diagnostics.extend(convert::omitted_diagnostic(index, MAX_DIAGNOSTICS_PER_FILE, &omitted));
+            diagnostics.extend(self.processing_diagnostics(slot, &fd.path));
             let _ = self.outgoing.send(Outgoing::Diagnostics { uri, diagnostics, version });
         }
     }
@@ -150,6 +163,7 @@ impl Workspace {
         if changes.is_empty() {
             return;
         }
+        self.processing_changed(slot, &changes);
         let changed = self.projects[slot].project.apply(ChangeBatch::from(changes));
         self.publish(slot, changed);
     }

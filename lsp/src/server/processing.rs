@@ -1,0 +1,161 @@
+//! Processing in the language server, off the request path: each project
+//! gets a [`Background`] processor (its own thread and project, fed the same
+//! change batches), whose results come back to the engine thread as jobs.
+//! A failed asset gets a `processing-failed` diagnostic, at the source
+//! position when the processor knows it, published with the file's other
+//! diagnostics and cleared when the asset processes again. A run with work
+//! to do is wrapped in `$/progress` begin/end when the client supports it.
+//!
+//! Opt-in for now: `initializationOptions: {"process": true, "profile": "P"}`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use assetry_pipeline::process::background::{Background, Event};
+use assetry_pipeline::process::{RunOptions, RunReport};
+use assetry_pipeline::scan::read_text;
+use assetry_pipeline::{Change, ChangeBatch, Code, Diagnostic, FileDiagnostics, LineIndex};
+use tower_lsp_server::ls_types::{self, InitializeParams};
+
+use super::convert;
+use super::workspace::{Outgoing, Workspace};
+
+#[derive(Default)]
+pub struct Processing {
+    setup: Option<Setup>,
+    running: HashMap<PathBuf, Running>,
+    runs: u64,
+}
+
+struct Setup {
+    profile: String,
+    progress: bool,
+}
+
+struct Running {
+    background: Background,
+    /// Failures of the last run, by project-relative path.
+    failed: HashMap<String, Vec<Diagnostic>>,
+    /// The token of the run in progress, when its begin was sent.
+    token: Option<String>,
+}
+
+impl Processing {
+    /// Reads the client's choice from its `initialize` request.
+    pub fn from_initialize(params: &InitializeParams) -> Processing {
+        let options = params.initialization_options.as_ref();
+        let on = options.and_then(|o| o.get("process")).and_then(|v| v.as_bool()).unwrap_or(false);
+        let profile = options.and_then(|o| o.get("profile")).and_then(|v| v.as_str()).unwrap_or("default");
+        let progress =
+            params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
+        Processing {
+            setup: on.then(|| Setup { profile: profile.to_owned(), progress }),
+            ..Processing::default()
+        }
+    }
+}
+
+impl Workspace {
+    pub fn set_processing(&mut self, processing: Processing) {
+        self.processing = processing;
+    }
+
+    /// Starts processing the project at `root` (just opened).
+    pub(super) fn start_processing(&mut self, root: &Path) {
+        let (Some(setup), Some(enqueue)) = (&self.processing.setup, self.enqueue.clone()) else { return };
+        let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let options = RunOptions { profile: setup.profile.clone(), jobs };
+        let at = root.to_owned();
+        let background = Background::start(root.to_owned(), options, move |event| {
+            let at = at.clone();
+            enqueue(Box::new(move |ws: &mut Workspace| ws.processed(&at, event)));
+        });
+        let running = Running { background, failed: HashMap::new(), token: None };
+        self.processing.running.insert(root.to_owned(), running);
+    }
+
+    /// Hands a batch the engine applied to the project's processor.
+    pub(super) fn processing_changed(&self, slot: usize, changes: &[Change]) {
+        if let Some(r) = self.processing.running.get(&self.projects[slot].root) {
+            r.background.changed(&ChangeBatch::from(changes.to_vec()));
+        }
+    }
+
+    /// The `processing-failed` diagnostics of a file, as LSP values. Their
+    /// positions are in the text the processor read (the disk's), which the
+    /// engine's line index may not cover (it covers a file's references), so
+    /// a failure with a position is placed by the file's text.
+    pub(super) fn processing_diagnostics(&self, slot: usize, rel: &str) -> Vec<ls_types::Diagnostic> {
+        let failures = self
+            .processing
+            .running
+            .get(&self.projects[slot].root)
+            .and_then(|r| r.failed.get(rel))
+            .map_or(&[][..], Vec::as_slice);
+        if failures.is_empty() {
+            return Vec::new();
+        }
+        let project = &self.projects[slot].project;
+        let placed = failures.iter().any(|d| !d.range.is_empty());
+        let index = placed.then(|| read_text(&project.abs_path(rel)).map(|t| LineIndex::new(&t))).flatten();
+        failures.iter().map(|d| convert::diagnostic(project, |p| self.uri_of(slot, p), index.as_ref(), d)).collect()
+    }
+
+    fn processed(&mut self, root: &Path, event: Event) {
+        let progress = self.processing.setup.as_ref().is_some_and(|s| s.progress);
+        let Some(slot) = self.projects.iter().position(|s| s.root == root) else { return };
+        match event {
+            Event::Started { to_process } => {
+                if progress && to_process > 0 {
+                    self.processing.runs += 1;
+                    let token = format!("assetry/process/{}", self.processing.runs);
+                    let _ = self.outgoing.send(Outgoing::ProgressBegin {
+                        token: token.clone(),
+                        title: "Processing assets".to_owned(),
+                        message: format!("{to_process} to process"),
+                    });
+                    if let Some(r) = self.processing.running.get_mut(root) {
+                        r.token = Some(token);
+                    }
+                }
+            }
+            Event::Error(e) => self.message(tower_lsp_server::ls_types::MessageType::WARNING, format!("assetry: {e}")),
+            Event::Finished(report) => self.finished(slot, root, report),
+        }
+    }
+
+    fn finished(&mut self, slot: usize, root: &Path, report: RunReport) {
+        let Some(running) = self.processing.running.get_mut(root) else { return };
+        let mut failed: HashMap<String, Vec<Diagnostic>> = HashMap::new();
+        for f in &report.failed {
+            let range = f.range.unwrap_or_default();
+            failed.entry(f.path.clone()).or_default().push(Diagnostic::new(
+                Code::ProcessingFailed,
+                &f.path,
+                range,
+                f.message.clone(),
+            ));
+        }
+        // Files whose processing diagnostics changed: the new failures, and
+        // the old ones that processed now (or are gone).
+        let mut touched: Vec<String> =
+            failed.keys().chain(running.failed.keys()).filter(|p| failed.get(*p) != running.failed.get(*p)).cloned().collect();
+        touched.sort();
+        touched.dedup();
+        // Assets that did not run this time (skipped) keep their failure only
+        // if they failed again; a skipped asset succeeded before.
+        running.failed = failed;
+        let token = running.token.take();
+        let project = &self.projects[slot].project;
+        let files: Vec<FileDiagnostics> = touched
+            .into_iter()
+            .filter(|p| project.file_id(p).is_some())
+            .map(|p| FileDiagnostics { diagnostics: project.diagnostics_of(&p).to_vec(), path: p })
+            .collect();
+        self.publish(slot, files);
+        if let Some(token) = token {
+            let message = format!("{} processed, {} failed", report.processed.len(), report.failed.len());
+            let _ = self.outgoing.send(Outgoing::ProgressEnd { token, message });
+        }
+    }
+}

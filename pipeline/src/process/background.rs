@@ -1,0 +1,114 @@
+//! Processing in the background, for `assetry watch` and the language
+//! server: a thread that owns its own [`Project`] (opened from disk, kept in
+//! step by the same change batches the caller applies), and processes after
+//! each batch. Batches that arrive during a run are applied together before
+//! the next, so a burst of saves costs one more run, not one per save.
+//!
+//! The thread keeps its own project rather than borrowing the caller's so a
+//! caller (the editor's engine thread) never waits for a processor; editor
+//! buffers are left out (`Change::Overlay`): processing reads the disk.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use super::{ProcessLock, RunOptions, RunReport, runner::Progress, state_dir};
+use crate::{Change, ChangeBatch, Project};
+
+/// What the background thread reports, in order.
+#[derive(Debug)]
+pub enum Event {
+    /// A run starts, with this many assets to process.
+    Started { to_process: usize },
+    Finished(RunReport),
+    /// A run could not happen (the lock is held, the project cannot open);
+    /// the next batch tries again.
+    Error(String),
+}
+
+enum Message {
+    Changes(ChangeBatch),
+    Stop,
+}
+
+pub struct Background {
+    tx: mpsc::Sender<Message>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Background {
+    /// Opens the project at `root` on a new thread and processes it once;
+    /// then once after each batch given to [`Background::changed`].
+    pub fn start(root: PathBuf, options: RunOptions, mut on_event: impl FnMut(Event) + Send + 'static) -> Background {
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("assetry-process".to_owned())
+            .spawn(move || {
+                let mut project = match Project::open(&root) {
+                    Ok(p) => p,
+                    Err(e) => return on_event(Event::Error(format!("processing: cannot open {}: {e}", root.display()))),
+                };
+                project.prepare_for_changes();
+                loop {
+                    run_once(&project, &options, &mut on_event);
+                    // Wait for a batch, then take every other one already queued.
+                    let mut batch = match rx.recv() {
+                        Ok(Message::Changes(b)) => b,
+                        Ok(Message::Stop) | Err(_) => return,
+                    };
+                    loop {
+                        match rx.try_recv() {
+                            Ok(Message::Changes(more)) => batch.changes.extend(more.changes),
+                            Ok(Message::Stop) => return,
+                            Err(_) => break,
+                        }
+                    }
+                    project.apply(batch);
+                }
+            })
+            .ok();
+        Background { tx, thread }
+    }
+
+    /// Hands a batch the caller applied to its own project.
+    pub fn changed(&self, batch: &ChangeBatch) {
+        let disk: Vec<Change> = batch
+            .changes
+            .iter()
+            .filter(|c| !matches!(c, Change::Overlay { .. } | Change::CloseOverlay(_)))
+            .cloned()
+            .collect();
+        if !disk.is_empty() {
+            let _ = self.tx.send(Message::Changes(ChangeBatch::from(disk)));
+        }
+    }
+}
+
+impl Drop for Background {
+    /// Waits for a run in progress to end: its outputs and records are
+    /// consistent at every point, but ending between them wastes the work.
+    fn drop(&mut self) {
+        let _ = self.tx.send(Message::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run_once(project: &Project, options: &RunOptions, on_event: &mut impl FnMut(Event)) {
+    let lock = match ProcessLock::acquire(&state_dir(project.root())) {
+        Ok(lock) => lock,
+        Err(e) => return on_event(Event::Error(e.to_string())),
+    };
+    let mut progress = |p: Progress<'_>| {
+        if let Progress::Planned { to_process, .. } = p {
+            on_event(Event::Started { to_process });
+        }
+    };
+    let result = super::run(project, options, &lock, &mut progress);
+    drop(lock);
+    match result {
+        Ok(report) => on_event(Event::Finished(report)),
+        Err(e) => on_event(Event::Error(e.to_string())),
+    }
+}

@@ -1,0 +1,76 @@
+//! The built-in processors and the external-tool runner. Each is a function
+//! of its input (source bytes, settings, and for scenes what the asset's
+//! references resolve to): the same input gives the same bytes.
+
+mod external;
+mod image;
+mod minify;
+mod scene;
+
+use std::path::Path;
+
+use super::settings::Processor;
+use crate::project::{FileId, Project};
+use crate::text::TextRange;
+
+/// What one asset's processing starts from.
+pub(super) struct Input<'a> {
+    pub project: &'a Project,
+    pub asset: FileId,
+    /// The source file, absolute.
+    pub source: &'a Path,
+    pub bytes: Vec<u8>,
+    pub settings: &'a toml::Table,
+    /// Where an external tool writes its output (a temporary file).
+    pub scratch: &'a Path,
+}
+
+pub(super) enum Output {
+    Bytes(Vec<u8>),
+    /// The processor wrote `Input::scratch`.
+    Scratch,
+}
+
+/// Why an asset failed: a message for the user and, when the processor
+/// knows it, the byte range in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    pub range: Option<TextRange>,
+}
+
+impl Problem {
+    pub(super) fn new(message: impl Into<String>) -> Problem {
+        Problem { message: message.into(), range: None }
+    }
+
+    pub(super) fn at(message: impl Into<String>, range: TextRange) -> Problem {
+        Problem { message: message.into(), range: Some(range) }
+    }
+}
+
+/// The artifact's extension (without the dot): `None` keeps the source's.
+pub(super) fn output_extension(processor: &Processor, settings: &toml::Table) -> Result<Option<String>, Problem> {
+    let ext = match processor {
+        Processor::Image => image::output_extension(settings)?,
+        Processor::External(_, p) => p.output_extension.clone(),
+        Processor::Copy | Processor::Scene => None,
+    };
+    match ext {
+        // A name part only: no separator, no `..`, nothing that could lead
+        // the artifact out of `.assetry/out`.
+        Some(e) if e.is_empty() || !e.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => {
+            Err(Problem::new(format!("output extension `{e}` is not a plain extension (letters, digits, `_`, `-`)")))
+        }
+        other => Ok(other),
+    }
+}
+
+pub(super) fn run(processor: &Processor, input: Input<'_>) -> Result<Output, Problem> {
+    match processor {
+        Processor::Copy => Ok(Output::Bytes(input.bytes)),
+        Processor::Scene => scene::process(&input).map(Output::Bytes),
+        Processor::Image => image::process(&input).map(Output::Bytes),
+        Processor::External(name, p) => external::process(name, p, &input).map(|()| Output::Scratch),
+    }
+}

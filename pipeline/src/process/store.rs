@@ -1,0 +1,201 @@
+//! The processing store, `.assetry/store.redb`: one record per (profile,
+//! asset) and the journal of outputs being written. redb commits are
+//! crash-safe (copy-on-write pages, a checksummed commit slot), so the store
+//! is either before or after a commit, never between.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use super::ProcessError;
+
+/// `profile \0 asset path` → a JSON [`Record`].
+const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
+/// `profile \0 asset path` → (): outputs a run is about to write. A record
+/// named here is not trusted: the run that journaled it may have died
+/// between replacing the output and committing the new record.
+const PENDING: TableDefinition<&str, ()> = TableDefinition::new("pending");
+
+/// Size, modification time and inode of a file: when all three match, the
+/// file is taken as unchanged and not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stat {
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub inode: u64,
+}
+
+impl Stat {
+    pub fn of(meta: &std::fs::Metadata) -> Stat {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i128);
+        Stat { size: meta.len(), mtime_ns, inode }
+    }
+}
+
+/// What the last successful processing of an asset left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub source: Stat,
+    /// BLAKE3 of the source bytes, hex.
+    pub source_hash: String,
+    /// The `.meta`'s stat and its settings part (JSON), so an unchanged
+    /// `.meta` is not re-read either.
+    pub meta: Option<Stat>,
+    pub meta_settings: String,
+    /// The cache key and the inputs it was made of (to say why an asset
+    /// was reprocessed).
+    pub key: String,
+    pub processor: String,
+    pub settings: String,
+    pub references: String,
+    /// Build dependencies: (path, key).
+    pub build: Vec<(String, String)>,
+    /// The artifact, relative to `.assetry/out/<profile>/`, its size and BLAKE3.
+    pub artifact: String,
+    pub artifact_size: u64,
+    pub artifact_hash: String,
+    /// Seconds since the Unix epoch, and why it was processed.
+    pub processed_at: u64,
+    pub reason: String,
+}
+
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+fn key(profile: &str, path: &str) -> String {
+    format!("{profile}\0{path}")
+}
+
+impl Store {
+    pub fn open(state_dir: &Path) -> Result<Store, ProcessError> {
+        let path = state_dir.join("store.redb");
+        std::fs::create_dir_all(state_dir).map_err(|e| ProcessError::io(state_dir, e))?;
+        let db = Database::create(&path).map_err(|e| ProcessError::Store { path: path.clone(), message: e.to_string() })?;
+        let store = Store { db, path };
+        // Both tables exist from the first open, so reads never meet a missing table.
+        store.write(|tx| {
+            tx.open_table(RECORDS)?;
+            tx.open_table(PENDING)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> ProcessError {
+        ProcessError::Store { path: self.path.clone(), message: e.to_string() }
+    }
+
+    fn write(&self, f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>) -> Result<(), ProcessError> {
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        f(&tx).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Every record of a profile, by asset path. Records journaled as
+    /// pending are dropped (their outputs may be half-replaced), and the
+    /// journal is cleared.
+    pub fn load(&self, profile: &str) -> Result<HashMap<String, Record>, ProcessError> {
+        let prefix = key(profile, "");
+        let pending: Vec<String> = {
+            let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+            let table = tx.open_table(PENDING).map_err(|e| self.err(e))?;
+            let mut out = Vec::new();
+            for row in table.range(prefix.as_str()..).map_err(|e| self.err(e))? {
+                let (k, _) = row.map_err(|e| self.err(e))?;
+                if !k.value().starts_with(&prefix) {
+                    break;
+                }
+                out.push(k.value().to_owned());
+            }
+            out
+        };
+        if !pending.is_empty() {
+            self.write(|tx| {
+                let mut records = tx.open_table(RECORDS)?;
+                let mut journal = tx.open_table(PENDING)?;
+                for k in &pending {
+                    records.remove(k.as_str())?;
+                    journal.remove(k.as_str())?;
+                }
+                Ok(())
+            })?;
+        }
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = tx.open_table(RECORDS).map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for row in table.range(prefix.as_str()..).map_err(|e| self.err(e))? {
+            let (k, v) = row.map_err(|e| self.err(e))?;
+            let Some(path) = k.value().strip_prefix(&prefix) else { break };
+            // A record this version cannot read is as good as none: the asset is reprocessed.
+            if let Ok(r) = serde_json::from_slice::<Record>(v.value()) {
+                out.insert(path.to_owned(), r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Journals the outputs about to be written (committed before any is).
+    pub fn begin(&self, profile: &str, paths: &[&str]) -> Result<(), ProcessError> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut journal = tx.open_table(PENDING)?;
+            for p in paths {
+                journal.insert(key(profile, p).as_str(), ())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Commits records whose outputs are durable, and forgets removed
+    /// assets; their journal entries go in the same commit.
+    pub fn commit(&self, profile: &str, done: &[(String, Record)], removed: &[String]) -> Result<(), ProcessError> {
+        if done.is_empty() && removed.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut records = tx.open_table(RECORDS)?;
+            let mut journal = tx.open_table(PENDING)?;
+            for (path, record) in done {
+                let k = key(profile, path);
+                let v = serde_json::to_vec(record).unwrap_or_default();
+                records.insert(k.as_str(), v.as_slice())?;
+                journal.remove(k.as_str())?;
+            }
+            for path in removed {
+                let k = key(profile, path);
+                records.remove(k.as_str())?;
+                journal.remove(k.as_str())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Clears the journal entries of assets that failed (their old record
+    /// and output, if any, stay: the last good version).
+    pub fn abandon(&self, profile: &str, paths: &[String]) -> Result<(), ProcessError> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut journal = tx.open_table(PENDING)?;
+            for p in paths {
+                journal.remove(key(profile, p).as_str())?;
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,414 @@
+//! `assetry process` on real projects in temporary folders: each processor,
+//! the cache (what a second run does and reads), invalidation along build
+//! edges, hostile input and the lock. Every run's whole result is asserted:
+//! the processed paths, the summary and the exit status.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::{run_assetry, write_file};
+
+const HERO_ID: &str = "0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11";
+const MESH_ID: &str = "5a0c3f6e-3c1f-4f54-9f0e-2d8a3c6b9e12";
+
+/// The result of one `assetry process` run.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Outcome {
+    pub code: i32,
+    /// `processed PATH` lines, sorted (they come in completion order).
+    pub processed: Vec<String>,
+    /// `error: …` lines, in the order printed (sorted by path).
+    pub errors: Vec<String>,
+    /// The summary line without its time.
+    pub summary: String,
+}
+
+pub(crate) fn process(dir: &Path, args: &[&str]) -> Outcome {
+    let mut all = vec!["process"];
+    all.extend_from_slice(args);
+    let run = run_assetry(dir, &all, Duration::from_secs(120));
+    run.assert_exit(&[0, 1]);
+    let mut processed = Vec::new();
+    let mut errors = Vec::new();
+    let mut summary = String::new();
+    for line in run.stdout.lines() {
+        if let Some(p) = line.strip_prefix("processed ") {
+            processed.push(p.to_owned());
+        } else if line.starts_with("error: ") {
+            errors.push(line.to_owned());
+        } else if let Some((counts, rest)) = line.split_once(" in ") {
+            // The time varies; the counts and the profile do not.
+            let profile = rest.split_once(' ').map_or("", |(_, p)| p);
+            summary = format!("{counts} {profile}");
+        } else {
+            panic!("unexpected line {line:?} in\n{}", run.stdout);
+        }
+    }
+    processed.sort();
+    Outcome { code: run.code.unwrap_or(-1), processed, errors, summary }
+}
+
+fn outcome(code: i32, processed: &[&str], errors: &[&str], summary: &str) -> Outcome {
+    Outcome {
+        code,
+        processed: processed.iter().map(|s| s.to_string()).collect(),
+        errors: errors.iter().map(|s| s.to_string()).collect(),
+        summary: summary.to_owned(),
+    }
+}
+
+/// A PNG of `w`×`h` RGBA pixels, stored (uncompressed) deflate: a real file
+/// any decoder reads, made without a compression library.
+pub(crate) fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    let mut raw = Vec::new();
+    for y in 0..h {
+        raw.push(0);
+        for x in 0..w {
+            raw.extend_from_slice(&[seed, (x * 40) as u8, (y * 40) as u8, 255]);
+        }
+    }
+    let mut z = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65535).collect();
+    for (i, b) in blocks.iter().enumerate() {
+        z.push(u8::from(i + 1 == blocks.len()));
+        z.extend_from_slice(&(b.len() as u16).to_le_bytes());
+        z.extend_from_slice(&(!(b.len() as u16)).to_le_bytes());
+        z.extend_from_slice(b);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in &raw {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &z);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = !0u32;
+    for &byte in kind.iter().chain(data) {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { 0xEDB8_8320 ^ (crc >> 1) } else { crc >> 1 };
+        }
+    }
+    out.extend_from_slice(&(!crc).to_be_bytes());
+}
+
+/// Width and height from a PNG's header.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let n = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    (n(16), n(20))
+}
+
+fn read(dir: &Path, rel: &str) -> Vec<u8> {
+    std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+}
+
+fn touch(dir: &Path, rel: &str) {
+    let f = std::fs::File::options().append(true).open(dir.join(rel)).expect("open to touch");
+    let later = std::fs::metadata(dir.join(rel)).and_then(|m| m.modified()).expect("mtime") + Duration::from_secs(5);
+    f.set_modified(later).expect("set mtime");
+}
+
+fn kinds_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_file(d, "assets/textures/hero.png", png(8, 4, 1));
+    write_file(d, "assets/textures/hero.png.meta", format!("id = \"{HERO_ID}\"\n"));
+    write_file(
+        d,
+        "assets/models/ship.gltf.meta",
+        format!("id = \"a1b2c3d4-0000-4000-8000-000000000001\"\n[[labels]]\nname = \"Mesh0\"\nid = \"{MESH_ID}\"\n"),
+    );
+    write_file(d, "assets/models/ship.gltf", "{}");
+    write_file(
+        d,
+        "assets/scenes/level.scene.json",
+        "{\n  \"sky\": \"textures/hero.png\",\n  \"ship\": \"models/ship.gltf#Mesh0\",\n  \"name\": \"Level 1\"\n}\n",
+    );
+    write_file(d, "assets/scenes/level.ron", "Scene( // the level\n  sky: \"textures/hero.png\",\n  count: 3,\n)\n");
+    write_file(d, "assets/shaders/common.wgsl", "fn shade() -> f32 { return 1.0; }\n");
+    write_file(d, "assets/shaders/lit.wgsl", "#import \"shaders/common.wgsl\"\nfn main() {}\n");
+    write_file(d, "assets/notes.txt", "as is\n");
+    dir
+}
+
+const KINDS: &[&str] = &[
+    "assets/models/ship.gltf",
+    "assets/notes.txt",
+    "assets/scenes/level.ron",
+    "assets/scenes/level.scene.json",
+    "assets/shaders/common.wgsl",
+    "assets/shaders/lit.wgsl",
+    "assets/textures/hero.png",
+];
+
+#[test]
+fn each_processor_writes_its_artifact_and_a_second_run_reads_nothing() {
+    let dir = kinds_project();
+    let d = dir.path();
+    assert_eq!(process(d, &[]), outcome(0, KINDS, &[], "7 processed, 0 skipped, 0 failed, 14 sources read (profile default)"));
+    let out = ".assetry/out/default";
+    assert_eq!(
+        String::from_utf8(read(d, &format!("{out}/scenes/level.scene.json"))).unwrap(),
+        format!("{{\"sky\":\"{HERO_ID}\",\"ship\":\"{MESH_ID}\",\"name\":\"Level 1\"}}")
+    );
+    assert_eq!(
+        String::from_utf8(read(d, &format!("{out}/scenes/level.ron"))).unwrap(),
+        format!("Scene(sky:\"{HERO_ID}\",count:3,)")
+    );
+    assert_eq!(read(d, &format!("{out}/notes.txt")), b"as is\n");
+    assert_eq!(read(d, &format!("{out}/shaders/lit.wgsl")), read(d, "assets/shaders/lit.wgsl"));
+    assert_eq!(png_size(&read(d, &format!("{out}/textures/hero.png"))), (8, 4));
+    let manifest: serde_json::Value = serde_json::from_slice(&read(d, &format!("{out}/manifest.json"))).unwrap();
+    let scene = &manifest["assets"].as_array().unwrap()[3];
+    assert_eq!(scene["path"], "assets/scenes/level.scene.json");
+    assert_eq!(scene["artifact"], "scenes/level.scene.json");
+    assert_eq!(scene["load"], serde_json::json!([HERO_ID, "a1b2c3d4-0000-4000-8000-000000000001"]));
+
+    // Nothing changed: nothing processed, not one source read.
+    assert_eq!(process(d, &[]), outcome(0, &[], &[], "0 processed, 7 skipped, 0 failed, 0 sources read (profile default)"));
+    // A touched file is read and hashed, and found unchanged.
+    touch(d, "assets/notes.txt");
+    assert_eq!(process(d, &[]), outcome(0, &[], &[], "0 processed, 7 skipped, 0 failed, 1 sources read (profile default)"));
+    assert_eq!(process(d, &[]), outcome(0, &[], &[], "0 processed, 7 skipped, 0 failed, 0 sources read (profile default)"));
+}
+
+#[test]
+fn a_meta_setting_and_a_profile_reprocess_that_image_only() {
+    let dir = kinds_project();
+    let d = dir.path();
+    write_file(d, "assetry.toml", "[profiles.mobile]\ninherits = \"default\"\nsettings.image = { max_size = 2 }\n");
+    assert_eq!(process(d, &[]).code, 0);
+    write_file(d, "assets/textures/hero.png.meta", format!("id = \"{HERO_ID}\"\n[settings]\nmax_size = 4\n"));
+    assert_eq!(
+        process(d, &[]),
+        outcome(0, &["assets/textures/hero.png"], &[], "1 processed, 6 skipped, 0 failed, 1 sources read (profile default)")
+    );
+    assert_eq!(png_size(&read(d, ".assetry/out/default/textures/hero.png")), (4, 2));
+    // The mobile profile's max_size layers over the .meta's general one.
+    assert_eq!(process(d, &["--profile", "mobile"]).summary, "7 processed, 0 skipped, 0 failed, 14 sources read (profile mobile)");
+    assert_eq!(png_size(&read(d, ".assetry/out/mobile/textures/hero.png")), (2, 1));
+    assert_eq!(png_size(&read(d, ".assetry/out/default/textures/hero.png")), (4, 2));
+    // A format setting changes the artifact's name; the old one goes.
+    write_file(d, "assets/textures/hero.png.meta", format!("id = \"{HERO_ID}\"\n[settings]\nformat = \"jpeg\"\n"));
+    assert_eq!(process(d, &[]).processed, ["assets/textures/hero.png"]);
+    assert_eq!(&read(d, ".assetry/out/default/textures/hero.jpg")[..3], b"\xff\xd8\xff");
+    assert!(!d.join(".assetry/out/default/textures/hero.png").exists());
+}
+
+#[test]
+fn an_import_change_reprocesses_exactly_its_transitive_importers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(d, "assets/shaders/common.wgsl", "fn a() {}\n");
+    write_file(d, "assets/shaders/light.wgsl", "#import \"shaders/common.wgsl\"\n");
+    write_file(d, "assets/shaders/pbr.wgsl", "#import \"shaders/light.wgsl\"\n");
+    write_file(d, "assets/shaders/other.wgsl", "fn b() {}\n");
+    write_file(d, "assets/shaders/uses_other.wgsl", "#import \"shaders/other.wgsl\"\n");
+    assert_eq!(process(d, &[]).processed.len(), 5);
+    write_file(d, "assets/shaders/common.wgsl", "fn a() { let x = 1; }\n");
+    assert_eq!(
+        process(d, &[]),
+        outcome(
+            0,
+            &["assets/shaders/common.wgsl", "assets/shaders/light.wgsl", "assets/shaders/pbr.wgsl"],
+            &[],
+            "3 processed, 2 skipped, 0 failed, 4 sources read (profile default)"
+        )
+    );
+}
+
+#[test]
+fn external_tools_succeed_fail_and_are_killed_after_their_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(
+        d,
+        "assetry.toml",
+        r#"
+[processors.upper]
+command = ["sh", "-c", "tr a-z A-Z < \"$0\" > \"$1\"", "{input}", "{output}"]
+output_extension = "up"
+[processors.broken]
+command = ["sh", "-c", "echo 'cannot parse line 3' >&2; exit 3"]
+[processors.hang]
+command = ["sh", "-c", "sleep 1000; echo never > \"$0\"", "{output}"]
+timeout = 0.5
+[processors.chatty]
+command = ["sh", "-c", "head -c 100000000 /dev/zero | tr '\\0' x >&2; exit 1"]
+[processors.escape]
+command = ["cp", "{input}", "{output}"]
+output_extension = "../../../evil"
+"#,
+    );
+    for (name, processor) in [("a", "upper"), ("b", "broken"), ("c", "hang"), ("d", "chatty"), ("e", "escape")] {
+        write_file(d, &format!("assets/{name}.txt"), "hello\n");
+        write_file(
+            d,
+            &format!("assets/{name}.txt.meta"),
+            format!("id = \"00000000-0000-4000-8000-00000000000{}\"\nprocessor = \"{processor}\"\n", name.as_bytes()[0] - b'a'),
+        );
+    }
+    write_file(d, "assets/plain.txt", "plain\n");
+    let run = process(d, &[]);
+    assert_eq!(run.processed, ["assets/a.txt", "assets/plain.txt"]);
+    assert_eq!(run.summary, "2 processed, 0 skipped, 4 failed, 11 sources read (profile default)");
+    assert_eq!(run.errors.len(), 4, "{:?}", run.errors);
+    assert_eq!(run.errors[0], "error: assets/b.txt: processing-failed: `broken` exited with status 3: cannot parse line 3");
+    assert_eq!(run.errors[1], "error: assets/c.txt: processing-failed: `hang` did not finish within 0.5 s; its processes were killed");
+    let chatty = &run.errors[2];
+    assert!(chatty.starts_with("error: assets/d.txt: processing-failed: `chatty` exited with status 1: xxxx"), "{chatty:.200}");
+    assert_eq!(chatty.len(), "error: assets/d.txt: processing-failed: `chatty` exited with status 1: ".len() + 16 * 1024);
+    assert_eq!(
+        run.errors[3],
+        "error: assets/e.txt: processing-failed: output extension `../../../evil` is not a plain extension (letters, digits, `_`, `-`)"
+    );
+    assert_eq!(read(d, ".assetry/out/default/a.up"), b"HELLO\n");
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn hostile_input_fails_that_asset_only_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = png(4, 4, 7);
+    write_file(d, "assets/good.png", &good);
+    write_file(d, "assets/truncated.png", &good[..good.len() / 2]);
+    // A 16k×16k header over a few bytes of data: refused, never allocated.
+    let mut bomb = png(1, 1, 0);
+    bomb.truncate(8);
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&16384u32.to_be_bytes());
+    ihdr.extend_from_slice(&16384u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(&mut bomb, b"IHDR", &ihdr);
+    chunk(&mut bomb, b"IDAT", &[0x78, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 0, 0, 0, 1]);
+    chunk(&mut bomb, b"IEND", &[]);
+    write_file(d, "assets/bomb.png", &bomb);
+    write_file(d, "assets/shaders/a.wgsl", "#import \"shaders/b.wgsl\"\n");
+    write_file(d, "assets/shaders/b.wgsl", "#import \"shaders/a.wgsl\"\n");
+    write_file(d, "assets/shaders/above.wgsl", "#import \"shaders/a.wgsl\"\n");
+    write_file(d, "assets/bad.json", "{\n  \"a\": 1,\n  \"b\": ]\n}\n");
+    write_file(d, "assets/broken_ref.json", "{\"sky\": \"textures/nowhere.png\"}");
+    let run = process(d, &[]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.processed, ["assets/good.png"]);
+    assert_eq!(
+        run.errors,
+        [
+            "error: assets/bad.json:3:8: processing-failed: invalid JSON: expected value at line 3 column 8",
+            "error: assets/bomb.png: processing-failed: the image is 16384×16384: decoding it would take 1024 MiB, more than the 256 MiB allowed",
+            "error: assets/broken_ref.json:1:10: processing-failed: `textures/nowhere.png` does not resolve to an asset",
+            "error: assets/shaders/a.wgsl: processing-failed: build dependency cycle: assets/shaders/a.wgsl → assets/shaders/b.wgsl → assets/shaders/a.wgsl",
+            "error: assets/shaders/above.wgsl: processing-failed: its build dependency `assets/shaders/a.wgsl` could not be processed",
+            "error: assets/shaders/b.wgsl: processing-failed: build dependency cycle: assets/shaders/a.wgsl → assets/shaders/b.wgsl → assets/shaders/a.wgsl",
+            "error: assets/truncated.png: processing-failed: cannot decode the image: unexpected end of file",
+        ]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_process_names_the_lock_holder_and_exits_2() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let dir = kinds_project();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join(".assetry")).unwrap();
+    let mut held = std::fs::File::create(d.join(".assetry/lock")).unwrap();
+    write!(held, "4242").unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    let run = run_assetry(d, &["process"], Duration::from_secs(60));
+    assert_eq!(run.code, Some(2));
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr.trim(),
+        format!(
+            "error: another assetry process (pid 4242) is processing this project (lock {})",
+            d.canonicalize().unwrap().join(".assetry/lock").display()
+        )
+    );
+    assert!(!d.join(".assetry/out").exists(), "nothing written while the lock is held");
+    drop(held);
+    assert_eq!(process(d, &[]).code, 0);
+}
+
+/// `assetry watch` processes at start and after each batch, on its own thread.
+#[test]
+fn watch_processes_after_each_change_and_reports_failures_then_their_fix() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(d, "assets/shaders/common.wgsl", "fn a() {}\n");
+    write_file(d, "assets/shaders/lit.wgsl", "#import \"shaders/common.wgsl\"\n");
+    write_file(d, "assets/shaders/other.wgsl", "fn b() {}\n");
+    write_file(d, "assets/level.json", "{\"n\": 1}\n");
+    let mut child = Command::new(crate::support::assetry_bin())
+        .arg("watch")
+        .arg(d)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("assetry watch runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    // Everything printed for one run, up to its `processing:` line (the
+    // processed lines of a run come sorted).
+    let mut run = || -> Vec<String> {
+        let mut out = Vec::new();
+        for line in lines.by_ref() {
+            let last = line.starts_with("processing: ");
+            if last || line.starts_with("processed ") || line.starts_with("error[processing-failed]") {
+                out.push(line);
+            }
+            if last {
+                return out;
+            }
+        }
+        panic!("assetry watch ended; got {out:?}");
+    };
+    assert_eq!(
+        run(),
+        [
+            "processed assets/level.json",
+            "processed assets/shaders/common.wgsl",
+            "processed assets/shaders/lit.wgsl",
+            "processed assets/shaders/other.wgsl",
+            "processing: 4 processed, 0 failed"
+        ]
+    );
+    write_file(d, "assets/level.json", "{\"n\": }\n");
+    assert_eq!(
+        run(),
+        [
+            "error[processing-failed] assets/level.json:1:7: invalid JSON: expected value at line 1 column 7",
+            "processing: 0 processed, 1 failed"
+        ]
+    );
+    write_file(d, "assets/level.json", "{\"n\": 2}\n");
+    assert_eq!(run(), ["processed assets/level.json", "processing: 1 processed, 0 failed"]);
+    write_file(d, "assets/shaders/common.wgsl", "fn a() { }\n");
+    assert_eq!(
+        run(),
+        ["processed assets/shaders/common.wgsl", "processed assets/shaders/lit.wgsl", "processing: 2 processed, 0 failed"]
+    );
+    assert_eq!(read(d, ".assetry/out/default/level.json"), b"{\"n\":2}");
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+}
