@@ -23,6 +23,7 @@ mod process;
 mod process_crash;
 mod process_lsp;
 mod project_rules;
+mod reload;
 mod storm;
 mod support;
 mod watch;

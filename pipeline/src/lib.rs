@@ -28,6 +28,7 @@ pub mod ide;
 pub mod meta;
 pub mod process;
 pub mod project;
+pub mod reload;
 pub mod resolve;
 pub mod rules;
 pub mod scan;
