@@ -86,7 +86,13 @@ impl Manifest {
 
     fn reindex(&mut self) {
         self.by_path = self.entries.iter().enumerate().map(|(i, e)| (e.path.clone(), i)).collect();
-        self.by_id = self.entries.iter().enumerate().filter_map(|(i, e)| Some((e.id.clone()?, i))).collect();
+        // UUIDs are matched in any case: `.meta` files may spell them in capitals.
+        self.by_id = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((e.id.as_ref()?.to_ascii_lowercase(), i)))
+            .collect();
     }
 
     /// The folder artifacts are relative to.
@@ -101,12 +107,9 @@ impl Manifest {
 
     /// The asset with this UUID (any case, hyphenated) or source path.
     pub fn get(&self, uuid_or_path: &str) -> Option<&Entry> {
-        let i = match self.by_id.get(uuid_or_path) {
+        let i = match self.by_path.get(uuid_or_path) {
             Some(&i) => i,
-            None => match self.by_path.get(uuid_or_path) {
-                Some(&i) => i,
-                None => *self.by_id.get(&uuid_or_path.to_ascii_lowercase())?,
-            },
+            None => *self.by_id.get(&uuid_or_path.to_ascii_lowercase())?,
         };
         self.entries.get(i)
     }

@@ -225,3 +225,6 @@ fn to_protocol(c: &AssetChange) -> Change {
 pub fn addr_file(root: &Path) -> PathBuf {
     root.join(ADDR_FILE)
 }
+
+#[cfg(test)]
+mod tests;
