@@ -94,7 +94,7 @@ impl Client {
     pub fn open(target: Target, options: Options) -> io::Result<Client> {
         let (stream, reader, hello) = handshake(&target, &options, Some(options.hello_timeout))?;
         let Hello { profile, root, seq } = hello.clone();
-        let manifest = Manifest::load(&root, &profile).unwrap_or_default();
+        let manifest = Manifest::load(&root, &profile).unwrap_or_else(|_| Manifest::empty(&root, &profile));
         let shared = Arc::new(Shared {
             manifest: Mutex::new(manifest),
             stop: AtomicBool::new(false),

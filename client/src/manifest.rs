@@ -70,6 +70,12 @@ impl Manifest {
         Manifest::read(&Manifest::path_for(root, profile))
     }
 
+    /// An empty manifest for `profile` under `root` (none written yet).
+    pub fn empty(root: &Path, profile: &str) -> Manifest {
+        let dir = Manifest::path_for(root, profile).parent().map(Path::to_owned).unwrap_or_default();
+        Manifest::from_entries(dir, Vec::new())
+    }
+
     /// Reads a `manifest.json` file.
     pub fn read(file: &Path) -> Result<Manifest, ManifestError> {
         let bytes = std::fs::read(file).map_err(|e| ManifestError::Io(file.to_owned(), e))?;
