@@ -171,7 +171,11 @@ fn processing_lines(project: &Project, event: Event) -> Vec<String> {
                     .map_or(String::new(), |p| format!(":{}:{}", p.line + 1, p.character + 1));
                 lines.push(format!("error[processing-failed] {}{pos}: {}", f.path, f.message));
             }
-            lines.push(format!("processing: {} processed, {} failed", report.processed.len(), report.failed.len()));
+            lines.push(format!(
+                "processing: {} processed, {} failed",
+                report.processed.len(),
+                report.failed.len()
+            ));
             lines
         }
     }
