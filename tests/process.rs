@@ -171,7 +171,8 @@ fn each_processor_writes_its_artifact_and_a_second_run_reads_nothing() {
         format!("Scene(sky:\"{HERO_ID}\",count:3,)")
     );
     assert_eq!(read(d, &format!("{out}/notes.txt")), b"as is\n");
-    assert_eq!(read(d, &format!("{out}/shaders/lit.wgsl")), read(d, "assets/shaders/lit.wgsl"));
+    // The composed shader: the import is resolved into the module itself.
+    assert_eq!(read(d, &format!("{out}/shaders/lit.wgsl")), b"fn main() {\n    return;\n}\n\n");
     assert_eq!(png_size(&read(d, &format!("{out}/textures/hero.png"))), (8, 4));
     let manifest: serde_json::Value = serde_json::from_slice(&read(d, &format!("{out}/manifest.json"))).unwrap();
     let scene = &manifest["assets"].as_array().unwrap()[3];
@@ -411,4 +412,32 @@ fn watch_processes_after_each_change_and_reports_failures_then_their_fix() {
     assert_eq!(read(d, ".assetry/out/default/level.json"), b"{\"n\":2}");
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn shaders_are_composed_with_quoted_and_module_imports_and_type_errors_are_placed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(d, "assets/shaders/common.wgsl", "fn shade() -> f32 { return 0.25; }\n");
+    write_file(
+        d,
+        "assets/shaders/lit.wgsl",
+        "#import \"shaders/common.wgsl\"::shade\n\n@fragment\nfn main() -> @location(0) vec4<f32> {\n    return vec4<f32>(shade());\n}\n",
+    );
+    write_file(d, "assets/shaders/lighting.wgsl", "#define_import_path my::lighting\n\nfn light() -> f32 { return 0.5; }\n");
+    write_file(
+        d,
+        "assets/shaders/sun.wgsl",
+        "#import my::lighting::light\n\n@fragment\nfn sun() -> @location(0) vec4<f32> {\n    return vec4<f32>(light());\n}\n",
+    );
+    // A type error on line 3: a bool returned where an f32 is declared.
+    write_file(d, "assets/shaders/bad.wgsl", "fn bad() -> f32 {\n    let y = 2.0;\n    return y > 1.0;\n}\n");
+    let run = process(d, &[]);
+    assert_eq!(run.processed, ["assets/shaders/common.wgsl", "assets/shaders/lighting.wgsl", "assets/shaders/lit.wgsl", "assets/shaders/sun.wgsl"]);
+    assert_eq!(run.errors, ["error: assets/shaders/bad.wgsl:3:12: processing-failed: invalid shader: The `return` expression Some([2]) does not match the declared return type Some([0])"]);
+    for (artifact, called, value) in [("lit.wgsl", "shade", "0.25"), ("sun.wgsl", "light", "0.5")] {
+        let out = String::from_utf8(read(d, &format!(".assetry/out/default/shaders/{artifact}"))).unwrap();
+        // One self-contained module: the imported function's body is in it.
+        assert!(!out.contains("#import") && out.contains(value) && out.contains(called), "{artifact}:\n{out}");
+    }
 }

@@ -201,6 +201,7 @@ pub fn run(
 
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let next = AtomicUsize::new(0);
+    let modules = processors::ModulePaths::new();
     let (tx, rx) = mpsc::channel::<(usize, Result<Record, Problem>)>();
     let mut done: Vec<(String, Record)> = Vec::new();
     let mut all_done: Vec<(String, Record)> = Vec::new();
@@ -210,14 +211,14 @@ pub fn run(
         for _ in 0..jobs.min(work.len()) {
             let tx = tx.clone();
             let (work, entries, next, read, records) = (&work, &entries, &next, &read, &records);
-            let (scratch, out) = (&scratch, &out);
+            let (scratch, out, modules) = (&scratch, &out, &modules);
             s.spawn(move || {
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     let Some((i, reason)) = work.get(n) else { break };
                     let Some(e) = entries[*i].as_ref() else { continue };
                     let old = records.get(&e.path);
-                    let result = produce(project, e, n, scratch, out, old, read).map(|(size, hash)| Record {
+                    let result = produce(project, e, n, (scratch, out, modules), old, read).map(|(size, hash)| Record {
                         source: e.source,
                         source_hash: e.source_hash.clone(),
                         meta: e.meta,
@@ -581,8 +582,7 @@ fn produce(
     project: &Project,
     e: &Entry,
     n: usize,
-    scratch: &Path,
-    out: &Path,
+    (scratch, out, modules): (&Path, &Path, &processors::ModulePaths),
     old: Option<&Record>,
     read: &AtomicUsize,
 ) -> Result<(u64, String), Problem> {
@@ -597,7 +597,7 @@ fn produce(
     let ext = e.artifact.rsplit_once('.').map_or("out", |(_, x)| x);
     let tmp = scratch.join(format!("{n}.{ext}"));
     let input =
-        Input { project, asset: e.file, source: &abs, bytes, settings: &e.settings, scratch: &tmp };
+        Input { project, asset: e.file, source: &abs, bytes, settings: &e.settings, scratch: &tmp, modules };
     let (size, hash) = match processors::run(&e.processor, input)? {
         Output::Bytes(b) => {
             std::fs::write(&tmp, &b).map_err(|err| Problem::new(format!("cannot write the artifact: {err}")))?;

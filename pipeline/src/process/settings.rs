@@ -18,6 +18,8 @@ pub enum Processor {
     Scene,
     /// PNG and JPEG through the `image` crate.
     Image,
+    /// WGSL shaders: composed with their imports, validated.
+    Wgsl,
     /// `[processors.NAME]` of `assetry.toml`.
     External(String, ExternalProcessor),
 }
@@ -30,10 +32,11 @@ impl Processor {
                 "none" | "copy" => Ok(Processor::Copy),
                 "scene" => Ok(Processor::Scene),
                 "image" => Ok(Processor::Image),
+                "wgsl" => Ok(Processor::Wgsl),
                 _ => match config.processors.get(name) {
                     Some(p) => Ok(Processor::External(name.to_owned(), p.clone())),
                     None => Err(format!(
-                        "unknown processor `{name}` (built in: copy, none, scene, image; assetry.toml defines: {})",
+                        "unknown processor `{name}` (built in: copy, none, scene, image, wgsl; assetry.toml defines: {})",
                         names(config.processors.keys())
                     )),
                 },
@@ -43,6 +46,7 @@ impl Processor {
         Ok(match ext.as_deref() {
             Some("json" | "ron") => Processor::Scene,
             Some("png" | "jpg" | "jpeg") => Processor::Image,
+            Some("wgsl") => Processor::Wgsl,
             _ => Processor::Copy,
         })
     }
@@ -53,6 +57,7 @@ impl Processor {
             Processor::Copy => "copy",
             Processor::Scene => "scene",
             Processor::Image => "image",
+            Processor::Wgsl => "wgsl",
             Processor::External(name, _) => name,
         }
     }
@@ -64,6 +69,7 @@ impl Processor {
             Processor::Copy => "copy@1".to_owned(),
             Processor::Scene => "scene@1".to_owned(),
             Processor::Image => "image@1".to_owned(),
+            Processor::Wgsl => "wgsl@1".to_owned(),
             Processor::External(name, p) => format!(
                 "external:{name}@1 {:?} {:?} {:?}",
                 p.command, p.output_extension, p.timeout

@@ -6,6 +6,9 @@ mod external;
 mod image;
 mod minify;
 mod scene;
+mod wgsl;
+
+pub(crate) use wgsl::ModulePaths;
 
 use std::path::Path;
 
@@ -23,6 +26,8 @@ pub(super) struct Input<'a> {
     pub settings: &'a toml::Table,
     /// Where an external tool writes its output (a temporary file).
     pub scratch: &'a Path,
+    /// The run's map of WGSL module import paths, built on first use.
+    pub modules: &'a ModulePaths,
 }
 
 pub(super) enum Output {
@@ -54,7 +59,7 @@ pub(super) fn output_extension(processor: &Processor, settings: &toml::Table) ->
     let ext = match processor {
         Processor::Image => image::output_extension(settings)?,
         Processor::External(_, p) => p.output_extension.clone(),
-        Processor::Copy | Processor::Scene => None,
+        Processor::Copy | Processor::Scene | Processor::Wgsl => None,
     };
     match ext {
         // A name part only: no separator, no `..`, nothing that could lead
@@ -71,6 +76,7 @@ pub(super) fn run(processor: &Processor, input: Input<'_>) -> Result<Output, Pro
         Processor::Copy => Ok(Output::Bytes(input.bytes)),
         Processor::Scene => scene::process(&input).map(Output::Bytes),
         Processor::Image => image::process(&input).map(Output::Bytes),
+        Processor::Wgsl => wgsl::process(&input, input.modules).map(Output::Bytes),
         Processor::External(name, p) => external::process(name, p, &input).map(|()| Output::Scratch),
     }
 }
