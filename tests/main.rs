@@ -24,6 +24,7 @@ mod process_crash;
 mod process_lsp;
 mod project_rules;
 mod reload;
+mod reload_lsp;
 mod storm;
 mod support;
 mod watch;

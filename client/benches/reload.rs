@@ -164,7 +164,8 @@ fn summary(v: &mut [Duration]) -> String {
 
 fn parse() -> Args {
     let mut it = std::env::args().skip(1);
-    let mut args = Args { assetry: PathBuf::new(), project: PathBuf::new(), file: String::new(), saves: 200, clients: 1 };
+    let mut args =
+        Args { assetry: PathBuf::new(), project: PathBuf::new(), file: String::new(), saves: 200, clients: 1 };
     while let Some(a) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| panic!("{a} needs a value"));
         match a.as_str() {
@@ -181,6 +182,7 @@ fn parse() -> Args {
         eprintln!("usage: reload --assetry BIN --project DIR --file REL [--saves N] [--clients N]");
         std::process::exit(2);
     }
+    // `cargo bench` runs in the package's folder: relative paths are the caller's.
     args
 }
 

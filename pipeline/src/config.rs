@@ -94,6 +94,9 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     pub processors: BTreeMap<String, ExternalProcessor>,
     pub reload_address: String,
+    /// Whether `[reload] address` was written: the language server serves
+    /// hot reload only then (`assetry watch` always does).
+    pub reload_set: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -130,6 +133,7 @@ impl Default for Config {
             profiles,
             processors: BTreeMap::new(),
             reload_address: "127.0.0.1:7420".to_owned(),
+            reload_set: false,
         }
     }
 }
@@ -292,6 +296,7 @@ impl Config {
             prefer_id: raw.diagnostics.prefer_id.unwrap_or(false),
             profiles,
             processors: raw.processors,
+            reload_set: raw.reload.address.is_some(),
             reload_address: raw.reload.address.unwrap_or(defaults.reload_address),
         })
     }

@@ -151,6 +151,8 @@ impl LanguageServer for Backend {
 
     async fn shutdown(&self) -> Result<()> {
         self.shut_down.store(true, Ordering::SeqCst);
+        // Games stop hearing now, and `.assetry/reload.addr` goes away.
+        self.engine.notify(|ws| ws.stop_all_reloads());
         Ok(())
     }
 
