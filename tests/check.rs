@@ -276,6 +276,24 @@ fn unknown_meta_key_among_every_known_key() {
 }
 
 #[test]
+fn invalid_syntax_at_the_error_with_the_references_before_it_checked() {
+    // One broken data file per reader: a missing comma (JSON), a comment
+    // never closed (RON), an unquoted value (TOML). Each file's broken
+    // reference before the error is reported; the one after it is not read.
+    check_fixture(
+        "invalid-syntax",
+        &[
+            expect("broken-path", "assets/scenes/level.scene.json", At::Text("textures/ground.png")),
+            expect("invalid-syntax", "assets/scenes/level.scene.json", At::Text("3")),
+            expect("broken-path", "assets/scenes/menu.scene.ron", At::Text("textures/logo.png")),
+            expect("invalid-syntax", "assets/scenes/menu.scene.ron", At::Text("/*")),
+            expect("broken-path", "assets/config/items.toml", At::Text("textures/badge.png")),
+            expect("invalid-syntax", "assets/config/items.toml", At::Text("12 gold")),
+        ],
+    );
+}
+
+#[test]
 fn missing_meta() {
     check_fixture("missing-meta", &[expect("missing-meta", "assets/textures/sky.png", At::FileStart)]);
 }
@@ -416,6 +434,33 @@ fn crlf_line_endings_keep_exact_ranges() {
 }
 
 #[test]
+fn lone_cr_line_endings_count_as_lines() {
+    // Old Mac line endings: a lone `\r` ends a line for LSP, so for the
+    // JSON output (and the human one, which shows the line) too.
+    let project = project_with_real_fault();
+    let rel = "assets/data/mac.json";
+    write_file(
+        project.path(),
+        rel,
+        "{\r  \"hero\": \"textures/hero.png\",\r  \"ground\": \"textures/missing.png\"\r}\r",
+    );
+    write_file(project.path(), &format!("{rel}.meta"), "id = \"4a5b6c7d-0000-4000-8000-000000000707\"\n");
+    let (exit, report) = check_json(project.path(), TIMEOUT);
+    assert_eq!(exit, 1);
+    assert_real_fault_survives(
+        project.path(),
+        &report,
+        &[("broken-path", rel), ("unreadable-file", "assets/data/blob.json")],
+    );
+    let d = only_diagnostic(&report, rel);
+    assert_eq!(d.range, Span { start: Pos { line: 2, character: 13 }, end: Pos { line: 2, character: 33 } }, "{d:?}");
+    let run = run_assetry(project.path(), &["check", "--format", "human"], TIMEOUT);
+    run.assert_exit(&[1]);
+    let want = format!("--> {rel}:3:14\n    |\n  3 |   \"ground\": \"textures/missing.png\"\n");
+    assert!(run.stdout.contains(&want), "{}", run.stdout);
+}
+
+#[test]
 fn file_names_with_spaces_and_non_ascii_resolve_and_columns_count_utf16() {
     let (project, exit, report) = check_hostile_fixture("non-ascii-names");
     assert_exactly(
@@ -518,6 +563,134 @@ fn fifty_megabyte_json() {
         &report,
         &[("unreadable-file", "assets/data/animation.json"), ("unreadable-file", "assets/data/blob.json")],
     );
+}
+
+/// The only diagnostic of `path` in `report`.
+fn only_diagnostic<'a>(report: &'a CheckReport, path: &str) -> &'a CheckDiagnostic {
+    let of: Vec<_> = report.diagnostics.iter().filter(|d| d.path == path).collect();
+    assert_eq!(of.len(), 1, "one diagnostic on {path}:\n{}", describe(&report.diagnostics));
+    of[0]
+}
+
+#[test]
+fn hostile_toml_data_files_cost_one_bounded_pass() {
+    // Inputs that cost tree-sitter-toml seconds and gigabytes: broken
+    // nesting just under the TOML size limit is read (and stops at its
+    // first error); 8 MiB of quotes and a valid 2 MiB file are over the
+    // limit and declined with a warning, whatever they hold.
+    let project = project_with_real_fault();
+    let ids = ["0702", "0703", "0704"];
+    let files = ["assets/data/nested.toml", "assets/data/quotes.toml", "assets/data/big.toml"];
+    write_file(project.path(), files[0], "a=[".repeat(1_000_000 / 3));
+    write_file(project.path(), files[1], "\"".repeat(8 << 20));
+    let mut big = String::new();
+    while big.len() <= 2 << 20 {
+        big.push_str(&format!("[[items]]\nname = \"Item {}\"\nicon = \"textures/missing.png\"\n", big.len()));
+    }
+    write_file(project.path(), files[2], big);
+    for (file, id) in files.iter().zip(ids) {
+        write_file(project.path(), &format!("{file}.meta"), format!("id = \"4a5b6c7d-0000-4000-8000-00000000{id}\"\n"));
+    }
+    let (exit, report) = check_json(project.path(), TIMEOUT);
+    assert_eq!(exit, 1);
+    assert_real_fault_survives(
+        project.path(),
+        &report,
+        &[
+            ("invalid-syntax", files[0]),
+            ("unreadable-file", files[1]),
+            ("unreadable-file", files[2]),
+            ("unreadable-file", "assets/data/blob.json"),
+        ],
+    );
+    let nested = only_diagnostic(&report, files[0]);
+    // `a=[a=[…`: the second `=` is where a value should be.
+    let second_equals = Span { start: Pos { line: 0, character: 4 }, end: Pos { line: 0, character: 5 } };
+    assert_eq!((nested.code.as_str(), nested.range), ("invalid-syntax", second_equals), "{nested:?}");
+    for file in &files[1..] {
+        let d = only_diagnostic(&report, file);
+        assert_eq!((d.code.as_str(), d.range), ("unreadable-file", Span::default()), "{d:?}");
+        assert!(d.message.starts_with("larger than the 1 MiB Assetry reads in a TOML data file"), "{d:?}");
+    }
+}
+
+#[test]
+fn hostile_json_and_ron_cost_one_pass() {
+    // 8 MiB of quotes in JSON: `""` is a string, the third quote is the
+    // error. In RON, a raw string opened with 2,000,000 `#` and followed by
+    // 2,000,000 quotes, each of which could close it: one pass, not one per quote.
+    let project = project_with_real_fault();
+    let hashes = 2_000_000;
+    let files = ["assets/data/quotes.json", "assets/data/raw.ron"];
+    write_file(project.path(), files[0], "\"".repeat(8 << 20));
+    write_file(project.path(), files[1], format!("(a: r{}\"{})", "#".repeat(hashes), "\"".repeat(hashes)));
+    for (file, id) in files.iter().zip(["0705", "0706"]) {
+        write_file(project.path(), &format!("{file}.meta"), format!("id = \"4a5b6c7d-0000-4000-8000-00000000{id}\"\n"));
+    }
+    let (exit, report) = check_json(project.path(), TIMEOUT);
+    assert_eq!(exit, 1);
+    assert_real_fault_survives(
+        project.path(),
+        &report,
+        &[("invalid-syntax", files[0]), ("invalid-syntax", files[1]), ("unreadable-file", "assets/data/blob.json")],
+    );
+    let at =
+        |start: u32, end: u32| Span { start: Pos { line: 0, character: start }, end: Pos { line: 0, character: end } };
+    let json = only_diagnostic(&report, files[0]);
+    assert_eq!((json.code.as_str(), json.range), ("invalid-syntax", at(2, 3)), "{json:?}");
+    // The raw string's opening, `r###…"`, is what is never closed.
+    let ron = only_diagnostic(&report, files[1]);
+    assert_eq!((ron.code.as_str(), ron.range), ("invalid-syntax", at(4, 4 + hashes as u32 + 2)), "{ron:?}");
+}
+
+#[test]
+fn hostile_game_code_costs_one_pass() {
+    // An unterminated raw string followed by 50,000 more openings:
+    // tree-sitter-rust's lexer walks to the end of the file from each one
+    // (minutes). The parse is cancelled once the file's work budget is
+    // spent: the file is not checked, and says so.
+    let project = project_with_real_fault();
+    let rel = "src/hostile.rs";
+    let text = String::from("fn f() { s.load(\"textures/from_code.png\"); }\n") + &"load(r#\"".repeat(50_000);
+    write_file(project.path(), rel, text);
+    let (exit, report) = check_json(project.path(), TIMEOUT);
+    assert_eq!(exit, 1);
+    assert_real_fault_survives(
+        project.path(),
+        &report,
+        &[("unreadable-file", rel), ("unreadable-file", "assets/data/blob.json")],
+    );
+    let d = only_diagnostic(&report, rel);
+    assert_eq!(
+        (d.code.as_str(), d.severity.as_str(), d.range, d.message.as_str()),
+        (
+            "unreadable-file",
+            "warning",
+            Span::default(),
+            "too costly to parse: tree-sitter-rust ran past its work budget for a file this long (as on an \
+             unterminated raw string); nothing in it was checked"
+        )
+    );
+}
+
+#[test]
+fn a_hundred_thousand_findings_in_one_file_print_in_one_pass() {
+    // The human format shows each finding's source line: found from the
+    // line index, not by scanning the file again per finding (which took
+    // minutes here).
+    let project = project_with_real_fault();
+    let findings = 100_000;
+    write_file(project.path(), "assets/shaders/many.wgsl", "#import \"a.wgsl\"\n".repeat(findings));
+    write_file(project.path(), "assets/shaders/many.wgsl.meta", "id = \"4a5b6c7d-0000-4000-8000-000000000708\"\n");
+    let run = run_assetry(project.path(), &["check"], TIMEOUT);
+    run.assert_exit(&[1]);
+    assert_eq!(run.stdout.matches("error[broken-path]: `a.wgsl` does not exist").count(), findings);
+    let last = format!("  {findings} | #import \"a.wgsl\"\n");
+    assert!(run.stdout.contains(&last), "the last finding shows its line");
+    let summary = run.stdout.lines().last().unwrap_or_default();
+    // The real fault and the hostile file's own: one reference each.
+    let want = format!("{} errors, 1 warning in 4 assets ({} references)", findings + 1, findings + 2);
+    assert_eq!(summary, want);
 }
 
 #[test]

@@ -30,7 +30,7 @@ fn every_command_prints_its_own_help_by_flag_and_by_help_command() {
         "\
 assetry check: check a project once and print its diagnostics
 
-usage: assetry check [DIR] [--format human|json]
+usage: assetry check [DIR] [--format human|json] [--select CODES] [--ignore CODES]
 
 arguments:
   DIR                    the project folder (default: the current folder)
@@ -38,6 +38,8 @@ arguments:
 options:
   --format human|json    human (default): a compiler-style report; json: one
                          object for tools (docs/REFERENCE.md, \"Command line\")
+  --select CODES         report only these codes (comma-separated, e.g. broken-path,cycle)
+  --ignore CODES         leave these codes out of this run
   -h, --help             print this help
 
 exit status: 0 no errors, 1 errors found, 2 could not run

@@ -472,6 +472,29 @@ id = "a1111111-1111-4111-8111-111111111111"
 }
 
 #[test]
+fn lone_cr_line_breaks_count_as_lines_in_published_ranges_and_edits() {
+    // Old Mac line endings: LSP counts a lone `\r` as a line break, so the
+    // missing texture is on line 2, from disk and after an edit alike.
+    let rel = "assets/s.scene.json";
+    let f = Fixture::new(&format!(
+        "//- /{rel}\n{{}}\n//- /{rel}.meta\nid = \"d1111111-1111-4111-8111-111111111111\"\n//- /assets/textures/a.png\npng\n//- /assets/textures/a.png.meta\nid = \"d2222222-2222-4222-8222-222222222222\"\n"
+    ));
+    std::fs::write(f.path(rel), "{\r  \"ok\": \"textures/a.png\",\r  \"ground\": \"textures/missing.png\"\r}\r")
+        .unwrap();
+    let mut client = start(&f);
+    let uri = f.uri(rel);
+    assert_eq!(client.diagnostic_codes(&uri), [("broken-path".to_owned(), 2, 13, 33)]);
+    // A line typed above it, ended by a lone `\r` too, moves it one line down.
+    f.open(&mut client, rel);
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 1},
+               "contentChanges": [{"range": range(1, 0, 1, 0), "text": "  \"n\": 1,\r"}]}),
+    );
+    assert_eq!(client.diagnostic_codes(&uri), [("broken-path".to_owned(), 3, 13, 33)]);
+}
+
+#[test]
 fn ranges_count_utf16_code_units_in_both_directions() {
     // "é" is one UTF-16 unit (two bytes), "😀" two units (four bytes).
     let f = Fixture::new(

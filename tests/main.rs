@@ -1,6 +1,9 @@
 //! End-to-end tests: each module drives the real `assetry` binary the way a
 //! user or an editor would (real files on disk, real processes, real stdio).
 
+mod bevy_demo;
+mod bevy_flavor;
+mod bevy_lsp;
 mod check;
 mod cli;
 mod code_loads;

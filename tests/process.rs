@@ -123,6 +123,15 @@ fn touch(dir: &Path, rel: &str) {
     f.set_modified(later).expect("set mtime");
 }
 
+/// Saves as editors do: a whole new file renamed over the old one, so a
+/// watcher never sees it half written.
+pub(crate) fn save(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    let tmp = path.with_file_name(format!(".{}.saving", path.file_name().unwrap().to_string_lossy()));
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+}
+
 fn kinds_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
@@ -160,7 +169,10 @@ const KINDS: &[&str] = &[
 fn each_processor_writes_its_artifact_and_a_second_run_reads_nothing() {
     let dir = kinds_project();
     let d = dir.path();
-    assert_eq!(process(d, &[]), outcome(0, KINDS, &[], "7 processed, 0 skipped, 0 failed, 14 sources read (profile default)"));
+    assert_eq!(
+        process(d, &[]),
+        outcome(0, KINDS, &[], "7 processed, 0 skipped, 0 failed, 7 sources read (profile default)")
+    );
     let out = ".assetry/out/default";
     assert_eq!(
         String::from_utf8(read(d, &format!("{out}/scenes/level.scene.json"))).unwrap(),
@@ -181,11 +193,20 @@ fn each_processor_writes_its_artifact_and_a_second_run_reads_nothing() {
     assert_eq!(scene["load"], serde_json::json!([HERO_ID, "a1b2c3d4-0000-4000-8000-000000000001"]));
 
     // Nothing changed: nothing processed, not one source read.
-    assert_eq!(process(d, &[]), outcome(0, &[], &[], "0 processed, 7 skipped, 0 failed, 0 sources read (profile default)"));
+    assert_eq!(
+        process(d, &[]),
+        outcome(0, &[], &[], "0 processed, 7 skipped, 0 failed, 0 sources read (profile default)")
+    );
     // A touched file is read and hashed, and found unchanged.
     touch(d, "assets/notes.txt");
-    assert_eq!(process(d, &[]), outcome(0, &[], &[], "0 processed, 7 skipped, 0 failed, 1 sources read (profile default)"));
-    assert_eq!(process(d, &[]), outcome(0, &[], &[], "0 processed, 7 skipped, 0 failed, 0 sources read (profile default)"));
+    assert_eq!(
+        process(d, &[]),
+        outcome(0, &[], &[], "0 processed, 7 skipped, 0 failed, 1 sources read (profile default)")
+    );
+    assert_eq!(
+        process(d, &[]),
+        outcome(0, &[], &[], "0 processed, 7 skipped, 0 failed, 0 sources read (profile default)")
+    );
 }
 
 #[test]
@@ -197,11 +218,19 @@ fn a_meta_setting_and_a_profile_reprocess_that_image_only() {
     write_file(d, "assets/textures/hero.png.meta", format!("id = \"{HERO_ID}\"\n[settings]\nmax_size = 4\n"));
     assert_eq!(
         process(d, &[]),
-        outcome(0, &["assets/textures/hero.png"], &[], "1 processed, 6 skipped, 0 failed, 1 sources read (profile default)")
+        outcome(
+            0,
+            &["assets/textures/hero.png"],
+            &[],
+            "1 processed, 6 skipped, 0 failed, 1 sources read (profile default)"
+        )
     );
     assert_eq!(png_size(&read(d, ".assetry/out/default/textures/hero.png")), (4, 2));
     // The mobile profile's max_size layers over the .meta's general one.
-    assert_eq!(process(d, &["--profile", "mobile"]).summary, "7 processed, 0 skipped, 0 failed, 14 sources read (profile mobile)");
+    assert_eq!(
+        process(d, &["--profile", "mobile"]).summary,
+        "7 processed, 0 skipped, 0 failed, 7 sources read (profile mobile)"
+    );
     assert_eq!(png_size(&read(d, ".assetry/out/mobile/textures/hero.png")), (2, 1));
     assert_eq!(png_size(&read(d, ".assetry/out/default/textures/hero.png")), (4, 2));
     // A format setting changes the artifact's name; the old one goes.
@@ -228,7 +257,7 @@ fn an_import_change_reprocesses_exactly_its_transitive_importers() {
             0,
             &["assets/shaders/common.wgsl", "assets/shaders/light.wgsl", "assets/shaders/pbr.wgsl"],
             &[],
-            "3 processed, 2 skipped, 0 failed, 4 sources read (profile default)"
+            "3 processed, 2 skipped, 0 failed, 3 sources read (profile default)"
         )
     );
 }
@@ -261,19 +290,34 @@ output_extension = "../../../evil"
         write_file(
             d,
             &format!("assets/{name}.txt.meta"),
-            format!("id = \"00000000-0000-4000-8000-00000000000{}\"\nprocessor = \"{processor}\"\n", name.as_bytes()[0] - b'a'),
+            format!(
+                "id = \"00000000-0000-4000-8000-00000000000{}\"\nprocessor = \"{processor}\"\n",
+                name.as_bytes()[0] - b'a'
+            ),
         );
     }
     write_file(d, "assets/plain.txt", "plain\n");
     let run = process(d, &[]);
     assert_eq!(run.processed, ["assets/a.txt", "assets/plain.txt"]);
-    assert_eq!(run.summary, "2 processed, 0 skipped, 4 failed, 11 sources read (profile default)");
+    assert_eq!(run.summary, "2 processed, 0 skipped, 4 failed, 6 sources read (profile default)");
     assert_eq!(run.errors.len(), 4, "{:?}", run.errors);
-    assert_eq!(run.errors[0], "error: assets/b.txt: processing-failed: `broken` exited with status 3: cannot parse line 3");
-    assert_eq!(run.errors[1], "error: assets/c.txt: processing-failed: `hang` did not finish within 0.5 s; its processes were killed");
+    assert_eq!(
+        run.errors[0],
+        "error: assets/b.txt: processing-failed: `broken` exited with status 3: cannot parse line 3"
+    );
+    assert_eq!(
+        run.errors[1],
+        "error: assets/c.txt: processing-failed: `hang` did not finish within 0.5 s; its processes were killed"
+    );
     let chatty = &run.errors[2];
-    assert!(chatty.starts_with("error: assets/d.txt: processing-failed: `chatty` exited with status 1: xxxx"), "{chatty:.200}");
-    assert_eq!(chatty.len(), "error: assets/d.txt: processing-failed: `chatty` exited with status 1: ".len() + 16 * 1024);
+    assert!(
+        chatty.starts_with("error: assets/d.txt: processing-failed: `chatty` exited with status 1: xxxx"),
+        "{chatty:.200}"
+    );
+    assert_eq!(
+        chatty.len(),
+        "error: assets/d.txt: processing-failed: `chatty` exited with status 1: ".len() + 16 * 1024
+    );
     assert_eq!(
         run.errors[3],
         "error: assets/e.txt: processing-failed: output extension `../../../evil` is not a plain extension (letters, digits, `_`, `-`)"
@@ -394,7 +438,7 @@ fn watch_processes_after_each_change_and_reports_failures_then_their_fix() {
             "processing: 4 processed, 0 failed"
         ]
     );
-    write_file(d, "assets/level.json", "{\"n\": }\n");
+    save(d, "assets/level.json", "{\"n\": }\n");
     assert_eq!(
         run(),
         [
@@ -402,12 +446,16 @@ fn watch_processes_after_each_change_and_reports_failures_then_their_fix() {
             "processing: 0 processed, 1 failed"
         ]
     );
-    write_file(d, "assets/level.json", "{\"n\": 2}\n");
+    save(d, "assets/level.json", "{\"n\": 2}\n");
     assert_eq!(run(), ["processed assets/level.json", "processing: 1 processed, 0 failed"]);
-    write_file(d, "assets/shaders/common.wgsl", "fn a() { }\n");
+    save(d, "assets/shaders/common.wgsl", "fn a() { }\n");
     assert_eq!(
         run(),
-        ["processed assets/shaders/common.wgsl", "processed assets/shaders/lit.wgsl", "processing: 2 processed, 0 failed"]
+        [
+            "processed assets/shaders/common.wgsl",
+            "processed assets/shaders/lit.wgsl",
+            "processing: 2 processed, 0 failed"
+        ]
     );
     assert_eq!(read(d, ".assetry/out/default/level.json"), b"{\"n\":2}");
     drop(child.stdin.take());
@@ -424,7 +472,11 @@ fn shaders_are_composed_with_quoted_and_module_imports_and_type_errors_are_place
         "assets/shaders/lit.wgsl",
         "#import \"shaders/common.wgsl\"::shade\n\n@fragment\nfn main() -> @location(0) vec4<f32> {\n    return vec4<f32>(shade());\n}\n",
     );
-    write_file(d, "assets/shaders/lighting.wgsl", "#define_import_path my::lighting\n\nfn light() -> f32 { return 0.5; }\n");
+    write_file(
+        d,
+        "assets/shaders/lighting.wgsl",
+        "#define_import_path my::lighting\n\nfn light() -> f32 { return 0.5; }\n",
+    );
     write_file(
         d,
         "assets/shaders/sun.wgsl",
@@ -433,8 +485,21 @@ fn shaders_are_composed_with_quoted_and_module_imports_and_type_errors_are_place
     // A type error on line 3: a bool returned where an f32 is declared.
     write_file(d, "assets/shaders/bad.wgsl", "fn bad() -> f32 {\n    let y = 2.0;\n    return y > 1.0;\n}\n");
     let run = process(d, &[]);
-    assert_eq!(run.processed, ["assets/shaders/common.wgsl", "assets/shaders/lighting.wgsl", "assets/shaders/lit.wgsl", "assets/shaders/sun.wgsl"]);
-    assert_eq!(run.errors, ["error: assets/shaders/bad.wgsl:3:12: processing-failed: invalid shader: The `return` expression Some([2]) does not match the declared return type Some([0])"]);
+    assert_eq!(
+        run.processed,
+        [
+            "assets/shaders/common.wgsl",
+            "assets/shaders/lighting.wgsl",
+            "assets/shaders/lit.wgsl",
+            "assets/shaders/sun.wgsl"
+        ]
+    );
+    assert_eq!(
+        run.errors,
+        [
+            "error: assets/shaders/bad.wgsl:3:12: processing-failed: invalid shader: The `return` expression Some([2]) does not match the declared return type Some([0])"
+        ]
+    );
     for (artifact, called, value) in [("lit.wgsl", "shade", "0.25"), ("sun.wgsl", "light", "0.5")] {
         let out = String::from_utf8(read(d, &format!(".assetry/out/default/shaders/{artifact}"))).unwrap();
         // One self-contained module: the imported function's body is in it.

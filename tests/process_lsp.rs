@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::process::save;
 use crate::support::lsp::{LspClient, file_uri};
 use crate::support::{assetry_bin, write_file};
 
@@ -59,41 +60,53 @@ fn start(root: &Path) -> LspClient {
 }
 
 #[test]
-fn a_broken_file_gets_processing_failed_at_its_line_inside_progress_and_a_fix_clears_it() {
+fn a_broken_shader_gets_processing_failed_at_its_line_inside_progress_and_a_fix_clears_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().canonicalize().unwrap();
-    write_file(&d, "assets/level.json", "{\"n\": 1}\n");
-    write_file(&d, "assets/level.json.meta", "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n");
-    write_file(&d, "assets/other.json", "{}\n");
-    write_file(&d, "assets/other.json.meta", "id = \"5a0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3\"\n");
+    let good = "fn shade() -> f32 {\n    let y = 2.0;\n    return y * 0.5;\n}\n";
+    write_file(&d, "assets/shaders/shade.wgsl", good);
+    write_file(&d, "assets/shaders/shade.wgsl.meta", "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n");
+    write_file(&d, "assets/level.json", "{\"shader\": \"shaders/shade.wgsl\"}\n");
+    write_file(&d, "assets/level.json.meta", "id = \"5a0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3\"\n");
     let mut client = start(&d);
-    let level = file_uri(&d.join("assets/level.json"));
+    let shader = file_uri(&d.join("assets/shaders/shade.wgsl"));
 
     let (progress, published) = one_run(&mut client);
     assert_eq!(progress, ["create", "begin: 2 to process", "end: 2 processed, 0 failed"]);
     assert_eq!(published, []);
 
-    // Broken on disk (as a save from any editor): the error is on line 3.
-    write_file(&d, "assets/level.json", "{\n  \"n\": 1,\n  \"m\": ]\n}\n");
+    // A type error on line 3 (a bool returned where an f32 is declared),
+    // saved to disk. The check has nothing to say about it; the processor does.
+    save(&d, "assets/shaders/shade.wgsl", &good.replace("y * 0.5", "y > 0.5"));
     let (progress, published) = one_run(&mut client);
     assert_eq!(progress, ["create", "begin: 1 to process", "end: 0 processed, 1 failed"]);
     assert_eq!(
         published,
         [(
-            level.clone(),
+            shader.clone(),
             vec![json!({
-                "range": {"start": {"line": 2, "character": 7}, "end": {"line": 2, "character": 8}},
+                "range": {"start": {"line": 2, "character": 11}, "end": {"line": 2, "character": 18}},
                 "severity": 1,
                 "code": "processing-failed",
                 "source": "assetry",
-                "message": "invalid JSON: expected value at line 3 column 8",
+                "message": "invalid shader: The `return` expression Some([2]) does not match the declared return type Some([0])",
             })]
         )]
     );
 
-    write_file(&d, "assets/level.json", "{\"n\": 2}\n");
+    // Fixed differently from the first version (the same bytes again would
+    // match the last good record: cleared, with nothing to process).
+    save(&d, "assets/shaders/shade.wgsl", &good.replace("y * 0.5", "y * 0.25"));
     let (progress, published) = one_run(&mut client);
     assert_eq!(progress, ["create", "begin: 1 to process", "end: 1 processed, 0 failed"]);
-    assert_eq!(published, [(level, vec![])]);
-    assert_eq!(std::fs::read(d.join(".assetry/out/default/level.json")).unwrap(), b"{\"n\":2}");
+    assert_eq!(published, [(shader, vec![])]);
+
+    // Hover on a reference to it says when it was processed and why.
+    let hover = client.request_ok(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": file_uri(&d.join("assets/level.json"))}, "position": {"line": 0, "character": 16}}),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    let note = text.lines().last().unwrap_or_default();
+    assert!(note.starts_with("- processed: 20") && note.ends_with(" UTC, because the source changed"), "{text}");
 }

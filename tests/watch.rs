@@ -11,7 +11,7 @@ use crate::support::assetry_bin;
 
 const SCENE: &str = "assets/scenes/level.scene.json";
 
-struct Watch {
+pub(crate) struct Watch {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
@@ -19,7 +19,7 @@ struct Watch {
 }
 
 impl Watch {
-    fn start(root: &Path) -> Watch {
+    pub(crate) fn start(root: &Path) -> Watch {
         let mut child = Command::new(assetry_bin())
             .arg("watch")
             .arg(root)
@@ -42,7 +42,7 @@ impl Watch {
     }
 
     /// Waits for a line matching `pred`; panics with everything printed so far.
-    fn expect(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn expect(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {

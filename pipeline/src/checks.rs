@@ -17,10 +17,14 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
     if let Some(why) = &f.loaded.unreadable {
         out.push(Diagnostic::new(Code::UnreadableFile, path, TextRange::EMPTY, why.to_string()));
     }
+    if let Some(e) = &f.loaded.syntax_error {
+        let message = format!("{}; the references after it were not checked", e.message);
+        out.push(Diagnostic::new(Code::InvalidSyntax, path, e.range, message));
+    }
     match f.kind {
         FileKind::Meta { .. } => meta_findings(p, id, &mut out),
         FileKind::Asset { .. } => {
-            if !p.has_pair(id) && p.file_id(&format!("{path}.meta")).is_none() {
+            if p.config().meta_required && !p.has_pair(id) && p.file_id(&format!("{path}.meta")).is_none() {
                 let name = path.rsplit('/').next().unwrap_or(path);
                 out.push(Diagnostic::new(
                     Code::MissingMeta,
@@ -41,11 +45,21 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
             out.push(if uses.is_empty() { d } else { d.with_related(uses) });
         }
         if let (Some((node, comp)), Some(target)) = (cycle, res.target())
-            && r.kind.blocks()
+            && p.config().blocks(r.kind)
             && comp.binary_search(&target).is_ok()
         {
             out.push(cycle_finding(p, path, r, node, target, comp));
         }
+    }
+    if !p.config().severities.is_empty() {
+        // `[diagnostics]`: each code at the severity the project chose, or not at all.
+        out.retain_mut(|d| match p.config().severity_of(d.code) {
+            Some(s) => {
+                d.severity = s;
+                true
+            }
+            None => false,
+        });
     }
     out.sort_by(|a, b| a.range.cmp(&b.range).then(a.code.cmp(&b.code)));
     out
@@ -123,6 +137,17 @@ fn reference_finding(p: &Project, path: &str, r: &RawRef, res: &Resolution) -> O
         Resolution::Broken { path: looked } => {
             let moved = p.move_candidates(looked);
             match moved.as_slice() {
+                [] if looked.starts_with("embedded://") => (
+                    Code::BrokenPath,
+                    format!("`{v}` is not embedded: no `embedded_asset!` call in the code registers `{looked}`"),
+                ),
+                [] if looked.starts_with("module://") => (
+                    Code::BrokenPath,
+                    format!(
+                        "no shader in the project declares `#define_import_path {}` (nor a module `{v}` is inside)",
+                        &looked["module://".len()..]
+                    ),
+                ),
                 [] => (Code::BrokenPath, format!("`{v}` does not exist (no asset at `{looked}`)")),
                 [new] => (Code::BrokenPath, format!("`{v}` does not exist: the asset moved to `{}`", p.path(*new))),
                 // A duplicated id: naming one copy would be a guess.
@@ -152,6 +177,16 @@ fn reference_finding(p: &Project, path: &str, r: &RawRef, res: &Resolution) -> O
             // rather than blame a file that does not exist.
             let names: Option<Vec<String>> =
                 p.meta_of(*target).map(|(_, m)| m.labels.iter().map(|l| format!("`{}`", l.name)).collect());
+            if let Some(labels) = p.gltf_labels(*target) {
+                let has = labels.examples();
+                let has = if has.is_empty() { "none".to_owned() } else { has.join(", ") };
+                return Some(Diagnostic::new(
+                    Code::UnknownLabel,
+                    path,
+                    r.range,
+                    format!("`{}` has no label `{label}`: Bevy's glTF loader gives it {has}", p.path(*target)),
+                ));
+            }
             let known = match names {
                 None if !p.has_pair(*target) => {
                     format!("it has no .meta, where labels are declared (create `{}.meta`)", p.path(*target))
@@ -234,5 +269,8 @@ fn shortest_path(p: &Project, from: FileId, to: FileId, comp: &[FileId]) -> Vec<
 }
 
 fn reference_between(p: &Project, from: FileId, to: FileId) -> Option<(FileId, usize)> {
-    p.dependencies(from).into_iter().find(|(_, _, kind, t)| *t == to && kind.blocks()).map(|(src, i, _, _)| (src, i))
+    p.dependencies(from)
+        .into_iter()
+        .find(|(_, _, kind, t)| *t == to && p.config().blocks(*kind))
+        .map(|(src, i, _, _)| (src, i))
 }

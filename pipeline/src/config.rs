@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::flavor::{Flavor, MetaSyntax};
 use crate::text::{LineIndex, TextRange};
 
 use crate::extract::{BEVY_CODE_DEFAULTS, CodeApi};
@@ -97,6 +98,35 @@ pub struct Config {
     /// Whether `[reload] address` was written: the language server serves
     /// hot reload only then (`assetry watch` always does).
     pub reload_set: bool,
+    /// Which conventions the project follows, and why (for `check`'s summary
+    /// and the server's log).
+    pub flavor: Flavor,
+    pub flavor_reason: String,
+    /// Whether every asset must have a `.meta` (`missing-meta`).
+    pub meta_required: bool,
+    /// How `.meta` files are read.
+    pub meta_syntax: MetaSyntax,
+    /// Whether fixes may write ids (UUIDs) into references.
+    pub fix_writes_ids: bool,
+    /// Asset sources (`name://path`) mapped to project folders.
+    pub sources: BTreeMap<String, String>,
+    /// Code files whose `AssetPlugin { file_path }` moves their asset root:
+    /// file → the folder their loads resolve in (Bevy projects).
+    pub code_roots: BTreeMap<String, String>,
+    /// Severity per code from `[diagnostics]`; `None` turns the code off.
+    pub severities: BTreeMap<Code, Option<Severity>>,
+    /// What `assetry.toml` set itself, so the flavour's preset fills only the rest.
+    pub(crate) explicit: Explicit,
+}
+
+/// The options a flavour presets, as written in `assetry.toml` (`None`: not written).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Explicit {
+    flavor: Option<Flavor>,
+    meta_required: Option<bool>,
+    meta_syntax: Option<MetaSyntax>,
+    fix_writes_ids: Option<bool>,
+    code: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -134,6 +164,15 @@ impl Default for Config {
             processors: BTreeMap::new(),
             reload_address: "127.0.0.1:7420".to_owned(),
             reload_set: false,
+            flavor: Flavor::Assetry,
+            flavor_reason: "the default: no `project.flavor`, and no Cargo.toml depends on Bevy".to_owned(),
+            meta_required: true,
+            meta_syntax: MetaSyntax::Toml,
+            fix_writes_ids: true,
+            sources: BTreeMap::new(),
+            code_roots: BTreeMap::new(),
+            severities: BTreeMap::new(),
+            explicit: Explicit::default(),
         }
     }
 }
@@ -157,6 +196,25 @@ struct RawConfig {
     processors: BTreeMap<String, ExternalProcessor>,
     #[serde(default)]
     reload: RawReload,
+    #[serde(default)]
+    meta: RawMeta,
+    #[serde(default)]
+    fix: RawFix,
+    #[serde(default)]
+    sources: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    required: Option<bool>,
+    syntax: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFix {
+    ids_in_code: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -173,6 +231,7 @@ struct RawProject {
     roots: Option<Vec<Spanned<String>>>,
     code: Option<Vec<Spanned<String>>>,
     ignore: Option<Vec<Spanned<String>>>,
+    flavor: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -185,11 +244,9 @@ struct RawReferences {
     code_folder_calls: Option<Vec<Spanned<String>>>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawDiagnostics {
-    prefer_id: Option<bool>,
-}
+/// `[diagnostics]`: `prefer_id = bool`, and `code = "error" | "warning" |
+/// "hint" | "off"` for any diagnostic code.
+type RawDiagnostics = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -197,17 +254,114 @@ struct RawReload {
     address: Option<String>,
 }
 
+/// The root index is 16 bits wide. A file within [`MAX_CONFIG_BYTES`] cannot
+/// name that many folders, but the index must never wrap whatever the limit.
+fn check_root_count(roots: &[String], ranges: &[Option<TextRange>]) -> Result<(), ConfigProblem> {
+    if roots.len() > MAX_ROOTS {
+        return Err(ConfigProblem::at(
+            format!("project.roots names {} folders; at most {MAX_ROOTS} are supported", roots.len()),
+            ranges.get(MAX_ROOTS).copied().flatten(),
+        ));
+    }
+    Ok(())
+}
+
+/// The largest `assetry.toml` Assetry parses: a configuration is a few
+/// hundred bytes, and a parsed TOML document costs many times its text.
+pub const MAX_CONFIG_BYTES: usize = 256 * 1024;
+
 impl Config {
     /// Loads `<root>/assetry.toml`, or the defaults when there is none.
     pub fn load(project_root: &Path) -> Result<Config, ConfigError> {
         let path = project_root.join(CONFIG_FILE);
         match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&text).map_err(|problem| {
+            Ok(text) => Config::parse_in(&text, project_root).map_err(|problem| {
                 let at = problem.place(&text);
                 ConfigError::Invalid { path, problem, at }
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default().in_project(project_root)),
             Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    /// [`Config::parse`], then the flavour decided for the project at
+    /// `project_root` (its Cargo manifests, when `project.flavor` is not set).
+    pub fn parse_in(text: &str, project_root: &Path) -> Result<Config, ConfigProblem> {
+        Ok(Config::parse(text)?.in_project(project_root))
+    }
+
+    /// The flavour of the project at `project_root` applied: when
+    /// `assetry.toml` does not name one, a Cargo manifest that depends on
+    /// Bevy makes it a Bevy project; the flavour's preset then fills every
+    /// option the file did not set.
+    pub fn in_project(mut self, project_root: &Path) -> Config {
+        let facts = crate::flavor::cargo_facts(project_root);
+        if self.explicit.flavor.is_none()
+            && let Some(file) = &facts.bevy_in
+        {
+            self.flavor = Flavor::Bevy;
+            self.flavor_reason = format!("`{file}` depends on Bevy");
+        }
+        self.apply_preset();
+        if self.flavor == Flavor::Bevy && !self.explicit.code {
+            let mut code = facts.code_folders;
+            if code.is_empty() {
+                code = vec!["src".to_owned(), "examples".to_owned()];
+            }
+            let mut seen = std::collections::HashSet::new();
+            code.retain(|c| seen.insert(c.clone()));
+            self.code = code;
+        }
+        if self.flavor == Flavor::Bevy {
+            self.add_code_roots(project_root);
+        }
+        self
+    }
+
+    /// `AssetPlugin { file_path }` folders: each code file's loads resolve
+    /// there; a folder that is no asset root and holds none becomes one, so
+    /// its files are known (at most [`MAX_ROOTS`]).
+    fn add_code_roots(&mut self, project_root: &Path) {
+        for (file, folder) in crate::asset_plugin::code_roots(project_root, &self.code) {
+            if !project_root.join(&folder).is_dir() {
+                continue;
+            }
+            let overlaps = self.roots.iter().any(|r| *r == folder || is_under(&folder, r) || is_under(r, &folder));
+            if !overlaps && self.roots.len() < MAX_ROOTS {
+                self.roots.push(folder.clone());
+            }
+            self.code_roots.insert(file, folder);
+        }
+    }
+
+    /// Fills the options `assetry.toml` left out from the flavour's preset.
+    fn apply_preset(&mut self) {
+        let bevy = self.flavor == Flavor::Bevy;
+        self.meta_required = self.explicit.meta_required.unwrap_or(!bevy);
+        self.meta_syntax = self.explicit.meta_syntax.unwrap_or(if bevy { MetaSyntax::Ron } else { MetaSyntax::Toml });
+        self.fix_writes_ids = self.explicit.fix_writes_ids.unwrap_or(!bevy);
+        if self.flavor == Flavor::Bevy && !self.explicit.code && self.code == ["src"] {
+            self.code = vec!["src".to_owned(), "examples".to_owned()];
+        }
+    }
+
+    /// Whether edges of `kind` take part in cycles. In a Bevy project a
+    /// load is a handle that never blocks its loader (a scene and the scene
+    /// it loads may name each other, as Bevy's own processing example does),
+    /// so only build edges (shader imports, composed at load) can deadlock.
+    pub fn blocks(&self, kind: crate::extract::DepKind) -> bool {
+        match self.flavor {
+            Flavor::Bevy => kind == crate::extract::DepKind::Build,
+            Flavor::Assetry => kind.blocks(),
+        }
+    }
+
+    /// The severity of `code` in this project: `[diagnostics]`, else the
+    /// code's own; `None` when the code is turned off.
+    pub fn severity_of(&self, code: Code) -> Option<Severity> {
+        match self.severities.get(&code) {
+            Some(s) => *s,
+            None => Some(code.severity()),
         }
     }
 
@@ -216,6 +370,16 @@ impl Config {
     /// a folder outside the project, roots inside one another, a glob that
     /// does not parse, a profile inheriting from itself, an empty call name.
     pub fn parse(text: &str) -> Result<Config, ConfigProblem> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigProblem::at(
+                format!(
+                    "assetry.toml is {} KiB; Assetry reads at most {} KiB of it",
+                    text.len().div_ceil(1024),
+                    MAX_CONFIG_BYTES / 1024
+                ),
+                None,
+            ));
+        }
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             // An empty span (a missing newline) is widened to the character
             // there, so an editor has something to underline.
@@ -237,12 +401,7 @@ impl Config {
         if roots.is_empty() {
             return Err(ConfigProblem::at("project.roots is empty: name at least one asset folder", None));
         }
-        if roots.len() > MAX_ROOTS {
-            return Err(ConfigProblem::at(
-                format!("project.roots names {} folders; at most {MAX_ROOTS} are supported", roots.len()),
-                root_ranges[MAX_ROOTS],
-            ));
-        }
+        check_root_count(&roots, &root_ranges)?;
         if let Some(&(outer, inner)) = outermost(roots.iter().map(String::as_str)).1.first() {
             let at = roots.iter().position(|r| r == inner).and_then(|i| root_ranges[i]);
             return Err(ConfigProblem::at(
@@ -253,10 +412,32 @@ impl Config {
                 at,
             ));
         }
+        let explicit_code = raw.project.code.is_some();
         let code = match raw.project.code {
             Some(code) => normalize_dirs(text, "project.code", code)?.0,
             None => defaults.code,
         };
+        let mut roots = roots;
+        let sources = sources(text, raw.sources, &mut roots)?;
+        let flavor = match &raw.project.flavor {
+            Some(f) => Some(Flavor::parse(f.get_ref()).ok_or_else(|| {
+                ConfigProblem::at(
+                    format!("project.flavor: `{}` is not a flavour; use \"assetry\" or \"bevy\"", f.get_ref()),
+                    Some(contents(text, f.span())),
+                )
+            })?),
+            None => None,
+        };
+        let meta_syntax = match &raw.meta.syntax {
+            Some(s) => Some(MetaSyntax::parse(s.get_ref()).ok_or_else(|| {
+                ConfigProblem::at(
+                    format!("meta.syntax: `{}` is not a .meta syntax; use \"toml\" or \"ron\"", s.get_ref()),
+                    Some(contents(text, s.span())),
+                )
+            })?),
+            None => None,
+        };
+        let (prefer_id, severities) = severities(text, &raw.diagnostics)?;
         let ignore: Vec<String> = raw.project.ignore.unwrap_or_default().into_iter().map(Spanned::into_inner).collect();
         if let Err(bad) = crate::rules::project_ignore(Path::new("/"), &ignore) {
             let range = raw_ignore_range(text, bad.index);
@@ -280,7 +461,8 @@ impl Config {
                 return Err(ConfigProblem::at(format!("processors.{name}.command is empty"), None));
             }
         }
-        Ok(Config {
+        let prefer_id = prefer_id || severities.get(&Code::PreferId).is_some_and(Option::is_some);
+        let mut config = Config {
             roots,
             code,
             ignore,
@@ -293,13 +475,103 @@ impl Config {
                 .unwrap_or(defaults.code_returns),
             code_folder_calls: code_names(text, "code_folder_calls", raw.references.code_folder_calls)?
                 .unwrap_or(defaults.code_folder_calls),
-            prefer_id: raw.diagnostics.prefer_id.unwrap_or(false),
+            prefer_id,
             profiles,
             processors: raw.processors,
             reload_set: raw.reload.address.is_some(),
             reload_address: raw.reload.address.unwrap_or(defaults.reload_address),
-        })
+            sources,
+            severities,
+            explicit: Explicit {
+                flavor,
+                meta_required: raw.meta.required,
+                meta_syntax,
+                fix_writes_ids: raw.fix.ids_in_code,
+                code: explicit_code,
+            },
+            ..defaults
+        };
+        if let Some(f) = flavor {
+            config.flavor = f;
+            config.flavor_reason = "set by `project.flavor` in assetry.toml".to_owned();
+        }
+        config.apply_preset();
+        Ok(config)
     }
+}
+
+/// `[sources]`: each custom asset source (`name://…`) mapped to a project
+/// folder. A folder outside every asset root becomes a root of its own, so
+/// its files are indexed; one that holds a root is refused (its files would
+/// belong to both).
+fn sources(
+    text: &str,
+    raw: BTreeMap<String, Spanned<String>>,
+    roots: &mut Vec<String>,
+) -> Result<BTreeMap<String, String>, ConfigProblem> {
+    let mut out = BTreeMap::new();
+    for (name, folder) in raw {
+        if name.is_empty()
+            || name == "embedded"
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || "+-._".contains(c))
+        {
+            return Err(ConfigProblem::at(
+                format!("sources: `{name}` cannot name an asset source (letters, digits, `+-._`; not `embedded`)"),
+                Some(contents(text, folder.span())),
+            ));
+        }
+        let range = contents(text, folder.span());
+        let (mut dirs, _) = normalize_dirs(text, &format!("sources.{name}"), vec![folder])?;
+        let dir = dirs.pop().unwrap_or_default();
+        if let Some(inner) = roots.iter().find(|r| is_under(r, &dir)) {
+            return Err(ConfigProblem::at(
+                format!("sources.{name}: `{dir}` holds the asset root `{inner}`; name a folder beside it"),
+                Some(range),
+            ));
+        }
+        if !roots.iter().any(|r| *r == dir || is_under(&dir, r)) {
+            roots.push(dir.clone());
+        }
+        out.insert(name, dir);
+    }
+    Ok(out)
+}
+
+/// `[diagnostics]`: `prefer_id`, and a severity (or `off`) per diagnostic code.
+fn severities(text: &str, raw: &RawDiagnostics) -> Result<(bool, BTreeMap<Code, Option<Severity>>), ConfigProblem> {
+    let mut out = BTreeMap::new();
+    let mut prefer_id = false;
+    for (key, value) in raw {
+        if key.get_ref() == "prefer_id" {
+            prefer_id = value.get_ref().as_bool().ok_or_else(|| {
+                ConfigProblem::at("diagnostics.prefer_id: expected true or false", Some(contents(text, value.span())))
+            })?;
+            continue;
+        }
+        let Some(code) = Code::parse(key.get_ref()) else {
+            return Err(ConfigProblem::at(
+                format!("diagnostics: `{}` is not a diagnostic code (e.g. `missing-meta`)", key.get_ref()),
+                Some(contents(text, key.span())),
+            ));
+        };
+        let severity = match value.get_ref().as_str().unwrap_or_default() {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "hint" => Some(Severity::Hint),
+            "off" => None,
+            _ => {
+                return Err(ConfigProblem::at(
+                    format!(
+                        "diagnostics.{code}: `{}` is not a severity; use error, warning, hint or off",
+                        value.get_ref()
+                    ),
+                    Some(contents(text, value.span())),
+                ));
+            }
+        };
+        out.insert(code, severity);
+    }
+    Ok((prefer_id, out))
 }
 
 impl Config {
@@ -311,6 +583,10 @@ impl Config {
             attributes: self.code_attributes.clone(),
             returns: self.code_returns.clone(),
             folder_calls: self.code_folder_calls.clone(),
+            sources: match self.flavor {
+                Flavor::Bevy => std::iter::once("embedded".to_owned()).chain(self.sources.keys().cloned()).collect(),
+                Flavor::Assetry => self.sources.keys().cloned().collect(),
+            },
         }
     }
 }
@@ -515,6 +791,13 @@ mod tests {
         assert_eq!(Config::parse("").unwrap(), Config::default());
     }
 
+    #[test]
+    fn a_runaway_config_is_refused_unparsed() {
+        let p = Config::parse(&"\r".repeat(MAX_CONFIG_BYTES + 1)).unwrap_err();
+        assert_eq!(p.message, "assetry.toml is 257 KiB; Assetry reads at most 256 KiB of it");
+        assert_eq!(p.range, None);
+    }
+
     /// The problem and the text its range covers.
     fn problem(text: &str) -> (String, &str) {
         let p = Config::parse(text).unwrap_err();
@@ -555,10 +838,15 @@ mod tests {
 
     #[test]
     fn more_roots_than_the_index_holds_are_refused() {
-        let list = |n: usize| (0..n).map(|i| format!("\"r{i}\"")).collect::<Vec<_>>().join(",");
-        assert_eq!(Config::parse(&format!("[project]\nroots = [{}]", list(MAX_ROOTS))).unwrap().roots.len(), MAX_ROOTS);
-        let text = format!("[project]\nroots = [{}]", list(MAX_ROOTS + 1));
-        assert_eq!(problem(&text).1, format!("r{MAX_ROOTS}"));
+        let names = |n: usize| (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>();
+        let ranges = |n: usize| (0..n).map(|i| Some(TextRange::new(i as u32, i as u32 + 1))).collect::<Vec<_>>();
+        assert!(check_root_count(&names(MAX_ROOTS), &ranges(MAX_ROOTS)).is_ok());
+        let p = check_root_count(&names(MAX_ROOTS + 1), &ranges(MAX_ROOTS + 1)).unwrap_err();
+        assert_eq!(p.range, Some(TextRange::new(MAX_ROOTS as u32, MAX_ROOTS as u32 + 1)));
+        // Through a file, the size bound comes first.
+        let list = (0..MAX_ROOTS + 1).map(|i| format!("\"r{i}\"")).collect::<Vec<_>>().join(",");
+        let p = Config::parse(&format!("[project]\nroots = [{list}]")).unwrap_err();
+        assert!(p.message.starts_with("assetry.toml is "), "{}", p.message);
     }
 
     #[test]

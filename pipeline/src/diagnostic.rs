@@ -31,10 +31,14 @@ pub enum Code {
     /// inheriting from itself), an error; or names an asset root that does
     /// not exist, a warning.
     InvalidConfig,
+    /// Not in the brief's table: a JSON, glTF, RON or TOML data file that
+    /// its format's parser would reject. The references before the error
+    /// are still checked; those after it are not read.
+    InvalidSyntax,
 }
 
 impl Code {
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Code::BrokenPath,
         Code::UnknownId,
         Code::UnknownLabel,
@@ -50,6 +54,7 @@ impl Code {
         Code::PreferId,
         Code::UnreadableFile,
         Code::InvalidConfig,
+        Code::InvalidSyntax,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,7 +74,13 @@ impl Code {
             Code::PreferId => "prefer-id",
             Code::UnreadableFile => "unreadable-file",
             Code::InvalidConfig => "invalid-config",
+            Code::InvalidSyntax => "invalid-syntax",
         }
+    }
+
+    /// The code named `name` (`broken-path`), if any.
+    pub fn parse(name: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == name)
     }
 
     pub fn severity(self) -> Severity {

@@ -21,11 +21,16 @@ pub use change::{Change, ChangeBatch};
 pub use diagnostic::{Code, Diagnostic, FileDiagnostics, Related, Severity};
 pub use text::{LineIndex, Position, TextRange};
 
+pub mod asset_plugin;
 pub mod config;
+pub mod embedded;
 pub mod extract;
+pub mod flavor;
+pub mod gltf_labels;
 pub mod graph;
 pub mod ide;
 pub mod meta;
+pub mod meta_ron;
 pub mod process;
 pub mod project;
 pub mod reload;

@@ -53,12 +53,39 @@ const TOP_KEYS: &[&str] =
     &["id", "format", "loader", "processor", "tags", "settings", "profiles", "labels", "dependencies"];
 
 pub fn parse(text: &str) -> Meta {
+    if text.len() > MAX_META_BYTES {
+        let mut meta = Meta::default();
+        meta.problem(
+            Code::InvalidMeta,
+            TextRange::EMPTY,
+            format!(
+                "this .meta is {} KiB; a .meta may be at most {} KiB, so it was not read",
+                text.len().div_ceil(1024),
+                MAX_META_BYTES / 1024
+            ),
+        );
+        return meta;
+    }
     crate::meta_fast::parse(text).unwrap_or_else(|| parse_full(text))
+}
+
+/// The largest `.meta` Assetry reads. A sidecar holds an id, a few settings
+/// and at most some thousands of labels; `toml_edit`'s document costs about
+/// 25 times its text, so a runaway file (a tool writing in a loop, a binary
+/// saved under the name) must not be parsed whole.
+pub const MAX_META_BYTES: usize = 256 * 1024;
+
+/// The fast path alone (`None`: it defers), for the differential test that
+/// holds it to [`parse_full`].
+#[doc(hidden)]
+pub fn parse_fast(text: &str) -> Option<Meta> {
+    crate::meta_fast::parse(text)
 }
 
 /// The span-preserving parser, for every file (the fast path defers to it
 /// for anything beyond the common shape, and for every problem).
-pub(crate) fn parse_full(text: &str) -> Meta {
+#[doc(hidden)]
+pub fn parse_full(text: &str) -> Meta {
     let mut meta = Meta::default();
     let doc = match Document::parse(text) {
         Ok(doc) => doc,
@@ -294,6 +321,21 @@ mod tests {
 
     fn slice(t: &str, r: TextRange) -> &str {
         &t[r.start as usize..r.end as usize]
+    }
+
+    #[test]
+    fn a_runaway_meta_is_refused_unread() {
+        let big = format!("id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n{}", "\r".repeat(MAX_META_BYTES));
+        let m = parse(&big);
+        assert_eq!(m.id, None);
+        assert_eq!(m.problems.len(), 1);
+        assert_eq!(m.problems[0].code, Code::InvalidMeta);
+        assert_eq!(m.problems[0].range, TextRange::EMPTY);
+        assert_eq!(m.problems[0].message, "this .meta is 257 KiB; a .meta may be at most 256 KiB, so it was not read");
+        // At the limit it is read as usual.
+        let at_limit = format!("id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n{}", "#".repeat(MAX_META_BYTES - 44));
+        assert_eq!(at_limit.len(), MAX_META_BYTES);
+        assert!(parse(&at_limit).problems.is_empty());
     }
 
     #[test]

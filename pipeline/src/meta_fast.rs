@@ -13,6 +13,10 @@ use crate::extract::{DepKind, RawRef, is_uuid};
 use crate::meta::{Label, META_FORMAT, Meta};
 use crate::text::TextRange;
 
+/// TOML's whitespace: space and tab only (Rust's `trim` would also take
+/// NBSP and other Unicode spaces, which TOML rejects).
+const BLANK: [char; 2] = [' ', '\t'];
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Section {
     Top,
@@ -49,9 +53,21 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
     for raw_line in text.split_inclusive('\n') {
         let line_start = offset;
         offset += raw_line.len();
-        let line = raw_line.trim_end_matches(['\n', '\r']);
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        // TOML ends a line with `\n` or `\r\n`; a lone `\r` is an error
+        // (the full parser words it).
+        let line = raw_line.strip_suffix('\n').map_or(raw_line, |l| l.strip_suffix('\r').unwrap_or(l));
+        if line.contains('\r') {
+            return None;
+        }
+        let trimmed = line.trim_start_matches(BLANK);
+        if trimmed.is_empty() {
+            continue;
+        }
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            // A comment may hold any character but a control one (tab aside).
+            if comment.chars().any(|c| c.is_control() && c != '\t') {
+                return None;
+            }
             continue;
         }
         let indent = line.len() - trimmed.len();
@@ -80,15 +96,16 @@ pub(crate) fn parse(text: &str) -> Option<Meta> {
             continue;
         }
         let (key, after) = trimmed.split_once('=')?;
-        let key = key.trim_end();
+        let key = key.trim_end_matches(BLANK);
         if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
             return None;
         }
         if !keys.first(key)? {
             return None;
         }
-        let value_at = line_start + indent + trimmed.len() - after.trim_start().len();
-        let value = value(after.trim_start(), value_at)?;
+        let after = after.trim_start_matches(BLANK);
+        let value_at = line_start + indent + trimmed.len() - after.len();
+        let value = value(after, value_at)?;
         match section {
             Section::Top => match (key, value) {
                 ("id", Value::Str(s, r)) if is_uuid(s) => meta.id = Some((Uuid::try_parse(s).ok()?, r)),
@@ -174,7 +191,7 @@ fn finish_label(meta: &mut Meta, label: &mut PendingLabel) -> Option<()> {
 
 /// A value and nothing after it but blanks; `at` is its byte offset.
 fn value(v: &str, at: usize) -> Option<Value<'_>> {
-    let v = v.trim_end();
+    let v = v.trim_end_matches(BLANK);
     if let Some(rest) = v.strip_prefix('"') {
         let s = simple_string(rest)?;
         if rest.len() != s.len() + 1 {
@@ -188,7 +205,7 @@ fn value(v: &str, at: usize) -> Option<Value<'_>> {
         let mut pos = 1usize; // past '['
         let mut rest = inner;
         loop {
-            let lead = rest.len() - rest.trim_start().len();
+            let lead = rest.len() - rest.trim_start_matches(BLANK).len();
             rest = &rest[lead..];
             pos += lead;
             if rest.is_empty() {
@@ -200,7 +217,7 @@ fn value(v: &str, at: usize) -> Option<Value<'_>> {
             let used = s.len() + 2;
             rest = &rest[used..];
             pos += used;
-            let lead = rest.len() - rest.trim_start().len();
+            let lead = rest.len() - rest.trim_start_matches(BLANK).len();
             rest = &rest[lead..];
             pos += lead;
             match rest.strip_prefix(',') {

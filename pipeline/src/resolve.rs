@@ -5,7 +5,9 @@
 
 use uuid::Uuid;
 
+use crate::config::Config;
 use crate::extract::is_uuid;
+use crate::flavor::Flavor;
 
 /// Where a reference string points.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -73,9 +75,9 @@ impl Scratch {
 
 /// Where `value`, written in the file at project-relative `from` (inside
 /// asset root `from_root`, or in game code when `None`), points.
-pub fn target(value: &str, file_relative: bool, from: &str, from_root: Option<&str>, roots: &[String]) -> Target {
+pub fn target(value: &str, file_relative: bool, from: &str, from_root: Option<&str>, config: &Config) -> Target {
     let mut scratch = Scratch::default();
-    match target_in(value, file_relative, from, from_root, roots, &mut scratch) {
+    match target_in(value, file_relative, from, from_root, config, &mut scratch) {
         TargetRef::Id(u) => Target::Id(u),
         TargetRef::Escapes => Target::Escapes,
         TargetRef::Path { candidates, label } => {
@@ -90,9 +92,10 @@ pub(crate) fn target_in<'a>(
     file_relative: bool,
     from: &str,
     from_root: Option<&str>,
-    roots: &[String],
+    config: &Config,
     scratch: &'a mut Scratch,
 ) -> TargetRef<'a> {
+    let roots: &[String] = &config.roots;
     if is_uuid(value)
         && let Ok(id) = Uuid::try_parse(value)
     {
@@ -104,6 +107,29 @@ pub(crate) fn target_in<'a>(
     };
     scratch.text.clear();
     scratch.ends.clear();
+    // One byte search for the common case, a plain path: no `:` at all.
+    let colon = memchr::memchr(b':', path.as_bytes()).is_some();
+    if colon && config.flavor == Flavor::Bevy && path.contains("::") {
+        return module_target(path, from, from_root, scratch);
+    }
+    if colon
+        && let Some((scheme, rest)) = path.split_once("://")
+        && is_url(path)
+    {
+        // An asset source: `embedded://` is looked up among the code's
+        // `embedded_asset!` registrations (the candidate keeps its scheme);
+        // a mapped source is a path in its folder.
+        match config.sources.get(scheme) {
+            Some(folder) => {
+                if !join(scratch, folder, folder.split('/').filter(|p| !p.is_empty()).count(), rest) {
+                    return TargetRef::Escapes;
+                }
+            }
+            None => scratch.text.push_str(path),
+        }
+        scratch.end_candidate();
+        return TargetRef::Path { candidates: Candidates(scratch), label };
+    }
     let relative = file_relative || path.starts_with("./") || path.starts_with("../");
     if relative {
         let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
@@ -113,9 +139,16 @@ pub(crate) fn target_in<'a>(
         scratch.end_candidate();
     } else {
         let path = path.trim_start_matches('/');
-        let (one, all) = match from_root {
-            Some(r) => (Some(r), &[][..]),
-            None => (None, roots),
+        // Code that moved its asset root (`AssetPlugin { file_path }`)
+        // loads from there only.
+        let moved = if from_root.is_none() && !config.code_roots.is_empty() {
+            config.code_roots.get(from).map(String::as_str)
+        } else {
+            None
+        };
+        let (one, all) = match (from_root, moved) {
+            (Some(r), _) | (None, Some(r)) => (Some(r), &[][..]),
+            (None, None) => (None, roots),
         };
         for base in one.into_iter().chain(all.iter().map(String::as_str)) {
             if !join(scratch, base, base.split('/').filter(|p| !p.is_empty()).count(), path) {
@@ -125,6 +158,64 @@ pub(crate) fn target_in<'a>(
         }
     }
     TargetRef::Path { candidates: Candidates(scratch), label }
+}
+
+/// The candidates of a shader module import (Bevy projects), longest
+/// module first, down to its first segment: WESL `package::a::b` and
+/// `super::a::b` are `.wesl` files (from the asset root, from the file's
+/// folder; each further `super` one folder up); a naga_oil module
+/// `a::b::c` is `module://a::b::c`, looked up among the `#define_import_path`
+/// declarations.
+fn module_target<'a>(path: &str, from: &str, from_root: Option<&str>, scratch: &'a mut Scratch) -> TargetRef<'a> {
+    let mut segments: Vec<&str> = path.split("::").collect();
+    let (base, floor) = match segments[0] {
+        "package" => {
+            let Some(root) = from_root else { return TargetRef::Escapes };
+            segments.remove(0);
+            (root.to_owned(), root.split('/').filter(|p| !p.is_empty()).count())
+        }
+        "super" => {
+            let Some(root) = from_root else { return TargetRef::Escapes };
+            let mut dir = from.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+            segments.remove(0);
+            while segments.first() == Some(&"super") {
+                segments.remove(0);
+                match dir.rsplit_once('/') {
+                    Some((up, _)) if up.len() >= root.len() => dir = up.to_owned(),
+                    _ => return TargetRef::Escapes,
+                }
+            }
+            (dir, root.split('/').filter(|p| !p.is_empty()).count())
+        }
+        _ => {
+            for k in (1..=segments.len()).rev() {
+                scratch.text.push_str("module://");
+                scratch.text.push_str(&segments[..k].join("::"));
+                scratch.end_candidate();
+            }
+            return TargetRef::Path { candidates: Candidates(scratch), label: None };
+        }
+    };
+    for k in (1..=segments.len()).rev() {
+        let rel = format!("{}.wesl", segments[..k].join("/"));
+        if !join(scratch, &base, floor, &rel) {
+            return TargetRef::Escapes;
+        }
+        scratch.end_candidate();
+    }
+    TargetRef::Path { candidates: Candidates(scratch), label: None }
+}
+
+/// Whether a string is a template filled in at run time: `${name}`, or a
+/// `{}` / `{name}` / `{0}` placeholder (never a reference in a Bevy project).
+pub fn is_template(value: &str) -> bool {
+    if value.contains("${") {
+        return true;
+    }
+    value.match_indices('{').any(|(i, _)| {
+        let rest = &value[i + 1..];
+        rest.find('}').is_some_and(|end| rest[..end].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    })
 }
 
 /// Whether a reference string is a URL (`https://…`, `file://…`, any
@@ -220,8 +311,8 @@ pub fn root_relative<'a>(path: &'a str, roots: &[String]) -> &'a str {
 mod tests {
     use super::*;
 
-    fn roots() -> Vec<String> {
-        vec!["assets".to_owned()]
+    fn roots() -> Config {
+        Config { roots: vec!["assets".to_owned()], ..Config::default() }
     }
 
     fn paths(t: Target) -> Vec<String> {
@@ -254,7 +345,7 @@ mod tests {
         assert_eq!(target("../../etc/passwd.png", false, from, Some("assets"), &roots()), Target::Escapes);
         assert_eq!(target("../../../../etc/passwd.png", false, from, Some("assets"), &roots()), Target::Escapes);
         assert_eq!(target("textures/../../x.png", false, from, Some("assets"), &roots()), Target::Escapes);
-        assert_eq!(root_relative("assets/textures/a.png", &roots()), "textures/a.png");
+        assert_eq!(root_relative("assets/textures/a.png", &roots().roots), "textures/a.png");
     }
 
     #[test]
@@ -271,7 +362,7 @@ mod tests {
 
     #[test]
     fn code_tries_every_root() {
-        let roots = vec!["assets".to_owned(), "dlc".to_owned()];
+        let roots = Config { roots: vec!["assets".to_owned(), "dlc".to_owned()], ..Config::default() };
         assert_eq!(paths(target("a.png", false, "src/main.rs", None, &roots)), ["assets/a.png", "dlc/a.png"]);
     }
 }

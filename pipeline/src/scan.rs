@@ -11,7 +11,8 @@ use ignore::gitignore::Gitignore;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{CONFIG_FILE, Config};
-use crate::extract::{self, CodeApi, CodeLinks, RawRef, Syntax};
+use crate::extract::{self, CodeApi, CodeLinks, Extracted, RawRef, Syntax, SyntaxError};
+use crate::flavor::{Flavor, MetaSyntax};
 use crate::meta::{self, META_SUFFIX, Meta};
 use crate::rules;
 use crate::text::LineIndex;
@@ -43,12 +44,28 @@ pub struct Loaded {
     /// ranges came from, not from whatever the disk holds later. Nothing is
     /// stored when that part is one ASCII line (most `.meta` files).
     pub lines: LineIndex,
-    /// Why the file could not be read or decoded, for `unreadable-file`.
+    /// Why the file could not be read or decoded, or was not read (larger
+    /// than its kind allows, too costly to parse), for `unreadable-file`.
     pub unreadable: Option<Box<str>>,
+    /// The first syntax error of a data file, for `invalid-syntax`.
+    pub syntax_error: Option<Box<SyntaxError>>,
     /// Whether the file exists (false: it vanished before it was read).
     pub exists: bool,
     /// Game code only: how its references relate to consts (see [`CodeLinks`]).
     pub code: Option<Box<CodeLinks>>,
+    /// What a Bevy project reads beyond references (none in other flavours).
+    pub bevy: Option<Box<BevyFacts>>,
+}
+
+/// What a file of a Bevy project declares for others to resolve against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BevyFacts {
+    /// A glTF or GLB file's labels, read from its JSON.
+    pub gltf: Option<crate::gltf_labels::GltfLabels>,
+    /// A code file's `embedded_asset!` registrations (`crate/dir/file`).
+    pub embedded: Vec<Box<str>>,
+    /// The module a WGSL file declares (`#define_import_path a::b`).
+    pub defines: Option<Box<str>>,
 }
 
 /// Decides which paths belong to the project and what they are, and holds
@@ -63,6 +80,12 @@ pub struct Classifier {
     project_root: PathBuf,
     /// `project.ignore` (ignore files are read where they are, when needed).
     extra: Gitignore,
+    /// Bevy's conventions: glTF labels and `embedded_asset!` read, GLB
+    /// JSON chunks read, `embedded://` kept, templates dropped.
+    bevy: bool,
+    meta_syntax: MetaSyntax,
+    /// Asset sources whose `name://` strings are references.
+    sources: Vec<String>,
 }
 
 impl Classifier {
@@ -76,7 +99,17 @@ impl Classifier {
             roots,
             code_api: config.code_api(),
             code: config.code.clone(),
+            bevy: config.flavor == Flavor::Bevy,
+            meta_syntax: config.meta_syntax,
+            sources: config.sources.keys().cloned().collect(),
         }
+    }
+
+    /// Whether a `scheme://…` string names a file of the project: an
+    /// `embedded://` asset in a Bevy project, or a mapped asset source.
+    fn is_source_reference(&self, value: &str) -> bool {
+        let Some((scheme, _)) = value.split_once("://") else { return false };
+        (self.bevy && scheme == "embedded") || self.sources.iter().any(|s| s == scheme)
     }
 
     /// The kind of the file at project-relative path `rel`, or `None` when
@@ -100,7 +133,15 @@ impl Classifier {
             if name.ends_with(META_SUFFIX) {
                 return Some(FileKind::Meta { root });
             }
-            return Some(FileKind::Asset { root, syntax: Syntax::of_asset(name) });
+            let syntax = match Syntax::of_asset(name) {
+                None if self.bevy => match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
+                    Some("glb") => Some(Syntax::Glb),
+                    Some("wesl") => Some(Syntax::Wesl),
+                    _ => None,
+                },
+                s => s,
+            };
+            return Some(FileKind::Asset { root, syntax });
         }
         if name.ends_with(".rs") && self.code.iter().any(|c| under(rel, c)) {
             return Some(FileKind::Code);
@@ -139,7 +180,8 @@ pub fn load(abs: &Path, kind: FileKind, cx: &Classifier) -> Loaded {
         // Binary assets are not read; a stat answers "does it exist".
         return Loaded { exists: abs.is_file(), ..Loaded::default() };
     }
-    load_from(Source::Path(abs), kind, cx)
+    let rel = abs.strip_prefix(&cx.project_root).ok().and_then(Path::to_str).unwrap_or_default();
+    load_from(Source::Path(abs), kind, rel, cx)
 }
 
 /// Where a file's bytes come from.
@@ -150,7 +192,10 @@ enum Source<'a> {
     Listed(&'a Folder, &'a OsStr),
 }
 
-fn load_from(source: Source<'_>, kind: FileKind, cx: &Classifier) -> Loaded {
+fn load_from(source: Source<'_>, kind: FileKind, rel: &str, cx: &Classifier) -> Loaded {
+    if let FileKind::Asset { syntax: Some(Syntax::Glb), .. } = kind {
+        return load_glb(source, kind, rel, cx);
+    }
     // Files are parsed straight from a per-thread buffer: the text is not
     // kept, so 100,000 files cost no allocation (and no fresh pages) each.
     READ_BUFFER.with(|cell| {
@@ -158,7 +203,7 @@ fn load_from(source: Source<'_>, kind: FileKind, cx: &Classifier) -> Loaded {
         buf.clear();
         let loaded = match read_limited(source, &mut buf) {
             Ok(()) => match std::str::from_utf8(&buf) {
-                Ok(text) => parse_text(kind, text, cx),
+                Ok(text) => parse_text(kind, rel, text, cx),
                 Err(e) => {
                     let at = e.valid_up_to();
                     let why = format!(
@@ -182,38 +227,110 @@ fn load_from(source: Source<'_>, kind: FileKind, cx: &Classifier) -> Loaded {
     })
 }
 
+/// A GLB is binary: only its JSON chunk is read (bounded), for its labels.
+/// One that cannot be read or is not a GLB has no labels to judge by.
+fn load_glb(source: Source<'_>, kind: FileKind, rel: &str, cx: &Classifier) -> Loaded {
+    let opened = match source {
+        Source::Path(abs) => match std::fs::metadata(abs) {
+            Ok(m) if m.is_file() => std::fs::File::open(abs),
+            Ok(_) => return Loaded { exists: true, ..Loaded::default() },
+            Err(_) => return Loaded::default(),
+        },
+        Source::Listed(folder, name) => folder.open_file(name),
+    };
+    let Ok(mut file) = opened else { return Loaded { exists: true, ..Loaded::default() } };
+    match crate::gltf_labels::read_glb_json(&mut file) {
+        Some(json) => parse_text(kind, rel, &json, cx),
+        None => Loaded { exists: true, ..Loaded::default() },
+    }
+}
+
 thread_local! {
     static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(64 * 1024));
 }
 
 /// Parses text that is already in memory (an editor's buffer, or a file
 /// just read) as a file of `kind`.
-pub fn parse_text(kind: FileKind, text: &str, cx: &Classifier) -> Loaded {
+pub fn parse_text(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Loaded {
     let mut code = None;
-    let (mut refs, meta) = match kind {
+    let (extracted, meta) = match kind {
+        // Past the size bound the TOML reader reports the file unread.
+        FileKind::Meta { .. } if cx.meta_syntax == MetaSyntax::Ron && text.len() <= meta::MAX_META_BYTES => {
+            (Extracted::default(), Some(Box::new(crate::meta_ron::parse(text))))
+        }
         FileKind::Meta { .. } => {
             let mut m = meta::parse(text);
             // The dependencies are the file's references; kept once.
-            (std::mem::take(&mut m.dependencies), Some(Box::new(m)))
+            let refs = std::mem::take(&mut m.dependencies);
+            (Extracted { refs, ..Extracted::default() }, Some(Box::new(m)))
         }
+        // A GLB's references would be at offsets of its JSON chunk, not of
+        // the file: never offered to an edit. Its labels are what counts.
+        FileKind::Asset { syntax: Some(Syntax::Glb), .. } => (Extracted::default(), None),
         FileKind::Asset { syntax, .. } => {
             (syntax.map(|s| extract::extract(s, text, &cx.code_api)).unwrap_or_default(), None)
         }
         FileKind::Code => {
-            let (refs, links) = extract::extract_code(text, &cx.code_api);
+            let (extracted, links) = extract::extract_code(text, &cx.code_api);
             code = links;
-            (refs, None)
+            (extracted, None)
         }
     };
+    let Extracted { mut refs, error, skipped } = extracted;
+    let bevy = if cx.bevy { bevy_facts(kind, rel, text, cx) } else { None };
+    if cx.bevy && matches!(kind, FileKind::Asset { syntax: Some(Syntax::Wgsl), .. }) {
+        // naga_oil module imports, resolved through `#define_import_path`.
+        refs.extend(extract::module_imports(text));
+        refs.sort_by_key(|r| r.range.start);
+    }
     // A URL names something on a server, never a project file: dropped here,
     // once for every syntax, so nothing downstream looks it up. (Game code
     // drops its own before numbering its references for `CodeLinks`.)
-    refs.retain(|r| !crate::resolve::is_url(&r.value));
+    // Bevy's asset sources (`embedded://`, a mapped `name://`) are files.
+    if kind != FileKind::Code {
+        refs.retain(|r| !crate::resolve::is_url(&r.value) || cx.is_source_reference(&r.value));
+    }
     // Growth slack would cost ~10 MiB on a 100,000-asset project.
     refs.shrink_to_fit();
-    let end = ranges_end(&refs, meta.as_deref()).max(code.as_ref().map_or(0, |c| c.ranges_end()));
+    // A syntax error is a range too: its position is asked for.
+    let error_end = error.as_ref().map_or(0, |e| e.range.end);
+    let end = ranges_end(&refs, meta.as_deref()).max(code.as_ref().map_or(0, |c| c.ranges_end())).max(error_end);
     let lines = LineIndex::covering(text, end);
-    Loaded { refs, meta, lines, unreadable: None, exists: true, code }
+    Loaded { refs, meta, lines, unreadable: skipped, syntax_error: error.map(Box::new), exists: true, code, bevy }
+}
+
+/// The glTF labels of a `.gltf`/`.glb`, the `embedded_asset!` registrations of code.
+fn bevy_facts(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Option<Box<BevyFacts>> {
+    match kind {
+        FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Glb), .. } => {
+            let gltf = crate::gltf_labels::GltfLabels::from_json(text);
+            Some(Box::new(BevyFacts { gltf, ..BevyFacts::default() }))
+        }
+        FileKind::Asset { syntax: Some(Syntax::Wgsl), .. } => {
+            let defines = extract::define_import_path(text)?;
+            Some(Box::new(BevyFacts { defines: Some(defines), ..BevyFacts::default() }))
+        }
+        FileKind::Code => {
+            let embedded = crate::embedded::registrations(rel, text, || package_name(&cx.project_root, rel));
+            (!embedded.is_empty()).then(|| Box::new(BevyFacts { embedded, ..BevyFacts::default() }))
+        }
+        _ => None,
+    }
+}
+
+/// The name (as a crate name) of the nearest package above `rel`.
+fn package_name(project_root: &Path, rel: &str) -> Option<String> {
+    let mut dir = Path::new(rel).parent();
+    while let Some(d) = dir {
+        let manifest = project_root.join(d).join("Cargo.toml");
+        if let Ok(text) = std::fs::read_to_string(&manifest) {
+            let t: toml::Table = text.parse().ok()?;
+            let name = t.get("package")?.get("name")?.as_str()?;
+            return Some(name.replace('-', "_"));
+        }
+        dir = d.parent();
+    }
+    None
 }
 
 /// Where the last range of a parse ends: the part of the text whose
@@ -356,7 +473,7 @@ pub fn walk_into(
                                 meta: matches!(kind, FileKind::Meta { .. }).then(Box::default),
                                 ..Loaded::default()
                             },
-                            _ => load_from(Source::Listed(found.folder, found.name), kind, classifier),
+                            _ => load_from(Source::Listed(found.folder, found.name), kind, found.rel, classifier),
                         };
                         if loaded.exists {
                             out.files.push(Scanned { rel: found.rel.into(), kind, loaded });

@@ -953,3 +953,196 @@ fn apply_and_verify_model(p: &mut Project, batch: Vec<Change>, overlays: &BTreeM
         assert_eq!(Some(&f.diagnostics), after.get(&f.path).or(Some(&Vec::new())), "delta content of {}", f.path);
     }
 }
+
+/// A Bevy project: what other files resolve against (a glTF file's
+/// labels, `embedded_asset!` registrations, `#define_import_path`
+/// declarations) changes with those files, and every change leaves the
+/// state a fresh scan would find.
+#[test]
+fn bevy_declarations_reach_their_references() {
+    let (_d, root) = fixture(
+        r#"
+//- /Cargo.toml
+[package]
+name = "game"
+[dependencies]
+bevy = "0.16"
+//- /assets/models/ship.gltf
+{"scenes": [{}, {}], "meshes": [{"primitives": [{}]}]}
+//- /assets/scenes/level.scn.ron
+(a: "models/ship.gltf#Scene1", b: "models/ship.gltf#Mesh0/Primitive0")
+//- /assets/shaders/common.wgsl
+#define_import_path game::common
+//- /assets/shaders/water.wgsl
+#import game::common::f
+//- /src/render.rs
+fn build(app: &mut App) { embedded_asset!(app, "glow.wgsl"); }
+//- /src/glow.wgsl
+fn glow() {}
+//- /src/main.rs
+fn main() { server.load("embedded://game/glow.wgsl"); }
+"#,
+    );
+    let mut p = Project::open(&root).unwrap();
+    assert_eq!(full(&p), BTreeMap::new());
+    p.prepare_for_changes();
+    let codes = |p: &Project, rel: &str| p.diagnostics_of(rel).iter().map(|d| d.code).collect::<Vec<_>>();
+    apply_and_verify(&mut p, vec![write(&root, "assets/models/ship.gltf", "{\"scenes\": [{}]}\n")]);
+    assert_eq!(codes(&p, "assets/scenes/level.scn.ron"), [Code::UnknownLabel, Code::UnknownLabel]);
+    apply_and_verify(&mut p, vec![write(&root, "src/render.rs", "fn build(app: &mut App) {}\n")]);
+    assert_eq!(codes(&p, "src/main.rs"), [Code::BrokenPath]);
+    apply_and_verify(&mut p, vec![write(&root, "assets/shaders/common.wgsl", "#define_import_path game::other\n")]);
+    assert_eq!(codes(&p, "assets/shaders/water.wgsl"), [Code::BrokenPath]);
+    apply_and_verify(&mut p, vec![remove(&root, "assets/shaders/common.wgsl")]);
+    assert_eq!(codes(&p, "assets/shaders/water.wgsl"), Vec::<Code>::new());
+    apply_and_verify(
+        &mut p,
+        vec![
+            write(&root, "assets/shaders/common.wgsl", "#define_import_path game::common\n"),
+            write(&root, "src/render.rs", "fn build(app: &mut App) { embedded_asset!(app, \"glow.wgsl\"); }\n"),
+            write(&root, "assets/models/ship.gltf", "{\"scenes\": [{}, {}], \"meshes\": [{\"primitives\": [{}]}]}\n"),
+        ],
+    );
+    assert_eq!(full(&p), BTreeMap::new());
+}
+
+/// A Bevy project has no ids: an asset deleted, and later one of the same
+/// name created, is a move (the watcher may report the two in different
+/// batches); the broken reference names where it went, until a file is
+/// back at the old path.
+#[test]
+fn bevy_moves_are_recognised_by_path() {
+    let (_d, root) = fixture(
+        r#"
+//- /Cargo.toml
+[package]
+name = "game"
+[dependencies]
+bevy = "0.16"
+//- /assets/textures/hero.png
+png
+//- /src/main.rs
+fn main() { server.load("textures/hero.png"); }
+"#,
+    );
+    let mut p = Project::open(&root).unwrap();
+    p.prepare_for_changes();
+    let message = |p: &Project| p.diagnostics_of("src/main.rs").iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+    apply_and_verify(&mut p, vec![remove(&root, "assets/textures/hero.png")]);
+    assert_eq!(message(&p), ["`textures/hero.png` does not exist (no asset at `assets/textures/hero.png`)"]);
+    apply_and_verify(&mut p, vec![write(&root, "assets/ui/hero.png", "png")]);
+    assert_eq!(message(&p), ["`textures/hero.png` does not exist: the asset moved to `assets/ui/hero.png`"]);
+    assert_eq!(p.moved_to("assets/textures/hero.png"), p.file_id("assets/ui/hero.png"));
+    apply_and_verify(&mut p, vec![write(&root, "assets/textures/hero.png", "png")]);
+    assert_eq!(message(&p), Vec::<String>::new());
+    assert_eq!(p.moved_to("assets/textures/hero.png"), None);
+}
+
+/// Random batches on a Bevy project: glTF files whose labels change, shaders
+/// that declare and import modules, code that registers embedded files and
+/// loads them, scenes with labels and templates, a RON `.meta`; writes,
+/// removals and renames. After each batch the state equals
+/// a fresh scan (diagnostics and positions, counts, listings) and the delta
+/// lists exactly the files whose diagnostics changed.
+#[test]
+fn bevy_random_changes_match_fresh_scans() {
+    let (_d, root) = fixture(
+        r#"
+//- /Cargo.toml
+[package]
+name = "game"
+[dependencies]
+bevy = "0.16"
+//- /assets/models/ship.gltf
+{"scenes": [{}]}
+//- /assets/textures/hero.png
+png
+//- /src/glow.wgsl
+fn glow() {}
+"#,
+    );
+    let mut p = Project::open(&root).unwrap();
+    p.prepare_for_changes();
+    let files = [
+        "assets/models/ship.gltf",
+        "assets/models/boat.gltf",
+        "assets/textures/hero.png",
+        "assets/textures/hero.png.meta",
+        "assets/ui/hero.png",
+        "assets/shaders/common.wgsl",
+        "assets/shaders/water.wgsl",
+        "assets/shaders/util.wesl",
+        "assets/shaders/glass.wesl",
+        "assets/scenes/a.scn.ron",
+        "src/main.rs",
+        "src/render.rs",
+    ];
+    let contents = |rel: &str, k: u64| -> String {
+        let labels = ["Scene0", "Scene1", "Mesh0", "Mesh0/Primitive1", "Animation0", "DefaultMaterial"];
+        let label = labels[(k % labels.len() as u64) as usize];
+        match rel.rsplit_once('.').map_or("", |(_, e)| e) {
+            "gltf" => {
+                let scenes = vec!["{}"; (k % 3) as usize].join(",");
+                let prims = vec!["{}"; (k / 3 % 3) as usize].join(",");
+                format!("{{\"scenes\": [{scenes}], \"meshes\": [{{\"primitives\": [{prims}]}}]}}")
+            }
+            "wgsl" if k.is_multiple_of(3) => {
+                format!("#define_import_path game::{}\n", ["common", "util"][(k / 3 % 2) as usize])
+            }
+            "wgsl" => {
+                format!("#import game::{}::f\n#import bevy_pbr::x\n", ["common", "util", "none"][(k % 3) as usize])
+            }
+            "wesl" => format!("import super::{};\n", ["util", "glass", "none"][(k % 3) as usize]),
+            "ron" => format!(
+                "(a: \"models/{}.gltf#{label}\", b: \"textures/${{n}}.png\", c: \"textures/hero.png\")",
+                ["ship", "boat"][(k / 7 % 2) as usize]
+            ),
+            "meta" if k.is_multiple_of(4) => "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n".into(),
+            "meta" => "(meta_format_version: \"1.0\", asset: Load(loader: \"L\", settings: ()))".into(),
+            "rs" if k.is_multiple_of(2) => "fn build(app: &mut App) { embedded_asset!(app, \"glow.wgsl\"); }\n".into(),
+            "rs" => format!(
+                "fn main() {{ s.load(\"embedded://game/glow.wgsl\"); s.load(\"{}\"); }}\n",
+                ["textures/hero.png", "ui/hero.png", "models/ship.gltf#Scene1"][(k / 2 % 3) as usize]
+            ),
+            _ => "bin".into(),
+        }
+    };
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..300 {
+        let mut batch = Vec::new();
+        let mut touched: Vec<&str> = Vec::new();
+        for _ in 0..(1 + next() % 3) {
+            let rel = files[(next() % files.len() as u64) as usize];
+            if touched.contains(&rel) {
+                continue;
+            }
+            touched.push(rel);
+            match next() % 10 {
+                0..=5 => batch.push(write(&root, rel, &contents(rel, next() % 1000))),
+                6 if root.join(rel).is_file() => batch.push(remove(&root, rel)),
+                7 if root.join(rel).is_file() => {
+                    // A rename onto another name of the same extension.
+                    let ext = rel.rsplit_once('.').map(|(_, e)| e);
+                    let to = files
+                        .iter()
+                        .copied()
+                        .find(|t| *t != rel && !touched.contains(t) && t.rsplit_once('.').map(|(_, e)| e) == ext);
+                    if let Some(to) = to {
+                        touched.push(to);
+                        std::fs::create_dir_all(root.join(to).parent().unwrap()).unwrap();
+                        std::fs::rename(root.join(rel), root.join(to)).unwrap();
+                        batch.push(Change::Moved { from: root.join(rel), to: root.join(to) });
+                    }
+                }
+                _ => {}
+            }
+        }
+        apply_and_verify(&mut p, batch);
+    }
+}

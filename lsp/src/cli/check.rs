@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use assetry_pipeline::diagnostic::Code;
+use assetry_pipeline::flavor::Flavor;
 use assetry_pipeline::scan::read_text;
 use assetry_pipeline::{Diagnostic, LineIndex, Project, Severity, TextRange};
 use serde::Serialize;
@@ -15,13 +17,43 @@ pub enum Format {
     Json,
 }
 
-pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
+/// `--select CODE,…` / `--ignore CODE,…`: which codes one run reports.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only these codes (`None`: every code).
+    pub select: Option<Vec<Code>>,
+    pub ignore: Vec<Code>,
+}
+
+impl Filter {
+    /// The codes of a comma-separated list; an unknown name is an error
+    /// that lists the known ones.
+    pub fn codes(option: &str, list: &str) -> Result<Vec<Code>> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                Code::parse(c).ok_or_else(|| {
+                    let known: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+                    anyhow::anyhow!("{option} `{c}`: not a diagnostic code (known: {})", known.join(", "))
+                })
+            })
+            .collect()
+    }
+
+    fn keeps(&self, code: Code) -> bool {
+        self.select.as_ref().is_none_or(|s| s.contains(&code)) && !self.ignore.contains(&code)
+    }
+}
+
+pub fn run(dir: Option<PathBuf>, format: Format, filter: Filter) -> Result<ExitCode> {
     let project = open_project(dir)?;
     for err in project.scan_errors() {
         eprintln!("warning: {err}");
     }
     let files = project.all_diagnostics();
-    let diagnostics: Vec<&Diagnostic> = files.iter().flat_map(|f| &f.diagnostics).collect();
+    let diagnostics: Vec<&Diagnostic> =
+        files.iter().flat_map(|f| &f.diagnostics).filter(|d| filter.keeps(d.code)).collect();
     let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     let stdout = std::io::stdout();
@@ -33,6 +65,8 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
                 summary: Summary {
                     assets: project.asset_count(),
                     errors,
+                    flavor: project.config().flavor.as_str(),
+                    flavor_reason: &project.config().flavor_reason,
                     references: project.reference_count(),
                     warnings,
                 },
@@ -53,7 +87,7 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
                 let source = text.as_ref().and_then(|(_, t)| t.as_deref());
                 write!(out, "{}", human(&project, d, source, color))?;
             }
-            writeln!(
+            write!(
                 out,
                 "{}, {} in {} ({})",
                 counted(errors, "error"),
@@ -61,6 +95,12 @@ pub fn run(dir: Option<PathBuf>, format: Format) -> Result<ExitCode> {
                 counted(project.asset_count(), "asset"),
                 counted(project.reference_count(), "reference")
             )?;
+            // The assetry flavour is the default and goes unsaid.
+            let config = project.config();
+            if config.flavor != Flavor::Assetry {
+                write!(out, "; {} project: {}", config.flavor.as_str(), config.flavor_reason)?;
+            }
+            writeln!(out)?;
         }
     }
     out.flush()?;
@@ -92,13 +132,15 @@ pub fn open_project(dir: Option<PathBuf>) -> Result<Project> {
 #[derive(Serialize)]
 struct Report<'a> {
     diagnostics: Vec<DiagnosticJson<'a>>,
-    summary: Summary,
+    summary: Summary<'a>,
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     assets: usize,
     errors: usize,
+    flavor: &'a str,
+    flavor_reason: &'a str,
     references: usize,
     warnings: usize,
 }
@@ -188,7 +230,9 @@ fn human(p: &Project, d: &Diagnostic, source: Option<&str>, color: bool) -> Stri
     } else {
         s.push_str(&format!("  {} {}:{}:{}\n", paint("1;34", "-->"), d.path, start.line + 1, start.character + 1));
     }
-    if let Some(line) = source.filter(|_| !whole_file).and_then(|text| source_line(text, start.line)) {
+    if let Some(line) =
+        source.filter(|_| !whole_file).zip(index).and_then(|(text, ix)| source_line(text, ix, start.line))
+    {
         let gutter = (start.line + 1).to_string();
         let pad = " ".repeat(gutter.len());
         let end = index.map(|ix| ix.position(d.range.end)).unwrap_or(start);
@@ -206,8 +250,10 @@ fn human(p: &Project, d: &Diagnostic, source: Option<&str>, color: bool) -> Stri
     s
 }
 
-fn source_line(text: &str, line: u32) -> Option<String> {
-    let l = text.lines().nth(line as usize)?;
+fn source_line(text: &str, index: &LineIndex, line: u32) -> Option<String> {
+    // From the line's start, found in the index: a file with thousands of
+    // findings is not scanned again for each (lines as LSP counts them).
+    let rest = text.get(index.line_start(line)? as usize..)?;
     // Long lines (minified JSON) are cut: the caret still lines up with the start.
-    Some(l.trim_end_matches('\r').chars().take(400).collect())
+    Some(rest.chars().take_while(|c| *c != '\n' && *c != '\r').take(400).collect())
 }

@@ -35,6 +35,15 @@ pub fn run(dir: Option<PathBuf>, what: ProjectFixes) -> Result<ExitCode> {
         bail!("fix: say what to fix: --to-ids (paths to UUIDs) and/or --repair (moved targets)");
     }
     let project = super::check::open_project(dir)?;
+    let config = project.config();
+    if what.to_ids && !config.fix_writes_ids {
+        bail!(
+            "fix --to-ids: this is a {} project ({}), which loads assets by path: ids written into its files \
+             would break them (set `fix.ids_in_code = true` in assetry.toml to allow it); nothing was changed",
+            config.flavor.as_str(),
+            config.flavor_reason
+        );
+    }
     let change = ide::fix_project(&project, what);
     let mut rewrites = Vec::new();
     for (path, edits) in &change.edits {

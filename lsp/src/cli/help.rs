@@ -5,7 +5,8 @@ pub const USAGE: &str = "\
 assetry: an asset pipeline that lives in the editor
 
 usage:
-  assetry check [DIR] [--format human|json]      check a project, print its diagnostics
+  assetry check [DIR] [--format human|json] [--select CODES] [--ignore CODES]
+                                                 check a project, print its diagnostics
   assetry graph [DIR] [--format dot|json] [--from PATH]
                                                  print the dependency graph
   assetry fix [DIR] --to-ids | --repair          rewrite references across a project
@@ -21,7 +22,7 @@ Run `assetry help COMMAND` or `assetry COMMAND --help` for a command's options.
 const CHECK: &str = "\
 assetry check: check a project once and print its diagnostics
 
-usage: assetry check [DIR] [--format human|json]
+usage: assetry check [DIR] [--format human|json] [--select CODES] [--ignore CODES]
 
 arguments:
   DIR                    the project folder (default: the current folder)
@@ -29,6 +30,8 @@ arguments:
 options:
   --format human|json    human (default): a compiler-style report; json: one
                          object for tools (docs/REFERENCE.md, \"Command line\")
+  --select CODES         report only these codes (comma-separated, e.g. broken-path,cycle)
+  --ignore CODES         leave these codes out of this run
   -h, --help             print this help
 
 exit status: 0 no errors, 1 errors found, 2 could not run

@@ -56,7 +56,7 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
             crate::server::run()
         }
         "check" => {
-            let (mut dir, mut format) = (None, check::Format::Human);
+            let (mut dir, mut format, mut filter) = (None, check::Format::Human, check::Filter::default());
             while let Some(arg) = parser.next()? {
                 match arg {
                     Long("help") | Short('h') => return print_help(help),
@@ -67,11 +67,18 @@ pub fn run(args: Vec<OsString>) -> Result<ExitCode> {
                             other => bail!("--format `{other}`: expected `human` or `json`"),
                         }
                     }
+                    Long("select") => {
+                        let codes = check::Filter::codes("--select", &parser.value()?.string()?)?;
+                        filter.select.get_or_insert_with(Vec::new).extend(codes);
+                    }
+                    Long("ignore") => {
+                        filter.ignore.extend(check::Filter::codes("--ignore", &parser.value()?.string()?)?)
+                    }
                     Value(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
                     other => return Err(unexpected(other)),
                 }
             }
-            check::run(dir, format)
+            check::run(dir, format, filter)
         }
         "graph" => {
             let (mut dir, mut format, mut from) = (None, graph::Format::Dot, None);

@@ -16,7 +16,7 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>, jobs: Option<usize>) -
     let project = super::check::open_project(dir)?;
     let lock = ProcessLock::acquire(&process::state_dir(project.root()))?;
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let options = RunOptions { profile: profile.unwrap_or_else(|| "default".to_owned()), jobs };
+    let options = RunOptions { profile: profile.unwrap_or_else(|| "default".to_owned()), jobs, history: false };
     let terminal = std::io::stderr().is_terminal();
     let bar = terminal.then(indicatif::ProgressBar::hidden);
     let stdout = std::io::stdout();

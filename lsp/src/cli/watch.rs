@@ -148,7 +148,7 @@ fn start_reload(project: &Project, profile: &str) -> Option<ReloadServer> {
 fn start_processing(project: &Project, profile: &str, tx: &mpsc::Sender<Message>) -> Background {
     let tx = tx.clone();
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let options = RunOptions { profile: profile.to_owned(), jobs };
+    let options = RunOptions { profile: profile.to_owned(), jobs, history: false };
     Background::start(project.root().to_owned(), options, move |event| {
         let _ = tx.send(Message::Processing(event));
     })
@@ -171,11 +171,7 @@ fn processing_lines(project: &Project, event: Event) -> Vec<String> {
                     .map_or(String::new(), |p| format!(":{}:{}", p.line + 1, p.character + 1));
                 lines.push(format!("error[processing-failed] {}{pos}: {}", f.path, f.message));
             }
-            lines.push(format!(
-                "processing: {} processed, {} failed",
-                report.processed.len(),
-                report.failed.len()
-            ));
+            lines.push(format!("processing: {} processed, {} failed", report.processed.len(), report.failed.len()));
             lines
         }
     }

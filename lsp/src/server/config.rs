@@ -55,12 +55,12 @@ pub fn read(root: &Path) -> Result<Config, ConfigProblem> {
     let path = root.join(CONFIG_FILE);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default().in_project(root)),
         Err(e) => {
             return Err(ConfigProblem { message: format!("cannot read {CONFIG_FILE}: {e}"), range: Range::default() });
         }
     };
-    Config::parse(&text).map_err(|p| problem(&text, &p))
+    Config::parse_in(&text, root).map_err(|p| problem(&text, &p))
 }
 
 /// The engine's problem in `text`, with LSP positions.

@@ -59,6 +59,16 @@ impl Workspace {
         for err in project.scan_errors() {
             self.message(MessageType::WARNING, format!("assetry: {err}"));
         }
+        let config = project.config();
+        self.message(
+            MessageType::INFO,
+            format!(
+                "assetry: `{}` is a {} project: {}",
+                canonical.display(),
+                config.flavor.as_str(),
+                config.flavor_reason
+            ),
+        );
         let initial = project.all_diagnostics();
         self.projects.push(Slot { root: canonical.clone(), project, watcher: None, config_problem: None });
         self.projects.sort_by_key(|s| std::cmp::Reverse(s.root.components().count()));

@@ -40,7 +40,13 @@ impl Workspace {
         let project = &self.projects[slot].project;
         let info = ide::hover(project, &rel, offset)?;
         let size = std::fs::metadata(project.abs_path(&info.path)).ok().map(|m| m.len());
-        Some(convert::hover(info, project.line_index(&rel), size))
+        let note = self.processing_note(slot, &info.path);
+        let mut hover = convert::hover(info, project.line_index(&rel), size);
+        if let (Some(note), HoverContents::Markup(m)) = (note, &mut hover.contents) {
+            m.value.push('\n');
+            m.value.push_str(&note);
+        }
+        Some(hover)
     }
 
     pub fn completion(&mut self, params: CompletionParams) -> Option<CompletionResponse> {

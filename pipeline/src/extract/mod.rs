@@ -18,6 +18,8 @@ use crate::text::TextRange;
 
 pub use self::literal::{is_uuid, path_extension};
 pub use self::rust::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults, CodeLinks};
+pub use self::toml::MAX_TOML_BYTES;
+pub use self::wgsl::{define_import_path, module_imports, wesl_imports};
 
 /// How the parent needs the target (DESIGN.md, "Dependency kinds").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -73,6 +75,10 @@ pub enum Syntax {
     Toml,
     Wgsl,
     Rust,
+    /// A binary glTF (Bevy projects only): its JSON chunk is read for labels.
+    Glb,
+    /// A WESL shader (Bevy projects only): its `import package::…` / `super::…`.
+    Wesl,
 }
 
 impl Syntax {
@@ -93,23 +99,56 @@ impl Syntax {
     }
 }
 
+/// Where a data file stops being valid JSON, RON or TOML, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// The offending bytes (empty at the end of the text when it ends too soon).
+    pub range: TextRange,
+    pub message: Box<str>,
+}
+
+impl SyntaxError {
+    fn at(start: usize, end: usize, message: impl Into<Box<str>>) -> Self {
+        SyntaxError { range: TextRange::new(start as u32, end as u32), message: message.into() }
+    }
+}
+
+/// What extraction found in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extracted {
+    /// The candidate references; when the text has a syntax error, only
+    /// those before it (what follows an error cannot be read reliably).
+    pub refs: Vec<RawRef>,
+    /// The first syntax error of a data file; game code and shaders are
+    /// not validated (their compilers do that).
+    pub error: Option<SyntaxError>,
+    /// Why the file was not read at all (larger than its kind's limit).
+    pub skipped: Option<Box<str>>,
+}
+
 /// Extracts candidate references from `text`. `code` names the places in
 /// game code that take asset paths (Rust only).
-pub fn extract(syntax: Syntax, text: &str, code: &CodeApi) -> Vec<RawRef> {
+pub fn extract(syntax: Syntax, text: &str, code: &CodeApi) -> Extracted {
     match syntax {
         Syntax::Json => json::extract(text, false),
-        Syntax::Gltf => json::extract(text, true),
+        Syntax::Gltf | Syntax::Glb => json::extract(text, true),
         Syntax::Ron => ron::extract(text),
         Syntax::Toml => toml::extract(text),
-        Syntax::Wgsl => wgsl::extract(text),
-        Syntax::Rust => rust::extract(text, code).0,
+        Syntax::Wgsl => Extracted { refs: wgsl::extract(text), ..Extracted::default() },
+        Syntax::Rust => extract_code(text, code).0,
+        Syntax::Wesl => Extracted { refs: wgsl::wesl_imports(text), ..Extracted::default() },
     }
 }
 
 /// Extracts a game-code file's references, and how they relate to consts
-/// other files may use.
-pub fn extract_code(text: &str, code: &CodeApi) -> (Vec<RawRef>, Option<Box<CodeLinks>>) {
-    rust::extract(text, code)
+/// other files may use. A file too costly to parse (its parses ran past a
+/// work budget proportional to its length) yields nothing but the reason,
+/// in `skipped`.
+pub fn extract_code(text: &str, code: &CodeApi) -> (Extracted, Option<Box<CodeLinks>>) {
+    match rust::extract(text, code) {
+        Ok((refs, links)) => (Extracted { refs, ..Extracted::default() }, links),
+        Err(rust::TooCostly) => (Extracted { skipped: Some(rust::TOO_COSTLY.into()), ..Extracted::default() }, None),
+    }
 }
 
 /// Keeps a data-file string only if it could be a reference: a UUID or a

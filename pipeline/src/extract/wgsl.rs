@@ -9,10 +9,10 @@ use crate::text::TextRange;
 pub(super) fn extract(text: &str) -> Vec<RawRef> {
     let mut refs = Vec::new();
     let mut in_block = 0usize;
-    let mut line_start = 0usize;
-    for line in text.split_inclusive('\n') {
-        let offset = line_start;
-        line_start += line.len();
+    // Lines end at `\n`, `\r\n` or a lone `\r` (WGSL's and LSP's breaks).
+    let mut starts = std::iter::once(0).chain(crate::text::line_breaks(text)).peekable();
+    while let Some(offset) = starts.next() {
+        let line = &text[offset..starts.peek().copied().unwrap_or(text.len())];
         let code = strip_block_comments(line, &mut in_block);
         let Some(code) = code else { continue };
         let trimmed = code.trim_start();
@@ -37,6 +37,92 @@ pub(super) fn extract(text: &str) -> Vec<RawRef> {
         });
     }
     refs
+}
+
+/// Bevy projects: naga_oil module imports, `#import a::b::c`,
+/// `#import a::b::{X, Y}` and `#import a::b as c`; each names a module
+/// (or an item of one) that some shader declares with `#define_import_path`.
+/// The reference is the path before any `{`, without a trailing `::`.
+pub fn module_imports(text: &str) -> Vec<RawRef> {
+    let mut refs = Vec::new();
+    for_each_directive(text, "#import", |offset, rest| {
+        if let Some((start, path)) = module_path(rest)
+            && path.contains("::")
+        {
+            refs.push(module_ref(offset + start, path));
+        }
+    });
+    refs
+}
+
+/// The module a WGSL file declares with `#define_import_path a::b`.
+pub fn define_import_path(text: &str) -> Option<Box<str>> {
+    let mut found = None;
+    for_each_directive(text, "#define_import_path", |_, rest| {
+        if found.is_none()
+            && let Some((_, path)) = module_path(rest)
+        {
+            found = Some(path.into());
+        }
+    });
+    found
+}
+
+/// WESL `import package::a::b;` and `import super::x::{A, B};`: paths of
+/// the project's own `.wesl` files. Imports of other packages (`bevy_pbr::…`)
+/// are Bevy's or a dependency's, never a file of the project.
+pub fn wesl_imports(text: &str) -> Vec<RawRef> {
+    let mut refs = Vec::new();
+    for_each_directive(text, "import", |offset, rest| {
+        if let Some((start, path)) = module_path(rest)
+            && (path.starts_with("package::") || path.starts_with("super::"))
+        {
+            refs.push(module_ref(offset + start, path));
+        }
+    });
+    refs
+}
+
+fn module_ref(start: usize, path: &str) -> RawRef {
+    RawRef {
+        range: TextRange::new(start as u32, (start + path.len()) as u32),
+        value: path.into(),
+        kind: DepKind::Build,
+        explicit: true,
+        file_relative: false,
+    }
+}
+
+/// Calls `f(offset of rest, rest)` for each line (outside comments) that
+/// starts with the directive `name` followed by whitespace.
+fn for_each_directive(text: &str, name: &str, mut f: impl FnMut(usize, &str)) {
+    let mut in_block = 0usize;
+    let mut line_start = 0usize;
+    for line in text.split_inclusive('\n') {
+        let offset = line_start;
+        line_start += line.len();
+        let Some(code) = strip_block_comments(line, &mut in_block) else { continue };
+        let trimmed = code.trim_start();
+        let Some(rest) = trimmed.strip_prefix(name) else { continue };
+        if !rest.starts_with(char::is_whitespace) {
+            continue;
+        }
+        f(offset + (code.len() - trimmed.len()) + name.len(), rest);
+    }
+}
+
+/// The module path at the start of `rest` (after whitespace): its offset in
+/// `rest` and the path, up to a `{`, `;`, space or `as`, without a trailing `::`.
+fn module_path(rest: &str) -> Option<(usize, &str)> {
+    let start = rest.len() - rest.trim_start().len();
+    let body = &rest[start..];
+    let end = body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':')).unwrap_or(body.len());
+    let path = body[..end].trim_end_matches(':');
+    let first = path.split("::").next()?;
+    if first.is_empty() || first.starts_with(|c: char| c.is_ascii_digit()) || path.contains(":::") {
+        return None;
+    }
+    Some((start, path))
 }
 
 /// The part of `line` before any comment, if the line does not start inside
@@ -90,12 +176,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_lone_cr_ends_a_line() {
+        let t = "#import \"a.wgsl\"\r#import \"b.wgsl\"\r\n#import \"c.wgsl\"\r";
+        let v: Vec<Box<str>> = extract(t).into_iter().map(|r| r.value).collect();
+        assert_eq!(v, ["a.wgsl".into(), "b.wgsl".into(), "c.wgsl".into()] as [Box<str>; 3]);
+    }
+
+    #[test]
     fn imports_with_ranges() {
         let t = "#import \"shaders/common.wgsl\"\n  #import \"./util.wgsl\" as util\n// #import \"no.wgsl\"\n/*\n#import \"no2.wgsl\"\n*/\n#import bevy_pbr::mesh\nfn f() {}\n";
         let r = extract(t);
         let v: Vec<&str> = r.iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
         assert_eq!(v, ["shaders/common.wgsl", "./util.wgsl"]);
         assert!(r.iter().all(|r| r.kind == DepKind::Build && r.explicit));
+    }
+
+    #[test]
+    fn module_imports_and_declarations() {
+        let t = "#define_import_path my_game::common\n#import bevy_pbr::forward_io::VertexOutput\n#import my_game::util::{a, b}\n// #import no::pe\n#import \"x.wgsl\"\n#import single\n";
+        let v: Vec<&str> = module_imports(t).iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
+        assert_eq!(v, ["bevy_pbr::forward_io::VertexOutput", "my_game::util"]);
+        assert_eq!(define_import_path(t).as_deref(), Some("my_game::common"));
+        let w = "import package::shaders::util::dots;\nimport super::common::{A, B};\nimport bevy_pbr::render::x;\n// import super::no;\n";
+        let v: Vec<&str> = wesl_imports(w).iter().map(|r| &w[r.range.start as usize..r.range.end as usize]).collect();
+        assert_eq!(v, ["package::shaders::util::dots", "super::common"]);
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub fn completion(project: &Project, path: &str, offset: u32) -> Option<Completi
             false,
             path,
             roots.first().copied(),
-            &project.config().roots,
+            project.config(),
         ) {
             Target::Path { candidates, .. } => candidates.iter().map(|c| parent(c).to_owned()).collect(),
             _ => Vec::new(),
@@ -115,8 +115,7 @@ fn labels(project: &Project, path: &str, kind: FileKind, asset_part: &str) -> Ve
     let file = project.file_id(path);
     let from_root = file.and_then(|id| project.file(id)).and_then(|f| roots_for(project, f).first().copied());
     let from_root = if matches!(kind, FileKind::Code) { None } else { from_root };
-    let Target::Path { candidates, .. } = resolve::target(asset_part, gltf, path, from_root, &project.config().roots)
-    else {
+    let Target::Path { candidates, .. } = resolve::target(asset_part, gltf, path, from_root, project.config()) else {
         return Vec::new();
     };
     let Some(asset) = candidates.iter().find_map(|c| project.file_id(c)) else { return Vec::new() };
@@ -138,7 +137,8 @@ fn string_prefix(text: &str, offset: usize, single_quotes: bool) -> Option<(usiz
     if offset > text.len() || !text.is_char_boundary(offset) {
         return None;
     }
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    // The line as LSP counts lines: a lone `\r` ends one too.
+    let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let line = &text[line_start..offset];
     let mut open: Option<(usize, u8)> = None;
     let mut escaped = false;
@@ -178,7 +178,8 @@ fn completes_here(project: &Project, kind: FileKind, before: &str) -> bool {
     match kind {
         FileKind::Code => code_path_position(project.config(), before),
         FileKind::Asset { syntax: Some(crate::extract::Syntax::Wgsl), .. } => {
-            before.rsplit('\n').next().is_some_and(|l| l.trim_start().starts_with("#import"))
+            // The line so far, as LSP counts lines (a lone `\r` ends one).
+            before.rsplit(['\n', '\r']).next().is_some_and(|l| l.trim_start().starts_with("#import"))
         }
         FileKind::Asset { .. } | FileKind::Meta { .. } => true,
     }
@@ -240,6 +241,14 @@ mod tests {
         assert_eq!(string_prefix("a = 'p/q", 8, true), Some((5, "p/q")));
         // A position inside a multi-byte character is not a cursor.
         assert_eq!(string_prefix("\"é", 2, false), None);
+    }
+
+    #[test]
+    fn a_lone_cr_ends_the_line_a_string_is_on() {
+        // The quote before the `\r` is on the line above: it does not
+        // close or open anything on this one.
+        let text = "a = \"x\rb = \"tex/";
+        assert_eq!(string_prefix(text, text.len(), false), Some((12, "tex/")));
     }
 
     #[test]

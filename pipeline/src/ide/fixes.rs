@@ -10,6 +10,7 @@ use super::paths::{Form, edit_distance, escape, file_name, parent, spell, spell_
 use super::{FileOp, Reference, SourceChange, all_files, id_for, label_name, references_of, roots_for};
 use crate::diagnostic::Code;
 use crate::extract::Syntax;
+use crate::flavor::{Flavor, MetaSyntax};
 use crate::meta::META_SUFFIX;
 use crate::project::{FileId, Project, Resolution};
 use crate::scan::FileKind;
@@ -72,6 +73,9 @@ pub fn code_actions(project: &Project, path: &str, range: TextRange) -> Vec<Fix>
 }
 
 fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut Vec<Fix>) {
+    if not_a_plain_path(project, r) {
+        return;
+    }
     let Some(f) = project.file(r.file) else { return };
     let roots = roots_for(project, f);
     let value = &*r.raw.value;
@@ -188,10 +192,22 @@ fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut V
     }
 }
 
-/// Whether a path reference may be written as an id. glTF `uri` fields are
+/// A shader module import (`a::b`, `package::a`) or a path in an asset
+/// source (`embedded://…`, `remote://…`): spelled in a syntax fixes do not
+/// write, so never rewritten as a path.
+fn not_a_plain_path(project: &Project, r: &Reference<'_>) -> bool {
+    (project.config().flavor == Flavor::Bevy && r.raw.value.contains("::")) || r.raw.value.contains("://")
+}
+
+/// Whether a path reference may be written as an id: not where the project
+/// says fixes write no ids (Bevy's preset). glTF `uri` fields are
 /// read by every glTF tool as relative URIs and WGSL `#import`s are textual
 /// includes, so those keep their paths.
 fn can_use_id(project: &Project, r: &Reference<'_>) -> bool {
+    // A Bevy project loads by path: an id written there breaks the game.
+    if !project.config().fix_writes_ids {
+        return false;
+    }
     match project.file(r.file).map(|f| f.kind) {
         Some(FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Wgsl), .. }) => false,
         // A file embedded by code (`include_bytes!`) is a file name for the
@@ -246,7 +262,7 @@ fn file_to_ids(project: &Project, file: FileId) -> SourceChange {
     let mut change = SourceChange::default();
     let path = project.path(file).to_owned();
     for r in references_of(project, file) {
-        if r.is_id() || !can_use_id(project, &r) {
+        if r.is_id() || not_a_plain_path(project, &r) || !can_use_id(project, &r) {
             continue;
         }
         if let Resolution::Asset { target, label } = *r.resolution
@@ -332,7 +348,11 @@ fn keeper_of(project: &Project, metas: &[FileId]) -> FileId {
 }
 
 fn missing_meta_fix(project: &Project, path: &str) -> Option<Fix> {
-    if !project.diagnostics_of(path).iter().any(|d| d.code == Code::MissingMeta) {
+    // The new file is an Assetry `.meta` (TOML with an id): never where
+    // `.meta` files are read as something else (Bevy's RON).
+    if project.config().meta_syntax != MetaSyntax::Toml
+        || !project.diagnostics_of(path).iter().any(|d| d.code == Code::MissingMeta)
+    {
         return None;
     }
     let meta_path = format!("{path}{META_SUFFIX}");
@@ -370,6 +390,7 @@ pub fn fix_project(project: &Project, what: ProjectFixes) -> SourceChange {
             let roots = roots_for(project, f);
             for r in references_of(project, file) {
                 if let Resolution::Broken { path: ref broken } = *r.resolution
+                    && !not_a_plain_path(project, &r)
                     && let Some(target) = repair_target(project, broken)
                 {
                     let label = r.raw.value.split_once('#').map(|(_, l)| l);
@@ -435,7 +456,7 @@ pub fn rename(project: &Project, renames: &[(String, String)]) -> SourceChange {
         }
     };
     let mut rewrite = |src: FileId, r: &Reference<'_>, target: FileId| {
-        if r.is_id() {
+        if r.is_id() || not_a_plain_path(project, r) {
             return;
         }
         let src_new = new_path(src);

@@ -19,7 +19,9 @@ use crate::{Change, ChangeBatch, Project};
 #[derive(Debug)]
 pub enum Event {
     /// A run starts, with this many assets to process.
-    Started { to_process: usize },
+    Started {
+        to_process: usize,
+    },
     Finished(RunReport),
     /// A run could not happen (the lock is held, the project cannot open);
     /// the next batch tries again.
@@ -46,11 +48,16 @@ impl Background {
             .spawn(move || {
                 let mut project = match Project::open(&root) {
                     Ok(p) => p,
-                    Err(e) => return on_event(Event::Error(format!("processing: cannot open {}: {e}", root.display()))),
+                    Err(e) => {
+                        return on_event(Event::Error(format!("processing: cannot open {}: {e}", root.display())));
+                    }
                 };
                 project.prepare_for_changes();
+                let mut options = options;
                 loop {
                     run_once(&project, &options, &mut on_event);
+                    // The history of earlier sessions is told once.
+                    options.history = false;
                     // Wait for a batch, then take every other one already queued.
                     let mut batch = match rx.recv() {
                         Ok(Message::Changes(b)) => b,

@@ -27,7 +27,8 @@ impl ProcessLock {
         let path = state_dir.join("lock");
         let io = |source| LockError::Io { path: path.clone(), source };
         std::fs::create_dir_all(state_dir).map_err(io)?;
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
         if !try_lock(&file).map_err(io)? {
             let mut pid = String::new();
             let _ = file.read_to_string(&mut pid);

@@ -30,7 +30,12 @@ struct Entry<'a> {
     load: Vec<String>,
 }
 
-pub(super) fn write(project: &Project, out: &Path, scratch: &Path, records: &HashMap<String, Record>) -> Result<(), ProcessError> {
+pub(super) fn write(
+    project: &Project,
+    out: &Path,
+    scratch: &Path,
+    records: &HashMap<String, Record>,
+) -> Result<(), ProcessError> {
     let mut paths: Vec<&String> = records.keys().collect();
     paths.sort();
     let mut assets = Vec::with_capacity(paths.len());
@@ -43,7 +48,9 @@ pub(super) fn write(project: &Project, out: &Path, scratch: &Path, records: &Has
             .unwrap_or_default()
             .into_iter()
             .filter(|&(_, _, kind, _)| kind == DepKind::Load)
-            .map(|(_, _, _, t)| project.asset_id(t).map_or_else(|| project.path(t).to_owned(), |u| u.hyphenated().to_string()))
+            .map(|(_, _, _, t)| {
+                project.asset_id(t).map_or_else(|| project.path(t).to_owned(), |u| u.hyphenated().to_string())
+            })
             .collect();
         load.sort();
         load.dedup();

@@ -24,6 +24,7 @@
 pub mod background;
 pub mod lock;
 pub mod manifest;
+mod plan;
 mod processors;
 pub mod runner;
 pub mod settings;

@@ -13,23 +13,29 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::lock::ProcessLock;
+use super::plan::{Entry, build_dependencies, build_keys, compute_keys, plan, settings_json, why};
 use super::processors::{self, Input, Output, Problem};
-use super::settings::{self, Processor};
-use super::store::{Record, Stat, Store};
+use super::settings::Processor;
+use super::store::{Record, Store};
 use super::{ProcessError, manifest, out_dir, state_dir};
-use crate::extract::DepKind;
-use crate::project::{FileId, Project, Resolution};
+use crate::project::{FileId, Project};
 use crate::text::TextRange;
 
-/// Records are committed every this many processed assets (one `syncfs`
-/// and one store commit each), so a killed run loses little work.
+/// Records are committed once this many assets are done and
+/// [`COMMIT_INTERVAL`] has passed since the last commit (one `syncfs` and one
+/// store commit each): a killed run loses little work, and a fast run does
+/// not flush the file system hundreds of times.
 const COMMIT_EVERY: usize = 256;
+const COMMIT_INTERVAL: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub profile: String,
     /// Worker threads (at least 1).
     pub jobs: usize,
+    /// Report when and why every processed asset was last processed (not
+    /// only those of this run): a background processor's first run.
+    pub history: bool,
 }
 
 /// An asset that could not be processed.
@@ -77,8 +83,9 @@ pub struct RunReport {
     pub skipped: usize,
     /// Sorted by path.
     pub failed: Vec<Failure>,
-    /// Assets processed with a run's reason (path → why), for hover.
-    pub reasons: Vec<(String, String)>,
+    /// (path, when (seconds since the Unix epoch), why) of the assets this
+    /// run processed, or of every processed asset with `RunOptions::history`.
+    pub history: Vec<(String, u64, String)>,
     /// Asset sources read (hashing or processing); 0 on a no-op run.
     pub sources_read: usize,
     pub changeset: Changeset,
@@ -90,22 +97,6 @@ pub struct RunReport {
 pub enum Progress<'a> {
     Planned { assets: usize, to_process: usize },
     Done { path: &'a str, ok: bool },
-}
-
-/// What planning knows of one asset.
-struct Entry {
-    file: FileId,
-    path: String,
-    artifact: String,
-    processor: Processor,
-    settings: toml::Table,
-    source: Stat,
-    source_hash: String,
-    meta: Option<Stat>,
-    meta_settings: String,
-    references: String,
-    build: Vec<usize>,
-    key: String,
 }
 
 /// Processes `project` under the given profile. The caller holds the lock.
@@ -138,7 +129,10 @@ pub fn run(
 
     let assets: Vec<(&str, FileId)> =
         project.files_by_path().filter(|&(_, id)| project.file(id).is_some_and(|f| f.is_asset())).collect();
-    let planned = parallel_map(&assets, jobs, |&(path, file)| plan(project, profile, path, file, &records, &read));
+    // Source bytes kept from planning for processing: at most 256 MiB.
+    let budget = std::sync::atomic::AtomicU64::new(256 << 20);
+    let planned =
+        parallel_map(&assets, jobs, |&(path, file)| plan(project, profile, path, file, &records, &read, &budget));
     let index: HashMap<FileId, usize> = assets.iter().enumerate().map(|(i, &(_, f))| (f, i)).collect();
     let mut failed: HashMap<usize, Problem> = HashMap::new();
     let mut entries: Vec<Option<Entry>> = Vec::with_capacity(planned.len());
@@ -207,6 +201,7 @@ pub fn run(
     let mut all_done: Vec<(String, Record)> = Vec::new();
     let mut abandoned: Vec<String> = Vec::new();
     let mut commit_error = None;
+    let mut last_commit = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..jobs.min(work.len()) {
             let tx = tx.clone();
@@ -218,22 +213,23 @@ pub fn run(
                     let Some((i, reason)) = work.get(n) else { break };
                     let Some(e) = entries[*i].as_ref() else { continue };
                     let old = records.get(&e.path);
-                    let result = produce(project, e, n, (scratch, out, modules), old, read).map(|(size, hash)| Record {
-                        source: e.source,
-                        source_hash: e.source_hash.clone(),
-                        meta: e.meta,
-                        meta_settings: e.meta_settings.clone(),
-                        key: e.key.clone(),
-                        processor: e.processor.identity(),
-                        settings: settings_json(&e.settings),
-                        references: e.references.clone(),
-                        build: build_keys(e, entries),
-                        artifact: e.artifact.clone(),
-                        artifact_size: size,
-                        artifact_hash: hash,
-                        processed_at: now,
-                        reason: reason.clone(),
-                    });
+                    let result =
+                        produce(project, e, n, (scratch, out, modules), old, read).map(|(size, hash)| Record {
+                            source: e.source,
+                            source_hash: e.source_hash.clone(),
+                            meta: e.meta,
+                            meta_settings: e.meta_settings.clone(),
+                            key: e.key.clone(),
+                            processor: e.processor.identity(),
+                            settings: settings_json(&e.settings),
+                            references: e.references.clone(),
+                            build: build_keys(e, entries),
+                            artifact: e.artifact.clone(),
+                            artifact_size: size,
+                            artifact_hash: hash,
+                            processed_at: now,
+                            reason: reason.clone(),
+                        });
                     if tx.send((*i, result)).is_err() {
                         break;
                     }
@@ -251,7 +247,8 @@ pub fn run(
                     abandoned.push(path.to_owned());
                 }
             }
-            if done.len() >= COMMIT_EVERY && commit_error.is_none() {
+            if done.len() >= COMMIT_EVERY && last_commit.elapsed() >= COMMIT_INTERVAL && commit_error.is_none() {
+                last_commit = Instant::now();
                 commit_error = durable(&out).and_then(|()| store.commit(profile, &done, &[])).err();
                 all_done.append(&mut done);
             }
@@ -271,8 +268,11 @@ pub fn run(
 
     // Assets that are gone: their artifacts go, then their records.
     let current: HashMap<&str, ()> = assets.iter().map(|&(p, _)| (p, ())).collect();
-    let mut removed: Vec<(String, Record)> =
-        records.iter().filter(|(p, _)| !current.contains_key(p.as_str())).map(|(p, r)| (p.clone(), r.clone())).collect();
+    let mut removed: Vec<(String, Record)> = records
+        .iter()
+        .filter(|(p, _)| !current.contains_key(p.as_str()))
+        .map(|(p, r)| (p.clone(), r.clone()))
+        .collect();
     removed.sort_by(|a, b| a.0.cmp(&b.0));
     for (_, r) in &removed {
         remove_artifact(&out, &r.artifact);
@@ -311,8 +311,14 @@ pub fn run(
     for (path, _) in &removed {
         records.remove(path);
     }
-    report.reasons = all_done.iter().map(|(p, r)| (p.clone(), r.reason.clone())).collect();
-    report.reasons.sort();
+    let history = if options.history { &records } else { &HashMap::new() };
+    report.history = history
+        .iter()
+        .chain(all_done.iter().map(|(p, r)| (p, r)))
+        .map(|(p, r)| (p.clone(), r.processed_at, r.reason.clone()))
+        .collect();
+    report.history.sort();
+    report.history.dedup_by(|a, b| a.0 == b.0);
     report.processed = all_done.iter().map(|(p, _)| p.clone()).collect();
     report.processed.sort();
     for (path, record) in all_done {
@@ -333,248 +339,6 @@ pub fn run(
     Ok(report)
 }
 
-/// Stat, and hash only what changed: the no-op path reads nothing.
-fn plan(
-    project: &Project,
-    profile: &str,
-    path: &str,
-    file: FileId,
-    records: &HashMap<String, Record>,
-    read: &AtomicUsize,
-) -> Result<Entry, Problem> {
-    let abs = project.abs_path(path);
-    let old = records.get(path);
-    let meta_file = project.meta_of(file);
-    let named = meta_file.and_then(|(_, m)| m.processor.as_deref());
-    let processor = Processor::choose(named, path, project.config()).map_err(Problem::new)?;
-    let stat = std::fs::metadata(&abs).map_err(|e| Problem::new(format!("cannot read the asset: {e}")))?;
-    if !stat.is_file() {
-        return Err(Problem::new("not a regular file"));
-    }
-    let source = Stat::of(&stat);
-    let source_hash = match old {
-        Some(r) if r.source == source => r.source_hash.clone(),
-        _ => {
-            read.fetch_add(1, Ordering::Relaxed);
-            let bytes = std::fs::read(&abs).map_err(|e| Problem::new(format!("cannot read the asset: {e}")))?;
-            blake3::hash(&bytes).to_hex().to_string()
-        }
-    };
-    let (meta, meta_settings) = match meta_file {
-        None => (None, "{}".to_owned()),
-        Some((meta_id, _)) => {
-            let meta_abs = project.abs_path(project.path(meta_id));
-            let m = std::fs::metadata(&meta_abs).map_err(|e| Problem::new(format!("cannot read its .meta: {e}")))?;
-            let stat = Stat::of(&m);
-            match old {
-                Some(r) if r.meta == Some(stat) => (Some(stat), r.meta_settings.clone()),
-                _ => {
-                    let text = std::fs::read_to_string(&meta_abs)
-                        .map_err(|e| Problem::new(format!("cannot read its .meta: {e}")))?;
-                    (Some(stat), settings_json(&settings::meta_settings(&text)))
-                }
-            }
-        }
-    };
-    let meta_table: toml::Table = serde_json::from_str(&meta_settings).unwrap_or_default();
-    let settings = settings::effective(project.config(), profile, processor.name(), &meta_table);
-    let ext = processors::output_extension(&processor, &settings)?;
-    let artifact = artifact_path(crate::resolve::root_relative(path, &project.config().roots), ext.as_deref())?;
-    Ok(Entry {
-        file,
-        path: path.to_owned(),
-        artifact,
-        processor,
-        settings,
-        source,
-        source_hash,
-        meta,
-        meta_settings,
-        references: references(project, file),
-        build: Vec::new(),
-        key: String::new(),
-    })
-}
-
-/// Where each of the asset's own references points now (path and id): a
-/// scene's output holds its targets' ids, so a change of them changes it.
-fn references(project: &Project, file: FileId) -> String {
-    let Some(f) = project.file(file) else { return String::new() };
-    let mut h = blake3::Hasher::new();
-    for (r, res) in f.refs().iter().zip(f.resolutions()) {
-        h.update(r.value.as_bytes());
-        h.update(&[0]);
-        match res {
-            Resolution::Asset { target, label } => {
-                h.update(project.path(*target).as_bytes());
-                h.update(format!("\0{:?}\0{:?}", project.asset_id(*target), label).as_bytes());
-                if let Some(l) = label {
-                    let id = project.meta_of(*target).and_then(|(_, m)| m.labels.get(*l as usize)?.id);
-                    h.update(format!("{id:?}").as_bytes());
-                }
-            }
-            other => {
-                h.update(format!("{other:?}").as_bytes());
-            }
-        }
-        h.update(&[1]);
-    }
-    h.finalize().to_hex().to_string()
-}
-
-fn settings_json(t: &toml::Table) -> String {
-    serde_json::to_string(t).unwrap_or_default()
-}
-
-/// The artifact's path: the asset's root-relative path, with the
-/// processor's extension; refused if it could leave `.assetry/out/<profile>`.
-fn artifact_path(rel: &str, ext: Option<&str>) -> Result<String, Problem> {
-    let mut out = rel.to_owned();
-    if let Some(ext) = ext {
-        let name_start = out.rfind('/').map_or(0, |i| i + 1);
-        match out[name_start..].rfind('.') {
-            Some(dot) if dot > 0 => out.truncate(name_start + dot),
-            _ => {}
-        }
-        out.push('.');
-        out.push_str(ext);
-    }
-    let safe = !out.is_empty()
-        && !out.starts_with('/')
-        && out.split('/').all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\\'));
-    if safe { Ok(out) } else { Err(Problem::new(format!("the artifact path `{out}` would leave .assetry/out")) ) }
-}
-
-fn build_dependencies(project: &Project, file: FileId, index: &HashMap<FileId, usize>) -> Vec<usize> {
-    let mut deps: Vec<usize> = project
-        .dependencies(file)
-        .into_iter()
-        .filter(|&(_, _, kind, _)| kind == DepKind::Build)
-        .filter_map(|(_, _, _, target)| index.get(&target).copied())
-        .collect();
-    deps.sort_unstable();
-    deps.dedup();
-    deps
-}
-
-/// Cache keys in dependency order (iterative depth-first, so a long import
-/// chain cannot overflow the stack). An asset on a build cycle, or above
-/// one, fails: its key would depend on itself.
-fn compute_keys(entries: &mut [Option<Entry>], failed: &mut HashMap<usize, Problem>) {
-    #[derive(Clone, Copy, PartialEq)]
-    enum State {
-        New,
-        Open,
-        Done,
-    }
-    let mut state = vec![State::New; entries.len()];
-    for start in 0..entries.len() {
-        if state[start] != State::New {
-            continue;
-        }
-        let mut stack = vec![(start, 0usize)];
-        state[start] = State::Open;
-        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            let deps = entries[node].as_ref().map_or(&[][..], |e| &e.build[..]);
-            if let Some(&dep) = deps.get(*next) {
-                *next += 1;
-                match state[dep] {
-                    State::New => {
-                        state[dep] = State::Open;
-                        stack.push((dep, 0));
-                    }
-                    State::Open => {
-                        // Everyone on the cycle fails with the whole cycle named.
-                        let from = stack.iter().position(|&(n, _)| n == dep).unwrap_or(0);
-                        let name = |i: usize| entries[i].as_ref().map_or("?", |e| e.path.as_str()).to_owned();
-                        let mut names: Vec<String> = stack[from..].iter().map(|&(n, _)| name(n)).collect();
-                        names.push(name(dep));
-                        let message = format!("build dependency cycle: {}", names.join(" → "));
-                        for &(n, _) in &stack[from..] {
-                            failed.insert(n, Problem::new(message.clone()));
-                        }
-                    }
-                    State::Done => {}
-                }
-                continue;
-            }
-            stack.pop();
-            state[node] = State::Done;
-            let mut blocked = None;
-            let key = entries[node].as_ref().map(|e| {
-                let mut h = blake3::Hasher::new();
-                for part in [&e.processor.identity(), &settings_json(&e.settings), &e.source_hash, &e.references] {
-                    h.update(part.as_bytes());
-                    h.update(&[0]);
-                }
-                for &d in &e.build {
-                    match entries[d].as_ref() {
-                        Some(dep) if !dep.key.is_empty() && !failed.contains_key(&d) => {
-                            h.update(dep.path.as_bytes());
-                            h.update(dep.key.as_bytes());
-                        }
-                        other => blocked = Some(other.map_or_else(|| "?".to_owned(), |d| d.path.clone())),
-                    }
-                }
-                h.finalize().to_hex().to_string()
-            });
-            if let Some(dep) = blocked {
-                failed.entry(node).or_insert_with(|| Problem::new(format!("its build dependency `{dep}` could not be processed")));
-            }
-            if failed.contains_key(&node) {
-                continue;
-            }
-            if let (Some(e), Some(key)) = (entries[node].as_mut(), key) {
-                e.key = key;
-            }
-        }
-    }
-    for i in failed.keys() {
-        entries[*i] = None;
-    }
-}
-
-fn build_keys(e: &Entry, entries: &[Option<Entry>]) -> Vec<(String, String)> {
-    e.build.iter().filter_map(|&d| entries[d].as_ref()).map(|d| (d.path.clone(), d.key.clone())).collect()
-}
-
-/// Why `e` must be processed, or `None` when its record and artifact are current.
-fn why(e: &Entry, old: Option<&Record>, out: &Path, entries: &[Option<Entry>]) -> Option<String> {
-    let Some(old) = old else { return Some("first processed".to_owned()) };
-    if old.key == e.key && old.artifact == e.artifact {
-        let artifact = std::fs::metadata(out.join(&old.artifact));
-        return match artifact {
-            Ok(m) if m.is_file() && m.len() == old.artifact_size => None,
-            _ => Some("its output was missing".to_owned()),
-        };
-    }
-    let mut reasons = Vec::new();
-    if old.source_hash != e.source_hash {
-        reasons.push("the source changed".to_owned());
-    }
-    if old.settings != settings_json(&e.settings) {
-        reasons.push("its settings changed".to_owned());
-    }
-    if old.processor != e.processor.identity() {
-        reasons.push("its processor changed".to_owned());
-    }
-    if old.references != e.references {
-        reasons.push("what its references point to changed".to_owned());
-    }
-    for (path, key) in build_keys(e, entries) {
-        if !old.build.iter().any(|(p, k)| *p == path && *k == key) {
-            reasons.push(format!("its import `{path}` changed"));
-        }
-    }
-    if old.build.len() != e.build.len() && reasons.iter().all(|r| !r.starts_with("its import")) {
-        reasons.push("its imports changed".to_owned());
-    }
-    if reasons.is_empty() {
-        reasons.push("its output path changed".to_owned());
-    }
-    Some(reasons.join(", "))
-}
-
 /// Runs the processor and puts the artifact in place: written to a
 /// scratch file, then renamed over the old one (a reader sees the old or
 /// the new artifact, never a part).
@@ -587,21 +351,34 @@ fn produce(
     read: &AtomicUsize,
 ) -> Result<(u64, String), Problem> {
     let abs = project.abs_path(&e.path);
-    read.fetch_add(1, Ordering::Relaxed);
-    let bytes = std::fs::read(&abs).map_err(|err| Problem::new(format!("cannot read the asset: {err}")))?;
-    // The file changed after planning: its key is stale; the next run (or
-    // the next change batch) picks the new content up.
-    if blake3::hash(&bytes).to_hex().as_str() != e.source_hash {
-        return Err(Problem::new("the asset changed while it was processed; it will be processed again"));
-    }
+    let kept = e.bytes.lock().ok().and_then(|mut b| b.take());
+    let bytes = match kept {
+        // The very bytes the key was made from.
+        Some(bytes) => bytes,
+        None => {
+            read.fetch_add(1, Ordering::Relaxed);
+            let bytes = std::fs::read(&abs).map_err(|err| Problem::new(format!("cannot read the asset: {err}")))?;
+            // The file changed after planning: its key is stale; the next run
+            // (or the next change batch) picks the new content up.
+            if blake3::hash(&bytes).to_hex().as_str() != e.source_hash {
+                return Err(Problem::new("the asset changed while it was processed; it will be processed again"));
+            }
+            bytes
+        }
+    };
     let ext = e.artifact.rsplit_once('.').map_or("out", |(_, x)| x);
     let tmp = scratch.join(format!("{n}.{ext}"));
-    let input =
-        Input { project, asset: e.file, source: &abs, bytes, settings: &e.settings, scratch: &tmp, modules };
+    let input = Input { project, asset: e.file, source: &abs, bytes, settings: &e.settings, scratch: &tmp, modules };
     let (size, hash) = match processors::run(&e.processor, input)? {
         Output::Bytes(b) => {
             std::fs::write(&tmp, &b).map_err(|err| Problem::new(format!("cannot write the artifact: {err}")))?;
-            (b.len() as u64, blake3::hash(&b).to_hex().to_string())
+            // A copy's bytes are the source's, whose hash is known.
+            let hash = if e.processor == Processor::Copy {
+                e.source_hash.clone()
+            } else {
+                blake3::hash(&b).to_hex().to_string()
+            };
+            (b.len() as u64, hash)
         }
         Output::Scratch => {
             let b = std::fs::read(&tmp).map_err(|err| Problem::new(format!("cannot read the tool's output: {err}")))?;
@@ -683,4 +460,3 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R 
     all.sort_unstable_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, r)| r).collect()
 }
-

@@ -70,10 +70,9 @@ impl Processor {
             Processor::Scene => "scene@1".to_owned(),
             Processor::Image => "image@1".to_owned(),
             Processor::Wgsl => "wgsl@1".to_owned(),
-            Processor::External(name, p) => format!(
-                "external:{name}@1 {:?} {:?} {:?}",
-                p.command, p.output_extension, p.timeout
-            ),
+            Processor::External(name, p) => {
+                format!("external:{name}@1 {:?} {:?} {:?}", p.command, p.output_extension, p.timeout)
+            }
         }
     }
 }
@@ -148,7 +147,9 @@ mod tests {
             "[profiles.mobile]\ninherits = \"default\"\nsettings.image = { max_size = 1024, format = \"png\" }\n",
         )
         .unwrap();
-        let meta = meta_settings("id = \"x\"\n[settings]\nmax_size = 2048\nquality = 80\n[profiles.mobile.settings]\nformat = \"jpeg\"\n");
+        let meta = meta_settings(
+            "id = \"x\"\n[settings]\nmax_size = 2048\nquality = 80\n[profiles.mobile.settings]\nformat = \"jpeg\"\n",
+        );
         let eff = effective(&config, "mobile", "image", &meta);
         let expected: toml::Table = "format = \"jpeg\"\nmax_size = 1024\nquality = 80\n".parse().unwrap();
         assert_eq!(eff, expected);

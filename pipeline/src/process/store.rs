@@ -82,7 +82,8 @@ impl Store {
     pub fn open(state_dir: &Path) -> Result<Store, ProcessError> {
         let path = state_dir.join("store.redb");
         std::fs::create_dir_all(state_dir).map_err(|e| ProcessError::io(state_dir, e))?;
-        let db = Database::create(&path).map_err(|e| ProcessError::Store { path: path.clone(), message: e.to_string() })?;
+        let db =
+            Database::create(&path).map_err(|e| ProcessError::Store { path: path.clone(), message: e.to_string() })?;
         let store = Store { db, path };
         // Both tables exist from the first open, so reads never meet a missing table.
         store.write(|tx| {

@@ -13,6 +13,8 @@ use super::{Departure, Dirty, File, FileId, Link, LinkKind, Project};
 use crate::change::{Change, ChangeBatch};
 use crate::config::{CONFIG_FILE, Config};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
+use crate::extract::Syntax;
+use crate::flavor::Flavor;
 use crate::meta::META_SUFFIX;
 use crate::resolve::{RefKey, lower_hash};
 use crate::scan::{self, FileKind, Loaded};
@@ -70,15 +72,23 @@ impl Project {
                 .flat_map(change_paths)
                 .any(|p| self.rel_path(p).is_some_and(|rel| self.classifier.is_root(&rel) || rel.is_empty()));
         let mut dirty = Dirty::default();
+        // Bevy projects have no ids to follow a move by: paths that came
+        // and went in this batch.
+        let by_path = self.config.flavor == Flavor::Bevy;
         for change in batch.changes {
             match change {
                 Change::Disk(abs) => self.refresh_from_disk(&abs, false, &mut dirty),
                 Change::Removed(abs) => self.remove_path(&abs, &mut dirty),
                 Change::Moved { from, to } => {
                     let departed = dirty.departed.len();
+                    let removed: Vec<String> = dirty.removed.keys().cloned().collect();
                     self.remove_path(&from, &mut dirty);
                     self.refresh_from_disk(&to, false, &mut dirty);
                     self.record_move(&from, &to, &dirty.departed[departed..]);
+                    if by_path {
+                        let gone = dirty.removed.keys().filter(|p| !removed.contains(p)).cloned().collect();
+                        self.record_path_moves(&from, &to, gone);
+                    }
                 }
                 Change::Overlay { path, text } => self.set_overlay(&path, &text, &mut dirty),
                 Change::CloseOverlay(abs) => {
@@ -88,6 +98,9 @@ impl Project {
                     self.refresh_from_disk(&abs, true, &mut dirty)
                 }
             }
+        }
+        if by_path {
+            self.record_same_name_moves(&mut dirty);
         }
         let mut out = self.settle(dirty);
         if (roots_touched || config_moved)
@@ -121,6 +134,63 @@ impl Project {
                 d.to = Some(dest);
             }
         }
+    }
+
+    /// Bevy projects: the watcher saw `from` (a file or a folder) move to
+    /// `to`; each asset that left (`gone`) is now at the same place under `to`.
+    fn record_path_moves(&mut self, from: &Path, to: &Path, gone: Vec<String>) {
+        let (Some(from), Some(to)) = (self.rel_path(from), self.rel_path(to)) else { return };
+        for old in gone {
+            let rest = match old.strip_prefix(from.as_str()) {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+                _ => continue,
+            };
+            let new = format!("{to}{rest}");
+            if self.file_id(&new).is_some_and(|id| self.is_asset(id)) {
+                self.add_path_move(old, new);
+            }
+        }
+    }
+
+    /// Bevy projects: an asset deleted, and later (this batch or another:
+    /// the watcher may see a move into a new folder as two events) an asset
+    /// of the same file name created — when exactly one deleted path has
+    /// that name. The references to the old path are re-resolved.
+    fn record_same_name_moves(&mut self, dirty: &mut Dirty) {
+        let recorded: Vec<&str> = self.path_moves.keys().map(|k| &**k).collect();
+        let went: Vec<Box<str>> = dirty
+            .removed
+            .keys()
+            .filter(|p| self.file_id(p).is_none() && !recorded.contains(&p.as_str()))
+            .filter(|p| self.classifier.classify(p).is_some_and(|k| matches!(k, FileKind::Asset { .. })))
+            .map(|p| p.as_str().into())
+            .collect();
+        self.path_departed.extend(went);
+        let excess = self.path_departed.len().saturating_sub(super::MAX_PATH_DEPARTURES);
+        self.path_departed.drain(..excess);
+        for new in std::mem::take(&mut dirty.inserted) {
+            if self.path_moves.values().any(|to| **to == *new) {
+                continue; // where a seen move went
+            }
+            let name = file_name(&new);
+            let mut same = self.path_departed.iter().enumerate().filter(|(_, o)| file_name(o) == name);
+            if let (Some((i, _)), None) = (same.next(), same.next()) {
+                let old = self.path_departed.remove(i);
+                dirty.keys.insert(RefKey::path(&old));
+                self.add_path_move(old.into(), new.to_string());
+            }
+        }
+    }
+
+    /// `old` moved to `new`; an earlier move that ended at `old` now ends at `new`.
+    fn add_path_move(&mut self, old: String, new: String) {
+        for to in self.path_moves.values_mut() {
+            if **to == *old {
+                *to = new.clone().into();
+            }
+        }
+        self.path_moves.remove(new.as_str());
+        self.path_moves.insert(old.into(), new.into());
     }
 
     /// Re-reads the config and rescans everything (assetry.toml changed).
@@ -211,7 +281,7 @@ impl Project {
 
     pub(super) fn overlay_rel(&mut self, rel: &str, text: &Arc<str>, dirty: &mut Dirty) {
         let Some(kind) = self.classifier.classify(rel) else { return };
-        let mut loaded = scan::parse_text(kind, text, &self.classifier);
+        let mut loaded = scan::parse_text(kind, rel, text, &self.classifier);
         // The editor asks about any place in its buffer (hover, completion).
         loaded.lines = LineIndex::new(text);
         self.files_parsed += 1;
@@ -262,6 +332,10 @@ impl Project {
                     // A `.meta`'s id and labels decide how references to its
                     // asset by path resolve (`#Label`) and read (prefer-id).
                     self.pair_dirty(rel, kind, dirty);
+                    // So do the labels a glTF file declares itself (Bevy).
+                    if let FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Glb), .. } = kind {
+                        dirty.keys.insert(RefKey::path(rel));
+                    }
                 }
                 self.register(id, dirty);
             }
@@ -284,6 +358,14 @@ impl Project {
             other.pair = Some(id);
         }
         self.by_path.insert(path.clone(), (id, matches!(kind, FileKind::Asset { .. })));
+        if !self.path_moves.is_empty() || !self.path_departed.is_empty() {
+            // A file is back at this path: whatever left it is history.
+            self.path_moves.remove(&*path);
+            self.path_departed.retain(|p| **p != *path);
+        }
+        if !dirty.bulk && matches!(kind, FileKind::Asset { .. }) && self.config.flavor == Flavor::Bevy {
+            dirty.inserted.push(path.clone());
+        }
         if let (FileKind::Meta { .. }, Some(asset)) = (kind, path.strip_suffix(META_SUFFIX))
             && !self.tombstones.is_empty()
         {

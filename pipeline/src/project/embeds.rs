@@ -48,7 +48,7 @@ impl Project {
             return None;
         }
         let mut scratch = resolve::Scratch::default();
-        let target = resolve::target_in(&r.value, false, &file.path, None, &self.config.roots, &mut scratch);
+        let target = resolve::target_in(&r.value, false, &file.path, None, &self.config, &mut scratch);
         Some(match target {
             TargetRef::Path { candidates, .. } => {
                 if candidates.iter().any(|c| self.is_folder(c)) {

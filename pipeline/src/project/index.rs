@@ -107,6 +107,20 @@ impl Project {
                 dirty.keys.insert(RefKey::Id(u));
             }
         }
+        let bevy = self.files[id as usize].as_ref().and_then(|f| f.loaded.bevy.as_ref());
+        let (embedded, defines) = bevy.map(|b| (b.embedded.clone(), b.defines.clone())).unwrap_or_default();
+        for e in embedded {
+            dirty.keys.insert(RefKey::path(&format!("embedded://{e}")));
+            *self.embedded.entry(e).or_insert(0) += 1;
+        }
+        if let Some(module) = defines {
+            module_keys(&module, dirty);
+            let first: Box<str> = module.split("::").next().unwrap_or_default().into();
+            *self.module_roots.entry(first).or_insert(0) += 1;
+            let files = self.modules.entry(module).or_default();
+            files.push(id);
+            files.sort_unstable();
+        }
         if matches!(kind, FileKind::Meta { .. })
             && let Some(ext) = meta_asset_extension(&path)
         {
@@ -154,6 +168,32 @@ impl Project {
         if let (Some(keys), Some(referrers)) = (keys, self.referrers.get_mut()) {
             for k in &keys {
                 remove_id(referrers, k, id);
+            }
+        }
+        if let Some(module) = file.loaded.bevy.as_ref().and_then(|b| b.defines.clone()) {
+            module_keys(&module, dirty);
+            let first = module.split("::").next().unwrap_or_default();
+            if let Some(c) = self.module_roots.get_mut(first) {
+                *c -= 1;
+                if *c == 0 {
+                    self.module_roots.remove(first);
+                }
+            }
+            if let Some(files) = self.modules.get_mut(&module) {
+                files.retain(|f| *f != id);
+                if files.is_empty() {
+                    self.modules.remove(&module);
+                }
+            }
+        }
+        let embedded = file.loaded.bevy.as_ref().map(|b| b.embedded.clone());
+        for e in embedded.into_iter().flatten() {
+            dirty.keys.insert(RefKey::path(&format!("embedded://{e}")));
+            if let Some(c) = self.embedded.get_mut(&e) {
+                *c -= 1;
+                if *c == 0 {
+                    self.embedded.remove(&e);
+                }
             }
         }
         for u in owned {
@@ -214,14 +254,21 @@ impl Project {
                 keys.push(key);
                 continue;
             }
-            let t =
-                resolve::target_in(&r.value, r.file_relative, &file.path, from_root, &self.config.roots, &mut scratch);
+            let t = resolve::target_in(&r.value, r.file_relative, &file.path, from_root, &self.config, &mut scratch);
             resolve::push_keys(t, &mut keys);
         }
         keys.sort_unstable();
         keys.dedup();
         keys
     }
+}
+
+/// A declared shader module changes how imports of it resolve, and whether
+/// imports under its first segment are the project's (then judged) at all.
+fn module_keys(module: &str, dirty: &mut Dirty) {
+    dirty.keys.insert(RefKey::path(&format!("module://{module}")));
+    let first = module.split("::").next().unwrap_or_default();
+    dirty.keys.insert(RefKey::path(&format!("module://{first}")));
 }
 
 /// The extension (lowercase) of the asset a `.meta` path describes.

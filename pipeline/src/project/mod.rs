@@ -41,6 +41,10 @@ mod resolution;
 use index::OneOrMany;
 use parallel::{Timings, parallel_map};
 
+/// How many deleted asset paths a Bevy project remembers while waiting for
+/// where they went.
+const MAX_PATH_DEPARTURES: usize = 4096;
+
 /// Index of a file in the project; stable while the file exists.
 pub type FileId = u32;
 
@@ -202,6 +206,13 @@ pub struct Project {
     referrers: OnceLock<HashMap<RefKey, OneOrMany<FileId>>>,
     /// Extensions (lowercase) of assets that have a `.meta`, with counts.
     meta_extensions: HashMap<String, u32>,
+    /// `embedded://` paths registered by `embedded_asset!` in the code
+    /// (Bevy projects), with how many calls register each.
+    embedded: HashMap<Box<str>, u32>,
+    /// Shader modules declared by `#define_import_path` (Bevy projects):
+    /// module → the files declaring it, and each first segment's count.
+    modules: HashMap<Box<str>, Vec<FileId>>,
+    module_roots: HashMap<Box<str>, u32>,
     /// Consts used as asset paths in one code file and defined in another.
     consts: consts::ConstIndex,
     cycles: Cycles,
@@ -209,6 +220,14 @@ pub struct Project {
     /// Asset paths whose `.meta` went away with an id (and has not come
     /// back), to tell where a moved asset went.
     tombstones: HashMap<Box<str>, Departure>,
+    /// Bevy projects (no ids): asset paths seen to move (a rename, or in
+    /// one batch a delete and a create of the same file name) → where the
+    /// asset went; kept until a file is back at the old path.
+    path_moves: HashMap<Box<str>, Box<str>>,
+    /// Bevy projects: asset paths deleted whose move is not known yet, oldest
+    /// first (at most [`MAX_PATH_DEPARTURES`]): a later asset of the same
+    /// name, if one alone, is where it went.
+    path_departed: Vec<Box<str>>,
     /// The editor's open buffers by project-relative path, whether or not
     /// the path is a project file under the current configuration: they are
     /// ground state, and a configuration reload must apply them again.
@@ -266,6 +285,8 @@ struct Dirty {
     /// Asset paths whose `.meta` left with an id in this batch, in order:
     /// a move learns where they went.
     departed: Vec<Box<str>>,
+    /// Assets that are new in this batch (not in the initial scan).
+    inserted: Vec<Arc<str>>,
     everything: bool,
 }
 
@@ -308,10 +329,15 @@ impl Project {
             ids: HashMap::default(),
             referrers: OnceLock::new(),
             meta_extensions: HashMap::default(),
+            embedded: HashMap::default(),
+            modules: HashMap::default(),
+            module_roots: HashMap::default(),
             consts: consts::ConstIndex::default(),
             cycles: Cycles::default(),
             diagnostics: HashMap::default(),
             tombstones: HashMap::default(),
+            path_moves: HashMap::default(),
+            path_departed: Vec::new(),
             overlays: HashMap::default(),
             scan_dirs: Vec::new(),
             scan_errors: Vec::new(),

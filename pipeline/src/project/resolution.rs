@@ -7,8 +7,9 @@ use uuid::Uuid;
 use super::index::OneOrMany;
 use super::parallel::parallel_map;
 use super::{FileId, IdOwner, LinkKind, Project, Resolution};
-use crate::config::BUILTIN_ASSET_EXTENSIONS;
+use crate::config::{BUILTIN_ASSET_EXTENSIONS, Config};
 use crate::extract::{RawRef, path_extension};
+use crate::flavor::Flavor;
 use crate::meta::Meta;
 use crate::resolve::{self, RefKey, TargetRef, lower_hash};
 use crate::scan::FileKind;
@@ -115,6 +116,11 @@ impl Project {
     /// answer depends only on the id's owners, so re-checking the broken
     /// paths of a departed id when its owners change keeps it current.
     pub fn move_candidates(&self, old_path: &str) -> Vec<FileId> {
+        if let Some(to) = self.path_moves.get(old_path)
+            && let Some(id) = self.file_id(to).filter(|id| self.is_asset(*id))
+        {
+            return vec![id];
+        }
         let Some(left) = self.tombstones.get(old_path) else { return Vec::new() };
         if let Some(to) = left.to.as_deref()
             && let Some(seen) = self.file_id(to).filter(|a| self.asset_id(*a) == Some(left.id))
@@ -136,7 +142,7 @@ impl Project {
         let ids: Vec<FileId> = self.file_ids().collect();
         let resolved = parallel_map(&ids, |id| {
             let r = self.resolutions_of(id);
-            let edges = self.file(id).map(|f| blocking_targets(&f.loaded.refs, &r)).unwrap_or_default();
+            let edges = self.file(id).map(|f| blocking_targets(&self.config, &f.loaded.refs, &r)).unwrap_or_default();
             (r, edges)
         });
         for (id, (r, edges)) in ids.into_iter().zip(resolved) {
@@ -152,7 +158,7 @@ impl Project {
     pub(super) fn resolve_file(&mut self, id: FileId) {
         let resolved = self.resolutions_of(id);
         if let Some(f) = self.files[id as usize].as_mut() {
-            self.edges[id as usize] = blocking_targets(&f.loaded.refs, &resolved);
+            self.edges[id as usize] = blocking_targets(&self.config, &f.loaded.refs, &resolved);
             self.references = self.references + count_references(&resolved) - count_references(&f.resolved);
             f.resolved = resolved;
         }
@@ -178,14 +184,8 @@ impl Project {
                         return res;
                     }
                 }
-                let t = resolve::target_in(
-                    &r.value,
-                    r.file_relative,
-                    &file.path,
-                    from_root,
-                    &self.config.roots,
-                    &mut scratch,
-                );
+                let t =
+                    resolve::target_in(&r.value, r.file_relative, &file.path, from_root, &self.config, &mut scratch);
                 self.resolve(r, t)
             })
             .collect();
@@ -194,6 +194,10 @@ impl Project {
 
     /// How one reference, pointing at `target`, resolves against the current state.
     pub(crate) fn resolve(&self, r: &RawRef, target: TargetRef<'_>) -> Resolution {
+        if self.config.flavor == Flavor::Bevy && resolve::is_template(&r.value) {
+            // Filled in at run time (`${name}.png`, `{}.png`).
+            return Resolution::NotReference;
+        }
         if !r.explicit
             && let TargetRef::Path { .. } | TargetRef::Escapes = target
         {
@@ -212,6 +216,17 @@ impl Project {
                 None => Resolution::UnknownId,
             },
             TargetRef::Path { candidates, label } => {
+                if candidates.first().is_some_and(|c| c.starts_with("module://")) {
+                    return self.resolve_module(candidates);
+                }
+                if let Some(embedded) = candidates.first().and_then(|c| c.strip_prefix("embedded://")) {
+                    // Compiled into the game: no file of the project to
+                    // point at, only the registration to check.
+                    return match self.embedded.contains_key(embedded) {
+                        true => Resolution::NotReference,
+                        false => Resolution::Broken { path: format!("embedded://{embedded}") },
+                    };
+                }
                 let found = candidates.iter().find_map(|c| self.by_path.get(c).filter(|e| e.1).map(|e| e.0));
                 let Some(target) = found else {
                     for c in candidates.iter() {
@@ -230,12 +245,47 @@ impl Project {
                         let idx = self.meta_of(target).and_then(|(_, m)| m.labels.iter().position(|l| l.name == name));
                         match idx {
                             Some(i) => Resolution::Asset { target, label: Some(i as u32) },
+                            None if self.config.flavor == Flavor::Bevy => self.bevy_label(target, name),
                             None => Resolution::UnknownLabel { target, label: name.to_owned() },
                         }
                     }
                 }
             }
         }
+    }
+
+    /// A naga_oil module import: the file declaring the longest module the
+    /// import names. Under a first segment no shader of the project
+    /// declares (`bevy_pbr::…`, a dependency's), it is not the project's
+    /// to judge.
+    fn resolve_module(&self, candidates: resolve::Candidates<'_>) -> Resolution {
+        for c in candidates.iter() {
+            if let Some(&file) = c.strip_prefix("module://").and_then(|m| self.modules.get(m)).and_then(|f| f.first()) {
+                return Resolution::Asset { target: file, label: None };
+            }
+        }
+        let first = candidates.first().unwrap_or_default();
+        let root = first.trim_start_matches("module://").split("::").next().unwrap_or_default();
+        match self.module_roots.contains_key(root) {
+            true => Resolution::Broken { path: first.to_owned() },
+            false => Resolution::NotReference,
+        }
+    }
+
+    /// A label in a Bevy project: the loader makes labels, so only a glTF
+    /// file, whose labels Assetry reads, can lack one; on any other file
+    /// (a loader Assetry does not know) it is not judged.
+    fn bevy_label(&self, target: FileId, name: &str) -> Resolution {
+        let labels = self.file(target).and_then(|f| f.loaded.bevy.as_ref()).and_then(|b| b.gltf.as_ref());
+        match labels {
+            Some(l) if !l.has(name) => Resolution::UnknownLabel { target, label: name.to_owned() },
+            _ => Resolution::Asset { target, label: None },
+        }
+    }
+
+    /// The labels a glTF file has, read from it (Bevy projects).
+    pub fn gltf_labels(&self, asset: FileId) -> Option<&crate::gltf_labels::GltfLabels> {
+        self.file(asset)?.loaded.bevy.as_ref()?.gltf.as_ref()
     }
 
     pub(super) fn is_asset(&self, id: FileId) -> bool {
@@ -249,6 +299,6 @@ pub(super) fn count_references(resolved: &[Resolution]) -> usize {
 }
 
 /// Targets of the build and load references among `refs`, resolved as `resolved`.
-pub(super) fn blocking_targets(refs: &[RawRef], resolved: &[Resolution]) -> Box<[FileId]> {
-    refs.iter().zip(resolved).filter(|(r, _)| r.kind.blocks()).filter_map(|(_, res)| res.target()).collect()
+pub(super) fn blocking_targets(config: &Config, refs: &[RawRef], resolved: &[Resolution]) -> Box<[FileId]> {
+    refs.iter().zip(resolved).filter(|(r, _)| config.blocks(r.kind)).filter_map(|(_, res)| res.target()).collect()
 }

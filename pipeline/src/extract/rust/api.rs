@@ -21,6 +21,9 @@ pub struct CodeApi {
     /// Calls whose first path argument names a folder under an asset root
     /// (`asset_server.load_folder("textures/rpg")`).
     pub folder_calls: Vec<String>,
+    /// URL schemes whose strings name project files, kept where other URLs
+    /// are dropped: Bevy's `embedded` and `[sources]` asset sources.
+    pub sources: Vec<String>,
 }
 
 /// Macros that embed a file, named relative to the source file that
@@ -112,11 +115,17 @@ impl Default for CodeApi {
             attributes: d.attributes(),
             returns: d.returns(),
             folder_calls: d.folder_calls(),
+            sources: Vec::new(),
         }
     }
 }
 
 impl CodeApi {
+    /// Whether a URL is a path in one of the project's asset sources.
+    pub(super) fn is_source_path(&self, value: &str) -> bool {
+        value.split_once("://").is_some_and(|(scheme, _)| self.sources.iter().any(|s| s == scheme))
+    }
+
     pub(super) fn is_call(&self, name: &str) -> bool {
         self.calls.iter().any(|c| c == name)
     }

@@ -22,7 +22,7 @@ impl Extractor<'_> {
         self.budget -= 1;
         let next = depth + 1;
         match expr.kind() {
-            "string_literal" | "raw_string_literal" => match literal_ref(expr, src) {
+            "string_literal" | "raw_string_literal" => match literal_ref(expr, src, self.api) {
                 Some(r) => {
                     if let Some(at) = self.current_use {
                         self.uses.push((r.range, at));

@@ -21,7 +21,7 @@ const WRAPPERS: [(&str, &str); 2] = [("fn f(){[", "\n];}"), ("fn f(){", "\n}")];
 
 impl Extractor<'_> {
     pub(super) fn macro_invocation(&mut self, node: Node, src: Src, cx: Context) {
-        if cx.macro_depth >= MAX_MACRO_DEPTH {
+        if cx.macro_depth >= MAX_MACRO_DEPTH || self.parse_budget.spent() {
             return;
         }
         let mut cursor = node.walk();
@@ -44,7 +44,8 @@ impl Extractor<'_> {
         let mut chosen = None;
         for (open, close) in WRAPPERS {
             let wrapped = format!("{open}{inner}{close}");
-            let Some(tree) = parse(&wrapped) else { return };
+            // Under the file's budget: a macro body is the file's text again.
+            let Some(tree) = parse(&wrapped, &mut self.parse_budget) else { return };
             let clean = !tree.root_node().has_error();
             if clean || chosen.is_none() {
                 chosen = Some((wrapped, tree, open.len()));
@@ -72,7 +73,7 @@ impl Extractor<'_> {
         let mut strings =
             body.children(&mut cursor).filter(|t| matches!(t.kind(), "string_literal" | "raw_string_literal"));
         let lit = if name == "embedded_asset" { strings.last() } else { strings.next() };
-        if let Some(mut r) = lit.and_then(|l| literal_ref(l, src)) {
+        if let Some(mut r) = lit.and_then(|l| literal_ref(l, src, self.api)) {
             r.file_relative = true;
             self.refs.push(r);
         }
@@ -106,7 +107,7 @@ impl Extractor<'_> {
                             && tokens[i - 2].kind() == "identifier"
                             && src.of(tokens[i - 2]) == "path";
                         if (after_path_eq || in_paths)
-                            && let Some(r) = literal_ref(*tok, src)
+                            && let Some(r) = literal_ref(*tok, src, self.api)
                         {
                             self.refs.push(r);
                         }

@@ -72,7 +72,72 @@ thread_local! {
     static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
 }
 
-fn parse(text: &str) -> Option<Tree> {
+/// What a game-code file's parses may still cost: its own parse and every
+/// macro body parsed again share one budget, proportional to the file's
+/// length. tree-sitter-rust is quadratic on an unterminated raw string (50
+/// KB of `load(r#"` took 1.9 s release): its scanner walks to the end of
+/// the file for every `r#"`, so the lexer reads 6,400 bytes per byte of
+/// that file, while parse actions (what tree-sitter's progress callback
+/// counts) stay at 14 callbacks per KiB, as in normal code. Both are
+/// counted: the lexer's reads, handed to it in [`READ_CHUNK`] pieces, and
+/// the progress callbacks; the callback cancels the parse once either is
+/// spent.
+///
+/// Measured on Bevy's examples (266 files that name an asset API, 2.4 MB,
+/// macro bodies included): 1.6 bytes read per byte in all, 5.0 at most for
+/// one file; 6.6 callbacks per KiB in all, 22.6 at most. The read budget
+/// is 13 times that maximum. The callback budget is 45 times it: macro
+/// bodies nested to the depth limit are each parsed again, and deep
+/// nesting costs more actions per byte (2,000 nested `m!(` cost 70
+/// callbacks per KiB per parse, 490 in all).
+#[derive(Debug, Clone, Copy)]
+struct ParseBudget {
+    /// Bytes the lexer may still read.
+    read: u64,
+    /// Progress callbacks (one per ~100 parse actions) still allowed.
+    steps: u64,
+}
+
+/// Bytes the lexer may read per byte of the file.
+const READ_PER_BYTE: u64 = 64;
+/// Progress callbacks allowed per KiB of the file.
+const STEPS_PER_KIB: u64 = 1024;
+/// What any file may spend, however short: a tiny file costs a few
+/// chunks and callbacks whatever it holds.
+const BUDGET_FLOOR: ParseBudget = ParseBudget { read: 64 * 1024, steps: 64 };
+/// The lexer is handed the text this much at a time, so the bytes it walks
+/// over are counted (in whole chunks).
+const READ_CHUNK: usize = 1024;
+
+impl ParseBudget {
+    fn for_len(len: usize) -> Self {
+        let len = len as u64;
+        ParseBudget {
+            read: BUDGET_FLOOR.read + READ_PER_BYTE * len,
+            steps: BUDGET_FLOOR.steps + STEPS_PER_KIB * len / 1024,
+        }
+    }
+
+    fn spent(self) -> bool {
+        self.read == 0 || self.steps == 0
+    }
+}
+
+/// A file whose parses spent their [`ParseBudget`].
+#[derive(Debug)]
+pub(super) struct TooCostly;
+
+/// What `unreadable-file` says about such a file.
+pub(super) const TOO_COSTLY: &str = "too costly to parse: tree-sitter-rust ran past its work budget for a file \
+     this long (as on an unterminated raw string); nothing in it was checked";
+
+/// Parses `text`, spending from `budget`; `None` once the budget is spent
+/// (then nothing of the tree is used: a cancelled or starved parse is not
+/// the file's structure).
+fn parse(text: &str, budget: &mut ParseBudget) -> Option<Tree> {
+    if budget.spent() {
+        return None;
+    }
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -80,7 +145,38 @@ fn parse(text: &str) -> Option<Tree> {
             p.set_language(&tree_sitter_rust::LANGUAGE.into()).ok()?;
             *slot = Some(p);
         }
-        slot.as_mut()?.parse(text, None)
+        let parser = slot.as_mut()?;
+        let left = std::cell::Cell::new(*budget);
+        let bytes = text.as_bytes();
+        let mut read = |at: usize, _| {
+            let mut b = left.get();
+            if b.read == 0 {
+                // Spent: the lexer sees the end of the text, so it stops
+                // walking until the next progress callback cancels.
+                return &[][..];
+            }
+            let rest = bytes.get(at..).unwrap_or_default();
+            let chunk = &rest[..rest.len().min(READ_CHUNK)];
+            b.read = b.read.saturating_sub(chunk.len() as u64);
+            left.set(b);
+            chunk
+        };
+        let mut progress = |_: &tree_sitter::ParseState| {
+            let mut b = left.get();
+            b.steps = b.steps.saturating_sub(1);
+            left.set(b);
+            if b.spent() { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+        };
+        let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
+        let tree = parser.parse_with_options(&mut read, None, Some(options));
+        *budget = left.get();
+        if budget.spent() {
+            // A cancelled parse keeps its state for a resumption that will
+            // not come: the next file must start afresh.
+            parser.reset();
+            return None;
+        }
+        tree
     })
 }
 
@@ -112,11 +208,25 @@ impl CodeLinks {
     }
 }
 
-pub(in crate::extract) fn extract(text: &str, api: &CodeApi) -> (Vec<RawRef>, Option<Box<CodeLinks>>) {
+/// A file's references and links, or [`TooCostly`] when its parses spent
+/// the file's budget (then nothing in it is a reference: what a cancelled
+/// parse saw is not known to be the file's structure).
+pub(in crate::extract) fn extract(
+    text: &str,
+    api: &CodeApi,
+) -> Result<(Vec<RawRef>, Option<Box<CodeLinks>>), TooCostly> {
+    extract_within(text, api, ParseBudget::for_len(text.len()))
+}
+
+fn extract_within(
+    text: &str,
+    api: &CodeApi,
+    mut parse_budget: ParseBudget,
+) -> Result<(Vec<RawRef>, Option<Box<CodeLinks>>), TooCostly> {
     if !api.may_occur_in(text) {
-        return (Vec::new(), None);
+        return Ok((Vec::new(), None));
     }
-    let Some(tree) = parse(text) else { return (Vec::new(), None) };
+    let Some(tree) = parse(text, &mut parse_budget) else { return Err(TooCostly) };
     let main = Src { text, delta: 0 };
     let mut x = Extractor {
         api,
@@ -129,8 +239,12 @@ pub(in crate::extract) fn extract(text: &str, api: &CodeApi) -> (Vec<RawRef>, Op
         folders: Vec::new(),
         expanded: Default::default(),
         budget: FOLLOW_BUDGET,
+        parse_budget,
     };
     x.walk(tree.root_node(), main, Context::default());
+    if x.parse_budget.spent() {
+        return Err(TooCostly);
+    }
     let defs = x.unused_consts();
     let mut refs = x.refs;
     // A const used in several places is one reference, where it is written.
@@ -151,7 +265,7 @@ pub(in crate::extract) fn extract(text: &str, api: &CodeApi) -> (Vec<RawRef>, Op
     links.uses.sort();
     links.uses.dedup();
     let links = (links != CodeLinks::default()).then(|| Box::new(links));
-    (refs, links)
+    Ok((refs, links))
 }
 
 /// Text a tree was parsed from, and how its byte offsets map to the file's
@@ -199,6 +313,8 @@ struct Extractor<'a> {
     expanded: rustc_hash::FxHashSet<usize>,
     /// Expression steps left for this file.
     budget: u32,
+    /// Parse work left for this file's macro bodies.
+    parse_budget: ParseBudget,
 }
 
 /// Expression steps a file may take to follow paths through bindings: far
@@ -308,7 +424,7 @@ fn last_segment(path: &str) -> &str {
 
 /// The contents of a string literal as a reference, with the exact range
 /// of its contents in the file.
-fn literal_ref(lit: Node, src: Src) -> Option<RawRef> {
+fn literal_ref(lit: Node, src: Src, api: &CodeApi) -> Option<RawRef> {
     let full = src.of(lit);
     let raw = lit.kind() == "raw_string_literal";
     let (open, close) = if raw {
@@ -328,9 +444,10 @@ fn literal_ref(lit: Node, src: Src) -> Option<RawRef> {
     let (start, end) = (lit.start_byte() + open, lit.end_byte() - close);
     let contents = src.text.get(start..end)?;
     let value = if raw { contents.to_owned() } else { unescape(contents) };
-    // A URL (`https://`, `embedded://`) is never a project file; dropped
-    // here, before references are numbered for `CodeLinks`.
-    if crate::resolve::is_url(&value) {
+    // A URL (`https://`) is never a project file; dropped here, before
+    // references are numbered for `CodeLinks`. A path in an asset source the
+    // project knows (Bevy's `embedded://`, `[sources]`) is kept.
+    if crate::resolve::is_url(&value) && !api.is_source_path(&value) {
         return None;
     }
     Some(RawRef {

@@ -1,5 +1,10 @@
 use super::*;
 
+/// [`super::extract`] on code that is within its parse budget.
+fn extract(text: &str, api: &CodeApi) -> (Vec<RawRef>, Option<Box<CodeLinks>>) {
+    super::extract(text, api).expect("within the parse budget")
+}
+
 /// The text of every reference found, in order, leaving out the strings of
 /// consts this file does not use (references only if another file does).
 fn found(text: &str) -> Vec<&str> {
@@ -220,6 +225,7 @@ fn project_specific_places_from_config() {
         attributes: vec!["texture".to_owned()],
         returns: vec!["icon".to_owned()],
         folder_calls: Vec::new(),
+        sources: Vec::new(),
     };
     let t = r#"#[texture(path = "ui/a.png")]
 struct A;
@@ -288,4 +294,37 @@ fn f(a: Res<AssetServer>, shape: Shape) {
         found(t),
         ["models/cube.gltf", "models/sphere.gltf", "ui/big.png", "ui/small.png", "fonts/a.ttf", "fonts/b.ttf"]
     );
+}
+
+/// 50 KB of `load(r#"`: tree-sitter-rust's lexer walks to the end of the
+/// file for each `r#"` (6,400 bytes read per byte, 1.9 s release). Its
+/// budget is spent early, and the file yields nothing.
+#[test]
+fn an_unterminated_raw_string_bomb_is_cancelled() {
+    let text = "load(r#\"".repeat(50 * 1024 / 8);
+    assert!(matches!(super::extract(&text, &CodeApi::default()), Err(TooCostly)));
+}
+
+/// The same file with its raw strings closed is well within budget.
+#[test]
+fn the_same_calls_closed_are_read() {
+    let text = "fn f(s: S) {\n".to_owned() + &"    s.load(r#\"a.png\"#);\n".repeat(2000) + "}\n";
+    assert_eq!(extract(&text, &CodeApi::default()).0.len(), 2000);
+}
+
+/// A macro body is parsed again under the file's one budget: a budget
+/// that covers the file's own parse but not the re-parse of its macro
+/// body cancels the file.
+#[test]
+fn macro_bodies_parse_under_the_files_budget() {
+    let body = "    (Sprite::default(), Name::new(\"x\")),\n".repeat(200);
+    let text = format!("fn f(s: S) {{\n    children![\n        s.load(\"a.png\"),\n{body}    ];\n}}\n");
+    let api = CodeApi::default();
+    let full = ParseBudget::for_len(text.len());
+    let mut own = full;
+    assert!(parse(&text, &mut own).is_some());
+    assert_eq!(extract_within(&text, &api, full).map(|(refs, _)| refs.len()).ok(), Some(1));
+    // Exactly what the file's own parse costs, and a little more.
+    let just_own = ParseBudget { read: full.read - own.read + 1, steps: full.steps - own.steps + 1 };
+    assert!(matches!(extract_within(&text, &api, just_own), Err(TooCostly)));
 }

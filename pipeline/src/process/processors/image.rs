@@ -42,7 +42,8 @@ pub(super) fn process(input: &Input<'_>) -> Result<Vec<u8>, Problem> {
     let max_size = integer(input.settings, "max_size", 1..=i64::from(MAX_SIDE))?;
     let quality = integer(input.settings, "quality", 1..=100)?.unwrap_or(90) as u8;
     // The header first: a size too large to decode is named as such.
-    let header = ImageReader::new(Cursor::new(&input.bytes)).with_guessed_format().ok().and_then(|r| r.into_dimensions().ok());
+    let header =
+        ImageReader::new(Cursor::new(&input.bytes)).with_guessed_format().ok().and_then(|r| r.into_dimensions().ok());
     if let Some((w, h)) = header {
         let need = u64::from(w) * u64::from(h) * 4;
         if need > MAX_ALLOC || w > MAX_SIDE || h > MAX_SIDE {

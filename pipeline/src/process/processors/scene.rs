@@ -14,7 +14,11 @@ pub(super) fn process(input: &Input<'_>) -> Result<Vec<u8>, Problem> {
         Problem::at("not UTF-8 text", TextRange::new(at, at + 1))
     })?;
     let ron = input.source.extension().is_some_and(|e| e.eq_ignore_ascii_case("ron"));
-    if ron { validate_ron(text)? } else { validate_json(text)? }
+    if ron {
+        validate_ron(text)?
+    } else {
+        validate_json(text)?
+    }
     let replaced = replace_references(input, text)?;
     Ok(minify(&replaced).into_bytes())
 }
@@ -26,9 +30,10 @@ fn validate_json(text: &str) -> Result<(), Problem> {
 }
 
 fn validate_ron(text: &str) -> Result<(), Problem> {
-    ron::Options::default().from_str::<ron::Value>(text).map(|_| ()).map_err(|e| {
-        Problem::at(format!("invalid RON: {}", e.code), point(text, e.span.start.line, e.span.start.col))
-    })
+    ron::Options::default()
+        .from_str::<ron::Value>(text)
+        .map(|_| ())
+        .map_err(|e| Problem::at(format!("invalid RON: {}", e.code), point(text, e.span.start.line, e.span.start.col)))
 }
 
 /// A 1-based line and column (in characters) as a byte range of one character.

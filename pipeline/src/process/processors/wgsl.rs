@@ -124,8 +124,8 @@ fn add_module_imports(
             continue;
         }
         let abs = project.abs_path(project.path(file));
-        let text = std::fs::read_to_string(&abs)
-            .map_err(|e| Problem::new(format!("cannot read module `{module}`: {e}")))?;
+        let text =
+            std::fs::read_to_string(&abs).map_err(|e| Problem::new(format!("cannot read module `{module}`: {e}")))?;
         add_quoted_imports(project, file, composer, added, depth + 1)?;
         add_module_imports(project, &text, modules, composer, added, depth + 1)?;
         let path = abs.to_string_lossy().into_owned();
@@ -191,9 +191,7 @@ fn problem(e: &ComposerError, composer: &Composer, text: &str, path: &str) -> Pr
         _ => message,
     };
     let span = match &e.inner {
-        E::ShaderValidationError(v) | E::HeaderValidationError(v) => {
-            v.spans().filter_map(|(s, _)| s.to_range()).last()
-        }
+        E::ShaderValidationError(v) | E::HeaderValidationError(v) => v.spans().filter_map(|(s, _)| s.to_range()).last(),
         E::WgslParseError(p) => p.labels().next().and_then(|(s, _)| s.to_range()),
         E::ImportNotFound(_, pos) | E::ImportParseError(_, pos) => Some(*pos..*pos),
         _ => None,
