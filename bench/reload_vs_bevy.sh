@@ -34,6 +34,7 @@ for run in "$C $TEX 1" "$C $TEX 50" "$C $SHADER 1" "$P $TEX 1"; do
   echo "-- project $1"
   cargo bench -q -p assetry-client --bench reload -- --assetry "$ASSETRY" --project "$1" --file "$2" --saves "$SAVES" --clients "$3"
 done
+[ "${SKIP_BEVY:-}" ] && exit 0
 echo "== bevy_asset 0.20.1 hot reload (200 loaded, $SAVES writes)"
 B=/tmp/assetry-reload-bench-bevy
 rm -rf "$B"; mkdir -p "$B"; cp -r "$P/assets" "$B/"; find "$B" -name '*.meta' -delete
