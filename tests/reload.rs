@@ -275,33 +275,42 @@ fn malformed_and_huge_client_lines_close_the_connection_with_a_log_line() {
     let dir = project();
     let root = dir.path();
     let mut watch = Watch::start(root);
-    let closed = |mut s: TcpStream| {
-        // Reads to the end: `hello`, then the close.
-        let mut all = Vec::new();
-        let _ = s.read_to_end(&mut all);
-        String::from_utf8_lossy(&all).into_owned()
+    // Connects and reads `hello`, as a client does before it sends anything.
+    let address = watch.address.clone();
+    let connect = || {
+        let s = TcpStream::connect(&address).unwrap();
+        let mut reader = BufReader::new(s.try_clone().unwrap());
+        let mut hello = String::new();
+        reader.read_line(&mut hello).unwrap();
+        assert!(hello.starts_with("{\"type\":\"hello\""), "{hello}");
+        (s, reader)
+    };
+    // The connection ends (a clean close, or a reset when our bytes were
+    // left unread) with nothing sent after `hello`.
+    let closed = |mut reader: BufReader<TcpStream>| {
+        let mut rest = Vec::new();
+        let _ = reader.read_to_end(&mut rest);
+        assert_eq!(String::from_utf8_lossy(&rest), "");
     };
 
-    let mut s = TcpStream::connect(&watch.address).unwrap();
+    let (mut s, reader) = connect();
     s.write_all(b"{\"type\":\"subscribe\",\"profile\":\n").unwrap();
-    assert!(closed(s).starts_with("{\"type\":\"hello\""));
+    closed(reader);
     watch.expect_err("about the malformed line", |l| {
         l.contains("sent a malformed line") && l.ends_with("connection closed")
     });
 
-    let mut s = TcpStream::connect(&watch.address).unwrap();
+    let (mut s, reader) = connect();
     // 1 MB without a newline: written from a thread, since the server stops reading.
-    let mut writer = s.try_clone().unwrap();
-    let sent = std::thread::spawn(move || writer.write_all(&vec![b'x'; 1 << 20]));
-    let mut hello = String::new();
-    BufReader::new(&mut s).read_line(&mut hello).unwrap();
+    let sent = std::thread::spawn(move || s.write_all(&vec![b'x'; 1 << 20]));
+    closed(reader);
     watch.expect_err("about the huge line", |l| l.contains("sent a line over 65536 bytes; connection closed"));
     let _ = sent.join();
 
     // A client may only subscribe: a `hello` from it is refused too.
-    let mut s = TcpStream::connect(&watch.address).unwrap();
+    let (mut s, reader) = connect();
     s.write_all(b"{\"type\":\"hello\",\"protocol\":1,\"profile\":\"x\",\"root\":\"/etc\",\"seq\":0}\n").unwrap();
-    closed(s);
+    closed(reader);
     watch.expect_err("about the client's hello", |l| l.contains("sent a message a client cannot send"));
 
     // The server still serves.
