@@ -26,6 +26,8 @@ mod process;
 mod process_crash;
 mod process_lsp;
 mod project_rules;
+mod reload;
+mod reload_lsp;
 mod storm;
 mod support;
 mod watch;

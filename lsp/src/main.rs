@@ -5,6 +5,7 @@
 //! (`assetry-pipeline`).
 
 mod cli;
+mod reload;
 mod server;
 
 use std::process::ExitCode;

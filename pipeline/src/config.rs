@@ -95,6 +95,9 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     pub processors: BTreeMap<String, ExternalProcessor>,
     pub reload_address: String,
+    /// Whether `[reload] address` was written: the language server serves
+    /// hot reload only then (`assetry watch` always does).
+    pub reload_set: bool,
     /// Which conventions the project follows, and why (for `check`'s summary
     /// and the server's log).
     pub flavor: Flavor,
@@ -160,6 +163,7 @@ impl Default for Config {
             profiles,
             processors: BTreeMap::new(),
             reload_address: "127.0.0.1:7420".to_owned(),
+            reload_set: false,
             flavor: Flavor::Assetry,
             flavor_reason: "the default: no `project.flavor`, and no Cargo.toml depends on Bevy".to_owned(),
             meta_required: true,
@@ -474,6 +478,7 @@ impl Config {
             prefer_id,
             profiles,
             processors: raw.processors,
+            reload_set: raw.reload.address.is_some(),
             reload_address: raw.reload.address.unwrap_or(defaults.reload_address),
             sources,
             severities,

@@ -33,6 +33,7 @@ pub mod meta;
 pub mod meta_ron;
 pub mod process;
 pub mod project;
+pub mod reload;
 pub mod resolve;
 pub mod rules;
 pub mod scan;

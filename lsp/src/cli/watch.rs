@@ -8,17 +8,20 @@
 //! `--profile`) on its own thread, once at start and after each batch, and
 //! prints what was processed and what failed; the only files written are
 //! under `.assetry/`, and stopping at any point leaves them consistent.
+//! Games hear about each run through the hot-reload server, started on
+//! `[reload] address` (its address written to `.assetry/reload.addr`).
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::SystemTime;
 
 use anyhow::{Result, bail};
 use assetry_pipeline::process::background::{Background, Event};
 use assetry_pipeline::process::{RunOptions, RunReport};
+use assetry_pipeline::reload::{ADDR_FILE, ReloadServer};
 use assetry_pipeline::{Diagnostic, FileDiagnostics, Project, Severity};
 use assetry_watcher::{Notice, WatchEvent, WatchOptions, Watcher};
 
@@ -68,6 +71,7 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
     writeln!(out, "{}", shown.summary(&project))?;
     out.flush()?;
     project.prepare_for_changes();
+    let reload = start_reload(&project, &profile);
     let background = start_processing(&project, &profile, &tx);
 
     for message in rx {
@@ -79,6 +83,9 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
                 continue;
             }
             Message::Processing(event) => {
+                if let (Some(server), Event::Finished(report)) = (&reload, &event) {
+                    crate::reload::publish(server, &project, report);
+                }
                 for line in processing_lines(&project, event) {
                     writeln!(out, "{line}")?;
                 }
@@ -118,7 +125,24 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
     }
     drop(watcher);
     drop(background);
+    drop(reload);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The hot-reload server, or none (with an error line) when its address
+/// cannot be bound: diagnostics and processing go on without it.
+fn start_reload(project: &Project, profile: &str) -> Option<ReloadServer> {
+    let log = Arc::new(|line: &str| eprintln!("note: {line}"));
+    match crate::reload::start(project, profile, log) {
+        Ok(server) => {
+            eprintln!("note: hot reload on {} (written to {ADDR_FILE})", server.address());
+            Some(server)
+        }
+        Err(e) => {
+            eprintln!("error: {e}; hot reload is off");
+            None
+        }
+    }
 }
 
 fn start_processing(project: &Project, profile: &str, tx: &mpsc::Sender<Message>) -> Background {

@@ -151,7 +151,9 @@ impl LanguageServer for Backend {
 
     async fn shutdown(&self) -> Result<()> {
         self.shut_down.store(true, Ordering::SeqCst);
-        Ok(())
+        // Games stop hearing now, and `.assetry/reload.addr` goes away
+        // before the answer: nothing stale is left behind once we exit.
+        self.engine.query(|ws| ws.stop_all_reloads()).await
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {

@@ -13,6 +13,7 @@ mod documents;
 mod engine;
 mod handshake;
 mod processing;
+mod reload;
 mod projects;
 mod requests;
 mod transport;

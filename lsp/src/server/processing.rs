@@ -60,9 +60,16 @@ impl Workspace {
 
     /// Starts processing the project at `root` (just opened).
     pub(super) fn start_processing(&mut self, root: &Path) {
-        let (Some(setup), Some(enqueue)) = (&self.processing.setup, self.enqueue.clone()) else { return };
+        let Some(enqueue) = self.enqueue.clone() else { return };
+        // Hot reload needs processing: a project with `[reload]` set is processed (server/reload.rs).
+        let Some(profile) =
+            self.processing.setup.as_ref().map(|s| s.profile.clone()).or_else(|| self.reload_profile(root))
+        else {
+            return;
+        };
+        self.start_reload(root, &profile);
         let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let options = RunOptions { profile: setup.profile.clone(), jobs, history: true };
+        let options = RunOptions { profile, jobs, history: true };
         let at = root.to_owned();
         let background = Background::start(root.to_owned(), options, move |event| {
             let at = at.clone();
@@ -127,6 +134,7 @@ impl Workspace {
     }
 
     fn finished(&mut self, slot: usize, root: &Path, report: RunReport) {
+        self.reload_finished(slot, root, &report);
         let mut by_file: HashMap<String, Vec<Diagnostic>> = HashMap::new();
         for f in &report.failed {
             let range = f.range.unwrap_or_default();

@@ -270,7 +270,8 @@ impl Workspace {
                     .map(|fd| FileDiagnostics { path: fd.path, diagnostics: Vec::new() })
                     .collect();
                 self.publish(i, cleared);
-                self.projects.remove(i);
+                let root = self.projects.remove(i).root;
+                self.stop_reload(&root);
             }
             let (gone, kept): (Vec<Unloaded>, Vec<Unloaded>) =
                 std::mem::take(&mut self.unloaded).into_iter().partition(|u| u.root.starts_with(&folder));

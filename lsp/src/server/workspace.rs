@@ -87,6 +87,7 @@ pub struct Workspace {
     /// Open documents edited since their text was last given to the engine.
     pub(super) edited: HashSet<PathBuf>,
     pub(super) processing: super::processing::Processing,
+    pub(super) reloads: super::reload::Reloads,
 }
 
 impl Workspace {
@@ -99,6 +100,7 @@ impl Workspace {
             documents: HashMap::new(),
             edited: HashSet::new(),
             processing: Default::default(),
+            reloads: Default::default(),
         }
     }
 
