@@ -268,7 +268,7 @@ fn check_root_count(roots: &[String], ranges: &[Option<TextRange>]) -> Result<()
 
 /// The largest `assetry.toml` Assetry parses: a configuration is a few
 /// hundred bytes, and a parsed TOML document costs many times its text.
-pub const MAX_CONFIG_BYTES: usize = 256 * 1024;
+pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 
 impl Config {
     /// Loads `<root>/assetry.toml`, or the defaults when there is none.
@@ -794,7 +794,7 @@ mod tests {
     #[test]
     fn a_runaway_config_is_refused_unparsed() {
         let p = Config::parse(&"\r".repeat(MAX_CONFIG_BYTES + 1)).unwrap_err();
-        assert_eq!(p.message, "assetry.toml is 257 KiB; Assetry reads at most 256 KiB of it");
+        assert_eq!(p.message, "assetry.toml is 65 KiB; Assetry reads at most 64 KiB of it");
         assert_eq!(p.range, None);
     }
 
