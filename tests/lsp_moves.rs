@@ -77,6 +77,17 @@ id = "{ID}"
         repairs(&mut client, &f),
         [("`sky.png` moved: use `textures/sky_day.png`".to_owned(), true, "textures/sky_day.png".to_owned())]
     );
-    client.drain(std::time::Duration::from_millis(100));
-    client.shutdown();
+    // Where everything else ends: the copy's duplicate now names the moved
+    // `.meta`, and the old `.meta` path has no findings left.
+    let last = client.shutdown_with_last_diagnostics();
+    let copy = &last[&f.uri("assets/textures/a_copy.png.meta")];
+    assert_eq!(copy.len(), 1, "{copy:?}");
+    assert_eq!(
+        copy[0]["message"],
+        "id `b1111111-1111-4111-8111-111111111111` is also declared by `assets/textures/sky_day.png.meta`; every \
+         asset needs its own id (was a .meta copied?)"
+    );
+    assert_eq!(copy[0]["relatedInformation"][0]["location"]["uri"], moved_meta.as_str());
+    assert_eq!(last[&f.uri("assets/textures/sky.png.meta")], Vec::<serde_json::Value>::new());
+    assert_eq!(last.len(), 2, "{last:?}");
 }
