@@ -6,9 +6,11 @@ pub mod lsp;
 
 use std::path::{Path, PathBuf};
 
-/// The `assetry` binary Cargo built for these tests.
+/// The `assetry` binary Cargo built for these tests, or the one
+/// `ASSETRY_TEST_BIN` names (a long mutation campaign runs a copy, so a
+/// rebuild meanwhile does not change the binary under test).
 pub fn assetry_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_assetry"))
+    std::env::var_os("ASSETRY_TEST_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_assetry")), PathBuf::from)
 }
 
 /// The repository root (the workspace folder).
