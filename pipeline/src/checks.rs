@@ -14,10 +14,10 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
     let Some(f) = p.file(id) else { return Vec::new() };
     let path: &str = &f.path;
     let mut out = Vec::new();
-    if let Some(why) = &f.loaded.unreadable {
+    if let Some(why) = f.loaded.unreadable() {
         out.push(Diagnostic::new(Code::UnreadableFile, path, TextRange::EMPTY, why.to_string()));
     }
-    if let Some(e) = &f.loaded.syntax_error {
+    if let Some(e) = f.loaded.syntax_error() {
         let message = format!("{}; the references after it were not checked", e.message);
         out.push(Diagnostic::new(Code::InvalidSyntax, path, e.range, message));
     }
@@ -41,7 +41,7 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
         if let Some(d) = reference_finding(p, path, r, res) {
             // A const's string: where the const is used, so the load that
             // fails can be found from the diagnostic.
-            let uses = if f.loaded.code.is_some() { p.const_uses(id, i) } else { Vec::new() };
+            let uses = if f.loaded.code().is_some() { p.const_uses(id, i) } else { Vec::new() };
             out.push(if uses.is_empty() { d } else { d.with_related(uses) });
         }
         if let (Some((node, comp)), Some(target)) = (cycle, res.target())

@@ -504,7 +504,7 @@ fn folder_loads_follow(project: &Project, renames: &[(String, String)], change: 
     }
     for (path, id) in all_files(project) {
         let Some(f) = project.file(id) else { continue };
-        let Some(links) = f.loaded.code.as_deref() else { continue };
+        let Some(links) = f.loaded.code() else { continue };
         for &i in &links.folders {
             let Some(r) = f.refs().get(i as usize) else { continue };
             let value = r.value.trim_matches('/');

@@ -31,7 +31,7 @@ impl ConstIndex {
 
 /// The distinct names of a file's remote uses and of its unused consts.
 fn names(p: &Project, id: FileId) -> (Vec<Box<str>>, Vec<Box<str>>) {
-    let Some(links) = p.file(id).and_then(|f| f.loaded.code.as_deref()) else { return Default::default() };
+    let Some(links) = p.file(id).and_then(|f| f.loaded.code()) else { return Default::default() };
     let mut used: Vec<Box<str>> = links.remote.iter().map(|(n, _)| n.clone()).collect();
     let mut defined: Vec<Box<str>> = links.defs.iter().map(|(_, n)| n.clone()).collect();
     used.sort();
@@ -72,7 +72,7 @@ impl Project {
     /// Whether reference `index` of file `id` counts: true unless it is the
     /// string of a const that no file uses as a path.
     pub(super) fn const_in_use(&self, id: FileId, index: usize) -> bool {
-        let Some(links) = self.file(id).and_then(|f| f.loaded.code.as_deref()) else { return true };
+        let Some(links) = self.file(id).and_then(|f| f.loaded.code()) else { return true };
         let mut names = links.def_names(index).peekable();
         if names.peek().is_none() {
             return true;
@@ -85,12 +85,12 @@ impl Project {
     /// of another file, in the files that define it.
     /// Each with the range of the name at `offset`.
     pub(crate) fn const_strings_at(&self, id: FileId, offset: u32) -> Vec<(FileId, usize, TextRange)> {
-        let Some(links) = self.file(id).and_then(|f| f.loaded.code.as_deref()) else { return Vec::new() };
+        let Some(links) = self.file(id).and_then(|f| f.loaded.code()) else { return Vec::new() };
         let here = links.uses.iter().filter(|(_, at)| at.contains_inclusive(offset));
         let mut out: Vec<(FileId, usize, TextRange)> = here.map(|(i, at)| (id, *i as usize, *at)).collect();
         for (name, at) in links.remote.iter().filter(|(_, at)| at.contains_inclusive(offset)) {
             for &def in self.consts.definers(name) {
-                let Some(dl) = self.file(def).and_then(|f| f.loaded.code.as_deref()) else { continue };
+                let Some(dl) = self.file(def).and_then(|f| f.loaded.code()) else { continue };
                 out.extend(dl.defs.iter().filter(|(_, n)| n == name).map(|(i, _)| (def, *i as usize, *at)));
             }
         }
@@ -101,7 +101,7 @@ impl Project {
     /// its const: in the file itself, and in the files that use the const.
     pub(crate) fn const_uses(&self, id: FileId, index: usize) -> Vec<Related> {
         let Some(file) = self.file(id) else { return Vec::new() };
-        let Some(links) = file.loaded.code.as_deref() else { return Vec::new() };
+        let Some(links) = file.loaded.code() else { return Vec::new() };
         let here = links.uses.iter().filter(|(i, _)| *i as usize == index);
         let mut out: Vec<Related> = here
             .map(|(_, range)| Related {
@@ -113,7 +113,7 @@ impl Project {
         for name in links.def_names(index) {
             for &user in self.consts.users(name) {
                 let Some(uf) = self.file(user).filter(|_| user != id) else { continue };
-                let Some(ul) = uf.loaded.code.as_deref() else { continue };
+                let Some(ul) = uf.loaded.code() else { continue };
                 for (_, range) in ul.remote.iter().filter(|(n, _)| **n == *name) {
                     out.push(Related {
                         path: uf.path.to_string(),

@@ -43,7 +43,7 @@ impl Project {
                 None => Resolution::Broken { path },
             });
         }
-        let links = file.loaded.code.as_deref()?;
+        let links = file.loaded.code()?;
         if !links.folders.contains(&(index as u32)) {
             return None;
         }

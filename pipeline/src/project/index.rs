@@ -107,7 +107,7 @@ impl Project {
                 dirty.keys.insert(RefKey::Id(u));
             }
         }
-        let bevy = self.files[id as usize].as_ref().and_then(|f| f.loaded.bevy.as_ref());
+        let bevy = self.files[id as usize].as_ref().and_then(|f| f.loaded.bevy());
         let (embedded, defines) = bevy.map(|b| (b.embedded.clone(), b.defines.clone())).unwrap_or_default();
         for e in embedded {
             dirty.keys.insert(RefKey::path(&format!("embedded://{e}")));
@@ -170,7 +170,7 @@ impl Project {
                 remove_id(referrers, k, id);
             }
         }
-        if let Some(module) = file.loaded.bevy.as_ref().and_then(|b| b.defines.clone()) {
+        if let Some(module) = file.loaded.bevy().and_then(|b| b.defines.clone()) {
             module_keys(&module, dirty);
             let first = module.split("::").next().unwrap_or_default();
             if let Some(c) = self.module_roots.get_mut(first) {
@@ -186,7 +186,7 @@ impl Project {
                 }
             }
         }
-        let embedded = file.loaded.bevy.as_ref().map(|b| b.embedded.clone());
+        let embedded = file.loaded.bevy().map(|b| b.embedded.clone());
         for e in embedded.into_iter().flatten() {
             dirty.keys.insert(RefKey::path(&format!("embedded://{e}")));
             if let Some(c) = self.embedded.get_mut(&e) {

@@ -276,7 +276,7 @@ impl Project {
     /// file, whose labels Assetry reads, can lack one; on any other file
     /// (a loader Assetry does not know) it is not judged.
     fn bevy_label(&self, target: FileId, name: &str) -> Resolution {
-        let labels = self.file(target).and_then(|f| f.loaded.bevy.as_ref()).and_then(|b| b.gltf.as_ref());
+        let labels = self.file(target).and_then(|f| f.loaded.bevy()).and_then(|b| b.gltf.as_ref());
         match labels {
             Some(l) if !l.has(name) => Resolution::UnknownLabel { target, label: name.to_owned() },
             _ => Resolution::Asset { target, label: None },
@@ -285,7 +285,7 @@ impl Project {
 
     /// The labels a glTF file has, read from it (Bevy projects).
     pub fn gltf_labels(&self, asset: FileId) -> Option<&crate::gltf_labels::GltfLabels> {
-        self.file(asset)?.loaded.bevy.as_ref()?.gltf.as_ref()
+        self.file(asset)?.loaded.bevy()?.gltf.as_ref()
     }
 
     pub(super) fn is_asset(&self, id: FileId) -> bool {
