@@ -140,11 +140,24 @@ pub fn extract(syntax: Syntax, text: &str, code: &CodeApi) -> Extracted {
     }
 }
 
+/// Larger game-code files are not parsed (REFERENCE.md, `unreadable-file`):
+/// the largest hand-written file of Bevy's repository is 0.2 MB.
+pub const MAX_CODE_BYTES: usize = 1 << 20;
+
 /// Extracts a game-code file's references, and how they relate to consts
 /// other files may use. A file too costly to parse (its parses ran past a
 /// work budget proportional to its length) yields nothing but the reason,
 /// in `skipped`.
 pub fn extract_code(text: &str, code: &CodeApi) -> (Extracted, Option<Box<CodeLinks>>) {
+    if text.len() > MAX_CODE_BYTES {
+        let skipped = format!(
+            "larger than the {} MiB Assetry reads in a game-code file ({} bytes): code this large is generated \
+             data, and its syntax tree would cost up to 128 times that; its references were not checked",
+            MAX_CODE_BYTES >> 20,
+            text.len()
+        );
+        return (Extracted { skipped: Some(skipped.into()), ..Extracted::default() }, None);
+    }
     match rust::extract(text, code) {
         Ok((refs, links)) => (Extracted { refs, ..Extracted::default() }, links),
         Err(rust::TooCostly) => (Extracted { skipped: Some(rust::TOO_COSTLY.into()), ..Extracted::default() }, None),

@@ -391,3 +391,16 @@ fn memory_per_byte_of_real_code() {
         worst.1
     );
 }
+
+/// A game-code file past the size bound is not parsed at all, and says so.
+#[test]
+fn a_game_code_file_over_the_size_bound_is_not_parsed() {
+    let line = "fn f(s: S) { s.load(\"a.png\"); }\n";
+    let text = line.repeat(crate::extract::MAX_CODE_BYTES / line.len() + 1);
+    let (extracted, links) = crate::extract::extract_code(&text, &CodeApi::default());
+    assert!(extracted.refs.is_empty() && links.is_none());
+    let why = extracted.skipped.expect("skipped");
+    assert!(why.starts_with("larger than the 1 MiB Assetry reads in a game-code file"), "{why}");
+    let under = line.repeat(1000);
+    assert_eq!(crate::extract::extract_code(&under, &CodeApi::default()).0.refs.len(), 1000);
+}
