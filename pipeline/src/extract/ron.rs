@@ -135,7 +135,7 @@ fn memchr_newline(b: &[u8], from: usize) -> usize {
 }
 
 /// The index after the `*/` closing a comment whose body starts at `i`.
-fn block_comment_end(b: &[u8], mut i: usize) -> Option<usize> {
+pub(crate) fn block_comment_end(b: &[u8], mut i: usize) -> Option<usize> {
     let mut depth = 1usize;
     while i < b.len() {
         if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {

@@ -23,21 +23,8 @@ pub(super) fn minify(text: &str) -> String {
                 gap = true;
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0usize;
-                while i < b.len() {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
+                // Nested, as RON's lexer reads them; an unclosed one runs to the end.
+                i = crate::extract::block_comment_end(b, i + 2).unwrap_or(b.len());
                 gap = true;
             }
             b'"' | b'\'' => {
