@@ -132,7 +132,7 @@ pub(crate) fn save(root: &Path, rel: &str, text: &str) {
     std::fs::rename(&tmp, &path).unwrap();
 }
 
-fn kinds_project() -> tempfile::TempDir {
+pub(crate) fn kinds_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_file(d, "assets/textures/hero.png", png(8, 4, 1));
@@ -155,7 +155,7 @@ fn kinds_project() -> tempfile::TempDir {
     dir
 }
 
-const KINDS: &[&str] = &[
+pub(crate) const KINDS: &[&str] = &[
     "assets/models/ship.gltf",
     "assets/notes.txt",
     "assets/scenes/level.ron",

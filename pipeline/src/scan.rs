@@ -461,7 +461,7 @@ pub struct ScanResult {
 /// cache, a network drive): then I/O latency, not CPU, bounds the scan, and
 /// many requests in flight hide it. `ASSETRY_READERS` fixes the count (for
 /// benchmarks).
-fn reader_threads() -> walk::Threads {
+pub(crate) fn reader_threads() -> walk::Threads {
     if let Some(n) = std::env::var("ASSETRY_READERS").ok().and_then(|v| v.parse::<usize>().ok()) {
         let n = n.clamp(1, 256);
         return walk::Threads { start: n, max: n };

@@ -344,6 +344,49 @@ impl Folder {
     pub fn open_file(&self, name: &OsStr) -> std::io::Result<File> {
         File::open(self.abs.join(name))
     }
+
+    /// Size, modification time (ns since the epoch) and inode of file
+    /// `name`, following a link as `std::fs::metadata` does: one `fstatat`
+    /// against the folder's descriptor, no path walk.
+    #[cfg(unix)]
+    pub fn stat_file(&self, name: &OsStr) -> std::io::Result<FileStat> {
+        use std::os::unix::ffi::OsStrExt;
+        let c_name = std::ffi::CString::new(name.as_bytes()).map_err(std::io::Error::other)?;
+        let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: `c_name` is NUL-terminated and `st` is written by the call on success.
+        let rc = unsafe { libc::fstatat(self.stream.fd(), c_name.as_ptr(), st.as_mut_ptr(), 0) };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fstatat` succeeded, so `st` is initialised.
+        let st = unsafe { st.assume_init() };
+        Ok(FileStat {
+            size: st.st_size as u64,
+            mtime_ns: st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128,
+            // `ino_t` is 32 bits on some Unix targets.
+            #[allow(clippy::unnecessary_cast)]
+            inode: st.st_ino as u64,
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub fn stat_file(&self, name: &OsStr) -> std::io::Result<FileStat> {
+        let m = std::fs::metadata(self.abs.join(name))?;
+        let mtime_ns = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i128);
+        Ok(FileStat { size: m.len(), mtime_ns, inode: 0 })
+    }
+}
+
+/// What `stat` says of a file, as far as telling a changed file goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStat {
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub inode: u64,
 }
 
 /// What a walk found besides files.

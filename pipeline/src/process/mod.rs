@@ -28,6 +28,7 @@ mod plan;
 mod processors;
 pub mod runner;
 pub mod settings;
+pub mod snapshot;
 pub mod store;
 
 pub use lock::{LockError, ProcessLock};

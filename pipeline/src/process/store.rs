@@ -17,6 +17,9 @@ const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
 /// named here is not trusted: the run that journaled it may have died
 /// between replacing the output and committing the new record.
 const PENDING: TableDefinition<&str, ()> = TableDefinition::new("pending");
+/// profile → what a clean run saw of the project and left in its outputs
+/// ([`super::snapshot`]). Any change to the records forgets it.
+const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
 
 /// Size, modification time and inode of a file: when all three match, the
 /// file is taken as unchanged and not read.
@@ -89,6 +92,7 @@ impl Store {
         store.write(|tx| {
             tx.open_table(RECORDS)?;
             tx.open_table(PENDING)?;
+            tx.open_table(SNAPSHOTS)?;
             Ok(())
         })?;
         Ok(store)
@@ -153,6 +157,7 @@ impl Store {
             return Ok(());
         }
         self.write(|tx| {
+            tx.open_table(SNAPSHOTS)?.remove(profile)?;
             let mut journal = tx.open_table(PENDING)?;
             for p in paths {
                 journal.insert(key(profile, p).as_str(), ())?;
@@ -168,6 +173,7 @@ impl Store {
             return Ok(());
         }
         self.write(|tx| {
+            tx.open_table(SNAPSHOTS)?.remove(profile)?;
             let mut records = tx.open_table(RECORDS)?;
             let mut journal = tx.open_table(PENDING)?;
             for (path, record) in done {
@@ -196,6 +202,21 @@ impl Store {
             for p in paths {
                 journal.remove(key(profile, p).as_str())?;
             }
+            Ok(())
+        })
+    }
+
+    /// The snapshot a clean run recorded for `profile`, if no record has
+    /// changed since.
+    pub(crate) fn snapshot(&self, profile: &str) -> Result<Option<Vec<u8>>, ProcessError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = tx.open_table(SNAPSHOTS).map_err(|e| self.err(e))?;
+        Ok(table.get(profile).map_err(|e| self.err(e))?.map(|v| v.value().to_vec()))
+    }
+
+    pub(crate) fn set_snapshot(&self, profile: &str, value: &[u8]) -> Result<(), ProcessError> {
+        self.write(|tx| {
+            tx.open_table(SNAPSHOTS)?.insert(profile, value)?;
             Ok(())
         })
     }
