@@ -65,6 +65,7 @@ fn from_restricts_to_what_one_asset_reaches() {
         edges(&v),
         [
             edge("shaders/lighting.wgsl", "shaders/common.wgsl", "build"),
+            edge("shaders/water.wgsl", "shaders/common.wgsl", "build"),
             edge("shaders/water.wgsl", "shaders/lighting.wgsl", "build")
         ]
     );

@@ -506,3 +506,16 @@ fn shaders_are_composed_with_quoted_and_module_imports_and_type_errors_are_place
         assert!(!out.contains("#import") && out.contains(value) && out.contains(called), "{artifact}:\n{out}");
     }
 }
+
+/// The bundled demo is what the README runs `assetry watch` and the
+/// hot-reload game on: every asset of it must process.
+#[test]
+fn the_demo_project_processes_without_a_failure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = crate::support::repo_root().join("examples/demo");
+    let status = std::process::Command::new("cp").arg("-r").arg(demo.join(".")).arg(dir.path()).status().unwrap();
+    assert!(status.success());
+    let run = process(dir.path(), &[]);
+    assert_eq!((run.code, run.errors.as_slice()), (0, &[][..]), "{run:?}");
+    assert_eq!(run.summary, "30 processed, 0 skipped, 0 failed, 30 sources read (profile default)");
+}

@@ -1,4 +1,4 @@
-#import "shaders/common.wgsl"
+#import "shaders/common.wgsl"::{View, saturate3}
 
 @group(0) @binding(0) var<uniform> view: View;
 @group(1) @binding(0) var sprite_tex: texture_2d<f32>;

@@ -1,4 +1,5 @@
-#import "./lighting.wgsl"
+#import "./lighting.wgsl"::lambert
+#import "shaders/common.wgsl"::{View, srgb_to_linear}
 
 @group(0) @binding(0) var<uniform> view: View;
 @group(1) @binding(0) var water_tex: texture_2d<f32>;
