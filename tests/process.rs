@@ -519,3 +519,32 @@ fn the_demo_project_processes_without_a_failure() {
     assert_eq!((run.code, run.errors.as_slice()), (0, &[][..]), "{run:?}");
     assert_eq!(run.summary, "30 processed, 0 skipped, 0 failed, 30 sources read (profile default)");
 }
+
+/// A Bevy project knows assets by path (its `.meta` files hold no id): a
+/// scene's output keeps its references as written, checked and minified.
+#[test]
+fn in_a_bevy_project_a_scene_keeps_its_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_file(d, "assetry.toml", "[project]\nflavor = \"bevy\"\n");
+    write_file(d, "assets/textures/sky.png", png(2, 2, 7));
+    write_file(d, "assets/models/ship.gltf", "{\"asset\":{\"version\":\"2.0\"},\"scenes\":[{}]}");
+    write_file(
+        d,
+        "assets/scenes/level.scn.ron",
+        "( // the level\n  sky: \"textures/sky.png\",\n  ship: \"models/ship.gltf#Scene0\",\n)\n",
+    );
+    let run = process(d, &[]);
+    assert_eq!(run.errors, Vec::<String>::new());
+    assert_eq!(
+        String::from_utf8(read(d, ".assetry/out/default/scenes/level.scn.ron")).unwrap(),
+        "(sky:\"textures/sky.png\",ship:\"models/ship.gltf#Scene0\",)"
+    );
+    // A path that names nothing still fails the scene, at the path.
+    write_file(d, "assets/scenes/level.scn.ron", "(sky: \"textures/none.png\")\n");
+    let run = process(d, &[]);
+    assert_eq!(
+        run.errors,
+        ["error: assets/scenes/level.scn.ron:1:8: processing-failed: `textures/none.png` does not resolve to an asset"]
+    );
+}

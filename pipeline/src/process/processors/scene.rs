@@ -3,6 +3,10 @@
 //! is replaced by its target's id (a label's own id for `path#Label`), so
 //! the game and tools see stable ids only, and the result is minified. A
 //! reference that does not resolve fails the asset at that reference.
+//!
+//! In a Bevy project references stay paths: Bevy knows an asset by its path
+//! (its `.meta` files hold no id), so the output keeps what the source says,
+//! checked and minified.
 
 use super::{Input, Problem, minify::minify};
 use crate::project::Resolution;
@@ -53,9 +57,12 @@ fn replace_references(input: &Input<'_>, text: &str) -> Result<String, Problem> 
     let mut out = String::with_capacity(text.len());
     let mut at = 0usize;
     let mut edits: Vec<(TextRange, String)> = Vec::new();
+    let by_path = project.config().flavor == crate::flavor::Flavor::Bevy;
     for (r, res) in file.refs().iter().zip(file.resolutions()) {
         let id = match res {
             Resolution::NotReference => continue,
+            // Bevy loads by path: the reference resolves, and stays as written.
+            Resolution::Asset { .. } if by_path => continue,
             Resolution::Asset { target, label } => {
                 let label_id = label.and_then(|l| project.meta_of(*target)?.1.labels.get(l as usize)?.id);
                 match label.map_or_else(|| project.asset_id(*target), |_| label_id) {
