@@ -475,7 +475,7 @@ pub fn rename(project: &Project, renames: &[(String, String)]) -> SourceChange {
     let mut moved: Vec<FileId> = moves.keys().copied().collect();
     moved.sort_unstable();
     for &target in &moved {
-        for (src, i) in project.references_to(target) {
+        for (src, i) in project.references_naming(target) {
             if let Some(r) = references_of(project, src).into_iter().find(|r| r.index == i) {
                 rewrite(src, &r, target);
             }
@@ -484,7 +484,11 @@ pub fn rename(project: &Project, renames: &[(String, String)]) -> SourceChange {
     // References from a moved file whose spelling depends on its place.
     for &src in &moved {
         for r in references_of(project, src) {
-            if let Some(target) = r.resolution.target() {
+            let target = match *r.resolution {
+                Resolution::UnknownLabel { target, .. } => Some(target),
+                ref res => res.target(),
+            };
+            if let Some(target) = target {
                 rewrite(src, &r, target);
             }
         }
