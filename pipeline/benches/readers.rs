@@ -161,8 +161,12 @@ fn toml_section(size: usize) {
     // what costs the reader most: a key per few bytes, dotted keys.
     let keys = lines(800 * 1024, |i| format!("k{i}=1\n"));
     let dotted = lines(800 * 1024, |i| format!("a.b{i}.c.d=1\n"));
+    // The most keys per byte: every `.a` a table of its own (80 segments, the limit).
+    let deepest = lines(800 * 1024, |i| format!("k{i}{}=1\n", ".a".repeat(79)));
     let open = "a=[".repeat(800 * 1024 / 3);
-    for (name, hostile) in [("`a=[`", &open), ("`kN=1` lines", &keys), ("`a.bN.c.d=1` lines", &dotted)] {
+    for (name, hostile) in
+        [("`a=[`", &open), ("`kN=1` lines", &keys), ("`a.bN.c.d=1` lines", &dotted), ("`kN.a.a…=1` lines", &deepest)]
+    {
         println!("TOML, {} KB of {name}:", hostile.len() / 1024);
         let reader = best(|| extract::extract(Syntax::Toml, hostile, &extract::CodeApi::default()).error.is_some());
         let edit = best(|| toml_edit_strings(hostile));
