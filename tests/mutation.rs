@@ -421,3 +421,34 @@ fn mutated_projects_never_crash_hang_or_blow_up() {
     );
     assert!(failures.is_empty(), "{} of {ran} mutated projects failed:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// The costliest TOML data file there is (a dotted key of 80 segments per
+/// line: the most keys per byte) checked within the same bound as every
+/// mutated project. Under 1 MiB, so that `toml_edit`, which read such files
+/// before (about 550 bytes per byte of it), would have had to read it too.
+#[cfg(unix)]
+#[test]
+fn the_costliest_toml_data_file_stays_within_its_allowance() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("hostile/binary-json"), tmp.path());
+    let baseline = (0..2).map(|_| run_measured(tmp.path()).max_rss).max().unwrap();
+    let mut text = String::new();
+    for i in 0.. {
+        let line = format!("k{i}{}=1\n", ".a".repeat(79));
+        if text.len() + line.len() > 1_000_000 {
+            break;
+        }
+        text.push_str(&line);
+    }
+    std::fs::create_dir_all(tmp.path().join("assets/data")).unwrap();
+    std::fs::write(tmp.path().join("assets/data/keys.toml"), &text).unwrap();
+    let m = run_measured(tmp.path());
+    let verdict = judge(&m, baseline, project_bytes(tmp.path()), parsed_form_allowance(tmp.path()));
+    assert_eq!(verdict, Ok(()), "peak {} MiB, baseline {} MiB", m.max_rss >> 20, baseline >> 20);
+    // It was read whole and found valid, not declined.
+    let report = parse_check_json(&m.stdout);
+    let on_it: Vec<&str> =
+        report.diagnostics.iter().filter(|d| d.path.ends_with("keys.toml")).map(|d| d.code.as_str()).collect();
+    assert_eq!(on_it, ["missing-meta"], "{:?}", report.diagnostics);
+    println!("costliest TOML, {} KB: peak {} MiB, baseline {} MiB", text.len() >> 10, m.max_rss >> 20, baseline >> 20);
+}
