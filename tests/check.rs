@@ -574,20 +574,21 @@ fn only_diagnostic<'a>(report: &'a CheckReport, path: &str) -> &'a CheckDiagnost
 
 #[test]
 fn hostile_toml_data_files_cost_one_bounded_pass() {
-    // Inputs that cost tree-sitter-toml seconds and gigabytes: broken
-    // nesting just under the TOML size limit is read (and stops at its
-    // first error); 8 MiB of quotes and a valid 2 MiB file are over the
-    // limit and declined with a warning, whatever they hold.
+    // Inputs that cost tree-sitter-toml seconds and gigabytes, and
+    // `toml_edit` up to 200 bytes per byte: broken nesting and 8 MiB of
+    // quotes stop at their first error; a valid 8 MiB file (over the 1 MiB
+    // TOML data files were once limited to) is read to its last line.
     let project = project_with_real_fault();
     let ids = ["0702", "0703", "0704"];
     let files = ["assets/data/nested.toml", "assets/data/quotes.toml", "assets/data/big.toml"];
     write_file(project.path(), files[0], "a=[".repeat(1_000_000 / 3));
     write_file(project.path(), files[1], "\"".repeat(8 << 20));
     let mut big = String::new();
-    while big.len() <= 2 << 20 {
-        big.push_str(&format!("[[items]]\nname = \"Item {}\"\nicon = \"textures/missing.png\"\n", big.len()));
+    while big.len() <= 8 << 20 {
+        big.push_str(&format!("[[items]]\nname = \"Item {}\"\nicon = \"textures/hero.png\"\n", big.len()));
     }
-    write_file(project.path(), files[2], big);
+    big.push_str("last = 'textures/zz_last.png'\n");
+    write_file(project.path(), files[2], &big);
     for (file, id) in files.iter().zip(ids) {
         write_file(project.path(), &format!("{file}.meta"), format!("id = \"4a5b6c7d-0000-4000-8000-00000000{id}\"\n"));
     }
@@ -598,20 +599,24 @@ fn hostile_toml_data_files_cost_one_bounded_pass() {
         &report,
         &[
             ("invalid-syntax", files[0]),
-            ("unreadable-file", files[1]),
-            ("unreadable-file", files[2]),
+            ("invalid-syntax", files[1]),
+            ("broken-path", files[2]),
             ("unreadable-file", "assets/data/blob.json"),
         ],
     );
+    let at =
+        |line, character, len| Span { start: Pos { line, character }, end: Pos { line, character: character + len } };
     let nested = only_diagnostic(&report, files[0]);
-    // `a=[a=[…`: the second `=` is where a value should be.
-    let second_equals = Span { start: Pos { line: 0, character: 4 }, end: Pos { line: 0, character: 5 } };
-    assert_eq!((nested.code.as_str(), nested.range), ("invalid-syntax", second_equals), "{nested:?}");
-    for file in &files[1..] {
-        let d = only_diagnostic(&report, file);
-        assert_eq!((d.code.as_str(), d.range), ("unreadable-file", Span::default()), "{d:?}");
-        assert!(d.message.starts_with("larger than the 1 MiB Assetry reads in a TOML data file"), "{d:?}");
-    }
+    // `a=[a=[…`: the second `a` is where a value should be.
+    assert_eq!((nested.code.as_str(), nested.range), ("invalid-syntax", at(0, 3, 1)), "{nested:?}");
+    let quotes = only_diagnostic(&report, files[1]);
+    assert_eq!((quotes.code.as_str(), quotes.range), ("invalid-syntax", at(0, 0, 3)), "{quotes:?}");
+    assert_eq!(
+        quotes.message,
+        "not valid TOML: a key cannot be a multi-line string; the references after it were not checked"
+    );
+    let last = only_diagnostic(&report, files[2]);
+    assert_eq!(last.range, span_of(&big, "textures/zz_last.png"), "{last:?}");
 }
 
 #[test]

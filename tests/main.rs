@@ -7,6 +7,7 @@ mod bevy_lsp;
 mod check;
 mod cli;
 mod code_loads;
+mod code_loads_labels;
 mod graph;
 mod ground_truth;
 mod lsp_config;

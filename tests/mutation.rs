@@ -11,8 +11,9 @@
 //! fixture checked unmutated: the process's own size does not scale with the
 //! project), plus the parsed forms the engine bounds per file: 128 bytes per
 //! byte of the largest game-code file (its syntax tree; real code fills 22)
-//! and 140 of the largest TOML data file (its document; such files are read
-//! up to 1 MiB).
+//! and 32 of the largest TOML data file (the reader's table of keys: 16.3 at
+//! most, measured by `benches/readers.rs`, up to twice that while the table
+//! grows).
 //!
 //! In CI it runs [`CI_CASES`] cases from a fixed seed. A longer campaign:
 //! `ASSETRY_FUZZ_SECS=1200 cargo test -p assetry --test e2e mutation:: -- --nocapture`
@@ -151,11 +152,12 @@ fn largest(dir: &Path, suffix: &str) -> u64 {
 
 /// Memory the engine documents beyond 10 times the project: a game-code
 /// file's syntax tree (cancelled past 128 bytes per byte; real code fills
-/// 22) and a TOML data file's parsed document (up to ~140 bytes per byte,
-/// which is why such files are read only up to 1 MiB).
+/// 22) and a TOML data file's table of keys (16.3 bytes per byte at most,
+/// a dotted key per line 80 segments long; up to twice that while the
+/// table grows).
 fn parsed_form_allowance(dir: &Path) -> u64 {
-    // Larger files are not parsed at all (1 MiB each).
-    128 * largest(dir, ".rs").min(1 << 20) + 140 * largest(dir, ".toml").min(1 << 20)
+    // Larger game-code files are not parsed at all (1 MiB).
+    128 * largest(dir, ".rs").min(1 << 20) + 32 * largest(dir, ".toml")
 }
 
 /// Applies one random mutation to the project in `dir`; returns what it did,
@@ -418,4 +420,35 @@ fn mutated_projects_never_crash_hang_or_blow_up() {
         failures.len()
     );
     assert!(failures.is_empty(), "{} of {ran} mutated projects failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The costliest TOML data file there is (a dotted key of 80 segments per
+/// line: the most keys per byte) checked within the same bound as every
+/// mutated project. Under 1 MiB, so that `toml_edit`, which read such files
+/// before (about 550 bytes per byte of it), would have had to read it too.
+#[cfg(unix)]
+#[test]
+fn the_costliest_toml_data_file_stays_within_its_allowance() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("hostile/binary-json"), tmp.path());
+    let baseline = (0..2).map(|_| run_measured(tmp.path()).max_rss).max().unwrap();
+    let mut text = String::new();
+    for i in 0.. {
+        let line = format!("k{i}{}=1\n", ".a".repeat(79));
+        if text.len() + line.len() > 1_000_000 {
+            break;
+        }
+        text.push_str(&line);
+    }
+    std::fs::create_dir_all(tmp.path().join("assets/data")).unwrap();
+    std::fs::write(tmp.path().join("assets/data/keys.toml"), &text).unwrap();
+    let m = run_measured(tmp.path());
+    let verdict = judge(&m, baseline, project_bytes(tmp.path()), parsed_form_allowance(tmp.path()));
+    assert_eq!(verdict, Ok(()), "peak {} MiB, baseline {} MiB", m.max_rss >> 20, baseline >> 20);
+    // It was read whole and found valid, not declined.
+    let report = parse_check_json(&m.stdout);
+    let on_it: Vec<&str> =
+        report.diagnostics.iter().filter(|d| d.path.ends_with("keys.toml")).map(|d| d.code.as_str()).collect();
+    assert_eq!(on_it, ["missing-meta"], "{:?}", report.diagnostics);
+    println!("costliest TOML, {} KB: peak {} MiB, baseline {} MiB", text.len() >> 10, m.max_rss >> 20, baseline >> 20);
 }

@@ -6,8 +6,9 @@
 //!   (into `Value`, and into `IgnoredAny`: validation alone, its floor);
 //! - RON lexer vs `ron` (same two ways);
 //! - `.meta` fast path vs `toml_edit` (the full parser, `meta::parse_full`);
-//! - TOML data files: extraction (`toml_edit`) vs tree-sitter-toml, the
-//!   reader it replaced, on valid and on broken input;
+//! - TOML data files: the reader vs `toml_edit` (which read them before,
+//!   parsing the document and walking its strings) and tree-sitter-toml
+//!   (before that), time and peak memory, on valid and on hostile input;
 //! - game code: the extractor (tree-sitter-rust under a parse budget) vs a
 //!   plain tree-sitter-rust parse, on valid code and on an unterminated raw
 //!   string (where the budget cancels the parse);
@@ -145,21 +146,130 @@ fn meta_section(size: usize) {
 }
 
 fn toml_section(size: usize) {
-    // TOML data files are read up to 1 MiB.
-    let toml = toml_input(size.min(extract::MAX_TOML_BYTES - 4096));
+    let toml = toml_input(size);
     println!("TOML data, {:.1} MB:", mb_of(toml.len()));
-    let edit = best(|| extract::extract(Syntax::Toml, &toml, &extract::CodeApi::default()).refs.len());
+    let read = || extract::extract(Syntax::Toml, &toml, &extract::CodeApi::default()).refs.len();
+    assert_eq!(read(), toml_edit_strings(&toml), "both read the same strings");
+    let reader = best(read);
+    let edit = best(|| toml_edit_strings(&toml));
     let tree_sitter = best(|| tree_sitter_strings(&toml));
-    row("extraction (toml_edit)", toml.len(), edit, edit);
-    row("tree-sitter-toml (before)", toml.len(), tree_sitter, edit);
-    // The hostile input that made tree-sitter-toml go: broken nesting.
-    for kb in [200, 400, 800] {
-        let hostile = "a=[".repeat(kb * 1024 / 3);
-        println!("TOML, {kb} KB of `a=[`:");
-        let edit = best(|| extract::extract(Syntax::Toml, &hostile, &extract::CodeApi::default()).error.is_some());
-        let tree_sitter = best(|| tree_sitter_strings(&hostile));
-        row("extraction (toml_edit)", hostile.len(), edit, edit);
-        row("tree-sitter-toml (before)", hostile.len(), tree_sitter, edit);
+    row("reader", toml.len(), reader, reader);
+    row("toml_edit (before)", toml.len(), edit, reader);
+    row("tree-sitter-toml (before that)", toml.len(), tree_sitter, reader);
+    toml_memory(&toml);
+    // Hostile inputs: broken nesting (what made tree-sitter-toml go), and
+    // what costs the reader most: a key per few bytes, dotted keys.
+    let keys = lines(800 * 1024, |i| format!("k{i}=1\n"));
+    let dotted = lines(800 * 1024, |i| format!("a.b{i}.c.d=1\n"));
+    // The most keys per byte: every `.a` a table of its own (80 segments, the limit).
+    let deepest = lines(800 * 1024, |i| format!("k{i}{}=1\n", ".a".repeat(79)));
+    let open = "a=[".repeat(800 * 1024 / 3);
+    for (name, hostile) in
+        [("`a=[`", &open), ("`kN=1` lines", &keys), ("`a.bN.c.d=1` lines", &dotted), ("`kN.a.a…=1` lines", &deepest)]
+    {
+        println!("TOML, {} KB of {name}:", hostile.len() / 1024);
+        let reader = best(|| extract::extract(Syntax::Toml, hostile, &extract::CodeApi::default()).error.is_some());
+        let edit = best(|| toml_edit_strings(hostile));
+        row("reader", hostile.len(), reader, reader);
+        row("toml_edit (before)", hostile.len(), edit, reader);
+        if name == "`a=[`" {
+            let tree_sitter = best(|| tree_sitter_strings(hostile));
+            row("tree-sitter-toml (before that)", hostile.len(), tree_sitter, reader);
+        }
+        toml_memory(hostile);
+    }
+}
+
+/// Numbered lines up to `size` bytes.
+fn lines(size: usize, line: impl Fn(usize) -> String) -> String {
+    let mut out = String::new();
+    for i in 0.. {
+        let next = line(i);
+        if out.len() + next.len() > size {
+            return out;
+        }
+        out.push_str(&next);
+    }
+    out
+}
+
+/// Peak memory of each reader on `text`, per byte of it.
+fn toml_memory(text: &str) {
+    let reader = peak::during(|| extract::extract(Syntax::Toml, text, &extract::CodeApi::default()));
+    let edit = peak::during(|| toml_edit::Document::parse(text).map(|d| d.as_table().len()));
+    let per = |bytes: usize| bytes as f64 / text.len().max(1) as f64;
+    println!("  peak memory: reader {:.1} bytes per byte, toml_edit {:.1}", per(reader), per(edit));
+}
+
+/// What the TOML data reader did before: a `toml_edit` document, and a walk
+/// over its string values. How many strings it found.
+fn toml_edit_strings(text: &str) -> usize {
+    use toml_edit::{Item, Value};
+    let Ok(doc) = toml_edit::Document::parse(text) else { return 0 };
+    let mut found = 0;
+    let mut tables = vec![doc.as_table()];
+    let mut values: Vec<&Value> = Vec::new();
+    loop {
+        if let Some(table) = tables.pop() {
+            for (_, item) in table.iter() {
+                match item {
+                    Item::Value(v) => values.push(v),
+                    Item::Table(t) => tables.push(t),
+                    Item::ArrayOfTables(a) => tables.extend(a.iter()),
+                    Item::None => {}
+                }
+            }
+        } else if let Some(v) = values.pop() {
+            match v {
+                Value::String(s) => {
+                    found += usize::from(extract::is_uuid(s.value()) || extract::path_extension(s.value()).is_some())
+                }
+                Value::Array(a) => values.extend(a.iter()),
+                Value::InlineTable(t) => values.extend(t.iter().map(|(_, v)| v)),
+                _ => {}
+            }
+        } else {
+            return found;
+        }
+    }
+}
+
+/// A counting allocator: the peak of what a closure holds at once.
+mod peak {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counting;
+
+    static HELD: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let held = HELD.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(held, Ordering::Relaxed);
+            // SAFETY: forwarded as received.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+            // SAFETY: forwarded as received.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Counting = Counting;
+
+    /// Bytes `f` held at its peak beyond what was held before it (its
+    /// result included, until dropped).
+    pub fn during<T>(f: impl FnOnce() -> T) -> usize {
+        let before = HELD.load(Ordering::Relaxed);
+        PEAK.store(before, Ordering::Relaxed);
+        let result = f();
+        let peak = PEAK.load(Ordering::Relaxed);
+        drop(result);
+        peak - before
     }
 }
 

@@ -38,7 +38,11 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
     }
     let cycle = p.node_of(id).and_then(|n| p.cycle_of(n).map(|c| (n, c)));
     for (i, (r, res)) in f.refs().iter().zip(f.resolutions()).enumerate() {
-        if let Some(d) = reference_finding(p, path, r, res) {
+        if let Some(mut d) = reference_finding(p, path, r, res) {
+            // A label given in code is wrong where it is written.
+            if let (Code::UnknownLabel, Some(l)) = (d.code, f.loaded.code().and_then(|c| c.label(i))) {
+                d.range = l.range;
+            }
             // A const's string: where the const is used, so the load that
             // fails can be found from the diagnostic.
             let uses = if f.loaded.code().is_some() { p.const_uses(id, i) } else { Vec::new() };

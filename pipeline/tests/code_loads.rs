@@ -236,3 +236,39 @@ fn folder_loads_follow_folder_renames() {
     assert_eq!(edits("assets/other/rpg", "assets/other/x"), []);
     assert_eq!(edits("assets/textures/rpg/hero.png", "assets/textures/rpg/h.png"), []);
 }
+
+/// `GltfAssetLabel::Scene(1).from_asset("…")` is judged by what the glTF
+/// file holds now: it follows edits of the file and of the code, each step
+/// equal to a fresh scan.
+#[test]
+fn a_label_given_in_code_follows_the_gltf_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, "Cargo.toml", "[package]\nname = \"game\"\n[dependencies]\nbevy = \"0.16\"\n");
+    let one_scene = "{\"asset\": {\"version\": \"2.0\"}, \"scenes\": [{}]}";
+    write(&root, "assets/models/ship.gltf", one_scene);
+    let code =
+        "fn setup(a: Res<AssetServer>) {\n    a.load(GltfAssetLabel::Scene(1).from_asset(\"models/ship.gltf\"));\n}\n";
+    write(&root, GAME, code);
+    let mut p = Project::open(&root).unwrap();
+    p.prepare_for_changes();
+    let d = p.diagnostics_of(GAME);
+    assert_eq!(
+        d.iter().map(|d| (d.code, d.range)).collect::<Vec<_>>(),
+        [(Code::UnknownLabel, range_of(code, "GltfAssetLabel::Scene(1)"))]
+    );
+    // A second scene: the label exists.
+    edit(&mut p, "assets/models/ship.gltf", "{\"asset\": {\"version\": \"2.0\"}, \"scenes\": [{}, {}]}");
+    assert_eq!(p.diagnostics_of(GAME), []);
+    // The code asks for a third.
+    let third = code.replace("Scene(1)", "Scene(2)");
+    edit(&mut p, GAME, &third);
+    let d = p.diagnostics_of(GAME);
+    assert_eq!(
+        d.iter().map(|d| (d.code, d.range)).collect::<Vec<_>>(),
+        [(Code::UnknownLabel, range_of(&third, "GltfAssetLabel::Scene(2)"))]
+    );
+    // A variable index: the path alone is checked.
+    edit(&mut p, GAME, &code.replace("Scene(1)", "Scene(i)"));
+    assert_eq!(p.diagnostics_of(GAME), []);
+}

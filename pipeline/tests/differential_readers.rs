@@ -12,6 +12,8 @@
 //!   string values (map keys never); a syntax error ⇒ `ron` rejects.
 //! - `.meta` fast path vs `toml_edit`: whenever the fast path answers, the
 //!   answer equals the full parser's.
+//! - TOML data-file reader vs `toml_edit`: valid ⇔ no syntax error, and for
+//!   valid input the same candidate strings with the same ranges.
 
 #[path = "differential_readers/generator.rs"]
 mod generator;
@@ -23,6 +25,8 @@ mod meta_fast;
 mod oracle;
 #[path = "differential_readers/ron_lexer.rs"]
 mod ron_lexer;
+#[path = "differential_readers/toml_reader.rs"]
+mod toml_reader;
 
 /// Cases per format per run.
 const CASES: usize = 4000;

@@ -18,8 +18,7 @@ use crate::text::TextRange;
 
 pub use self::literal::{is_uuid, path_extension};
 pub(crate) use self::ron::block_comment_end;
-pub use self::rust::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults, CodeLinks};
-pub use self::toml::MAX_TOML_BYTES;
+pub use self::rust::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults, CodeLabel, CodeLinks};
 pub use self::wgsl::{define_import_path, module_imports, wesl_imports};
 
 /// How the parent needs the target (DESIGN.md, "Dependency kinds").

@@ -168,6 +168,8 @@ fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut V
                 change: replace(text),
             });
         }
+        // A label given in code is fixed there, not in the literal.
+        Resolution::UnknownLabel { .. } if label_in_code(project, r) => {}
         Resolution::UnknownLabel { target, ref label } => {
             let Some((_, meta)) = project.meta_of(target) else { return };
             let Some((asset_part, _)) = value.split_once('#') else { return };
@@ -211,10 +213,17 @@ fn can_use_id(project: &Project, r: &Reference<'_>) -> bool {
     match project.file(r.file).map(|f| f.kind) {
         Some(FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Wgsl), .. }) => false,
         // A file embedded by code (`include_bytes!`) is a file name for the
-        // compiler, which knows no ids.
-        Some(FileKind::Code) => !r.raw.file_relative,
+        // compiler, which knows no ids; a path given a label in code
+        // (`GltfAssetLabel::Scene(0).from_asset(…)`) must stay a path for
+        // the label to go with it.
+        Some(FileKind::Code) => !r.raw.file_relative && !label_in_code(project, r),
         _ => true,
     }
+}
+
+/// Whether the reference's label is given in code beside its literal.
+fn label_in_code(project: &Project, r: &Reference<'_>) -> bool {
+    project.file(r.file).and_then(|f| f.loaded.code()).is_some_and(|c| c.label(r.index).is_some())
 }
 
 /// Where a broken path's asset most likely is now: where the watcher saw
@@ -475,7 +484,7 @@ pub fn rename(project: &Project, renames: &[(String, String)]) -> SourceChange {
     let mut moved: Vec<FileId> = moves.keys().copied().collect();
     moved.sort_unstable();
     for &target in &moved {
-        for (src, i) in project.references_to(target) {
+        for (src, i) in project.references_naming(target) {
             if let Some(r) = references_of(project, src).into_iter().find(|r| r.index == i) {
                 rewrite(src, &r, target);
             }
@@ -484,7 +493,11 @@ pub fn rename(project: &Project, renames: &[(String, String)]) -> SourceChange {
     // References from a moved file whose spelling depends on its place.
     for &src in &moved {
         for r in references_of(project, src) {
-            if let Some(target) = r.resolution.target() {
+            let target = match *r.resolution {
+                Resolution::UnknownLabel { target, .. } => Some(target),
+                ref res => res.target(),
+            };
+            if let Some(target) = target {
                 rewrite(src, &r, target);
             }
         }

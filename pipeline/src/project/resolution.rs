@@ -72,6 +72,20 @@ impl Project {
     /// Every reference that resolves to `asset`: (referencing file, index
     /// into its references).
     pub fn references_to(&self, asset: FileId) -> Vec<(FileId, usize)> {
+        self.references_where(asset, |r| r.target() == Some(asset))
+    }
+
+    /// [`Self::references_to`], and those whose path names `asset` but
+    /// whose label it lacks: a rename of the file must carry them along too
+    /// (the label is as wrong after it as before, the path still right).
+    pub fn references_naming(&self, asset: FileId) -> Vec<(FileId, usize)> {
+        self.references_where(asset, |r| match r {
+            Resolution::UnknownLabel { target, .. } => *target == asset,
+            _ => r.target() == Some(asset),
+        })
+    }
+
+    fn references_where(&self, asset: FileId, names: impl Fn(&Resolution) -> bool) -> Vec<(FileId, usize)> {
         let Some(f) = self.file(asset) else { return Vec::new() };
         let mut keys = vec![RefKey::path(&f.path)];
         if let Some((_, meta)) = self.meta_of(asset) {
@@ -87,7 +101,7 @@ impl Project {
                 }
                 if let Some(file) = self.file(src) {
                     for (i, r) in file.resolved.iter().enumerate() {
-                        if r.target() == Some(asset) {
+                        if names(r) {
                             out.push((src, i));
                         }
                     }
@@ -184,8 +198,16 @@ impl Project {
                         return res;
                     }
                 }
-                let t =
+                let mut t =
                     resolve::target_in(&r.value, r.file_relative, &file.path, from_root, &self.config, &mut scratch);
+                // `GltfAssetLabel::Scene(0).from_asset("x.gltf")`: the label
+                // is given in code, and replaces any in the literal (as
+                // Bevy's `with_label` does).
+                if let (TargetRef::Path { label, .. }, Some(l)) =
+                    (&mut t, file.loaded.code().and_then(|links| links.label(i)))
+                {
+                    *label = Some(&l.name);
+                }
                 self.resolve(r, t)
             })
             .collect();

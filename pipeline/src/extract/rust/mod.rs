@@ -13,6 +13,7 @@
 mod api;
 mod bindings;
 mod follow;
+mod labels;
 mod macros;
 mod memory;
 
@@ -211,6 +212,23 @@ pub struct CodeLinks {
     pub remote: Vec<(Box<str>, TextRange)>,
     /// Indexes of references that name a folder (`load_folder("…")`).
     pub folders: Vec<u32>,
+    /// Labels given in code, not in the literal
+    /// (`GltfAssetLabel::Scene(7).from_asset("x.gltf")`), by reference index.
+    pub labels: Vec<CodeLabel>,
+}
+
+/// A sub-asset label a reference carries beside its literal: the literal
+/// holds the path only (a rename rewrites just that), the label is checked
+/// as if written after `#`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeLabel {
+    /// The reference it belongs to.
+    pub index: u32,
+    /// The label, as Bevy spells it (`Scene7`, `Mesh0/Primitive1`).
+    pub name: Box<str>,
+    /// The expression that gives it (`GltfAssetLabel::Scene(7)`): where an
+    /// unknown label is reported.
+    pub range: TextRange,
 }
 
 impl CodeLinks {
@@ -219,10 +237,17 @@ impl CodeLinks {
         self.defs.iter().filter(move |(i, _)| *i as usize == index).map(|(_, n)| &**n)
     }
 
+    /// The label reference `index` carries beside its literal, if any.
+    pub fn label(&self, index: usize) -> Option<&CodeLabel> {
+        let at = self.labels.binary_search_by_key(&(index as u32), |l| l.index).ok()?;
+        self.labels.get(at)
+    }
+
     /// Where the end of the last range is (for the line index).
     pub fn ranges_end(&self) -> u32 {
         let uses = self.uses.iter().map(|(_, r)| r.end);
-        uses.chain(self.remote.iter().map(|(_, r)| r.end)).max().unwrap_or(0)
+        let labels = self.labels.iter().map(|l| l.range.end);
+        uses.chain(self.remote.iter().map(|(_, r)| r.end)).chain(labels).max().unwrap_or(0)
     }
 }
 
@@ -255,6 +280,7 @@ fn extract_within(
         uses: Vec::new(),
         remote: Vec::new(),
         folders: Vec::new(),
+        labels: Vec::new(),
         expanded: Default::default(),
         budget: FOLLOW_BUDGET,
         parse_budget,
@@ -275,7 +301,15 @@ fn extract_within(
         uses: x.uses.into_iter().filter_map(|(range, at)| Some((index(range).ok()? as u32, at))).collect(),
         remote: x.remote,
         folders: x.folders.into_iter().filter_map(|range| Some(index(range).ok()? as u32)).collect(),
+        labels: x
+            .labels
+            .into_iter()
+            .filter_map(|(at, name, range)| Some(CodeLabel { index: index(at).ok()? as u32, name, range }))
+            .collect(),
     };
+    // One label per literal: the first call that gives it one.
+    links.labels.sort_by_key(|l| l.index);
+    links.labels.dedup_by_key(|l| l.index);
     links.folders.sort();
     links.folders.dedup();
     links.defs.sort();
@@ -327,6 +361,8 @@ struct Extractor<'a> {
     remote: Vec<(Box<str>, TextRange)>,
     /// Ranges of the references that name folders.
     folders: Vec<TextRange>,
+    /// (literal, label, label expression) of the literals a label is given to.
+    labels: Vec<(TextRange, Box<str>, TextRange)>,
     /// Binding values already followed for the current use (node ids).
     expanded: rustc_hash::FxHashSet<usize>,
     /// Expression steps left for this file.
@@ -391,6 +427,7 @@ impl<'a> Extractor<'a> {
             function = f;
         }
         let mut folder = false;
+        let mut label = None;
         let configured = match function.kind() {
             "identifier" => {
                 folder = self.api.is_folder_call(src.of(function));
@@ -407,6 +444,7 @@ impl<'a> Extractor<'a> {
                     return;
                 }
                 folder = self.api.is_folder_call(name);
+                label = function.child_by_field_name("value").and_then(|v| labels::gltf_label(v, src));
                 folder || self.api.is_call(name)
             }
             "scoped_identifier" => {
@@ -430,6 +468,16 @@ impl<'a> Extractor<'a> {
         if folder {
             let found: Vec<TextRange> = self.refs[before..].iter().map(|r| r.range).collect();
             self.folders.extend(found);
+        }
+        if let Some((name, range)) = label {
+            // Only a literal written in the call's arguments: a const's
+            // string may be loaded elsewhere with another label, or none.
+            let (start, end) = (src.file_offset(args.start_byte()), src.file_offset(args.end_byte()));
+            for r in &self.refs[before..] {
+                if r.range.start >= start && r.range.end <= end {
+                    self.labels.push((r.range, name.clone(), range));
+                }
+            }
         }
     }
 }

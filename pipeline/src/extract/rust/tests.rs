@@ -404,3 +404,50 @@ fn a_game_code_file_over_the_size_bound_is_not_parsed() {
     let under = line.repeat(1000);
     assert_eq!(crate::extract::extract_code(&under, &CodeApi::default()).0.refs.len(), 1000);
 }
+
+#[test]
+fn gltf_asset_labels_with_literal_arguments() {
+    let t = r#"const P: &str = "models/c.gltf";
+fn f(a: Res<AssetServer>, i: usize) {
+    a.load(GltfAssetLabel::Scene(7).from_asset("models/a.gltf"));
+    a.load(GltfAssetLabel::Primitive { mesh: 1, primitive: 0x2 }.from_asset("models/a.gltf"));
+    a.load(bevy::gltf::GltfAssetLabel::Material { is_scale_inverted: true, index: 1_0usize }.from_asset("m/b.gltf"));
+    a.load(GltfAssetLabel::Material { index: 3, is_scale_inverted: false }.from_asset("m/d.gltf"));
+    a.load((GltfAssetLabel::DefaultMaterial).from_asset("m/e.gltf"));
+    a.load(GltfAssetLabel::InverseBindMatrices(4).from_asset("m/f.gltf"));
+    children![a.load(GltfAssetLabel::Animation(2).from_asset("m/in_macro.gltf"))];
+    a.load(GltfAssetLabel::Node(i).from_asset("m/variable.gltf"));
+    a.load(GltfAssetLabel::Primitive { mesh, primitive: 0 }.from_asset("m/shorthand.gltf"));
+    a.load(Other::Scene(0).from_asset("m/other.gltf"));
+    a.load(GltfAssetLabel::Scene(0).from_asset(P));
+}"#;
+    let (refs, links) = extract(t, &CodeApi::default());
+    let links = links.unwrap();
+    let labels: Vec<(&str, &str, &str)> = links
+        .labels
+        .iter()
+        .map(|l| {
+            let r = &refs[l.index as usize].range;
+            (&t[r.start as usize..r.end as usize], &*l.name, &t[l.range.start as usize..l.range.end as usize])
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("models/a.gltf", "Scene7", "GltfAssetLabel::Scene(7)"),
+            ("models/a.gltf", "Mesh1/Primitive2", "GltfAssetLabel::Primitive { mesh: 1, primitive: 0x2 }"),
+            (
+                "m/b.gltf",
+                "Material10 (inverted)",
+                "bevy::gltf::GltfAssetLabel::Material { is_scale_inverted: true, index: 1_0usize }"
+            ),
+            ("m/d.gltf", "Material3", "GltfAssetLabel::Material { index: 3, is_scale_inverted: false }"),
+            ("m/e.gltf", "DefaultMaterial", "GltfAssetLabel::DefaultMaterial"),
+            ("m/f.gltf", "Skin4/InverseBindMatrices", "GltfAssetLabel::InverseBindMatrices(4)"),
+            ("m/in_macro.gltf", "Animation2", "GltfAssetLabel::Animation(2)"),
+        ]
+    );
+    // The literal holds the path only; the rest are references without a label.
+    assert_eq!(refs.len(), 11);
+    assert!(refs.iter().all(|r| !r.value.contains('#')));
+}
