@@ -25,6 +25,7 @@ mod mutation;
 mod process;
 mod process_crash;
 mod process_lsp;
+mod process_wgsl;
 mod project_rules;
 mod reload;
 mod reload_lsp;

@@ -86,13 +86,15 @@ impl Loaded {
         self.rare.as_ref()?.code.as_ref()
     }
 
-    /// What a Bevy project reads beyond references (none in other flavours).
+    /// What a Bevy project reads beyond references; in other flavours only
+    /// a shader's `#define_import_path`.
     pub fn bevy(&self) -> Option<&BevyFacts> {
         self.rare.as_ref()?.bevy.as_ref()
     }
 }
 
-/// What a file of a Bevy project declares for others to resolve against.
+/// What a file declares for others to resolve against (a Bevy project's
+/// files; a WGSL module in every flavour).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BevyFacts {
     /// A glTF or GLB file's labels, read from its JSON.
@@ -312,8 +314,11 @@ pub fn parse_text(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Loa
         }
     };
     let Extracted { mut refs, error, skipped } = extracted;
-    let bevy = if cx.bevy { bevy_facts(kind, rel, text, cx) } else { None };
-    if cx.bevy && matches!(kind, FileKind::Asset { syntax: Some(Syntax::Wgsl), .. }) {
+    // Shader modules are every flavour's: the WGSL processor composes them
+    // (naga_oil), so an import of one is a build edge like a quoted import.
+    let wgsl = matches!(kind, FileKind::Asset { syntax: Some(Syntax::Wgsl), .. });
+    let bevy = if cx.bevy || wgsl { bevy_facts(kind, rel, text, cx) } else { None };
+    if wgsl {
         // naga_oil module imports, resolved through `#define_import_path`.
         refs.extend(extract::module_imports(text));
         refs.sort_by_key(|r| r.range.start);

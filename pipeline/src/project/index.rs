@@ -119,7 +119,13 @@ impl Project {
             *self.module_roots.entry(first).or_insert(0) += 1;
             let files = self.modules.entry(module).or_default();
             files.push(id);
-            files.sort_unstable();
+            // By path, so which of two declarations wins does not depend
+            // on the order files were seen in.
+            let all = &self.files;
+            files.sort_by(|a, b| {
+                let path = |f: &FileId| all[*f as usize].as_ref().map(|f| f.path.clone());
+                path(a).cmp(&path(b))
+            });
         }
         if matches!(kind, FileKind::Meta { .. })
             && let Some(ext) = meta_asset_extension(&path)

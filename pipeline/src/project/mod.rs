@@ -113,6 +113,11 @@ impl File {
         matches!(self.kind, FileKind::Asset { .. })
     }
 
+    /// The module a shader declares (`#define_import_path a::b`).
+    pub fn shader_module(&self) -> Option<&str> {
+        self.loaded.bevy()?.defines.as_deref()
+    }
+
     pub fn root(&self) -> Option<u16> {
         match self.kind {
             FileKind::Asset { root, .. } | FileKind::Meta { root } => Some(root),
@@ -209,8 +214,9 @@ pub struct Project {
     /// `embedded://` paths registered by `embedded_asset!` in the code
     /// (Bevy projects), with how many calls register each.
     embedded: HashMap<Box<str>, u32>,
-    /// Shader modules declared by `#define_import_path` (Bevy projects):
-    /// module → the files declaring it, and each first segment's count.
+    /// Shader modules declared by `#define_import_path`: module → the files
+    /// declaring it (by path: the first is the one imports resolve to), and
+    /// each first segment's count.
     modules: HashMap<Box<str>, Vec<FileId>>,
     module_roots: HashMap<Box<str>, u32>,
     /// Consts used as asset paths in one code file and defined in another.

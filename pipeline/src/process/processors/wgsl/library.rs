@@ -1,0 +1,225 @@
+//! Bevy's own shader modules (`#import bevy_pbr::forward_io::VertexOutput`),
+//! found where cargo put them: the version of each `bevy*` crate in the
+//! `Cargo.lock` of the project (or of a folder above it: its workspace),
+//! then `$CARGO_HOME/registry/src/*/<crate>-<version>/src/**/*.wgsl`, read
+//! for their `#define_import_path`. Read lazily (only when a shader imports
+//! a module no project shader declares), once per run for the lock and once
+//! per process for each crate's folder. Git and path dependencies are not
+//! looked up (their checkout is not named by the lock alone): a clear
+//! error says so.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use naga_oil::compose::ShaderDefValue;
+
+use crate::project::Project;
+
+/// One run's view of Bevy's shader library, built on first use.
+pub(crate) struct Library {
+    crates: OnceLock<Crates>,
+}
+
+/// A module of Bevy's, ready to add to the composer.
+pub(super) struct LibraryModule {
+    pub name: String,
+    pub path: PathBuf,
+    pub source: String,
+}
+
+/// The `bevy*` crates the lock names, and where their sources are.
+#[derive(Default)]
+struct Crates {
+    lock: Option<PathBuf>,
+    by_name: HashMap<String, Located>,
+}
+
+enum Located {
+    /// The crate's modules: `#define_import_path` → file.
+    Found { version: String, modules: Arc<Modules> },
+    Missing { version: String, cargo_home: PathBuf },
+    NotRegistry { version: String, source: String },
+}
+
+#[derive(Default)]
+struct Modules {
+    by_name: HashMap<String, PathBuf>,
+    /// `.wesl` files seen: Bevy after 0.19 ships its modules as WESL.
+    wesl: usize,
+}
+
+/// Each crate folder's modules, read once per process.
+static FOLDERS: Mutex<Option<HashMap<PathBuf, Arc<Modules>>>> = Mutex::new(None);
+
+impl Library {
+    pub(crate) fn new() -> Library {
+        Library { crates: OnceLock::new() }
+    }
+
+    /// The module of Bevy's that `import` (`bevy_pbr::forward_io::X`)
+    /// names: `Ok(None)` when the import is not under a Bevy crate's name
+    /// (naga_oil then reports it missing), an error saying what to do when
+    /// it is but the crate's sources cannot be read.
+    pub(super) fn find(&self, project: &Project, import: &str) -> Result<Option<LibraryModule>, String> {
+        let first = import.split("::").next().unwrap_or_default();
+        if !first.starts_with("bevy") {
+            return Ok(None);
+        }
+        let crates = self.crates.get_or_init(|| Crates::read(project.root()));
+        let Some(located) = crates.by_name.get(first) else {
+            return Err(match &crates.lock {
+                Some(lock) => format!("`{import}` is Bevy's, but {} names no crate `{first}`", lock.display()),
+                None => format!(
+                    "`{import}` is Bevy's, but no Cargo.lock is in the project or a folder above it \
+                     (run `cargo generate-lockfile` in the game's folder)"
+                ),
+            });
+        };
+        let (version, modules) = match located {
+            Located::Found { version, modules } => (version, modules),
+            Located::Missing { version, cargo_home } => {
+                let folder = crates.lock.as_deref().and_then(Path::parent).unwrap_or(project.root());
+                return Err(format!(
+                    "`{import}` is Bevy's, but the sources of crate `{first}` {version} are not in {}: \
+                     run `cargo fetch` in {}",
+                    cargo_home.join("registry/src").display(),
+                    folder.display()
+                ));
+            }
+            Located::NotRegistry { version, source } => {
+                return Err(format!(
+                    "`{import}` is Bevy's, but crate `{first}` {version} comes from `{source}`: \
+                     only crates.io registry sources are read for shader modules"
+                ));
+            }
+        };
+        let found = prefixes(import).find_map(|m| modules.by_name.get(m).map(|p| (m, p)));
+        let Some((name, path)) = found else {
+            if modules.by_name.is_empty() && modules.wesl > 0 {
+                return Err(format!(
+                    "`{import}`: crate `{first}` {version} has no WGSL shader modules (its shaders are WESL, \
+                     `.wesl`, which naga_oil does not compose)"
+                ));
+            }
+            return Ok(None);
+        };
+        let source =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read Bevy's `{name}` ({}): {e}", path.display()))?;
+        Ok(Some(LibraryModule { name: name.to_owned(), path: path.clone(), source }))
+    }
+}
+
+impl Crates {
+    fn read(project_root: &Path) -> Crates {
+        let Some(lock) = project_root.ancestors().map(|d| d.join("Cargo.lock")).find(|p| p.is_file()) else {
+            return Crates::default();
+        };
+        let Ok(text) = std::fs::read_to_string(&lock) else { return Crates { lock: Some(lock), ..Crates::default() } };
+        let Ok(parsed) = text.parse::<toml::Table>() else {
+            return Crates { lock: Some(lock), ..Crates::default() };
+        };
+        let cargo_home = cargo_home();
+        let mut by_name = HashMap::new();
+        let packages = parsed.get("package").and_then(|p| p.as_array()).map_or(&[][..], |a| a.as_slice());
+        for p in packages {
+            let field = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let (name, version, source) = (field("name"), field("version"), field("source"));
+            if !name.starts_with("bevy") || version.is_empty() {
+                continue;
+            }
+            let located = if !source.starts_with("registry+") && !source.starts_with("sparse+") {
+                let source = if source.is_empty() { "a path dependency".to_owned() } else { source };
+                Located::NotRegistry { version, source }
+            } else {
+                match crate_folder(&cargo_home, &name, &version) {
+                    Some(dir) => Located::Found { version, modules: modules_of(&dir) },
+                    None => Located::Missing { version, cargo_home: cargo_home.clone() },
+                }
+            };
+            by_name.insert(name, located);
+        }
+        Crates { lock: Some(lock), by_name }
+    }
+}
+
+fn cargo_home() -> PathBuf {
+    match std::env::var_os("CARGO_HOME") {
+        Some(h) if !h.is_empty() => PathBuf::from(h),
+        _ => std::env::var_os("HOME").map_or_else(|| PathBuf::from(".cargo"), |h| PathBuf::from(h).join(".cargo")),
+    }
+}
+
+/// `$CARGO_HOME/registry/src/<index>/<name>-<version>`, in any index.
+fn crate_folder(cargo_home: &Path, name: &str, version: &str) -> Option<PathBuf> {
+    let indexes = std::fs::read_dir(cargo_home.join("registry/src")).ok()?;
+    let mut found: Vec<PathBuf> =
+        indexes.flatten().map(|i| i.path().join(format!("{name}-{version}"))).filter(|d| d.is_dir()).collect();
+    found.sort();
+    found.into_iter().next()
+}
+
+/// A crate folder's modules, read once per process.
+fn modules_of(dir: &Path) -> Arc<Modules> {
+    let mut cache = FOLDERS.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = cache.get_or_insert_with(HashMap::new);
+    if let Some(m) = cache.get(dir) {
+        return m.clone();
+    }
+    let mut modules = Modules::default();
+    let mut stack = vec![dir.join("src")];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            let Ok(kind) = e.file_type() else { continue };
+            if kind.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "wesl") {
+                modules.wesl += 1;
+            } else if path.extension().is_some_and(|x| x == "wgsl")
+                && let Ok(text) = std::fs::read_to_string(&path)
+                && let Some(name) = crate::extract::define_import_path(&text)
+            {
+                modules.by_name.entry(name.into()).or_insert(path);
+            }
+        }
+    }
+    let modules = Arc::new(modules);
+    cache.insert(dir.to_owned(), modules.clone());
+    modules
+}
+
+/// `a::b::c`, `a::b`, `a`: an import names a module or an item of one.
+fn prefixes(name: &str) -> impl Iterator<Item = &str> {
+    let mut ends: Vec<usize> = name.match_indices("::").map(|(i, _)| i).collect();
+    ends.push(name.len());
+    ends.into_iter().rev().map(move |e| &name[..e])
+}
+
+/// The shader defs a typical material shader is composed with, as Bevy's
+/// renderer sets them on a desktop GPU (Bevy 0.19): the pipeline cache's
+/// global `AVAILABLE_STORAGE_BUFFER_BINDINGS` (wgpu's default limit, 8),
+/// the mesh view types' light limits (`MAX_DIRECTIONAL_LIGHTS` 10,
+/// `MAX_CASCADES_PER_LIGHT` 4, `MAX_RECT_LIGHTS` 8), the material's bind
+/// group (3), and a mesh with positions, normals and UVs (the vertex
+/// attributes `Mesh3d` of a primitive shape has). None outside a Bevy project.
+pub(super) fn shader_defs(project: &Project) -> HashMap<String, ShaderDefValue> {
+    let mut defs = HashMap::new();
+    if project.config().flavor != crate::flavor::Flavor::Bevy {
+        return defs;
+    }
+    for (name, value) in [
+        ("AVAILABLE_STORAGE_BUFFER_BINDINGS", 8),
+        ("MAX_DIRECTIONAL_LIGHTS", 10),
+        ("MAX_CASCADES_PER_LIGHT", 4),
+        ("MAX_RECT_LIGHTS", 8),
+        ("MATERIAL_BIND_GROUP", 3),
+    ] {
+        defs.insert(name.to_owned(), ShaderDefValue::UInt(value));
+    }
+    for flag in ["VERTEX_POSITIONS", "VERTEX_NORMALS", "VERTEX_UVS", "VERTEX_UVS_A"] {
+        defs.insert(flag.to_owned(), ShaderDefValue::Bool(true));
+    }
+    defs
+}

@@ -1,0 +1,139 @@
+//! `wgsl`: a shader composed as Bevy composes it (naga_oil), then checked by
+//! naga's validator; the artifact is the composed WGSL, one self-contained
+//! module. Every import the engine resolved is a build edge of the graph
+//! (so the cache keys follow it): quoted imports
+//! (`#import "shaders/common.wgsl"::shade`) are added as modules named by
+//! their quoted path as Bevy names them, module imports (`#import
+//! my::lighting`) under the name their shader declares with
+//! `#define_import_path`. A module no project shader declares is looked up
+//! among Bevy's own shaders ([`library`]). A parse or type error in the
+//! shader itself is reported at its line and column; one inside an
+//! imported module names that module.
+
+mod errors;
+mod library;
+
+use std::collections::HashSet;
+
+use naga::valid::{Capabilities, ValidationFlags, Validator};
+use naga_oil::compose::{ComposableModuleDescriptor, Composer, NagaModuleDescriptor, ShaderLanguage, ShaderType};
+
+use super::{Input, Problem};
+use crate::extract::DepKind;
+use crate::project::{FileId, Project};
+
+pub(crate) use library::Library as ModulePaths;
+
+pub(super) fn process(input: &Input<'_>, library: &ModulePaths) -> Result<Vec<u8>, Problem> {
+    let text = std::str::from_utf8(&input.bytes).map_err(|_| Problem::new("not UTF-8 text"))?;
+    let mut cx = Compose { project: input.project, library, composer: Composer::default(), added: HashSet::new() };
+    cx.add_imports(input.asset, text, 0)?;
+    let path = input.source.to_string_lossy().into_owned();
+    let mut composer = cx.composer;
+    let module = composer
+        .make_naga_module(NagaModuleDescriptor {
+            source: text,
+            file_path: &path,
+            shader_type: ShaderType::Wgsl,
+            shader_defs: library::shader_defs(input.project),
+            ..Default::default()
+        })
+        .map_err(|e| errors::problem(&e, &composer, text, &path))?;
+    let info = Validator::new(ValidationFlags::all(), Capabilities::all())
+        .validate(&module)
+        .map_err(|e| Problem::new(format!("invalid shader: {}", e.as_inner())))?;
+    naga::back::wgsl::write_string(&module, &info, naga::back::wgsl::WriterFlags::empty())
+        .map(String::into_bytes)
+        .map_err(|e| Problem::new(format!("cannot write the composed shader: {e}")))
+}
+
+const MAX_DEPTH: usize = 64;
+
+struct Compose<'a> {
+    project: &'a Project,
+    library: &'a ModulePaths,
+    composer: Composer,
+    /// Names of the modules added (or being added): each once.
+    added: HashSet<String>,
+}
+
+impl Compose<'_> {
+    /// Adds what `file` (whose text is `text`) imports, dependencies first:
+    /// the targets of its build references, then the modules it imports
+    /// that no project shader declares (Bevy's). A problem is placed at the
+    /// import when `file` is the asset processed (`depth` 0).
+    fn add_imports(&mut self, file: FileId, text: &str, depth: usize) -> Result<(), Problem> {
+        if depth > MAX_DEPTH {
+            return Err(Problem::new("imports nest deeper than 64 levels"));
+        }
+        let project = self.project;
+        let Some(f) = project.file(file) else { return Ok(()) };
+        let at = |message: String, r: &crate::extract::RawRef| match depth {
+            0 => Problem::at(message, r.range),
+            _ => Problem::new(format!("{message} (imported by `{}`)", project.path(file))),
+        };
+        for (r, res) in f.refs().iter().zip(f.resolutions()) {
+            if r.kind != DepKind::Build {
+                continue;
+            }
+            // A quoted import's path follows its opening quote.
+            let quoted = r.range.start > 0 && text.as_bytes().get(r.range.start as usize - 1) == Some(&b'"');
+            let Some(target) = res.target() else {
+                if quoted {
+                    return Err(at(format!("import `{}` does not resolve to a shader", r.value), r));
+                }
+                // Not the project's: Bevy's, or naga_oil reports it missing.
+                self.add_library_module(&r.value, depth).map_err(|m| at(m, r))?;
+                continue;
+            };
+            let name = match quoted {
+                true => format!("\"{}\"", r.value),
+                false => match project.file(target).and_then(|t| t.shader_module()) {
+                    Some(module) => module.to_owned(),
+                    None => continue,
+                },
+            };
+            if !self.added.insert(name.clone()) {
+                continue;
+            }
+            let abs = project.abs_path(project.path(target));
+            let source = std::fs::read_to_string(&abs)
+                .map_err(|e| at(format!("cannot read import `{}`: {e}", r.value), r))?;
+            self.add_imports(target, &source, depth + 1)?;
+            let path = abs.to_string_lossy().into_owned();
+            let as_name = quoted.then_some(name);
+            self.add_module(&source, &path, as_name).map_err(|m| at(format!("in import `{}`: {m}", r.value), r))?;
+        }
+        Ok(())
+    }
+
+    /// Adds the module of Bevy's that `import` (`a::b::item`) names, with
+    /// the modules it imports, if the project's Bevy has it.
+    fn add_library_module(&mut self, import: &str, depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err("imports nest deeper than 64 levels".to_owned());
+        }
+        let Some(module) = self.library.find(self.project, import)? else { return Ok(()) };
+        if !self.added.insert(module.name.clone()) {
+            return Ok(());
+        }
+        let (_, imports, _) = naga_oil::compose::get_preprocessor_data(&module.source);
+        for i in imports {
+            self.add_library_module(&i.import, depth + 1)?;
+        }
+        let path = module.path.to_string_lossy().into_owned();
+        self.add_module(&module.source, &path, None).map_err(|m| format!("in Bevy's `{}`: {m}", module.name))
+    }
+
+    fn add_module(&mut self, source: &str, path: &str, as_name: Option<String>) -> Result<(), String> {
+        let result = self.composer.add_composable_module(ComposableModuleDescriptor {
+            source,
+            file_path: path,
+            language: ShaderLanguage::Wgsl,
+            as_name,
+            shader_defs: library::shader_defs(self.project),
+            ..Default::default()
+        });
+        result.map(|_| ()).map_err(|e| errors::report_message(&e.emit_to_string(&self.composer)))
+    }
+}

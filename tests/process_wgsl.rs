@@ -1,0 +1,113 @@
+//! WGSL shaders processed by the real binary: module imports
+//! (`#import my::lighting`) as graph edges (reprocessing, cycles,
+//! go-to-definition), Bevy's own modules from a cargo registry, SPIR-V
+//! output, and validation errors that quote the shader.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::process::{process, save};
+use crate::support::lsp::{LspClient, file_uri};
+use crate::support::{assetry_bin, write_file};
+
+const LIGHTING: &str = "#define_import_path my::lighting\n\nfn light() -> f32 { return 0.5; }\n";
+const SUN: &str = "#define_import_path my::sun\n#import my::lighting::light\n\nfn sun_color() -> vec4<f32> { return vec4<f32>(light()); }\n";
+const SKY: &str = "#import my::sun::sun_color\n\n@fragment\nfn sky() -> @location(0) vec4<f32> {\n    return sun_color();\n}\n";
+
+/// Three shaders chained by module imports (sky → sun → lighting) and
+/// one that imports none of them.
+fn modules_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(d, "assets/shaders/lighting.wgsl", LIGHTING);
+    write_file(d, "assets/shaders/sun.wgsl", SUN);
+    write_file(d, "assets/shaders/sky.wgsl", SKY);
+    write_file(d, "assets/shaders/other.wgsl", "@fragment\nfn other() -> @location(0) vec4<f32> { return vec4<f32>(1.0); }\n");
+    dir
+}
+
+fn artifact(d: &Path, rel: &str) -> String {
+    std::fs::read_to_string(d.join(".assetry/out/default").join(rel)).unwrap()
+}
+
+#[test]
+fn editing_a_module_reprocesses_exactly_its_transitive_importers() {
+    let dir = modules_project();
+    let d = dir.path();
+    let first = process(d, &[]);
+    assert_eq!(
+        first.processed,
+        ["assets/shaders/lighting.wgsl", "assets/shaders/other.wgsl", "assets/shaders/sky.wgsl", "assets/shaders/sun.wgsl"]
+    );
+    assert!(first.errors.is_empty(), "{first:?}");
+    assert!(artifact(d, "shaders/sky.wgsl").contains("0.5"), "{}", artifact(d, "shaders/sky.wgsl"));
+    save(d, "assets/shaders/lighting.wgsl", &LIGHTING.replace("0.5", "0.75"));
+    let second = process(d, &[]);
+    // Before module imports were edges, only lighting.wgsl was processed
+    // again and sky's artifact kept the old 0.5.
+    assert_eq!(
+        second.processed,
+        ["assets/shaders/lighting.wgsl", "assets/shaders/sky.wgsl", "assets/shaders/sun.wgsl"]
+    );
+    let sky = artifact(d, "shaders/sky.wgsl");
+    assert!(sky.contains("0.75") && !sky.contains("0.5"), "{sky}");
+    assert_eq!(process(d, &[]).processed, Vec::<String>::new());
+}
+
+#[test]
+fn module_imports_in_check_unresolved_foreign_broken_own_and_cycles() {
+    let dir = modules_project();
+    let d = dir.path();
+    // Another crate's module is not judged; a module under a first segment
+    // the project declares (`my::`) that nobody declares is broken.
+    write_file(d, "assets/shaders/foreign.wgsl", "#import bevy_pbr::forward_io::VertexOutput\n#import my::nothing::x\n");
+    write_file(d, "assets/shaders/a.wgsl", "#define_import_path my::a\n#import my::b::f\nfn g() {}\n");
+    write_file(d, "assets/shaders/b.wgsl", "#define_import_path my::b\n#import my::a::g\nfn f() {}\n");
+    let (_, report) = crate::support::check_json(d, std::time::Duration::from_secs(60));
+    // Every shader lacks a `.meta`: that warning is not what is tested.
+    let diags: Vec<_> = report.diagnostics.iter().filter(|x| x.code != "missing-meta").collect();
+    let found: Vec<(String, String, u32)> =
+        diags.iter().map(|x| (x.path.clone(), x.code.clone(), x.range.start.line)).collect();
+    assert_eq!(
+        found,
+        [
+            ("assets/shaders/a.wgsl".to_owned(), "cycle".to_owned(), 1),
+            ("assets/shaders/b.wgsl".to_owned(), "cycle".to_owned(), 1),
+            ("assets/shaders/foreign.wgsl".to_owned(), "broken-path".to_owned(), 1),
+        ]
+    );
+    let broken = diags[2];
+    assert_eq!((broken.range.start.character, broken.range.end.character), (8, 22));
+    assert_eq!(
+        broken.message,
+        "no shader in the project declares `#define_import_path my::nothing::x` (nor a module `my::nothing::x` is inside)"
+    );
+}
+
+#[test]
+fn go_to_definition_on_a_module_import_opens_the_shader_declaring_it() {
+    let dir = modules_project();
+    let d = dir.path();
+    let (mut client, _) = LspClient::start(&assetry_bin(), &[d]);
+    let sky = file_uri(&d.join("assets/shaders/sky.wgsl"));
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": sky, "languageId": "wgsl", "version": 1, "text": SKY}}),
+    );
+    // The open document is checked: its diagnostics are the event (no
+    // `.meta`: the only finding; the import resolves).
+    let codes: Vec<Value> = client.diagnostics(&sky).iter().map(|x| x["code"].clone()).collect();
+    assert_eq!(codes, [json!("missing-meta")]);
+    let at = |character: u32| json!({"textDocument": {"uri": sky}, "position": {"line": 0, "character": character}});
+    let def = client.request_ok("textDocument/definition", at(12));
+    let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    assert_eq!(def, json!({"uri": file_uri(&d.join("assets/shaders/sun.wgsl")), "range": range}));
+    // `#import` itself is no reference.
+    assert_eq!(client.request_ok("textDocument/definition", at(3)), Value::Null);
+    // Every import of the project resolves: no shader has a finding but its missing `.meta`.
+    for (uri, diags) in client.shutdown_with_last_diagnostics() {
+        let codes: Vec<&Value> = diags.iter().map(|x| &x["code"]).collect();
+        assert_eq!(codes, [&json!("missing-meta")], "{uri}");
+    }
+}
