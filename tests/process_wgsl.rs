@@ -111,3 +111,86 @@ fn go_to_definition_on_a_module_import_opens_the_shader_declaring_it() {
         assert_eq!(codes, [&json!("missing-meta")], "{uri}");
     }
 }
+
+/// `assetry process` with `CARGO_HOME` set: (processed paths, error lines).
+fn process_with_cargo_home(d: &Path, cargo_home: &Path) -> (Vec<String>, Vec<String>) {
+    let out = std::process::Command::new(assetry_bin())
+        .arg("process")
+        .current_dir(d)
+        .env("CARGO_HOME", cargo_home)
+        .output()
+        .expect("run assetry process");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut processed: Vec<String> = stdout.lines().filter_map(|l| l.strip_prefix("processed ")).map(str::to_owned).collect();
+    processed.sort();
+    let errors = stdout.lines().filter(|l| l.starts_with("error: ")).map(str::to_owned).collect();
+    (processed, errors)
+}
+
+const REGISTRY: &str = "registry/src/index.crates.io-1949cf8c6b5b557f";
+
+/// A game depending on Bevy whose `Cargo.lock` names `bevy_pbr` at
+/// `version`, a material shader importing two of its modules, and a
+/// cargo home holding a tiny `bevy_pbr` 0.19.1 with those modules (one
+/// needing the shader defs Bevy sets: a vertex attribute's `#ifdef`, a
+/// light count's `#{…}`); one import in braces over several lines.
+fn bevy_game(version: &str) -> (tempfile::TempDir, tempfile::TempDir) {
+    let game = tempfile::tempdir().unwrap();
+    let d = game.path();
+    write_file(d, "Cargo.toml", "[package]\nname = \"game\"\nversion = \"0.1.0\"\n\n[dependencies]\nbevy = \"0.19\"\n");
+    write_file(
+        d,
+        "Cargo.lock",
+        format!(
+            "version = 4\n\n[[package]]\nname = \"bevy_pbr\"\nversion = \"{version}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"game\"\nversion = \"0.1.0\"\n"
+        ),
+    );
+    write_file(
+        d,
+        "assets/shaders/material.wgsl",
+        "#import bevy_pbr::forward_io::VertexOutput\n#import bevy_pbr::{\n    mesh_view_bindings::view,\n}\n\n@fragment\nfn fragment(mesh: VertexOutput) -> @location(0) vec4<f32> {\n    return vec4<f32>(mesh.uv, view.lights[0].x, 1.0);\n}\n",
+    );
+    let home = tempfile::tempdir().unwrap();
+    let pbr = home.path().join(REGISTRY).join("bevy_pbr-0.19.1/src/render");
+    write_file(
+        &pbr,
+        "forward_io.wgsl",
+        "#define_import_path bevy_pbr::forward_io\n\nstruct VertexOutput {\n    @builtin(position) position: vec4<f32>,\n#ifdef VERTEX_UVS_A\n    @location(2) uv: vec2<f32>,\n#endif\n};\n",
+    );
+    write_file(&pbr, "mesh_view_types.wgsl", "#define_import_path bevy_pbr::mesh_view_types\n\nstruct View {\n    lights: array<vec4<f32>, #{MAX_DIRECTIONAL_LIGHTS}>,\n};\n");
+    write_file(
+        &pbr,
+        "mesh_view_bindings.wgsl",
+        "#define_import_path bevy_pbr::mesh_view_bindings\n#import bevy_pbr::mesh_view_types as types\n\n@group(0) @binding(0) var<uniform> view: types::View;\n",
+    );
+    (game, home)
+}
+
+#[test]
+fn a_material_shader_composes_with_bevys_modules_from_the_cargo_registry() {
+    let (game, home) = bevy_game("0.19.1");
+    let d = game.path();
+    let (processed, errors) = process_with_cargo_home(d, home.path());
+    assert_eq!((processed, errors), (vec!["assets/shaders/material.wgsl".to_owned()], vec![]));
+    let out = artifact(d, "shaders/material.wgsl");
+    // Bevy's modules are in the artifact, with Bevy's defs applied.
+    assert!(out.contains("@location(2) uv: vec2<f32>") && out.contains("array<vec4<f32>, 10>"), "{out}");
+}
+
+#[test]
+fn bevy_sources_not_downloaded_fail_naming_the_crate_version_and_cargo_fetch() {
+    let (game, home) = bevy_game("0.19.2");
+    let d = game.path();
+    let (processed, errors) = process_with_cargo_home(d, home.path());
+    assert_eq!(processed, Vec::<String>::new());
+    let src = home.path().join("registry/src");
+    assert_eq!(
+        errors,
+        [format!(
+            "error: assets/shaders/material.wgsl:1:9: processing-failed: `bevy_pbr::forward_io::VertexOutput` is Bevy's, \
+             but the sources of crate `bevy_pbr` 0.19.2 are not in {}: run `cargo fetch` in {}",
+            src.display(),
+            d.display()
+        )]
+    );
+}

@@ -202,8 +202,9 @@ fn prefixes(name: &str) -> impl Iterator<Item = &str> {
 /// global `AVAILABLE_STORAGE_BUFFER_BINDINGS` (wgpu's default limit, 8),
 /// the mesh view types' light limits (`MAX_DIRECTIONAL_LIGHTS` 10,
 /// `MAX_CASCADES_PER_LIGHT` 4, `MAX_RECT_LIGHTS` 8), the material's bind
-/// group (3), and a mesh with positions, normals and UVs (the vertex
-/// attributes `Mesh3d` of a primitive shape has). None outside a Bevy project.
+/// group (3), the mesh pipeline's own (`MESH_PIPELINE`,
+/// `VERTEX_OUTPUT_INSTANCE_INDEX`) and a mesh with positions, normals and
+/// UVs (the vertex attributes `Mesh3d` of a primitive shape has). None outside a Bevy project.
 pub(super) fn shader_defs(project: &Project) -> HashMap<String, ShaderDefValue> {
     let mut defs = HashMap::new();
     if project.config().flavor != crate::flavor::Flavor::Bevy {
@@ -218,7 +219,9 @@ pub(super) fn shader_defs(project: &Project) -> HashMap<String, ShaderDefValue> 
     ] {
         defs.insert(name.to_owned(), ShaderDefValue::UInt(value));
     }
-    for flag in ["VERTEX_POSITIONS", "VERTEX_NORMALS", "VERTEX_UVS", "VERTEX_UVS_A"] {
+    for flag in
+        ["MESH_PIPELINE", "VERTEX_OUTPUT_INSTANCE_INDEX", "VERTEX_POSITIONS", "VERTEX_NORMALS", "VERTEX_UVS", "VERTEX_UVS_A"]
+    {
         defs.insert(flag.to_owned(), ShaderDefValue::Bool(true));
     }
     defs

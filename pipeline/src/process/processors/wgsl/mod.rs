@@ -104,6 +104,20 @@ impl Compose<'_> {
             let as_name = quoted.then_some(name);
             self.add_module(&source, &path, as_name).map_err(|m| at(format!("in import `{}`: {m}", r.value), r))?;
         }
+        // naga_oil's own reading of the imports (`#import bevy_pbr::{a::X,
+        // b::Y}` over several lines included): what no project shader
+        // declares may be Bevy's.
+        let (_, imports, _) = naga_oil::compose::get_preprocessor_data(text);
+        for i in imports {
+            if !i.import.starts_with('"') && !self.composer.contains_module(&i.import) {
+                let placed = |m: String| match (depth, import_position(text, &i.import)) {
+                    (0, Some(range)) => Problem::at(m, range),
+                    (0, None) => Problem::new(m),
+                    _ => Problem::new(format!("{m} (imported by `{}`)", project.path(file))),
+                };
+                self.add_library_module(&i.import, depth).map_err(placed)?;
+            }
+        }
         Ok(())
     }
 
@@ -136,4 +150,21 @@ impl Compose<'_> {
         });
         result.map(|_| ()).map_err(|e| errors::report_message(&e.emit_to_string(&self.composer)))
     }
+}
+
+/// Where `import` (`a::b`, as naga_oil expands `#import a::{b}`) is written:
+/// its first segment on the first `#import` line that names it.
+fn import_position(text: &str, import: &str) -> Option<crate::text::TextRange> {
+    let first = import.split("::").next()?;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let Some(rest) = line.trim_start().strip_prefix("#import") else { continue };
+        if let Some(at) = rest.find(first) {
+            let at = start + (line.len() - rest.len()) + at;
+            return Some(crate::text::TextRange::new(at as u32, (at + first.len()) as u32));
+        }
+    }
+    None
 }
