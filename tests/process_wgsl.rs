@@ -13,16 +13,19 @@ use crate::support::{assetry_bin, write_file};
 
 const LIGHTING: &str = "#define_import_path my::lighting\n\nfn light() -> f32 { return 0.5; }\n";
 const SUN: &str = "#define_import_path my::sun\n#import my::lighting::light\n\nfn sun_color() -> vec4<f32> { return vec4<f32>(light()); }\n";
+const DAWN: &str = "#import my::{\n    sun::sun_color,\n}\n\n@fragment\nfn dawn() -> @location(0) vec4<f32> {\n    return sun_color();\n}\n";
 const SKY: &str = "#import my::sun::sun_color\n\n@fragment\nfn sky() -> @location(0) vec4<f32> {\n    return sun_color();\n}\n";
 
-/// Three shaders chained by module imports (sky → sun → lighting) and
-/// one that imports none of them.
+/// Three shaders chained by module imports (sky → sun → lighting), one
+/// importing sun in braces over several lines (dawn) and one that imports
+/// none of them.
 fn modules_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_file(d, "assets/shaders/lighting.wgsl", LIGHTING);
     write_file(d, "assets/shaders/sun.wgsl", SUN);
     write_file(d, "assets/shaders/sky.wgsl", SKY);
+    write_file(d, "assets/shaders/dawn.wgsl", DAWN);
     write_file(d, "assets/shaders/other.wgsl", "@fragment\nfn other() -> @location(0) vec4<f32> { return vec4<f32>(1.0); }\n");
     dir
 }
@@ -38,7 +41,13 @@ fn editing_a_module_reprocesses_exactly_its_transitive_importers() {
     let first = process(d, &[]);
     assert_eq!(
         first.processed,
-        ["assets/shaders/lighting.wgsl", "assets/shaders/other.wgsl", "assets/shaders/sky.wgsl", "assets/shaders/sun.wgsl"]
+        [
+            "assets/shaders/dawn.wgsl",
+            "assets/shaders/lighting.wgsl",
+            "assets/shaders/other.wgsl",
+            "assets/shaders/sky.wgsl",
+            "assets/shaders/sun.wgsl"
+        ]
     );
     assert!(first.errors.is_empty(), "{first:?}");
     assert!(artifact(d, "shaders/sky.wgsl").contains("0.5"), "{}", artifact(d, "shaders/sky.wgsl"));
@@ -48,10 +57,12 @@ fn editing_a_module_reprocesses_exactly_its_transitive_importers() {
     // again and sky's artifact kept the old 0.5.
     assert_eq!(
         second.processed,
-        ["assets/shaders/lighting.wgsl", "assets/shaders/sky.wgsl", "assets/shaders/sun.wgsl"]
+        ["assets/shaders/dawn.wgsl", "assets/shaders/lighting.wgsl", "assets/shaders/sky.wgsl", "assets/shaders/sun.wgsl"]
     );
-    let sky = artifact(d, "shaders/sky.wgsl");
-    assert!(sky.contains("0.75") && !sky.contains("0.5"), "{sky}");
+    for importer in ["shaders/sky.wgsl", "shaders/dawn.wgsl"] {
+        let out = artifact(d, importer);
+        assert!(out.contains("0.75") && !out.contains("0.5"), "{importer}: {out}");
+    }
     assert_eq!(process(d, &[]).processed, Vec::<String>::new());
 }
 
