@@ -177,12 +177,18 @@ fn import_paths(pieces: &[(usize, &str)], mut f: impl FnMut(usize, usize, &str))
 
 /// The module a WGSL file declares with `#define_import_path a::b`.
 pub fn define_import_path(text: &str) -> Option<Box<str>> {
+    define_import_path_at(text).map(|(_, path)| path)
+}
+
+/// [`define_import_path`] with the range of the module's path.
+pub fn define_import_path_at(text: &str) -> Option<(TextRange, Box<str>)> {
     let mut found = None;
-    for_each_directive(text, "#define_import_path", |_, rest| {
+    for_each_directive(text, "#define_import_path", |offset, rest| {
         if found.is_none()
-            && let Some((_, path)) = module_path(rest)
+            && let Some((start, path)) = module_path(rest)
         {
-            found = Some(path.into());
+            let start = offset + start;
+            found = Some((TextRange::new(start as u32, (start + path.len()) as u32), path.into()));
         }
     });
     found
@@ -319,6 +325,7 @@ mod tests {
         let values: Vec<Box<str>> = module_imports(t).into_iter().map(|r| r.value).collect();
         assert_eq!(values, ["bevy_pbr::forward_io::VertexOutput".into(), "my_game::util::a".into(), "my_game::util::b".into()] as [Box<str>; 3]);
         assert_eq!(define_import_path(t).as_deref(), Some("my_game::common"));
+        assert_eq!(define_import_path_at(t).map(|(r, _)| r), Some(TextRange::new(20, 35)));
         let w = "import package::shaders::util::dots;\nimport super::common::{A, B};\nimport bevy_pbr::render::x;\n// import super::no;\n";
         let v: Vec<&str> = wesl_imports(w).iter().map(|r| &w[r.range.start as usize..r.range.end as usize]).collect();
         assert_eq!(v, ["package::shaders::util::dots", "super::common"]);

@@ -126,6 +126,10 @@ impl Project {
                 let path = |f: &FileId| all[*f as usize].as_ref().map(|f| f.path.clone());
                 path(a).cmp(&path(b))
             });
+            // Each declarer gains a `duplicate-id` finding, or a new peer in it.
+            if !dirty.bulk && files.len() > 1 {
+                dirty.files.extend(files.iter().copied());
+            }
         }
         if matches!(kind, FileKind::Meta { .. })
             && let Some(ext) = meta_asset_extension(&path)
@@ -187,6 +191,8 @@ impl Project {
             }
             if let Some(files) = self.modules.get_mut(&module) {
                 files.retain(|f| *f != id);
+                // The others may lose their `duplicate-id` finding.
+                dirty.files.extend(files.iter().copied());
                 if files.is_empty() {
                     self.modules.remove(&module);
                 }

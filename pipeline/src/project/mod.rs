@@ -26,7 +26,7 @@ use crate::extract::RawRef;
 use crate::meta::{META_SUFFIX, Meta};
 use crate::resolve::RefKey;
 use crate::scan::{self, Classifier, FileKind, Loaded};
-use crate::text::LineIndex;
+use crate::text::{LineIndex, TextRange};
 
 mod apply;
 mod consts;
@@ -116,6 +116,12 @@ impl File {
     /// The module a shader declares (`#define_import_path a::b`).
     pub fn shader_module(&self) -> Option<&str> {
         self.loaded.bevy()?.defines.as_deref()
+    }
+
+    /// [`Self::shader_module`] with where its path is written.
+    pub fn shader_module_at(&self) -> Option<(&str, TextRange)> {
+        let facts = self.loaded.bevy()?;
+        Some((facts.defines.as_deref()?, facts.defines_at))
     }
 
     pub fn root(&self) -> Option<u16> {
