@@ -205,3 +205,40 @@ fn bevy_sources_not_downloaded_fail_naming_the_crate_version_and_cargo_fetch() {
         )]
     );
 }
+
+#[test]
+fn format_spirv_writes_a_spv_that_naga_reads_back_with_its_entry_points() {
+    let dir = modules_project();
+    let d = dir.path();
+    write_file(d, "assetry.toml", "[profiles.vulkan]\nsettings.wgsl = { format = \"spirv\" }\n");
+    let run = process(d, &["--profile", "vulkan"]);
+    assert!(run.errors.is_empty(), "{run:?}");
+    let spv = std::fs::read(d.join(".assetry/out/vulkan/shaders/sky.spv")).unwrap();
+    assert_eq!(spv[..4], 0x0723_0203u32.to_le_bytes(), "SPIR-V's magic number");
+    let module = naga::front::spv::parse_u8_slice(&spv, &naga::front::spv::Options::default()).expect("SPIR-V parses");
+    let entries: Vec<(&str, naga::ShaderStage)> =
+        module.entry_points.iter().map(|e| (e.name.as_str(), e.stage)).collect();
+    assert_eq!(entries, [("sky", naga::ShaderStage::Fragment)]);
+    // It validates as the WGSL did.
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
+        .validate(&module)
+        .expect("the SPIR-V validates");
+    // The default profile still writes WGSL.
+    assert!(!d.join(".assetry/out/vulkan/shaders/sky.wgsl").exists());
+    let default = process(d, &[]);
+    assert!(default.errors.is_empty(), "{default:?}");
+    assert!(artifact(d, "shaders/sky.wgsl").contains("fn sky()"));
+}
+
+#[test]
+fn an_unknown_format_fails_the_shader_with_the_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(d, "assets/shaders/sky.wgsl", SKY.replace("#import my::sun::sun_color\n", "fn sun_color() -> vec4<f32> { return vec4<f32>(1.0); }\n"));
+    write_file(d, "assets/shaders/sky.wgsl.meta", "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n[settings]\nformat = \"dxil\"\n");
+    let run = process(d, &[]);
+    assert_eq!(
+        run.errors,
+        ["error: assets/shaders/sky.wgsl: processing-failed: wgsl setting `format = \"dxil\"`: expected \"wgsl\" or \"spirv\""]
+    );
+}

@@ -42,9 +42,38 @@ pub(super) fn process(input: &Input<'_>, library: &ModulePaths) -> Result<Vec<u8
     let info = Validator::new(ValidationFlags::all(), Capabilities::all())
         .validate(&module)
         .map_err(|e| Problem::new(format!("invalid shader: {}", e.as_inner())))?;
-    naga::back::wgsl::write_string(&module, &info, naga::back::wgsl::WriterFlags::empty())
-        .map(String::into_bytes)
-        .map_err(|e| Problem::new(format!("cannot write the composed shader: {e}")))
+    match output_extension(input.settings)?.as_deref() {
+        Some("spv") => spirv(&module, &info),
+        _ => naga::back::wgsl::write_string(&module, &info, naga::back::wgsl::WriterFlags::empty())
+            .map(String::into_bytes)
+            .map_err(|e| Problem::new(format!("cannot write the composed shader: {e}"))),
+    }
+}
+
+/// The setting `format`: `"wgsl"` (the default: the composed WGSL, same
+/// extension) or `"spirv"` (a SPIR-V binary, `.spv`).
+pub(super) fn output_extension(settings: &toml::Table) -> Result<Option<String>, Problem> {
+    let expected = "expected \"wgsl\" or \"spirv\"";
+    match settings.get("format") {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => match s.as_str() {
+            "wgsl" => Ok(None),
+            "spirv" => Ok(Some("spv".to_owned())),
+            other => Err(Problem::new(format!("wgsl setting `format = \"{other}\"`: {expected}"))),
+        },
+        Some(v) => Err(Problem::new(format!("wgsl setting `format = {v}`: {expected}"))),
+    }
+}
+
+/// The validated module as SPIR-V 1.0 words, little-endian. naga's debug
+/// builds would add debug info by default: left out, so every build of
+/// Assetry writes the same bytes.
+fn spirv(module: &naga::Module, info: &naga::valid::ModuleInfo) -> Result<Vec<u8>, Problem> {
+    let mut options = naga::back::spv::Options::default();
+    options.flags.remove(naga::back::spv::WriterFlags::DEBUG);
+    let words = naga::back::spv::write_vec(module, info, &options, None)
+        .map_err(|e| Problem::new(format!("cannot write SPIR-V: {e}")))?;
+    Ok(words.iter().flat_map(|w| w.to_le_bytes()).collect())
 }
 
 const MAX_DEPTH: usize = 64;
