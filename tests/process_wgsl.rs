@@ -14,7 +14,8 @@ use crate::support::{assetry_bin, write_file};
 const LIGHTING: &str = "#define_import_path my::lighting\n\nfn light() -> f32 { return 0.5; }\n";
 const SUN: &str = "#define_import_path my::sun\n#import my::lighting::light\n\nfn sun_color() -> vec4<f32> { return vec4<f32>(light()); }\n";
 const DAWN: &str = "#import my::{\n    sun::sun_color,\n}\n\n@fragment\nfn dawn() -> @location(0) vec4<f32> {\n    return sun_color();\n}\n";
-const SKY: &str = "#import my::sun::sun_color\n\n@fragment\nfn sky() -> @location(0) vec4<f32> {\n    return sun_color();\n}\n";
+const SKY: &str =
+    "#import my::sun::sun_color\n\n@fragment\nfn sky() -> @location(0) vec4<f32> {\n    return sun_color();\n}\n";
 
 /// Three shaders chained by module imports (sky → sun → lighting), one
 /// importing sun in braces over several lines (dawn) and one that imports
@@ -26,7 +27,11 @@ fn modules_project() -> tempfile::TempDir {
     write_file(d, "assets/shaders/sun.wgsl", SUN);
     write_file(d, "assets/shaders/sky.wgsl", SKY);
     write_file(d, "assets/shaders/dawn.wgsl", DAWN);
-    write_file(d, "assets/shaders/other.wgsl", "@fragment\nfn other() -> @location(0) vec4<f32> { return vec4<f32>(1.0); }\n");
+    write_file(
+        d,
+        "assets/shaders/other.wgsl",
+        "@fragment\nfn other() -> @location(0) vec4<f32> { return vec4<f32>(1.0); }\n",
+    );
     dir
 }
 
@@ -57,7 +62,12 @@ fn editing_a_module_reprocesses_exactly_its_transitive_importers() {
     // again and sky's artifact kept the old 0.5.
     assert_eq!(
         second.processed,
-        ["assets/shaders/dawn.wgsl", "assets/shaders/lighting.wgsl", "assets/shaders/sky.wgsl", "assets/shaders/sun.wgsl"]
+        [
+            "assets/shaders/dawn.wgsl",
+            "assets/shaders/lighting.wgsl",
+            "assets/shaders/sky.wgsl",
+            "assets/shaders/sun.wgsl"
+        ]
     );
     for importer in ["shaders/sky.wgsl", "shaders/dawn.wgsl"] {
         let out = artifact(d, importer);
@@ -72,7 +82,11 @@ fn module_imports_in_check_unresolved_foreign_broken_own_and_cycles() {
     let d = dir.path();
     // Another crate's module is not judged; a module under a first segment
     // the project declares (`my::`) that nobody declares is broken.
-    write_file(d, "assets/shaders/foreign.wgsl", "#import bevy_pbr::forward_io::VertexOutput\n#import my::nothing::x\n");
+    write_file(
+        d,
+        "assets/shaders/foreign.wgsl",
+        "#import bevy_pbr::forward_io::VertexOutput\n#import my::nothing::x\n",
+    );
     write_file(d, "assets/shaders/a.wgsl", "#define_import_path my::a\n#import my::b::f\nfn g() {}\n");
     write_file(d, "assets/shaders/b.wgsl", "#define_import_path my::b\n#import my::a::g\nfn f() {}\n");
     let (_, report) = crate::support::check_json(d, std::time::Duration::from_secs(60));
@@ -132,7 +146,8 @@ fn process_with_cargo_home(d: &Path, cargo_home: &Path) -> (Vec<String>, Vec<Str
         .output()
         .expect("run assetry process");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut processed: Vec<String> = stdout.lines().filter_map(|l| l.strip_prefix("processed ")).map(str::to_owned).collect();
+    let mut processed: Vec<String> =
+        stdout.lines().filter_map(|l| l.strip_prefix("processed ")).map(str::to_owned).collect();
     processed.sort();
     let errors = stdout.lines().filter(|l| l.starts_with("error: ")).map(str::to_owned).collect();
     (processed, errors)
@@ -168,7 +183,11 @@ fn bevy_game(version: &str) -> (tempfile::TempDir, tempfile::TempDir) {
         "forward_io.wgsl",
         "#define_import_path bevy_pbr::forward_io\n\nstruct VertexOutput {\n    @builtin(position) position: vec4<f32>,\n#ifdef VERTEX_UVS_A\n    @location(2) uv: vec2<f32>,\n#endif\n};\n",
     );
-    write_file(&pbr, "mesh_view_types.wgsl", "#define_import_path bevy_pbr::mesh_view_types\n\nstruct View {\n    lights: array<vec4<f32>, #{MAX_DIRECTIONAL_LIGHTS}>,\n};\n");
+    write_file(
+        &pbr,
+        "mesh_view_types.wgsl",
+        "#define_import_path bevy_pbr::mesh_view_types\n\nstruct View {\n    lights: array<vec4<f32>, #{MAX_DIRECTIONAL_LIGHTS}>,\n};\n",
+    );
     write_file(
         &pbr,
         "mesh_view_bindings.wgsl",
@@ -234,11 +253,83 @@ fn format_spirv_writes_a_spv_that_naga_reads_back_with_its_entry_points() {
 fn an_unknown_format_fails_the_shader_with_the_choices() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write_file(d, "assets/shaders/sky.wgsl", SKY.replace("#import my::sun::sun_color\n", "fn sun_color() -> vec4<f32> { return vec4<f32>(1.0); }\n"));
-    write_file(d, "assets/shaders/sky.wgsl.meta", "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n[settings]\nformat = \"dxil\"\n");
+    write_file(
+        d,
+        "assets/shaders/sky.wgsl",
+        SKY.replace("#import my::sun::sun_color\n", "fn sun_color() -> vec4<f32> { return vec4<f32>(1.0); }\n"),
+    );
+    write_file(
+        d,
+        "assets/shaders/sky.wgsl.meta",
+        "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\n[settings]\nformat = \"dxil\"\n",
+    );
     let run = process(d, &[]);
     assert_eq!(
         run.errors,
-        ["error: assets/shaders/sky.wgsl: processing-failed: wgsl setting `format = \"dxil\"`: expected \"wgsl\" or \"spirv\""]
+        [
+            "error: assets/shaders/sky.wgsl: processing-failed: wgsl setting `format = \"dxil\"`: expected \"wgsl\" or \"spirv\""
+        ]
     );
+}
+
+/// The `processing-failed` diagnostics the server publishes for `uri` once
+/// it has processed it (the check's own publish comes first).
+fn processing_failures(client: &mut LspClient, uri: &str) -> Vec<Value> {
+    loop {
+        let failed: Vec<Value> =
+            client.diagnostics(uri).into_iter().filter(|d| d["code"] == "processing-failed").collect();
+        if !failed.is_empty() {
+            return failed;
+        }
+    }
+}
+
+#[test]
+fn type_errors_quote_the_shader_not_nagas_handles() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().canonicalize().unwrap();
+    let mat = "fn h() {\n    let m = mat2x2<f32>(1.0, 0.0, 0.0, 1.0);\n    let q = m * vec3<f32>(1.0);\n}\n";
+    write_file(&d, "assets/shaders/mat.wgsl", mat);
+    write_file(&d, "assets/shaders/ret.wgsl", "fn bad() -> f32 {\n    let y = 2.0;\n    return y > 1.0;\n}\n");
+    write_file(&d, "assets/shaders/ret2.wgsl", "fn f() -> vec2<f32> {\n    return vec3<f32>(1.0);\n}\n");
+    write_file(&d, "assets/shaders/m.wgsl", format!("#define_import_path my::m\n{mat}"));
+    write_file(&d, "assets/shaders/user.wgsl", "#import my::m::h\nfn u() { h(); }\n");
+    let mut client = LspClient::spawn(&assetry_bin(), &d);
+    client.request_ok(
+        "initialize",
+        json!({
+            "processId": std::process::id(),
+            "rootUri": file_uri(&d),
+            "workspaceFolders": [{"uri": file_uri(&d), "name": "game"}],
+            "capabilities": {},
+            "initializationOptions": {"process": true},
+        }),
+    );
+    client.notify("initialized", json!({}));
+    let range =
+        |l: u32, c1: u32, c2: u32| json!({"start": {"line": l, "character": c1}, "end": {"line": l, "character": c2}});
+    let multiply = "invalid shader: `m * vec3<f32>(1.0)`: cannot multiply mat2x2<f32> and vec3<f32>";
+    for (file, expected_range, message) in [
+        ("mat.wgsl", range(2, 12, 30), multiply.to_owned()),
+        ("m.wgsl", range(3, 12, 30), multiply.to_owned()),
+        (
+            "ret.wgsl",
+            range(2, 11, 18),
+            "invalid shader: `y > 1.0`: the value returned is not of the function's return type `f32`".to_owned(),
+        ),
+        (
+            "ret2.wgsl",
+            range(1, 11, 25),
+            "invalid shader: `vec3<f32>(1.0)`: the value returned is not of the function's return type `vec2<f32>`"
+                .to_owned(),
+        ),
+        // In an imported module: named, and not placed in the importer.
+        ("user.wgsl", range(0, 0, 0), format!("in module `my::m`: {multiply}")),
+    ] {
+        let uri = file_uri(&d.join("assets/shaders").join(file));
+        let failed = processing_failures(&mut client, &uri);
+        let got: Vec<(&Value, &Value)> = failed.iter().map(|x| (&x["range"], &x["message"])).collect();
+        assert_eq!(got, [(&expected_range, &json!(message))], "{file}");
+    }
+    client.shutdown_with_last_diagnostics();
 }

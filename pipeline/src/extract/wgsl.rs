@@ -323,7 +323,11 @@ mod tests {
         let v: Vec<&str> = module_imports(t).iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
         assert_eq!(v, ["bevy_pbr::forward_io::VertexOutput", "a", "b"]);
         let values: Vec<Box<str>> = module_imports(t).into_iter().map(|r| r.value).collect();
-        assert_eq!(values, ["bevy_pbr::forward_io::VertexOutput".into(), "my_game::util::a".into(), "my_game::util::b".into()] as [Box<str>; 3]);
+        assert_eq!(
+            values,
+            ["bevy_pbr::forward_io::VertexOutput".into(), "my_game::util::a".into(), "my_game::util::b".into()]
+                as [Box<str>; 3]
+        );
         assert_eq!(define_import_path(t).as_deref(), Some("my_game::common"));
         assert_eq!(define_import_path_at(t).map(|(r, _)| r), Some(TextRange::new(20, 35)));
         let w = "import package::shaders::util::dots;\nimport super::common::{A, B};\nimport bevy_pbr::render::x;\n// import super::no;\n";

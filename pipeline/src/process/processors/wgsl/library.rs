@@ -37,9 +37,18 @@ struct Crates {
 
 enum Located {
     /// The crate's modules: `#define_import_path` → file.
-    Found { version: String, modules: Arc<Modules> },
-    Missing { version: String, cargo_home: PathBuf },
-    NotRegistry { version: String, source: String },
+    Found {
+        version: String,
+        modules: Arc<Modules>,
+    },
+    Missing {
+        version: String,
+        cargo_home: PathBuf,
+    },
+    NotRegistry {
+        version: String,
+        source: String,
+    },
 }
 
 #[derive(Default)]
@@ -104,8 +113,8 @@ impl Library {
             }
             return Ok(None);
         };
-        let source =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read Bevy's `{name}` ({}): {e}", path.display()))?;
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read Bevy's `{name}` ({}): {e}", path.display()))?;
         Ok(Some(LibraryModule { name: name.to_owned(), path: path.clone(), source }))
     }
 }
@@ -219,9 +228,14 @@ pub(super) fn shader_defs(project: &Project) -> HashMap<String, ShaderDefValue> 
     ] {
         defs.insert(name.to_owned(), ShaderDefValue::UInt(value));
     }
-    for flag in
-        ["MESH_PIPELINE", "VERTEX_OUTPUT_INSTANCE_INDEX", "VERTEX_POSITIONS", "VERTEX_NORMALS", "VERTEX_UVS", "VERTEX_UVS_A"]
-    {
+    for flag in [
+        "MESH_PIPELINE",
+        "VERTEX_OUTPUT_INSTANCE_INDEX",
+        "VERTEX_POSITIONS",
+        "VERTEX_NORMALS",
+        "VERTEX_UVS",
+        "VERTEX_UVS_A",
+    ] {
         defs.insert(flag.to_owned(), ShaderDefValue::Bool(true));
     }
     defs

@@ -12,6 +12,7 @@
 
 mod errors;
 mod library;
+mod readable;
 
 use std::collections::HashSet;
 
@@ -126,8 +127,8 @@ impl Compose<'_> {
                 continue;
             }
             let abs = project.abs_path(project.path(target));
-            let source = std::fs::read_to_string(&abs)
-                .map_err(|e| at(format!("cannot read import `{}`: {e}", r.value), r))?;
+            let source =
+                std::fs::read_to_string(&abs).map_err(|e| at(format!("cannot read import `{}`: {e}", r.value), r))?;
             self.add_imports(target, &source, depth + 1)?;
             let path = abs.to_string_lossy().into_owned();
             let as_name = quoted.then_some(name);
