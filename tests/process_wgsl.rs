@@ -333,3 +333,39 @@ fn type_errors_quote_the_shader_not_nagas_handles() {
     }
     client.shutdown_with_last_diagnostics();
 }
+
+#[test]
+fn a_new_bevy_version_in_the_lock_reprocesses_the_shaders_importing_bevy_and_only_them() {
+    let (game, home) = bevy_game("0.19.1");
+    let d = game.path();
+    write_file(d, "assets/shaders/plain.wgsl", "fn plain() -> f32 { return 1.0; }\n");
+    let (processed, errors) = process_with_cargo_home(d, home.path());
+    assert_eq!((processed.len(), errors), (2, vec![]));
+    // Bevy 0.19.2, downloaded, whose VertexOutput has its uv at location 3.
+    let old = home.path().join(REGISTRY).join("bevy_pbr-0.19.1");
+    let new = home.path().join(REGISTRY).join("bevy_pbr-0.19.2");
+    crate::support::copy_tree(&old, &new);
+    let io = new.join("src/render/forward_io.wgsl");
+    std::fs::write(&io, std::fs::read_to_string(&io).unwrap().replace("@location(2)", "@location(3)")).unwrap();
+    let lock = std::fs::read_to_string(d.join("Cargo.lock")).unwrap();
+    save(d, "Cargo.lock", &lock.replace("0.19.1", "0.19.2"));
+    let (processed, errors) = process_with_cargo_home(d, home.path());
+    assert_eq!((processed, errors), (vec!["assets/shaders/material.wgsl".to_owned()], vec![]));
+    assert!(artifact(d, "shaders/material.wgsl").contains("@location(3) uv: vec2<f32>"));
+}
+
+#[test]
+fn a_bevy_whose_shaders_are_wesl_fails_saying_naga_oil_cannot_compose_them() {
+    let (game, home) = bevy_game("0.20.1");
+    let d = game.path();
+    // Bevy after 0.19 ships `.wesl` modules, no `#define_import_path`.
+    let pbr = home.path().join(REGISTRY).join("bevy_pbr-0.20.1/src/render");
+    write_file(&pbr, "forward_io.wesl", "struct VertexOutput { @builtin(position) position: vec4<f32> };\n");
+    let (processed, errors) = process_with_cargo_home(d, home.path());
+    assert_eq!(processed, Vec::<String>::new());
+    assert_eq!(
+        errors,
+        ["error: assets/shaders/material.wgsl:1:9: processing-failed: `bevy_pbr::forward_io::VertexOutput`: crate \
+             `bevy_pbr` 0.20.1 has no WGSL shader modules (its shaders are WESL, `.wesl`, which naga_oil does not compose)"]
+    );
+}

@@ -8,7 +8,7 @@ mod minify;
 mod scene;
 mod wgsl;
 
-pub(crate) use wgsl::ModulePaths;
+pub(crate) use wgsl::{ModulePaths, cache_key as wgsl_cache_key};
 
 use std::path::Path;
 

@@ -152,6 +152,52 @@ impl Crates {
     }
 }
 
+/// What a shader's artifact depends on in Bevy's library, for its cache
+/// key: the `bevy*` crates and versions of the project's `Cargo.lock` (and
+/// `CARGO_HOME`), when the shader imports a module under a `bevy*` name
+/// that no project shader declares; else nothing, so other shaders' keys
+/// do not change with the lock. The lock is read again only when its size
+/// or modification time changed.
+pub(crate) fn cache_key(project: &Project, file: crate::project::FileId) -> String {
+    let Some(f) = project.file(file) else { return String::new() };
+    let imports_bevy = f
+        .refs()
+        .iter()
+        .zip(f.resolutions())
+        .any(|(r, res)| r.value.contains("::") && r.value.starts_with("bevy") && res.target().is_none());
+    if !imports_bevy {
+        return String::new();
+    }
+    static LOCKS: Mutex<Option<HashMap<PathBuf, (std::time::SystemTime, u64, String)>>> = Mutex::new(None);
+    let Some(lock) = project.root().ancestors().map(|d| d.join("Cargo.lock")).find(|p| p.is_file()) else {
+        return "no Cargo.lock".to_owned();
+    };
+    let stat = std::fs::metadata(&lock).ok().map(|m| (m.modified().unwrap_or(std::time::UNIX_EPOCH), m.len()));
+    let mut cache = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = cache.get_or_insert_with(HashMap::new);
+    let home = cargo_home();
+    if let (Some((mtime, len)), Some((m, l, key))) = (stat, cache.get(&lock))
+        && (*m, *l) == (mtime, len)
+    {
+        return blake3::hash(format!("{}\0{key}", home.display()).as_bytes()).to_hex().to_string();
+    }
+    let text = std::fs::read_to_string(&lock).unwrap_or_default();
+    let mut key = String::new();
+    if let Ok(parsed) = text.parse::<toml::Table>() {
+        let packages = parsed.get("package").and_then(|p| p.as_array()).map_or(&[][..], |a| a.as_slice());
+        for p in packages {
+            let field = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+            if field("name").starts_with("bevy") {
+                key.push_str(&format!("{} {} {}\n", field("name"), field("version"), field("source")));
+            }
+        }
+    }
+    if let Some((mtime, len)) = stat {
+        cache.insert(lock, (mtime, len, key.clone()));
+    }
+    blake3::hash(format!("{}\0{key}", home.display()).as_bytes()).to_hex().to_string()
+}
+
 fn cargo_home() -> PathBuf {
     match std::env::var_os("CARGO_HOME") {
         Some(h) if !h.is_empty() => PathBuf::from(h),

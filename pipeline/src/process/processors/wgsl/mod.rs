@@ -23,7 +23,7 @@ use super::{Input, Problem};
 use crate::extract::DepKind;
 use crate::project::{FileId, Project};
 
-pub(crate) use library::Library as ModulePaths;
+pub(crate) use library::{Library as ModulePaths, cache_key};
 
 pub(super) fn process(input: &Input<'_>, library: &ModulePaths) -> Result<Vec<u8>, Problem> {
     let text = std::str::from_utf8(&input.bytes).map_err(|_| Problem::new("not UTF-8 text"))?;
