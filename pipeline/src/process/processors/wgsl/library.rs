@@ -168,7 +168,9 @@ pub(crate) fn cache_key(project: &Project, file: crate::project::FileId) -> Stri
     if !imports_bevy {
         return String::new();
     }
-    static LOCKS: Mutex<Option<HashMap<PathBuf, (std::time::SystemTime, u64, String)>>> = Mutex::new(None);
+    /// Each lock's modification time and size, and the key they gave.
+    type Seen = HashMap<PathBuf, (std::time::SystemTime, u64, String)>;
+    static LOCKS: Mutex<Option<Seen>> = Mutex::new(None);
     let Some(lock) = project.root().ancestors().map(|d| d.join("Cargo.lock")).find(|p| p.is_file()) else {
         return "no Cargo.lock".to_owned();
     };
