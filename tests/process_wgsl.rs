@@ -369,3 +369,44 @@ fn a_bevy_whose_shaders_are_wesl_fails_saying_naga_oil_cannot_compose_them() {
              `bevy_pbr` 0.20.1 has no WGSL shader modules (its shaders are WESL, `.wesl`, which naga_oil does not compose)"]
     );
 }
+
+#[test]
+fn a_git_bevy_is_read_from_cargos_checkout_and_a_path_bevy_fails_clearly() {
+    let (game, home) = bevy_game("0.19.1");
+    let d = game.path();
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let registry = "source = \"registry+https://github.com/rust-lang/crates.io-index\"";
+    let lock = std::fs::read_to_string(d.join("Cargo.lock")).unwrap();
+    let git = format!("source = \"git+https://github.com/bevyengine/bevy?rev=0123456#{commit}\"");
+    save(d, "Cargo.lock", &lock.replace(registry, &git));
+    // Not checked out yet: where cargo would put it, and what to run.
+    let (processed, errors) = process_with_cargo_home(d, home.path());
+    assert_eq!(processed, Vec::<String>::new());
+    let checkouts = home.path().join("git/checkouts");
+    assert_eq!(
+        errors,
+        [format!(
+            "error: assets/shaders/material.wgsl:1:9: processing-failed: `bevy_pbr::forward_io::VertexOutput` is Bevy's, \
+             but the sources of crate `bevy_pbr` 0.19.1 are not in {}: run `cargo fetch` in {}",
+            checkouts.display(),
+            d.display()
+        )]
+    );
+    // Checked out as cargo does: the repository's crates/bevy_pbr at the commit.
+    let krate = checkouts.join("bevy-5f9c1a2b3c4d5e6f/0123456/crates/bevy_pbr");
+    crate::support::copy_tree(&home.path().join(REGISTRY).join("bevy_pbr-0.19.1"), &krate);
+    write_file(&krate, "Cargo.toml", "[package]\nname = \"bevy_pbr\"\nversion = \"0.19.1\"\n");
+    let (processed, errors) = process_with_cargo_home(d, home.path());
+    assert_eq!((processed, errors), (vec!["assets/shaders/material.wgsl".to_owned()], vec![]));
+    // A path dependency: the lock does not say where it is.
+    save(d, "Cargo.lock", &lock.replace(&format!("{registry}\n"), ""));
+    let (_, errors) = process_with_cargo_home(d, home.path());
+    assert_eq!(
+        errors,
+        [
+            "error: assets/shaders/material.wgsl:1:9: processing-failed: `bevy_pbr::forward_io::VertexOutput` is Bevy's, \
+             but crate `bevy_pbr` 0.19.1 is a path dependency, whose shader modules are not read (only crates.io and \
+             git sources are)"
+        ]
+    );
+}

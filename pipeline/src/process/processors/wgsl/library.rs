@@ -37,18 +37,11 @@ struct Crates {
 
 enum Located {
     /// The crate's modules: `#define_import_path` → file.
-    Found {
-        version: String,
-        modules: Arc<Modules>,
-    },
-    Missing {
-        version: String,
-        cargo_home: PathBuf,
-    },
-    NotRegistry {
-        version: String,
-        source: String,
-    },
+    Found { version: String, modules: Arc<Modules> },
+    /// Not downloaded: not in `looked` (the registry's or git's folder).
+    Missing { version: String, looked: PathBuf },
+    /// A path dependency: the lock does not say where.
+    NotRegistry { version: String },
 }
 
 #[derive(Default)]
@@ -87,19 +80,19 @@ impl Library {
         };
         let (version, modules) = match located {
             Located::Found { version, modules } => (version, modules),
-            Located::Missing { version, cargo_home } => {
+            Located::Missing { version, looked } => {
                 let folder = crates.lock.as_deref().and_then(Path::parent).unwrap_or(project.root());
                 return Err(format!(
                     "`{import}` is Bevy's, but the sources of crate `{first}` {version} are not in {}: \
                      run `cargo fetch` in {}",
-                    cargo_home.join("registry/src").display(),
+                    looked.display(),
                     folder.display()
                 ));
             }
-            Located::NotRegistry { version, source } => {
+            Located::NotRegistry { version } => {
                 return Err(format!(
-                    "`{import}` is Bevy's, but crate `{first}` {version} comes from `{source}`: \
-                     only crates.io registry sources are read for shader modules"
+                    "`{import}` is Bevy's, but crate `{first}` {version} is a path dependency, whose shader \
+                     modules are not read (only crates.io and git sources are)"
                 ));
             }
         };
@@ -137,14 +130,17 @@ impl Crates {
             if !name.starts_with("bevy") || version.is_empty() {
                 continue;
             }
-            let located = if !source.starts_with("registry+") && !source.starts_with("sparse+") {
-                let source = if source.is_empty() { "a path dependency".to_owned() } else { source };
-                Located::NotRegistry { version, source }
+            let (found, looked) = if source.starts_with("registry+") || source.starts_with("sparse+") {
+                (crate_folder(&cargo_home, &name, &version), cargo_home.join("registry/src"))
+            } else if let Some(commit) = source.strip_prefix("git+").and_then(|s| s.rsplit_once('#')).map(|(_, c)| c) {
+                (git_folder(&cargo_home, &name, commit), cargo_home.join("git/checkouts"))
             } else {
-                match crate_folder(&cargo_home, &name, &version) {
-                    Some(dir) => Located::Found { version, modules: modules_of(&dir) },
-                    None => Located::Missing { version, cargo_home: cargo_home.clone() },
-                }
+                by_name.insert(name, Located::NotRegistry { version });
+                continue;
+            };
+            let located = match found {
+                Some(dir) => Located::Found { version, modules: modules_of(&dir) },
+                None => Located::Missing { version, looked },
             };
             by_name.insert(name, located);
         }
@@ -214,6 +210,24 @@ fn crate_folder(cargo_home: &Path, name: &str, version: &str) -> Option<PathBuf>
         indexes.flatten().map(|i| i.path().join(format!("{name}-{version}"))).filter(|d| d.is_dir()).collect();
     found.sort();
     found.into_iter().next()
+}
+
+/// A git dependency's crate: cargo checks commit `c` of a repository out
+/// at `$CARGO_HOME/git/checkouts/<repo>-<hash>/<first 7 digits of c>/`;
+/// the crate is the checkout itself or its `crates/<name>` or `<name>`.
+fn git_folder(cargo_home: &Path, name: &str, commit: &str) -> Option<PathBuf> {
+    let short = commit.get(..7)?;
+    let repos = std::fs::read_dir(cargo_home.join("git/checkouts")).ok()?;
+    let mut checkouts: Vec<PathBuf> = repos.flatten().map(|r| r.path().join(short)).filter(|c| c.is_dir()).collect();
+    checkouts.sort();
+    let names = |dir: &Path| {
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?.parse::<toml::Table>().ok()?;
+        let package = manifest.get("package")?.get("name")?.as_str()?.to_owned();
+        Some(package)
+    };
+    checkouts.into_iter().find_map(|c| {
+        [c.join("crates").join(name), c.join(name), c].into_iter().find(|d| names(d).as_deref() == Some(name))
+    })
 }
 
 /// A crate folder's modules, read once per process.
