@@ -223,6 +223,18 @@ fn bevy_sources_not_downloaded_fail_naming_the_crate_version_and_cargo_fetch() {
             d.display()
         )]
     );
+    // A Bevy without bevy_pbr at all (its feature off).
+    let lock = std::fs::read_to_string(d.join("Cargo.lock")).unwrap();
+    save(d, "Cargo.lock", &lock.replace("bevy_pbr", "bevy_app"));
+    let (_, errors) = process_with_cargo_home(d, home.path());
+    assert_eq!(
+        errors,
+        [format!(
+            "error: assets/shaders/material.wgsl:1:9: processing-failed: `bevy_pbr::forward_io::VertexOutput` is Bevy's, \
+             but {} names no crate `bevy_pbr` (is the `bevy` feature that brings it off?)",
+            d.join("Cargo.lock").display()
+        )]
+    );
 }
 
 #[test]

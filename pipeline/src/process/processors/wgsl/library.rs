@@ -65,13 +65,16 @@ impl Library {
     /// it is but the crate's sources cannot be read.
     pub(super) fn find(&self, project: &Project, import: &str) -> Result<Option<LibraryModule>, String> {
         let first = import.split("::").next().unwrap_or_default();
-        if !first.starts_with("bevy") {
+        if !is_bevy_crate(first) {
             return Ok(None);
         }
         let crates = self.crates.get_or_init(|| Crates::read(project.root()));
         let Some(located) = crates.by_name.get(first) else {
             return Err(match &crates.lock {
-                Some(lock) => format!("`{import}` is Bevy's, but {} names no crate `{first}`", lock.display()),
+                Some(lock) => format!(
+                    "`{import}` is Bevy's, but {} names no crate `{first}` (is the `bevy` feature that brings it off?)",
+                    lock.display()
+                ),
                 None => format!(
                     "`{import}` is Bevy's, but no Cargo.lock is in the project or a folder above it \
                      (run `cargo generate-lockfile` in the game's folder)"
@@ -127,7 +130,7 @@ impl Crates {
         for p in packages {
             let field = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
             let (name, version, source) = (field("name"), field("version"), field("source"));
-            if !name.starts_with("bevy") || version.is_empty() {
+            if !is_bevy_crate(&name) || version.is_empty() {
                 continue;
             }
             let (found, looked) = if source.starts_with("registry+") || source.starts_with("sparse+") {
@@ -156,11 +159,11 @@ impl Crates {
 /// or modification time changed.
 pub(crate) fn cache_key(project: &Project, file: crate::project::FileId) -> String {
     let Some(f) = project.file(file) else { return String::new() };
-    let imports_bevy = f
-        .refs()
-        .iter()
-        .zip(f.resolutions())
-        .any(|(r, res)| r.value.contains("::") && r.value.starts_with("bevy") && res.target().is_none());
+    let imports_bevy = f.refs().iter().zip(f.resolutions()).any(|(r, res)| {
+        r.value.contains("::")
+            && is_bevy_crate(r.value.split("::").next().unwrap_or_default())
+            && res.target().is_none()
+    });
     if !imports_bevy {
         return String::new();
     }
@@ -185,7 +188,7 @@ pub(crate) fn cache_key(project: &Project, file: crate::project::FileId) -> Stri
         let packages = parsed.get("package").and_then(|p| p.as_array()).map_or(&[][..], |a| a.as_slice());
         for p in packages {
             let field = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-            if field("name").starts_with("bevy") {
+            if is_bevy_crate(field("name")) {
                 key.push_str(&format!("{} {} {}\n", field("name"), field("version"), field("source")));
             }
         }
@@ -194,6 +197,12 @@ pub(crate) fn cache_key(project: &Project, file: crate::project::FileId) -> Stri
         cache.insert(lock, (mtime, len, key.clone()));
     }
     blake3::hash(format!("{}\0{key}", home.display()).as_bytes()).to_hex().to_string()
+}
+
+/// `bevy` and `bevy_*`: the crates of Bevy (and of its ecosystem) whose
+/// shader modules are imported under the crate's name.
+fn is_bevy_crate(name: &str) -> bool {
+    name == "bevy" || name.starts_with("bevy_")
 }
 
 fn cargo_home() -> PathBuf {
