@@ -497,7 +497,7 @@ fn shaders_are_composed_with_quoted_and_module_imports_and_type_errors_are_place
     assert_eq!(
         run.errors,
         [
-            "error: assets/shaders/bad.wgsl:3:12: processing-failed: invalid shader: The `return` expression Some([2]) does not match the declared return type Some([0])"
+            "error: assets/shaders/bad.wgsl:3:12: processing-failed: invalid shader: `y > 1.0`: the value returned is not of the function's return type `f32`"
         ]
     );
     for (artifact, called, value) in [("lit.wgsl", "shade", "0.25"), ("sun.wgsl", "light", "0.5")] {

@@ -89,7 +89,7 @@ fn a_broken_shader_gets_processing_failed_at_its_line_inside_progress_and_a_fix_
                 "severity": 1,
                 "code": "processing-failed",
                 "source": "assetry",
-                "message": "invalid shader: The `return` expression Some([2]) does not match the declared return type Some([0])",
+                "message": "invalid shader: `y > 0.5`: the value returned is not of the function's return type `f32`",
             })]
         )]
     );

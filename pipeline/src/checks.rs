@@ -24,6 +24,7 @@ pub(crate) fn file_diagnostics(p: &Project, id: FileId) -> Vec<Diagnostic> {
     match f.kind {
         FileKind::Meta { .. } => meta_findings(p, id, &mut out),
         FileKind::Asset { .. } => {
+            module_findings(p, id, &mut out);
             if p.config().meta_required && !p.has_pair(id) && p.file_id(&format!("{path}.meta")).is_none() {
                 let name = path.rsplit('/').next().unwrap_or(path);
                 out.push(Diagnostic::new(
@@ -125,6 +126,40 @@ fn meta_findings(p: &Project, id: FileId, out: &mut Vec<Diagnostic>) {
             ),
         ));
     }
+}
+
+/// A shader module declared by several shaders: which one Bevy uses
+/// depends on the order it loads them; imports resolve to the first by path.
+fn module_findings(p: &Project, id: FileId, out: &mut Vec<Diagnostic>) {
+    let Some(f) = p.file(id) else { return };
+    let Some((module, range)) = f.shader_module_at() else { return };
+    let declarers = p.module_declarers(module);
+    if declarers.len() < 2 {
+        return;
+    }
+    let related: Vec<Related> = declarers
+        .iter()
+        .filter(|&&d| d != id)
+        .filter_map(|&d| {
+            let (_, range) = p.file(d)?.shader_module_at()?;
+            Some(Related { path: p.path(d).to_owned(), range, message: format!("`{module}` is also declared here") })
+        })
+        .collect();
+    let others: Vec<String> = related.iter().map(|r| format!("`{}`", r.path)).collect();
+    let first = p.path(declarers[0]);
+    out.push(
+        Diagnostic::new(
+            Code::DuplicateId,
+            &f.path,
+            range,
+            format!(
+                "shader module `{module}` is also declared by {}; imports of it resolve to `{first}` here, \
+                 and to whichever Bevy loads last in the game",
+                others.join(", ")
+            ),
+        )
+        .with_related(related),
+    );
 }
 
 fn reference_finding(p: &Project, path: &str, r: &RawRef, res: &Resolution) -> Option<Diagnostic> {

@@ -109,7 +109,9 @@ pub(crate) fn target_in<'a>(
     scratch.ends.clear();
     // One byte search for the common case, a plain path: no `:` at all.
     let colon = memchr::memchr(b':', path.as_bytes()).is_some();
-    if colon && config.flavor == Flavor::Bevy && path.contains("::") {
+    // Shader module imports in every flavour (a shader's `#import a::b`);
+    // in a Bevy project a `::` path anywhere is one (WESL, code).
+    if colon && path.contains("::") && (config.flavor == Flavor::Bevy || is_shader(from)) {
         return module_target(path, from, from_root, scratch);
     }
     if colon
@@ -160,7 +162,13 @@ pub(crate) fn target_in<'a>(
     TargetRef::Path { candidates: Candidates(scratch), label }
 }
 
-/// The candidates of a shader module import (Bevy projects), longest
+/// Whether `path` is a WGSL or WESL shader, whose `::` paths are modules.
+fn is_shader(path: &str) -> bool {
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    ext.eq_ignore_ascii_case("wgsl") || ext.eq_ignore_ascii_case("wesl")
+}
+
+/// The candidates of a shader module import, longest
 /// module first, down to its first segment: WESL `package::a::b` and
 /// `super::a::b` are `.wesl` files (from the asset root, from the file's
 /// folder; each further `super` one folder up); a naga_oil module

@@ -15,7 +15,7 @@ use crate::extract::{self, CodeApi, CodeLinks, Extracted, RawRef, Syntax, Syntax
 use crate::flavor::{Flavor, MetaSyntax};
 use crate::meta::{self, META_SUFFIX, Meta};
 use crate::rules;
-use crate::text::LineIndex;
+use crate::text::{LineIndex, TextRange};
 use crate::walk::{self, Folder};
 
 /// Text files larger than this are reported, not scanned: nothing a game
@@ -86,13 +86,15 @@ impl Loaded {
         self.rare.as_ref()?.code.as_ref()
     }
 
-    /// What a Bevy project reads beyond references (none in other flavours).
+    /// What a Bevy project reads beyond references; in other flavours only
+    /// a shader's `#define_import_path`.
     pub fn bevy(&self) -> Option<&BevyFacts> {
         self.rare.as_ref()?.bevy.as_ref()
     }
 }
 
-/// What a file of a Bevy project declares for others to resolve against.
+/// What a file declares for others to resolve against (a Bevy project's
+/// files; a WGSL module in every flavour).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BevyFacts {
     /// A glTF or GLB file's labels, read from its JSON.
@@ -101,6 +103,8 @@ pub struct BevyFacts {
     pub embedded: Vec<Box<str>>,
     /// The module a WGSL file declares (`#define_import_path a::b`).
     pub defines: Option<Box<str>>,
+    /// Where `defines` is written.
+    pub defines_at: TextRange,
 }
 
 /// Decides which paths belong to the project and what they are, and holds
@@ -312,8 +316,11 @@ pub fn parse_text(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Loa
         }
     };
     let Extracted { mut refs, error, skipped } = extracted;
-    let bevy = if cx.bevy { bevy_facts(kind, rel, text, cx) } else { None };
-    if cx.bevy && matches!(kind, FileKind::Asset { syntax: Some(Syntax::Wgsl), .. }) {
+    // Shader modules are every flavour's: the WGSL processor composes them
+    // (naga_oil), so an import of one is a build edge like a quoted import.
+    let wgsl = matches!(kind, FileKind::Asset { syntax: Some(Syntax::Wgsl), .. });
+    let bevy = if cx.bevy || wgsl { bevy_facts(kind, rel, text, cx) } else { None };
+    if wgsl {
         // naga_oil module imports, resolved through `#define_import_path`.
         refs.extend(extract::module_imports(text));
         refs.sort_by_key(|r| r.range.start);
@@ -330,6 +337,8 @@ pub fn parse_text(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Loa
     // A syntax error is a range too: its position is asked for.
     let error_end = error.as_ref().map_or(0, |e| e.range.end);
     let end = ranges_end(&refs, meta.as_deref()).max(code.as_ref().map_or(0, |c| c.ranges_end())).max(error_end);
+    // A shader module's declaration is a range too (`duplicate-id`).
+    let end = end.max(bevy.as_ref().map_or(0, |b| b.defines_at.end));
     let lines = LineIndex::covering(text, end);
     let rare = Rare { unreadable: skipped, syntax_error: error, code: code.map(|c| *c), bevy: bevy.map(|b| *b) };
     let rare = (rare != Rare::default()).then(|| Box::new(rare));
@@ -344,8 +353,8 @@ fn bevy_facts(kind: FileKind, rel: &str, text: &str, cx: &Classifier) -> Option<
             Some(Box::new(BevyFacts { gltf, ..BevyFacts::default() }))
         }
         FileKind::Asset { syntax: Some(Syntax::Wgsl), .. } => {
-            let defines = extract::define_import_path(text)?;
-            Some(Box::new(BevyFacts { defines: Some(defines), ..BevyFacts::default() }))
+            let (at, defines) = extract::define_import_path_at(text)?;
+            Some(Box::new(BevyFacts { defines: Some(defines), defines_at: at, ..BevyFacts::default() }))
         }
         FileKind::Code => {
             let embedded = crate::embedded::registrations(rel, text, || package_name(&cx.project_root, rel));

@@ -1146,3 +1146,46 @@ fn glow() {}
         apply_and_verify(&mut p, batch);
     }
 }
+
+/// Shader modules (`#define_import_path`) in an assetry project: a module
+/// import is a build edge (a cycle through one is found), a second
+/// declaration of a module is `duplicate-id` on both until one goes, and a
+/// one-file change parses that file only.
+#[test]
+fn shader_modules_declared_imported_duplicated_and_removed() {
+    let (_d, root) = fixture(&format!(
+        "{}//- /assets/shaders/light.wgsl\n#define_import_path my::light\nfn l() {{}}\n//- /assets/shaders/sun.wgsl\n#import my::light::l\n",
+        base()
+    ));
+    let mut p = Project::open(&root).unwrap();
+    let codes = |p: &Project, rel: &str| p.diagnostics_of(rel).iter().map(|d| d.code).collect::<Vec<_>>();
+    assert_eq!(codes(&p, "assets/shaders/sun.wgsl"), [Code::MissingMeta]);
+    let parsed = p.files_parsed();
+    // A second declaration: both are told, imports still resolve.
+    apply_and_verify(&mut p, vec![write(&root, "assets/shaders/zz.wgsl", "#define_import_path my::light\n")]);
+    assert_eq!(p.files_parsed(), parsed + 1);
+    assert_eq!(codes(&p, "assets/shaders/light.wgsl"), [Code::MissingMeta, Code::DuplicateId]);
+    assert_eq!(codes(&p, "assets/shaders/zz.wgsl"), [Code::MissingMeta, Code::DuplicateId]);
+    let d = &p.diagnostics_of("assets/shaders/light.wgsl")[1];
+    assert_eq!((d.range.start, d.range.end), (20, 29));
+    assert_eq!(
+        d.message,
+        "shader module `my::light` is also declared by `assets/shaders/zz.wgsl`; imports of it resolve to \
+         `assets/shaders/light.wgsl` here, and to whichever Bevy loads last in the game"
+    );
+    // The first by path goes: the import resolves to the other, alone again.
+    apply_and_verify(&mut p, vec![remove(&root, "assets/shaders/light.wgsl")]);
+    assert_eq!(codes(&p, "assets/shaders/zz.wgsl"), [Code::MissingMeta]);
+    assert_eq!(codes(&p, "assets/shaders/sun.wgsl"), [Code::MissingMeta]);
+    // The module imports its importer back: a cycle of build edges.
+    apply_and_verify(
+        &mut p,
+        vec![write(&root, "assets/shaders/zz.wgsl", "#define_import_path my::light\n#import my::sun::x\n")],
+    );
+    apply_and_verify(
+        &mut p,
+        vec![write(&root, "assets/shaders/sun.wgsl", "#define_import_path my::sun\n#import my::light::l\n")],
+    );
+    assert_eq!(codes(&p, "assets/shaders/sun.wgsl"), [Code::MissingMeta, Code::Cycle]);
+    assert_eq!(codes(&p, "assets/shaders/zz.wgsl"), [Code::MissingMeta, Code::Cycle]);
+}

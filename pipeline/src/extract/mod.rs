@@ -19,7 +19,7 @@ use crate::text::TextRange;
 pub use self::literal::{is_uuid, path_extension};
 pub(crate) use self::ron::block_comment_end;
 pub use self::rust::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults, CodeLabel, CodeLinks};
-pub use self::wgsl::{define_import_path, module_imports, wesl_imports};
+pub use self::wgsl::{define_import_path, define_import_path_at, module_imports, wesl_imports};
 
 /// How the parent needs the target (DESIGN.md, "Dependency kinds").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -39,30 +39,156 @@ pub(super) fn extract(text: &str) -> Vec<RawRef> {
     refs
 }
 
-/// Bevy projects: naga_oil module imports, `#import a::b::c`,
-/// `#import a::b::{X, Y}` and `#import a::b as c`; each names a module
-/// (or an item of one) that some shader declares with `#define_import_path`.
-/// The reference is the path before any `{`, without a trailing `::`.
+/// naga_oil module imports, `#import a::b::c`, `#import a::b as c` and
+/// `#import a::{b::X, c::{Y, Z}}` (over several lines while a brace is
+/// open, as naga_oil reads them); each names a module (or an item of one)
+/// that some shader declares with `#define_import_path`. One reference per
+/// imported path, its value the whole path (`a::b::X`), its range what is
+/// written of it after the last open brace (`b::X`); a path without `::`
+/// names no module. A deprecated item list (`#import a::b X Y`) imports
+/// from `a::b`.
 pub fn module_imports(text: &str) -> Vec<RawRef> {
     let mut refs = Vec::new();
-    for_each_directive(text, "#import", |offset, rest| {
-        if let Some((start, path)) = module_path(rest)
-            && path.contains("::")
-        {
-            refs.push(module_ref(offset + start, path));
+    let lines: Vec<(usize, &str)> = text
+        .split_inclusive('\n')
+        .scan(0usize, |at, l| {
+            let start = *at;
+            *at += l.len();
+            Some((start, l))
+        })
+        .collect();
+    let mut in_block = 0usize;
+    let mut i = 0;
+    while i < lines.len() {
+        let (offset, line) = lines[i];
+        i += 1;
+        let Some(code) = strip_block_comments(line, &mut in_block) else { continue };
+        let trimmed = code.trim_start();
+        let Some(rest) = trimmed.strip_prefix("#import") else { continue };
+        if !rest.starts_with(char::is_whitespace) {
+            continue;
         }
-    });
+        let mut pieces = vec![(offset + (code.len() - trimmed.len()) + "#import".len(), rest)];
+        let mut open = braces(rest);
+        while open > 0 && i < lines.len() {
+            let (offset, line) = lines[i];
+            i += 1;
+            let code = strip_block_comments(line, &mut in_block).unwrap_or("");
+            open += braces(code);
+            pieces.push((offset, code));
+        }
+        import_paths(&pieces, |start, end, path| {
+            let first = path.split("::").next().unwrap_or_default();
+            if path.contains("::") && !first.is_empty() && !first.starts_with(|c: char| c.is_ascii_digit()) {
+                refs.push(RawRef {
+                    range: TextRange::new(start as u32, end as u32),
+                    value: path.into(),
+                    kind: DepKind::Build,
+                    explicit: true,
+                    file_relative: false,
+                });
+            }
+        });
+    }
     refs
+}
+
+fn braces(code: &str) -> isize {
+    code.bytes().map(|b| isize::from(b == b'{') - isize::from(b == b'}')).sum()
+}
+
+/// Calls `f(start, end, path)` for each path an import directive (its text
+/// after `#import`, in pieces at their offsets) imports, as naga_oil's
+/// `parse_imports` expands it. Stops at anything else (a quoted import).
+fn import_paths(pieces: &[(usize, &str)], mut f: impl FnMut(usize, usize, &str)) {
+    let mut stack: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut span: Option<(usize, usize)> = None;
+    let mut emit = |stack: &[String], current: &mut String, span: &mut Option<(usize, usize)>| {
+        if let Some((start, end)) = span.take() {
+            let path = format!("{}{}", stack.concat(), current.trim_end_matches(':'));
+            f(start, end, &path);
+        }
+        current.clear();
+    };
+    let mut after_ident = false;
+    let mut skip_alias = false;
+    for &(offset, piece) in pieces {
+        let b = piece.as_bytes();
+        let mut k = 0;
+        while k < b.len() {
+            let c = b[k];
+            if c.is_ascii_alphanumeric() || c == b'_' {
+                let s = k;
+                while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'_') {
+                    k += 1;
+                }
+                let word = &piece[s..k];
+                if skip_alias {
+                    skip_alias = false;
+                } else if after_ident && word == "as" {
+                    skip_alias = true;
+                } else if after_ident {
+                    // `#import a::b X Y`: an item list of module `a::b`.
+                    emit(&stack, &mut current, &mut span);
+                    return;
+                } else {
+                    current.push_str(word);
+                    let start = span.map_or(offset + s, |(start, _)| start);
+                    span = Some((start, offset + k));
+                    after_ident = true;
+                }
+                continue;
+            }
+            match c {
+                b':' if b.get(k + 1) == Some(&b':') && !current.is_empty() => {
+                    current.push_str("::");
+                    after_ident = false;
+                    k += 2;
+                    continue;
+                }
+                b'{' if current.ends_with("::") => {
+                    stack.push(std::mem::take(&mut current));
+                    span = None;
+                    after_ident = false;
+                }
+                b',' | b'}' => {
+                    emit(&stack, &mut current, &mut span);
+                    after_ident = false;
+                    if c == b'}' && stack.pop().is_none() {
+                        return;
+                    }
+                }
+                b';' => {
+                    emit(&stack, &mut current, &mut span);
+                    return;
+                }
+                c if c.is_ascii_whitespace() => {}
+                _ => {
+                    emit(&stack, &mut current, &mut span);
+                    return;
+                }
+            }
+            k += 1;
+        }
+    }
+    emit(&stack, &mut current, &mut span);
 }
 
 /// The module a WGSL file declares with `#define_import_path a::b`.
 pub fn define_import_path(text: &str) -> Option<Box<str>> {
+    define_import_path_at(text).map(|(_, path)| path)
+}
+
+/// [`define_import_path`] with the range of the module's path.
+pub fn define_import_path_at(text: &str) -> Option<(TextRange, Box<str>)> {
     let mut found = None;
-    for_each_directive(text, "#define_import_path", |_, rest| {
+    for_each_directive(text, "#define_import_path", |offset, rest| {
         if found.is_none()
-            && let Some((_, path)) = module_path(rest)
+            && let Some((start, path)) = module_path(rest)
         {
-            found = Some(path.into());
+            let start = offset + start;
+            found = Some((TextRange::new(start as u32, (start + path.len()) as u32), path.into()));
         }
     });
     found
@@ -195,11 +321,66 @@ mod tests {
     fn module_imports_and_declarations() {
         let t = "#define_import_path my_game::common\n#import bevy_pbr::forward_io::VertexOutput\n#import my_game::util::{a, b}\n// #import no::pe\n#import \"x.wgsl\"\n#import single\n";
         let v: Vec<&str> = module_imports(t).iter().map(|r| &t[r.range.start as usize..r.range.end as usize]).collect();
-        assert_eq!(v, ["bevy_pbr::forward_io::VertexOutput", "my_game::util"]);
+        assert_eq!(v, ["bevy_pbr::forward_io::VertexOutput", "a", "b"]);
+        let values: Vec<Box<str>> = module_imports(t).into_iter().map(|r| r.value).collect();
+        assert_eq!(
+            values,
+            ["bevy_pbr::forward_io::VertexOutput".into(), "my_game::util::a".into(), "my_game::util::b".into()]
+                as [Box<str>; 3]
+        );
         assert_eq!(define_import_path(t).as_deref(), Some("my_game::common"));
+        assert_eq!(define_import_path_at(t).map(|(r, _)| r), Some(TextRange::new(20, 35)));
         let w = "import package::shaders::util::dots;\nimport super::common::{A, B};\nimport bevy_pbr::render::x;\n// import super::no;\n";
         let v: Vec<&str> = wesl_imports(w).iter().map(|r| &w[r.range.start as usize..r.range.end as usize]).collect();
         assert_eq!(v, ["package::shaders::util::dots", "super::common"]);
+    }
+
+    #[test]
+    fn braces_over_several_lines_aliases_and_item_lists() {
+        let t = "#import bevy_pbr::{\n    pbr_fragment::pbr_input, // the input\n    forward_io::{VertexOutput, FragmentOutput},\n}\n#import my::lighting as l\n#import my::sun a b\n#import one::{two};\nfn f() {}\n";
+        let r = module_imports(t);
+        let got: Vec<(&str, &str)> =
+            r.iter().map(|r| (&*r.value, &t[r.range.start as usize..r.range.end as usize])).collect();
+        assert_eq!(
+            got,
+            [
+                ("bevy_pbr::pbr_fragment::pbr_input", "pbr_fragment::pbr_input"),
+                ("bevy_pbr::forward_io::VertexOutput", "VertexOutput"),
+                ("bevy_pbr::forward_io::FragmentOutput", "FragmentOutput"),
+                ("my::lighting", "my::lighting"),
+                ("my::sun", "my::sun"),
+                ("one::two", "two"),
+            ]
+        );
+    }
+
+    /// The paths read are naga_oil's own reading of the same directives.
+    #[test]
+    fn paths_agree_with_naga_oil() {
+        // naga_oil lists the imports the code uses: each is used.
+        for t in [
+            "#import a::b::c\n#import d::e as f\nfn g() { c(); f::x(); }\n",
+            "#import bevy_pbr::{\n  x::y,\n  z::{P, Q},\n}\nfn f() { y(); P(); Q(); }\n",
+            "#import a::{b, c::{d, e::f}, g}\nfn h() { b(); d(); f(); g(); }\n",
+            "#import p::q::{r}\n#import s::t\nfn u() { r(); t(); }\n",
+        ] {
+            let mut ours: Vec<String> = module_imports(t).into_iter().map(|r| r.value.into()).collect();
+            let (_, imports, _) = naga_oil::compose::get_preprocessor_data(t);
+            // naga_oil splits a path into module and items by how the code uses it.
+            let mut theirs: Vec<String> = imports
+                .into_iter()
+                .flat_map(|i| match i.items.is_empty() {
+                    true => vec![i.import],
+                    false => i.items.iter().map(|item| format!("{}::{item}", i.import)).collect(),
+                })
+                .collect();
+            ours.sort();
+            theirs.sort();
+            // An alias's use names items of the aliased module (`f::x`).
+            let same = ours.len() == theirs.len()
+                && ours.iter().zip(&theirs).all(|(o, t)| t == o || t.starts_with(&format!("{o}::")));
+            assert!(same, "{t}: {ours:?} vs naga_oil's {theirs:?}");
+        }
     }
 
     #[test]

@@ -198,7 +198,9 @@ fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut V
 /// source (`embedded://…`, `remote://…`): spelled in a syntax fixes do not
 /// write, so never rewritten as a path.
 fn not_a_plain_path(project: &Project, r: &Reference<'_>) -> bool {
-    (project.config().flavor == Flavor::Bevy && r.raw.value.contains("::")) || r.raw.value.contains("://")
+    let module = r.raw.value.contains("::")
+        && (project.config().flavor == Flavor::Bevy || project.path(r.file).ends_with(".wgsl"));
+    module || r.raw.value.contains("://")
 }
 
 /// Whether a path reference may be written as an id: not where the project

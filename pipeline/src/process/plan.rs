@@ -98,7 +98,8 @@ pub(super) fn plan(
         bytes: std::sync::Mutex::new(kept),
         meta,
         meta_settings,
-        references: references(project, file),
+        // A shader importing Bevy's modules depends on the Bevy the lock names.
+        references: references(project, file) + &processors::wgsl_cache_key(project, file),
         build: Vec::new(),
         key: String::new(),
     })

@@ -69,7 +69,7 @@ impl Processor {
             Processor::Copy => "copy@1".to_owned(),
             Processor::Scene => "scene@1".to_owned(),
             Processor::Image => "image@1".to_owned(),
-            Processor::Wgsl => "wgsl@1".to_owned(),
+            Processor::Wgsl => "wgsl@2".to_owned(),
             Processor::External(name, p) => {
                 format!("external:{name}@1 {:?} {:?} {:?}", p.command, p.output_extension, p.timeout)
             }

@@ -119,7 +119,17 @@ impl Project {
             *self.module_roots.entry(first).or_insert(0) += 1;
             let files = self.modules.entry(module).or_default();
             files.push(id);
-            files.sort_unstable();
+            // By path, so which of two declarations wins does not depend
+            // on the order files were seen in.
+            let all = &self.files;
+            files.sort_by(|a, b| {
+                let path = |f: &FileId| all[*f as usize].as_ref().map(|f| f.path.clone());
+                path(a).cmp(&path(b))
+            });
+            // Each declarer gains a `duplicate-id` finding, or a new peer in it.
+            if !dirty.bulk && files.len() > 1 {
+                dirty.files.extend(files.iter().copied());
+            }
         }
         if matches!(kind, FileKind::Meta { .. })
             && let Some(ext) = meta_asset_extension(&path)
@@ -181,6 +191,8 @@ impl Project {
             }
             if let Some(files) = self.modules.get_mut(&module) {
                 files.retain(|f| *f != id);
+                // The others may lose their `duplicate-id` finding.
+                dirty.files.extend(files.iter().copied());
                 if files.is_empty() {
                     self.modules.remove(&module);
                 }

@@ -26,7 +26,7 @@ use crate::extract::RawRef;
 use crate::meta::{META_SUFFIX, Meta};
 use crate::resolve::RefKey;
 use crate::scan::{self, Classifier, FileKind, Loaded};
-use crate::text::LineIndex;
+use crate::text::{LineIndex, TextRange};
 
 mod apply;
 mod consts;
@@ -111,6 +111,17 @@ impl File {
 
     pub fn is_asset(&self) -> bool {
         matches!(self.kind, FileKind::Asset { .. })
+    }
+
+    /// The module a shader declares (`#define_import_path a::b`).
+    pub fn shader_module(&self) -> Option<&str> {
+        self.loaded.bevy()?.defines.as_deref()
+    }
+
+    /// [`Self::shader_module`] with where its path is written.
+    pub fn shader_module_at(&self) -> Option<(&str, TextRange)> {
+        let facts = self.loaded.bevy()?;
+        Some((facts.defines.as_deref()?, facts.defines_at))
     }
 
     pub fn root(&self) -> Option<u16> {
@@ -209,8 +220,9 @@ pub struct Project {
     /// `embedded://` paths registered by `embedded_asset!` in the code
     /// (Bevy projects), with how many calls register each.
     embedded: HashMap<Box<str>, u32>,
-    /// Shader modules declared by `#define_import_path` (Bevy projects):
-    /// module → the files declaring it, and each first segment's count.
+    /// Shader modules declared by `#define_import_path`: module → the files
+    /// declaring it (by path: the first is the one imports resolve to), and
+    /// each first segment's count.
     modules: HashMap<Box<str>, Vec<FileId>>,
     module_roots: HashMap<Box<str>, u32>,
     /// Consts used as asset paths in one code file and defined in another.

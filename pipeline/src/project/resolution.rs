@@ -37,6 +37,12 @@ impl Project {
         self.meta_of(asset)?.1.id.map(|(id, _)| id)
     }
 
+    /// The shaders declaring `module` with `#define_import_path`, by path
+    /// (imports of it resolve to the first).
+    pub fn module_declarers(&self, module: &str) -> &[FileId] {
+        self.modules.get(module).map_or(&[], Vec::as_slice)
+    }
+
     /// Who declares `id`.
     pub fn id_owners(&self, id: &Uuid) -> &[IdOwner] {
         self.ids.get(id).map_or(&[], OneOrMany::as_slice)

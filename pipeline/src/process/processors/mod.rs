@@ -8,7 +8,7 @@ mod minify;
 mod scene;
 mod wgsl;
 
-pub(crate) use wgsl::ModulePaths;
+pub(crate) use wgsl::{ModulePaths, cache_key as wgsl_cache_key};
 
 use std::path::Path;
 
@@ -59,7 +59,8 @@ pub(super) fn output_extension(processor: &Processor, settings: &toml::Table) ->
     let ext = match processor {
         Processor::Image => image::output_extension(settings)?,
         Processor::External(_, p) => p.output_extension.clone(),
-        Processor::Copy | Processor::Scene | Processor::Wgsl => None,
+        Processor::Wgsl => wgsl::output_extension(settings)?,
+        Processor::Copy | Processor::Scene => None,
     };
     match ext {
         // A name part only: no separator, no `..`, nothing that could lead
