@@ -182,16 +182,31 @@ impl<'t> Reader<'t> {
 
     /// `key = value`, its key registered in `table`.
     fn key_value(&mut self, table: Table) -> Result<()> {
+        self.assignment(table, 0, false)
+    }
+
+    /// A key, `=` and a value inside `depth` open arrays and inline tables
+    /// (`in_braces`: directly inside an inline table, where TOML 1.1 lets
+    /// line breaks and comments come between any two tokens); the key is
+    /// registered in `table` once the value is read, as `toml_edit` does.
+    fn assignment(&mut self, table: Table, depth: usize, in_braces: bool) -> Result<()> {
         let (start, last) = self.key()?;
         let end = self.i;
         let path = std::mem::take(&mut self.path);
-        self.blanks();
+        let gap = |r: &mut Self| {
+            if in_braces {
+                return r.blank_lines();
+            }
+            r.blanks();
+            Ok(())
+        };
+        gap(self)?;
         if self.b.get(self.i) != Some(&b'=') {
             return self.unexpected("`=` after a key");
         }
         self.i += 1;
-        self.blanks();
-        self.value(0)?;
+        gap(self)?;
+        self.value(depth)?;
         let assigned = self.tables.assign(table, &path, last);
         self.path = path;
         assigned.or_else(|why| error(start, end, why))
@@ -327,7 +342,7 @@ impl<'t> Reader<'t> {
                 self.i += 1;
                 return Ok(());
             }
-            self.inline_key_value(table, depth)?;
+            self.assignment(table, depth, true)?;
             self.blank_lines()?;
             match self.b.get(self.i) {
                 Some(b',') => self.i += 1,
@@ -338,23 +353,6 @@ impl<'t> Reader<'t> {
                 _ => return self.unexpected("`,` or `}`"),
             }
         }
-    }
-
-    fn inline_key_value(&mut self, table: Table, depth: usize) -> Result<()> {
-        let (start, last) = self.key()?;
-        let end = self.i;
-        let path = std::mem::take(&mut self.path);
-        // Inside braces, line breaks and comments may come between any two tokens.
-        self.blank_lines()?;
-        if self.b.get(self.i) != Some(&b'=') {
-            return self.unexpected("`=` after a key");
-        }
-        self.i += 1;
-        self.blank_lines()?;
-        self.value(depth)?;
-        let assigned = self.tables.assign(table, &path, last);
-        self.path = path;
-        assigned.or_else(|why| error(start, end, why))
     }
 
     /// A number, boolean or date: its extent as `toml_parser` takes it (bare
