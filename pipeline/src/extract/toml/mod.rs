@@ -15,7 +15,8 @@
 //! KB of `a=[`: 1.0 s and 280 MB).
 //!
 //! A number, date or other bare value is checked by hand when it is a plain
-//! integer or a boolean, else by `toml_edit` on that value's text alone
+//! integer, a plain decimal float or a boolean, else by `toml_edit` on that
+//! value's text alone
 //! (a few tokens: a valid one has at most one `.` and one blank).
 
 mod strings;
@@ -385,7 +386,7 @@ impl<'t> Reader<'t> {
             }
         }
         let raw = &self.text[start..self.i];
-        if plain_integer(raw) || raw == "true" || raw == "false" {
+        if plain_integer(raw) || plain_float(raw) || raw == "true" || raw == "false" {
             return Ok(());
         }
         // Alone, a value's text reads as it does in its place, but for a
@@ -409,6 +410,15 @@ fn plain_integer(raw: &str) -> bool {
     let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
     let b = digits.as_bytes();
     !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) && (b[0] != b'0' || b.len() == 1)
+}
+
+/// `1.5`, `-0.25`: a decimal float with no `_` or exponent and few
+/// enough digits that it is finite whatever they are.
+fn plain_float(raw: &str) -> bool {
+    let unsigned = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+    let Some((whole, fraction)) = unsigned.split_once('.') else { return false };
+    let digits = |s: &str| !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction) && (!whole.starts_with('0') || whole == "0")
 }
 
 #[cfg(test)]
