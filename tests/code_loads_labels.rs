@@ -1,7 +1,8 @@
 //! `GltfAssetLabel::…from_asset("x.gltf")` (issue 11): the label is given in
 //! code, not in the literal. It is checked against the glTF file like a
 //! `#Label` written in a string, reported at the variant expression, and a
-//! rename rewrites only the path inside the literal.
+//! rename rewrites only the path inside the literal; definition, hover and
+//! completion at the literal work as at any load.
 
 use std::time::Duration;
 
@@ -134,6 +135,20 @@ fn the_server_reports_it_there_and_a_rename_rewrites_only_the_path() {
         "workspace/willRenameFiles",
         json!({"files": [{"oldUri": f.uri("assets/models/helmet.gltf"), "newUri": f.uri("assets/models/ship.gltf")}]}),
     );
+    // Completion inside a labelled load's literal, as the path is typed.
+    let typed = text.replacen("Scene(0).from_asset(\"models/helmet.gltf\")", "Scene(0).from_asset(\"models/\")", 1);
+    client.ignore_unread();
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": f.uri(MAIN), "languageId": "rust", "version": 1, "text": typed}}),
+    );
+    let p = position_of(&typed, typed.find("from_asset(\"models/").unwrap() + "from_asset(\"models/".len());
+    let result = client.request_ok(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": f.uri(MAIN)}, "position": {"line": p.line, "character": p.character}}),
+    );
+    let labels: Vec<&str> = result["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["helmet.gltf"], "{result}");
     client.shutdown();
     apply_workspace_edit(&edit);
     // Every literal naming the model, the const's included; a label only

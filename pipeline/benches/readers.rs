@@ -416,7 +416,7 @@ fn toml_input(size: usize) -> String {
     let mut i = 0u64;
     while s.len() < size {
         s.push_str(&format!(
-            "\n[[items]]\nname = \"Item {i}\"\nicon = \"textures/i{}.png\"\nsound = 'audio/s{}.ogg'\nprice = {i}\n",
+            "\n[[items]]\nname = \"Item {i}\"\nicon = \"textures/i{}.png\"\nsound = 'audio/s{}.ogg'\nprice = {i}\nweight = {i}.5\n",
             i % 500,
             i % 50
         ));

@@ -15,7 +15,8 @@
 //! KB of `a=[`: 1.0 s and 280 MB).
 //!
 //! A number, date or other bare value is checked by hand when it is a plain
-//! integer or a boolean, else by `toml_edit` on that value's text alone
+//! integer, a plain decimal float or a boolean, else by `toml_edit` on that
+//! value's text alone
 //! (a few tokens: a valid one has at most one `.` and one blank).
 
 mod strings;
@@ -182,16 +183,31 @@ impl<'t> Reader<'t> {
 
     /// `key = value`, its key registered in `table`.
     fn key_value(&mut self, table: Table) -> Result<()> {
+        self.assignment(table, 0, false)
+    }
+
+    /// A key, `=` and a value inside `depth` open arrays and inline tables
+    /// (`in_braces`: directly inside an inline table, where TOML 1.1 lets
+    /// line breaks and comments come between any two tokens); the key is
+    /// registered in `table` once the value is read, as `toml_edit` does.
+    fn assignment(&mut self, table: Table, depth: usize, in_braces: bool) -> Result<()> {
         let (start, last) = self.key()?;
         let end = self.i;
         let path = std::mem::take(&mut self.path);
-        self.blanks();
+        let gap = |r: &mut Self| {
+            if in_braces {
+                return r.blank_lines();
+            }
+            r.blanks();
+            Ok(())
+        };
+        gap(self)?;
         if self.b.get(self.i) != Some(&b'=') {
             return self.unexpected("`=` after a key");
         }
         self.i += 1;
-        self.blanks();
-        self.value(0)?;
+        gap(self)?;
+        self.value(depth)?;
         let assigned = self.tables.assign(table, &path, last);
         self.path = path;
         assigned.or_else(|why| error(start, end, why))
@@ -327,7 +343,7 @@ impl<'t> Reader<'t> {
                 self.i += 1;
                 return Ok(());
             }
-            self.inline_key_value(table, depth)?;
+            self.assignment(table, depth, true)?;
             self.blank_lines()?;
             match self.b.get(self.i) {
                 Some(b',') => self.i += 1,
@@ -338,23 +354,6 @@ impl<'t> Reader<'t> {
                 _ => return self.unexpected("`,` or `}`"),
             }
         }
-    }
-
-    fn inline_key_value(&mut self, table: Table, depth: usize) -> Result<()> {
-        let (start, last) = self.key()?;
-        let end = self.i;
-        let path = std::mem::take(&mut self.path);
-        // Inside braces, line breaks and comments may come between any two tokens.
-        self.blank_lines()?;
-        if self.b.get(self.i) != Some(&b'=') {
-            return self.unexpected("`=` after a key");
-        }
-        self.i += 1;
-        self.blank_lines()?;
-        self.value(depth)?;
-        let assigned = self.tables.assign(table, &path, last);
-        self.path = path;
-        assigned.or_else(|why| error(start, end, why))
     }
 
     /// A number, boolean or date: its extent as `toml_parser` takes it (bare
@@ -387,7 +386,7 @@ impl<'t> Reader<'t> {
             }
         }
         let raw = &self.text[start..self.i];
-        if plain_integer(raw) || raw == "true" || raw == "false" {
+        if plain_integer(raw) || plain_float(raw) || raw == "true" || raw == "false" {
             return Ok(());
         }
         // Alone, a value's text reads as it does in its place, but for a
@@ -411,6 +410,15 @@ fn plain_integer(raw: &str) -> bool {
     let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
     let b = digits.as_bytes();
     !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) && (b[0] != b'0' || b.len() == 1)
+}
+
+/// `1.5`, `-0.25`: a decimal float with no `_` or exponent and few
+/// enough digits that it is finite whatever they are.
+fn plain_float(raw: &str) -> bool {
+    let unsigned = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+    let Some((whole, fraction)) = unsigned.split_once('.') else { return false };
+    let digits = |s: &str| !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction) && (!whole.starts_with('0') || whole == "0")
 }
 
 #[cfg(test)]
