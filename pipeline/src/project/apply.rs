@@ -87,7 +87,7 @@ impl Project {
                     self.record_move(&from, &to, &dirty.departed[departed..]);
                     if by_path {
                         let gone = dirty.removed.keys().filter(|p| !removed.contains(p)).cloned().collect();
-                        self.record_path_moves(&from, &to, gone);
+                        self.record_path_moves(&from, &to, gone, &mut dirty);
                     }
                 }
                 Change::Overlay { path, text } => self.set_overlay(&path, &text, &mut dirty),
@@ -100,7 +100,7 @@ impl Project {
             }
         }
         if by_path {
-            self.record_same_name_moves(&mut dirty);
+            self.record_path_departures(&mut dirty);
         }
         let mut out = self.settle(dirty);
         if (roots_touched || config_moved)
@@ -138,7 +138,7 @@ impl Project {
 
     /// Bevy projects: the watcher saw `from` (a file or a folder) move to
     /// `to`; each asset that left (`gone`) is now at the same place under `to`.
-    fn record_path_moves(&mut self, from: &Path, to: &Path, gone: Vec<String>) {
+    fn record_path_moves(&mut self, from: &Path, to: &Path, gone: Vec<String>, dirty: &mut Dirty) {
         let (Some(from), Some(to)) = (self.rel_path(from), self.rel_path(to)) else { return };
         for old in gone {
             let rest = match old.strip_prefix(from.as_str()) {
@@ -147,50 +147,127 @@ impl Project {
             };
             let new = format!("{to}{rest}");
             if self.file_id(&new).is_some_and(|id| self.is_asset(id)) {
-                self.add_path_move(old, new);
+                self.add_path_move(old, vec![new.into()], dirty);
             }
         }
     }
 
-    /// Bevy projects: an asset deleted, and later (this batch or another:
-    /// the watcher may see a move into a new folder as two events) an asset
-    /// of the same file name created — when exactly one deleted path has
-    /// that name. The references to the old path are re-resolved.
-    fn record_same_name_moves(&mut self, dirty: &mut Dirty) {
-        let recorded: Vec<&str> = self.path_moves.keys().map(|k| &**k).collect();
-        let went: Vec<Box<str>> = dirty
+    /// Bevy projects: an asset deleted, and later or earlier (this batch or
+    /// another: the watcher may see a move into a new folder as two events,
+    /// and cuts a `git checkout` into several batches) an asset created with
+    /// the same content (when fingerprinted: see `contents.rs`), or else
+    /// with the same file name when exactly one deleted path has that
+    /// name. The references to the old path are re-resolved.
+    fn record_path_departures(&mut self, dirty: &mut Dirty) {
+        let fresh: Vec<FileId> = std::mem::take(&mut dirty.inserted).iter().filter_map(|p| self.file_id(p)).collect();
+        if let Some(contents) = &self.contents {
+            // Read now: compared right away, or later when they leave.
+            for &id in fresh.iter().chain(&dirty.rewritten) {
+                contents.read(id, &self.root.join(self.path(id)));
+            }
+        }
+        let went: Vec<(Box<str>, u64)> = dirty
             .removed
             .keys()
-            .filter(|p| self.file_id(p).is_none() && !recorded.contains(&p.as_str()))
+            .filter(|p| self.file_id(p).is_none() && !self.path_moves.contains_key(p.as_str()))
             .filter(|p| self.classifier.classify(p).is_some_and(|k| matches!(k, FileKind::Asset { .. })))
-            .map(|p| p.as_str().into())
+            .map(|p| (p.as_str().into(), dirty.left_contents.get(p.as_str()).copied().unwrap_or(0)))
             .collect();
         self.path_departed.extend(went);
         let excess = self.path_departed.len().saturating_sub(super::MAX_PATH_DEPARTURES);
         self.path_departed.drain(..excess);
-        for new in std::mem::take(&mut dirty.inserted) {
-            if self.path_moves.values().any(|to| **to == *new) {
-                continue; // where a seen move went
+        // Where a seen move (a rename) went is accounted for.
+        let mut taken: HashSet<Box<str>> = self.path_moves.values().flatten().cloned().collect();
+        let created: HashSet<Box<str>> = fresh.iter().map(|id| self.path(*id).into()).collect();
+        let fresh: Vec<FileId> = fresh.into_iter().filter(|id| !taken.contains(self.path(*id))).collect();
+        if self.contents.is_some() {
+            self.record_content_moves(&fresh, dirty);
+            taken = self.path_moves.values().flatten().cloned().collect();
+        }
+        for id in fresh {
+            let new = self.path(id).to_owned();
+            if taken.contains(new.as_str()) {
+                continue; // where a move by content went
             }
             let name = file_name(&new);
-            let mut same = self.path_departed.iter().enumerate().filter(|(_, o)| file_name(o) == name);
+            let mut same = self.path_departed.iter().enumerate().filter(|(_, (o, _))| file_name(o) == name);
             if let (Some((i, _)), None) = (same.next(), same.next()) {
-                let old = self.path_departed.remove(i);
-                dirty.keys.insert(RefKey::path(&old));
-                self.add_path_move(old.into(), new.to_string());
+                let (old, _) = self.path_departed.remove(i);
+                taken.insert(new.as_str().into());
+                self.add_path_move(old.into(), vec![new.into()], dirty);
             }
+        }
+        self.moves_to_changed_places(&created, dirty);
+    }
+
+    /// Each deleted path whose content an asset created lately has (`fresh`:
+    /// those of this batch) moved there; to each of several (copies), none
+    /// preferred.
+    fn record_content_moves(&mut self, fresh: &[FileId], dirty: &mut Dirty) {
+        let Some(contents) = self.contents.as_mut() else { return };
+        for &id in fresh {
+            contents.arrive(id);
+        }
+        let links = &self.links;
+        contents.arrived.retain(|id| links.get(*id as usize).is_some_and(|l| l.kind == super::LinkKind::Asset));
+        let mut by_content: HashMap<u64, Vec<FileId>> = HashMap::default();
+        for &id in &contents.arrived {
+            if let Some(f) = contents.get(id) {
+                by_content.entry(f).or_default().push(id);
+            }
+        }
+        if by_content.is_empty() {
+            return;
+        }
+        let mut moves = Vec::new();
+        self.path_departed.retain(|(old, f)| match by_content.get(f) {
+            Some(ids) => {
+                moves.push((old.clone(), ids.clone()));
+                false
+            }
+            None => true,
+        });
+        for (old, ids) in moves {
+            let mut to: Vec<Box<str>> = ids.iter().map(|id| self.path(*id).into()).collect();
+            to.sort();
+            to.dedup();
+            self.add_path_move(old.into(), to, dirty);
         }
     }
 
-    /// `old` moved to `new`; an earlier move that ended at `old` now ends at `new`.
-    fn add_path_move(&mut self, old: String, new: String) {
-        for to in self.path_moves.values_mut() {
-            if **to == *old {
-                *to = new.clone().into();
+    /// A place a recorded move went to was removed or `created` again: what
+    /// the old path's references say changes.
+    fn moves_to_changed_places(&self, created: &HashSet<Box<str>>, dirty: &mut Dirty) {
+        if self.path_moves.is_empty() || (dirty.removed.is_empty() && created.is_empty()) {
+            return;
+        }
+        let changed: Vec<RefKey> = self
+            .path_moves
+            .iter()
+            .filter(|(_, to)| to.iter().any(|t| dirty.removed.contains_key(&**t) || created.contains(t)))
+            .map(|(old, _)| RefKey::path(old))
+            .collect();
+        dirty.keys.extend(changed);
+    }
+
+    /// `old` moved to `to`; an earlier move that ended at `old` now ends
+    /// there, and what its references say changes.
+    fn add_path_move(&mut self, old: String, to: Vec<Box<str>>, dirty: &mut Dirty) {
+        dirty.keys.insert(RefKey::path(&old));
+        for (earlier, dests) in self.path_moves.iter_mut() {
+            if dests.iter().any(|d| **d == *old) {
+                dirty.keys.insert(RefKey::path(earlier));
+                let mut now: Vec<Box<str>> = dests.iter().filter(|d| ***d != *old).cloned().collect();
+                now.extend(to.iter().cloned());
+                now.sort();
+                now.dedup();
+                *dests = now.into();
             }
         }
-        self.path_moves.remove(new.as_str());
-        self.path_moves.insert(old.into(), new.into());
+        for t in &to {
+            self.path_moves.remove(&**t);
+        }
+        self.path_moves.insert(old.into(), to.into());
     }
 
     /// Re-reads the config and rescans everything (assetry.toml changed).
@@ -205,10 +282,14 @@ impl Project {
         let tombstones = std::mem::take(&mut self.tombstones);
         let parsed_before = self.files_parsed;
         let had_referrers = self.referrers.get().is_some();
+        let had_contents = self.contents.is_some();
         *self = Project::rescan(self.root.clone(), config, overlays, tombstones);
         self.files_parsed += parsed_before;
         if had_referrers {
             self.prepare_for_changes();
+        }
+        if had_contents {
+            self.start_contents(None);
         }
         let mut out = Vec::new();
         let mut seen = HashSet::default();
@@ -317,6 +398,7 @@ impl Project {
     fn upsert(&mut self, rel: &str, kind: FileKind, loaded: Loaded, overlay: Option<Arc<str>>, dirty: &mut Dirty) {
         match self.file_id(rel) {
             Some(id) => {
+                let from_disk = overlay.is_none();
                 self.unregister(id, dirty);
                 #[cfg(debug_assertions)]
                 test_panic_hook(rel);
@@ -335,6 +417,11 @@ impl Project {
                     // So do the labels a glTF file declares itself (Bevy).
                     if let FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Glb), .. } = kind {
                         dirty.keys.insert(RefKey::path(rel));
+                    }
+                    // Its content may be another now (a move by content
+                    // compares it when it leaves).
+                    if self.contents.is_some() && from_disk && matches!(kind, FileKind::Asset { .. }) {
+                        dirty.rewritten.push(id);
                     }
                 }
                 self.register(id, dirty);
@@ -361,7 +448,7 @@ impl Project {
         if !self.path_moves.is_empty() || !self.path_departed.is_empty() {
             // A file is back at this path: whatever left it is history.
             self.path_moves.remove(&*path);
-            self.path_departed.retain(|p| **p != *path);
+            self.path_departed.retain(|(p, _)| **p != *path);
         }
         if !dirty.bulk && matches!(kind, FileKind::Asset { .. }) && self.config.flavor == Flavor::Bevy {
             dirty.inserted.push(path.clone());
@@ -409,6 +496,9 @@ impl Project {
                     self.tombstones.remove(asset);
                 }
             };
+        }
+        if let Some(f) = self.contents.as_ref().filter(|_| file.is_asset()).and_then(|c| c.get(id)) {
+            dirty.left_contents.insert(rel.into(), f);
         }
         self.remove_from_folder(rel, id, dirty);
         let lower = lower_hash(rel);

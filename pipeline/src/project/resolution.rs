@@ -108,7 +108,9 @@ impl Project {
     }
 
     /// Where the asset that used to live at `old_path` may be now, sorted by
-    /// path. Only while a `.meta` that left that path with an id has not
+    /// path. In a Bevy project (no ids): where it was seen to move (by a
+    /// rename, its file name, or its content: several for copies of that
+    /// content), while an asset is there. Else only while a `.meta` that left that path with an id has not
     /// come back: then the place the watcher saw it move to, if the asset
     /// there carries that id; else every asset whose `.meta` carries it.
     /// Several when the id is duplicated (a copied `.meta`) and the move was
@@ -116,10 +118,13 @@ impl Project {
     /// answer depends only on the id's owners, so re-checking the broken
     /// paths of a departed id when its owners change keeps it current.
     pub fn move_candidates(&self, old_path: &str) -> Vec<FileId> {
-        if let Some(to) = self.path_moves.get(old_path)
-            && let Some(id) = self.file_id(to).filter(|id| self.is_asset(*id))
-        {
-            return vec![id];
+        if let Some(to) = self.path_moves.get(old_path) {
+            // Sorted by path already.
+            let found: Vec<FileId> =
+                to.iter().filter_map(|t| self.file_id(t)).filter(|id| self.is_asset(*id)).collect();
+            if !found.is_empty() {
+                return found;
+            }
         }
         let Some(left) = self.tombstones.get(old_path) else { return Vec::new() };
         if let Some(to) = left.to.as_deref()
@@ -136,6 +141,12 @@ impl Project {
         found.sort_by(|a, b| self.path(*a).cmp(self.path(*b)));
         found.dedup();
         found
+    }
+
+    /// Whether the asset that left `old_path` (a Bevy project's) is now in
+    /// several places with its content: copies, any of which may be it.
+    pub fn moved_to_copies(&self, old_path: &str) -> bool {
+        self.path_moves.get(old_path).is_some_and(|to| to.len() > 1) && self.move_candidates(old_path).len() > 1
     }
 
     pub(super) fn resolve_all(&mut self) {
