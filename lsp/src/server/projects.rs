@@ -89,6 +89,7 @@ impl Workspace {
         }
         self.publish(i, changed);
         self.projects[i].project.prepare_for_changes();
+        self.recognise_moves(i);
         // Watching starts after the diagnostics are out, so the user sees
         // them sooner; what changed on disk since the scan began is re-read
         // (`scanned_at`), so nothing falls in between.
@@ -284,6 +285,16 @@ impl Workspace {
         self.open_folders(added);
     }
 
+    /// Bevy projects (no ids): once every asset is fingerprinted, a deleted
+    /// asset and a created one with the same bytes are a move; the log says
+    /// from when.
+    fn recognise_moves(&mut self, slot: usize) {
+        let outgoing = self.outgoing.clone();
+        self.projects[slot].project.recognise_moves_by_content(move |ready| {
+            let _ = outgoing.send(Outgoing::Message { typ: MessageType::INFO, text: format!("assetry: {ready}") });
+        });
+    }
+
     /// Rebuilds every loaded project from disk and the open documents, for
     /// when a job panicked halfway through a change and left indexes nobody
     /// can trust. Publishes every file that had or has diagnostics, since
@@ -313,6 +324,7 @@ impl Workspace {
             for path in before {
                 now.entry(path.clone()).or_insert(FileDiagnostics { path, diagnostics: Vec::new() });
             }
+            self.recognise_moves(slot);
             self.publish(slot, now.into_values().collect());
         }
     }
