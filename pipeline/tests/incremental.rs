@@ -1176,6 +1176,27 @@ fn bevy_content_moved_to_two_copies_names_both() {
     );
 }
 
+/// The same whatever batches the watcher cut: a copy, the deletion, then
+/// another copy (the watcher holds a new asset back a while for its
+/// `.meta`, so a copy made before the deletion may come after it) ends as
+/// both copies named; a copy rewritten with other bytes drops out.
+#[test]
+fn bevy_content_copies_count_across_batches() {
+    let (_d, root, mut p) = content_fixture();
+    apply_and_verify(&mut p, vec![write(&root, "assets/a/hero.png", "old png bytes\n")]);
+    apply_and_verify(&mut p, vec![remove(&root, "assets/textures/old.png")]);
+    let one = "`textures/old.png` does not exist: the asset moved to `assets/a/hero.png`";
+    assert_eq!(messages(&p, "src/main.rs"), [one]);
+    apply_and_verify(&mut p, vec![write(&root, "assets/b/hero_copy.png", "old png bytes\n")]);
+    assert_eq!(
+        messages(&p, "src/main.rs"),
+        ["`textures/old.png` does not exist: the asset moved, and its content is now in `assets/a/hero.png` and \
+             `assets/b/hero_copy.png` (copies); which one is it?"]
+    );
+    apply_and_verify(&mut p, vec![write(&root, "assets/b/hero_copy.png", "edited\n")]);
+    assert_eq!(messages(&p, "src/main.rs"), [one]);
+}
+
 /// Random batches on a Bevy project: glTF files whose labels change, shaders
 /// that declare and import modules, code that registers embedded files and
 /// loads them, scenes with labels and templates, a RON `.meta`; writes,

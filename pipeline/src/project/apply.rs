@@ -9,7 +9,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::files::{file_name, folder_prefix};
 use super::index::{push_id, remove_id};
 use super::resolution::count_references;
-use super::{Departure, Dirty, File, FileId, Link, LinkKind, Project};
+use super::{Departure, Dirty, File, FileId, Link, LinkKind, PathMove, Project};
 use crate::change::{Change, ChangeBatch};
 use crate::config::{CONFIG_FILE, Config};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
@@ -147,23 +147,44 @@ impl Project {
             };
             let new = format!("{to}{rest}");
             if self.file_id(&new).is_some_and(|id| self.is_asset(id)) {
-                self.add_path_move(old, vec![new.into()], dirty);
+                self.add_path_move(old, PathMove::To(new.into()), dirty);
             }
         }
     }
 
     /// Bevy projects: an asset deleted, and later or earlier (this batch or
     /// another: the watcher may see a move into a new folder as two events,
-    /// and cuts a `git checkout` into several batches) an asset created with
-    /// the same content (when fingerprinted: see `contents.rs`), or else
-    /// with the same file name when exactly one deleted path has that
-    /// name. The references to the old path are re-resolved.
+    /// holds a new asset back a while for its `.meta`, and cuts a `git
+    /// checkout` into several batches) assets created with the same content
+    /// (when fingerprinted: see `contents.rs`), or else an asset created
+    /// with the same file name when exactly one deleted path has that name.
+    /// The references to the old path are re-resolved.
     fn record_path_departures(&mut self, dirty: &mut Dirty) {
         let fresh: Vec<FileId> = std::mem::take(&mut dirty.inserted).iter().filter_map(|p| self.file_id(p)).collect();
-        if let Some(contents) = &self.contents {
-            // Read now: compared right away, or later when they leave.
-            for &id in fresh.iter().chain(&dirty.rewritten) {
-                contents.read(id, &self.root.join(self.path(id)));
+        let created: HashSet<Box<str>> = fresh.iter().map(|id| self.path(*id).into()).collect();
+        // Where a seen move (a rename) went is accounted for.
+        let taken: HashSet<&str> =
+            self.path_moves.values().filter_map(|m| if let PathMove::To(t) = m { Some(&**t) } else { None }).collect();
+        let fresh: Vec<FileId> = fresh.into_iter().filter(|id| !taken.contains(self.path(*id))).collect();
+        // Contents whose places changed: what a move by content says of them.
+        let mut touched: HashSet<u64> = dirty.left_contents.values().copied().collect();
+        if self.contents.is_some() {
+            let abs = |ids: &[FileId]| -> Vec<(FileId, PathBuf)> {
+                ids.iter().map(|id| (*id, self.root.join(self.path(*id)))).collect()
+            };
+            let (rewritten, arrived) = (abs(&dirty.rewritten), abs(&fresh));
+            if let Some(contents) = self.contents.as_mut() {
+                // Read now: compared right away, or later when they leave.
+                for (id, path) in rewritten {
+                    let (before, after) = contents.read(id, &path);
+                    touched.extend(before.into_iter().chain(after));
+                }
+                for (id, path) in arrived {
+                    if let (_, Some(f)) = contents.read(id, &path) {
+                        contents.arrive(id, f);
+                        touched.insert(f);
+                    }
+                }
             }
         }
         let went: Vec<(Box<str>, u64)> = dirty
@@ -176,98 +197,79 @@ impl Project {
         self.path_departed.extend(went);
         let excess = self.path_departed.len().saturating_sub(super::MAX_PATH_DEPARTURES);
         self.path_departed.drain(..excess);
-        // Where a seen move (a rename) went is accounted for.
-        let mut taken: HashSet<Box<str>> = self.path_moves.values().flatten().cloned().collect();
-        let created: HashSet<Box<str>> = fresh.iter().map(|id| self.path(*id).into()).collect();
-        let fresh: Vec<FileId> = fresh.into_iter().filter(|id| !taken.contains(self.path(*id))).collect();
         if self.contents.is_some() {
-            self.record_content_moves(&fresh, dirty);
-            taken = self.path_moves.values().flatten().cloned().collect();
+            self.record_content_moves(dirty);
         }
+        let moved_contents: HashSet<u64> = self
+            .path_moves
+            .values()
+            .filter_map(|m| if let PathMove::Content(f) = m { Some(*f) } else { None })
+            .collect();
         for id in fresh {
-            let new = self.path(id).to_owned();
-            if taken.contains(new.as_str()) {
+            if self.contents.as_ref().and_then(|c| c.get(id)).is_some_and(|f| moved_contents.contains(&f)) {
                 continue; // where a move by content went
             }
+            let new = self.path(id).to_owned();
             let name = file_name(&new);
             let mut same = self.path_departed.iter().enumerate().filter(|(_, (o, _))| file_name(o) == name);
             if let (Some((i, _)), None) = (same.next(), same.next()) {
                 let (old, _) = self.path_departed.remove(i);
-                taken.insert(new.as_str().into());
-                self.add_path_move(old.into(), vec![new.into()], dirty);
+                self.add_path_move(old.into(), PathMove::To(new.into()), dirty);
             }
         }
-        self.moves_to_changed_places(&created, dirty);
+        self.moves_to_changed_places(&created, &touched, dirty);
     }
 
-    /// Each deleted path whose content an asset created lately has (`fresh`:
-    /// those of this batch) moved there; to each of several (copies), none
-    /// preferred.
-    fn record_content_moves(&mut self, fresh: &[FileId], dirty: &mut Dirty) {
-        let Some(contents) = self.contents.as_mut() else { return };
-        for &id in fresh {
-            contents.arrive(id);
-        }
-        let links = &self.links;
-        contents.arrived.retain(|id| links.get(*id as usize).is_some_and(|l| l.kind == super::LinkKind::Asset));
-        let mut by_content: HashMap<u64, Vec<FileId>> = HashMap::default();
-        for &id in &contents.arrived {
-            if let Some(f) = contents.get(id) {
-                by_content.entry(f).or_default().push(id);
-            }
-        }
-        if by_content.is_empty() {
-            return;
-        }
+    /// Each deleted path whose content an asset created lately has moved
+    /// there (several: copies, none preferred).
+    fn record_content_moves(&mut self, dirty: &mut Dirty) {
         let mut moves = Vec::new();
-        self.path_departed.retain(|(old, f)| match by_content.get(f) {
-            Some(ids) => {
-                moves.push((old.clone(), ids.clone()));
-                false
+        let departed = std::mem::take(&mut self.path_departed);
+        for (old, f) in departed {
+            if f > 1 && !self.created_with(f).is_empty() {
+                moves.push((old, f));
+            } else {
+                self.path_departed.push((old, f));
             }
-            None => true,
-        });
-        for (old, ids) in moves {
-            let mut to: Vec<Box<str>> = ids.iter().map(|id| self.path(*id).into()).collect();
-            to.sort();
-            to.dedup();
-            self.add_path_move(old.into(), to, dirty);
+        }
+        for (old, f) in moves {
+            self.add_path_move(old.into(), PathMove::Content(f), dirty);
         }
     }
 
-    /// A place a recorded move went to was removed or `created` again: what
-    /// the old path's references say changes.
-    fn moves_to_changed_places(&self, created: &HashSet<Box<str>>, dirty: &mut Dirty) {
-        if self.path_moves.is_empty() || (dirty.removed.is_empty() && created.is_empty()) {
+    /// A place a recorded move went to was removed or `created` again, or
+    /// a content it went with was created, removed or rewritten (`touched`):
+    /// what the old path's references say changes.
+    fn moves_to_changed_places(&self, created: &HashSet<Box<str>>, touched: &HashSet<u64>, dirty: &mut Dirty) {
+        if self.path_moves.is_empty() || (dirty.removed.is_empty() && created.is_empty() && touched.is_empty()) {
             return;
         }
         let changed: Vec<RefKey> = self
             .path_moves
             .iter()
-            .filter(|(_, to)| to.iter().any(|t| dirty.removed.contains_key(&**t) || created.contains(t)))
+            .filter(|(_, m)| match m {
+                PathMove::To(t) => dirty.removed.contains_key(&**t) || created.contains(t),
+                PathMove::Content(f) => touched.contains(f),
+            })
             .map(|(old, _)| RefKey::path(old))
             .collect();
         dirty.keys.extend(changed);
     }
 
-    /// `old` moved to `to`; an earlier move that ended at `old` now ends
-    /// there, and what its references say changes.
-    fn add_path_move(&mut self, old: String, to: Vec<Box<str>>, dirty: &mut Dirty) {
+    /// `old` moved as `to` says; an earlier move that ended at `old` now
+    /// ends there, and what its references say changes.
+    fn add_path_move(&mut self, old: String, to: PathMove, dirty: &mut Dirty) {
         dirty.keys.insert(RefKey::path(&old));
-        for (earlier, dests) in self.path_moves.iter_mut() {
-            if dests.iter().any(|d| **d == *old) {
+        for (earlier, m) in self.path_moves.iter_mut() {
+            if matches!(m, PathMove::To(t) if **t == *old) {
                 dirty.keys.insert(RefKey::path(earlier));
-                let mut now: Vec<Box<str>> = dests.iter().filter(|d| ***d != *old).cloned().collect();
-                now.extend(to.iter().cloned());
-                now.sort();
-                now.dedup();
-                *dests = now.into();
+                *m = to.clone();
             }
         }
-        for t in &to {
+        if let PathMove::To(t) = &to {
             self.path_moves.remove(&**t);
         }
-        self.path_moves.insert(old.into(), to.into());
+        self.path_moves.insert(old.into(), to);
     }
 
     /// Re-reads the config and rescans everything (assetry.toml changed).

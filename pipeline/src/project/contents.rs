@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use rustc_hash::FxHashMap as HashMap;
+
 use super::{FileId, Project};
 
 /// Files up to this size are hashed whole.
@@ -90,16 +92,18 @@ impl std::fmt::Display for ContentsReady {
 /// The fingerprints of a project's assets, and the assets created lately.
 pub(super) struct Contents {
     /// By file id: the content's fingerprint, 0 while unknown, 1 when read
-    /// and there is none (an empty file). Shared with
-    /// the background pass, which fills only slots still 0: a slot a batch
-    /// set holds the file as it is now, newer than the pass's read.
+    /// and there is none (an empty file). Shared with the background pass,
+    /// which fills only slots still 0: a slot a batch set holds the file as
+    /// it is now, newer than the pass's read.
     table: Arc<Mutex<Vec<u64>>>,
     /// Tells the background pass to stop (the project is dropped).
     stop: Arc<AtomicBool>,
-    /// Assets created by batches that no move accounts for, oldest first
-    /// (at most [`MAX_ARRIVALS`]): where a deleted asset with their content
-    /// went.
-    pub(super) arrived: VecDeque<FileId>,
+    /// Assets created by batches that no seen move accounts for, oldest
+    /// first (at most [`MAX_ARRIVALS`]): where a deleted asset with their
+    /// content went.
+    arrived: VecDeque<FileId>,
+    /// The same by fingerprint (as the file is now).
+    by_content: HashMap<u64, Vec<FileId>>,
 }
 
 impl Drop for Contents {
@@ -119,22 +123,53 @@ impl Contents {
         self.lock().get(id as usize).copied().filter(|&f| f > 1)
     }
 
-    /// Reads `abs` now and records its fingerprint as `id`'s.
-    pub(super) fn read(&self, id: FileId, abs: &Path) -> Option<u64> {
+    /// Reads `abs` now and records its fingerprint as `id`'s. Returns the
+    /// fingerprints before and after; an asset created lately is found
+    /// under its new content from now on.
+    pub(super) fn read(&mut self, id: FileId, abs: &Path) -> (Option<u64>, Option<u64>) {
         let found = fingerprint(abs);
-        let mut table = self.lock();
-        if table.len() <= id as usize {
-            table.resize(id as usize + 1, 0);
+        let before = {
+            let mut table = self.lock();
+            if table.len() <= id as usize {
+                table.resize(id as usize + 1, 0);
+            }
+            std::mem::replace(&mut table[id as usize], found.unwrap_or(1))
+        };
+        let before = Some(before).filter(|&f| f > 1);
+        if before != found && before.is_some_and(|f| self.unindex(f, id)) {
+            if let Some(f) = found {
+                self.by_content.entry(f).or_default().push(id);
+            }
         }
-        table[id as usize] = found.unwrap_or(1);
-        found
+        (before, found)
     }
 
-    pub(super) fn arrive(&mut self, id: FileId) {
+    /// An asset created by a batch, with its content `f`.
+    pub(super) fn arrive(&mut self, id: FileId, f: u64) {
         self.arrived.push_back(id);
-        if self.arrived.len() > MAX_ARRIVALS {
-            self.arrived.pop_front();
+        self.by_content.entry(f).or_default().push(id);
+        if self.arrived.len() > MAX_ARRIVALS
+            && let Some(old) = self.arrived.pop_front()
+            && let Some(f) = self.get(old)
+        {
+            self.unindex(f, old);
         }
+    }
+
+    /// Takes `id` out of the assets created with content `f`; whether it was.
+    fn unindex(&mut self, f: u64, id: FileId) -> bool {
+        let Some(ids) = self.by_content.get_mut(&f) else { return false };
+        let Some(i) = ids.iter().position(|x| *x == id) else { return false };
+        ids.swap_remove(i);
+        if ids.is_empty() {
+            self.by_content.remove(&f);
+        }
+        true
+    }
+
+    /// The assets created lately with content `f` (some may be gone since).
+    pub(super) fn created_with(&self, f: u64) -> &[FileId] {
+        self.by_content.get(&f).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -166,7 +201,7 @@ impl Project {
         let _ = std::thread::Builder::new()
             .name("assetry-contents".to_owned())
             .spawn(move || fingerprint_all(&root, assets, &shared, &stopping, on_ready));
-        self.contents = Some(Contents { table, stop, arrived: VecDeque::new() });
+        self.contents = Some(Contents { table, stop, arrived: VecDeque::new(), by_content: HashMap::default() });
     }
 }
 

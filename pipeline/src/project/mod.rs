@@ -224,10 +224,8 @@ pub struct Project {
     tombstones: HashMap<Box<str>, Departure>,
     /// Bevy projects (no ids): asset paths seen to move (a rename, a delete
     /// and a create of the same file name, or of the same content) → where
-    /// the asset went; several only when its content was created in several
-    /// places (copies: none preferred). Kept until a file is back at the
-    /// old path.
-    path_moves: HashMap<Box<str>, Box<[Box<str>]>>,
+    /// the asset went. Kept until a file is back at the old path.
+    path_moves: HashMap<Box<str>, PathMove>,
     /// Bevy projects: asset paths deleted whose move is not known yet, with
     /// their content's fingerprint (0: not known), oldest first (at most
     /// [`MAX_PATH_DEPARTURES`]): a later asset of the same content, or else
@@ -259,6 +257,16 @@ pub struct Project {
 struct Departure {
     id: Uuid,
     to: Option<Box<str>>,
+}
+
+/// Where an asset of a Bevy project went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PathMove {
+    /// Seen to go there (a rename), or the only asset of its name created.
+    To(Box<str>),
+    /// Its content (this fingerprint) was created again: every asset created
+    /// lately with it, as they are now (several: copies, none preferred).
+    Content(u64),
 }
 
 /// The direct children of one folder.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::index::OneOrMany;
 use super::parallel::parallel_map;
-use super::{FileId, IdOwner, LinkKind, Project, Resolution};
+use super::{FileId, IdOwner, LinkKind, PathMove, Project, Resolution};
 use crate::config::{BUILTIN_ASSET_EXTENSIONS, Config};
 use crate::extract::{RawRef, path_extension};
 use crate::flavor::Flavor;
@@ -118,13 +118,19 @@ impl Project {
     /// answer depends only on the id's owners, so re-checking the broken
     /// paths of a departed id when its owners change keeps it current.
     pub fn move_candidates(&self, old_path: &str) -> Vec<FileId> {
-        if let Some(to) = self.path_moves.get(old_path) {
-            // Sorted by path already.
-            let found: Vec<FileId> =
-                to.iter().filter_map(|t| self.file_id(t)).filter(|id| self.is_asset(*id)).collect();
-            if !found.is_empty() {
-                return found;
+        match self.path_moves.get(old_path) {
+            Some(PathMove::To(to)) => {
+                if let Some(id) = self.file_id(to).filter(|id| self.is_asset(*id)) {
+                    return vec![id];
+                }
             }
+            Some(PathMove::Content(f)) => {
+                let found = self.created_with(*f);
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+            None => {}
         }
         let Some(left) = self.tombstones.get(old_path) else { return Vec::new() };
         if let Some(to) = left.to.as_deref()
@@ -146,7 +152,16 @@ impl Project {
     /// Whether the asset that left `old_path` (a Bevy project's) is now in
     /// several places with its content: copies, any of which may be it.
     pub fn moved_to_copies(&self, old_path: &str) -> bool {
-        self.path_moves.get(old_path).is_some_and(|to| to.len() > 1) && self.move_candidates(old_path).len() > 1
+        matches!(self.path_moves.get(old_path), Some(PathMove::Content(_))) && self.move_candidates(old_path).len() > 1
+    }
+
+    /// The assets created lately with content `f` that are still there with
+    /// it, sorted by path.
+    pub(super) fn created_with(&self, f: u64) -> Vec<FileId> {
+        let Some(contents) = &self.contents else { return Vec::new() };
+        let mut found: Vec<FileId> = contents.created_with(f).iter().copied().filter(|id| self.is_asset(*id)).collect();
+        found.sort_by(|a, b| self.path(*a).cmp(self.path(*b)));
+        found
     }
 
     pub(super) fn resolve_all(&mut self) {
