@@ -1197,6 +1197,53 @@ fn bevy_content_copies_count_across_batches() {
     assert_eq!(messages(&p, "src/main.rs"), [one]);
 }
 
+/// A `git checkout` of a commit that renamed 300 textures (each its own
+/// bytes) into other folders under other names, and renamed and changed 20
+/// more, as the watcher may cut it: the deletions first, then the
+/// creations, in batches of random sizes. Every reference to a renamed
+/// texture says where it went; one to a changed texture only that it does
+/// not exist.
+#[test]
+fn bevy_checkout_cut_into_batches_is_followed_by_content() {
+    let (kept, changed) = (300, 20);
+    let mut text = String::from("//- /Cargo.toml\n[package]\nname = \"game\"\n[dependencies]\nbevy = \"0.16\"\n");
+    let mut scene = String::from("(textures: [");
+    for i in 0..kept + changed {
+        text.push_str(&format!("//- /assets/textures/t{i}.png\npng {i}\n"));
+        scene.push_str(&format!("\"textures/t{i}.png\", "));
+    }
+    text.push_str(&format!("//- /assets/scenes/all.scn.ron\n{scene}])\n"));
+    let (_d, root) = fixture(&text);
+    let mut p = Project::open(&root).unwrap();
+    p.prepare_for_changes();
+    fingerprint_all(&mut p);
+    let mut changes = Vec::new();
+    for i in 0..kept + changed {
+        changes.push(remove(&root, &format!("assets/textures/t{i}.png")));
+    }
+    for i in 0..kept + changed {
+        let bytes = if i < kept { format!("png {i}\n") } else { format!("png {i}, changed\n") };
+        changes.push(write(&root, &format!("assets/art/a{}/s{i}.png", i % 7), &bytes));
+    }
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut changes = changes.into_iter().peekable();
+    while changes.peek().is_some() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let batch: Vec<Change> = changes.by_ref().take(1 + (seed % 120) as usize).collect();
+        p.apply(ChangeBatch::from(batch));
+    }
+    let said: Vec<String> = p.diagnostics_of("assets/scenes/all.scn.ron").iter().map(|d| d.message.clone()).collect();
+    let expected: Vec<String> = (0..kept + changed)
+        .map(|i| match i < kept {
+            true => format!("`textures/t{i}.png` does not exist: the asset moved to `assets/art/a{}/s{i}.png`", i % 7),
+            false => format!("`textures/t{i}.png` does not exist (no asset at `assets/textures/t{i}.png`)"),
+        })
+        .collect();
+    assert_eq!(said, expected);
+}
+
 /// Random batches on a Bevy project: glTF files whose labels change, shaders
 /// that declare and import modules, code that registers embedded files and
 /// loads them, scenes with labels and templates, a RON `.meta`; writes,

@@ -9,7 +9,8 @@
 //!
 //! Here: the types, opening a project and the basic accessors. `apply`
 //! (changes and `settle`), `index` (reverse index, id owners), `files`
-//! (listings and folders), `resolution` (moves included), `graph`,
+//! (listings and folders), `resolution` (moves included), `contents`
+//! (fingerprints for moves without ids), `graph`,
 //! `outside` (findings on `assetry.toml` and unlistable folders) and
 //! `parallel` hold the rest.
 
