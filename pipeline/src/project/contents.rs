@@ -136,10 +136,11 @@ impl Contents {
             std::mem::replace(&mut table[id as usize], found.unwrap_or(1))
         };
         let before = Some(before).filter(|&f| f > 1);
-        if before != found && before.is_some_and(|f| self.unindex(f, id)) {
-            if let Some(f) = found {
-                self.by_content.entry(f).or_default().push(id);
-            }
+        if before != found
+            && before.is_some_and(|f| self.unindex(f, id))
+            && let Some(f) = found
+        {
+            self.by_content.entry(f).or_default().push(id);
         }
         (before, found)
     }
