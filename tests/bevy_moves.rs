@@ -96,9 +96,15 @@ impl Watch {
     fn ready(root: &Path, assets: usize) -> Watch {
         let mut watch = Watch::start(root);
         let totals = format!("0 errors, 0 warnings in {assets} assets");
-        watch.expect("with the initial totals", |l| l.starts_with(&totals));
         let note = format!("note: moves are recognised by content from now on ({assets} assets fingerprinted in ");
-        watch.expect("saying moves are recognised by content", |l| l.starts_with(&note));
+        // Two pipes: which of the two lines is read first is open.
+        let (mut counted, mut noted) = (false, false);
+        while !(counted && noted) {
+            watch.expect("with the initial totals and the note", |l| l.starts_with(&totals) || l.starts_with(&note));
+            let last = watch.seen.last().cloned().unwrap_or_default();
+            counted |= last.starts_with(&totals);
+            noted |= last.starts_with(&note);
+        }
         watch
     }
 }

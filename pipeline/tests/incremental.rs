@@ -1147,6 +1147,22 @@ fn bevy_content_moves_need_the_same_content() {
     );
 }
 
+/// The watcher may report a file created before its bytes are written:
+/// read empty at first, it is compared by the content a later batch reads.
+/// On the code before this case was handled: "does not exist (no asset at
+/// …)".
+#[test]
+fn bevy_content_written_after_the_creation_counts() {
+    let (_d, root, mut p) = content_fixture();
+    apply_and_verify(&mut p, vec![write(&root, "assets/ui/hero.png", "")]);
+    apply_and_verify(&mut p, vec![write(&root, "assets/ui/hero.png", "old png bytes\n")]);
+    apply_and_verify(&mut p, vec![remove(&root, "assets/textures/old.png")]);
+    assert_eq!(
+        messages(&p, "src/main.rs"),
+        ["`textures/old.png` does not exist: the asset moved to `assets/ui/hero.png`"]
+    );
+}
+
 /// Two copies of the deleted asset's content created: both are offered,
 /// none preferred, as for a duplicated `.meta` id; once one copy is gone
 /// the other is certain.

@@ -180,10 +180,9 @@ impl Project {
                     touched.extend(before.into_iter().chain(after));
                 }
                 for (id, path) in arrived {
-                    if let (_, Some(f)) = contents.read(id, &path) {
-                        contents.arrive(id, f);
-                        touched.insert(f);
-                    }
+                    let (_, found) = contents.read(id, &path);
+                    contents.arrive(id);
+                    touched.extend(found);
                 }
             }
         }

@@ -102,7 +102,7 @@ pub(super) struct Contents {
     /// first (at most [`MAX_ARRIVALS`]): where a deleted asset with their
     /// content went.
     arrived: VecDeque<FileId>,
-    /// The same by fingerprint (as the file is now).
+    /// The same by fingerprint as the file is now (1: no content yet).
     by_content: HashMap<u64, Vec<FileId>>,
 }
 
@@ -125,35 +125,35 @@ impl Contents {
 
     /// Reads `abs` now and records its fingerprint as `id`'s. Returns the
     /// fingerprints before and after; an asset created lately is found
-    /// under its new content from now on.
+    /// under its new content from now on (also one that had none yet: the
+    /// watcher may report a file created before its bytes are written).
     pub(super) fn read(&mut self, id: FileId, abs: &Path) -> (Option<u64>, Option<u64>) {
         let found = fingerprint(abs);
+        let now = found.unwrap_or(1);
         let before = {
             let mut table = self.lock();
             if table.len() <= id as usize {
                 table.resize(id as usize + 1, 0);
             }
-            std::mem::replace(&mut table[id as usize], found.unwrap_or(1))
+            std::mem::replace(&mut table[id as usize], now)
         };
-        let before = Some(before).filter(|&f| f > 1);
-        if before != found
-            && before.is_some_and(|f| self.unindex(f, id))
-            && let Some(f) = found
-        {
-            self.by_content.entry(f).or_default().push(id);
+        if before != now && self.unindex(before, id) {
+            self.by_content.entry(now).or_default().push(id);
         }
-        (before, found)
+        (Some(before).filter(|&f| f > 1), found)
     }
 
-    /// An asset created by a batch, with its content `f`.
-    pub(super) fn arrive(&mut self, id: FileId, f: u64) {
+    /// An asset created by a batch, just read: indexed by its fingerprint,
+    /// or under 1 while it has none (empty so far).
+    pub(super) fn arrive(&mut self, id: FileId) {
+        let now = self.lock().get(id as usize).copied().unwrap_or(0);
         self.arrived.push_back(id);
-        self.by_content.entry(f).or_default().push(id);
+        self.by_content.entry(now).or_default().push(id);
         if self.arrived.len() > MAX_ARRIVALS
             && let Some(old) = self.arrived.pop_front()
-            && let Some(f) = self.get(old)
         {
-            self.unindex(f, old);
+            let was = self.lock().get(old as usize).copied().unwrap_or(0);
+            self.unindex(was, old);
         }
     }
 
@@ -170,7 +170,10 @@ impl Contents {
 
     /// The assets created lately with content `f` (some may be gone since).
     pub(super) fn created_with(&self, f: u64) -> &[FileId] {
-        self.by_content.get(&f).map_or(&[], Vec::as_slice)
+        match f > 1 {
+            true => self.by_content.get(&f).map_or(&[], Vec::as_slice),
+            false => &[],
+        }
     }
 }
 
