@@ -89,12 +89,13 @@ impl Workspace {
         }
         self.publish(i, changed);
         self.projects[i].project.prepare_for_changes();
-        self.recognise_moves(i);
         // Watching starts after the diagnostics are out, so the user sees
         // them sooner; what changed on disk since the scan began is re-read
         // (`scanned_at`), so nothing falls in between.
         let watcher = self.start_watcher(&self.projects[i].project, Some(scanned_at));
         self.projects[i].watcher = watcher;
+        // Once watching: from the log line on, a move made on disk is seen.
+        self.recognise_moves(i);
         self.start_processing(&canonical);
         // The watcher catches up on the folders the scan walked, not on the
         // project folder: an assetry.toml saved since it was read (during a
