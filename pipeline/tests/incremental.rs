@@ -1163,6 +1163,26 @@ fn bevy_content_written_after_the_creation_counts() {
     );
 }
 
+/// A texture renamed (the watcher saw it), then moved again by content:
+/// the references to its first path follow it to the end.
+#[test]
+fn bevy_a_renamed_texture_is_then_followed_by_content() {
+    let (_d, root, mut p) = content_fixture();
+    let (from, to) = (root.join("assets/textures/old.png"), root.join("assets/textures/renamed.png"));
+    std::fs::rename(&from, &to).unwrap();
+    apply_and_verify(&mut p, vec![Change::Moved { from, to }]);
+    let renamed = "`textures/old.png` does not exist: the asset moved to `assets/textures/renamed.png`";
+    assert_eq!(messages(&p, "src/main.rs"), [renamed]);
+    apply_and_verify(
+        &mut p,
+        vec![remove(&root, "assets/textures/renamed.png"), write(&root, "assets/ui/final.png", "old png bytes\n")],
+    );
+    assert_eq!(
+        messages(&p, "src/main.rs"),
+        ["`textures/old.png` does not exist: the asset moved to `assets/ui/final.png`"]
+    );
+}
+
 /// Two copies of the deleted asset's content created: both are offered,
 /// none preferred, as for a duplicated `.meta` id; once one copy is gone
 /// the other is certain.

@@ -9,8 +9,8 @@
 //!
 //! Here: the types, opening a project and the basic accessors. `apply`
 //! (changes and `settle`), `index` (reverse index, id owners), `files`
-//! (listings and folders), `resolution` (moves included), `contents`
-//! (fingerprints for moves without ids), `graph`,
+//! (listings and folders), `resolution` (moves included), `path_moves`
+//! and `contents` (moves without ids, by path and content), `graph`,
 //! `outside` (findings on `assetry.toml` and unlistable folders) and
 //! `parallel` hold the rest.
 
@@ -38,6 +38,7 @@ mod graph;
 mod index;
 mod outside;
 mod parallel;
+mod path_moves;
 mod resolution;
 
 pub use contents::ContentsReady;
