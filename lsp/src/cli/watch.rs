@@ -10,6 +10,8 @@
 //! under `.assetry/`, and stopping at any point leaves them consistent.
 //! Games hear about each run through the hot-reload server, started on
 //! `[reload] address` (its address written to `.assetry/reload.addr`).
+//! In a Bevy project (no ids) a note on standard error says from when a
+//! deleted asset is followed to the assets created with its bytes.
 
 use std::collections::HashMap;
 use std::io::Write;
