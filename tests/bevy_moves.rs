@@ -280,10 +280,24 @@ fn wait_diagnostics(client: &mut LspClient, uri: &str, expected: &[(&str, u64, u
 /// at …)" and no fix says "moved".
 #[test]
 fn the_server_fixes_a_texture_moved_by_content_in_data_and_code() {
+    for steps in ["back to back", "deleted, then created"] {
+        server_fixes_a_move(steps);
+    }
+}
+
+fn server_fixes_a_move(steps: &str) {
     let f = Fixture::new(PROJECT);
     let mut client = server(&f);
-    write(f.root(), "assets/textures/new/hero.png", BYTES);
-    std::fs::remove_file(f.path("assets/textures/old.png")).expect("rm");
+    if steps == "back to back" {
+        write(f.root(), "assets/textures/new/hero.png", BYTES);
+        std::fs::remove_file(f.path("assets/textures/old.png")).expect("rm");
+    } else {
+        std::fs::remove_file(f.path("assets/textures/old.png")).expect("rm");
+        let gone = "`textures/old.png` does not exist (no asset at `assets/textures/old.png`)";
+        wait_diagnostics(&mut client, &f.uri(SCENE), &[("broken-path", 0, 8, 24, gone)]);
+        wait_diagnostics(&mut client, &f.uri(MAIN), &[("broken-path", 0, 64, 80, gone)]);
+        write(f.root(), "assets/textures/new/hero.png", BYTES);
+    }
     let said = "`textures/old.png` does not exist: the asset moved to `assets/textures/new/hero.png`";
     wait_diagnostics(&mut client, &f.uri(SCENE), &[("broken-path", 0, 8, 24, said)]);
     wait_diagnostics(&mut client, &f.uri(MAIN), &[("broken-path", 0, 64, 80, said)]);
