@@ -4,6 +4,7 @@
 mod bevy_demo;
 mod bevy_flavor;
 mod bevy_lsp;
+mod bevy_moves;
 mod check;
 mod cli;
 mod code_loads;

@@ -189,15 +189,19 @@ fn reference_finding(p: &Project, path: &str, r: &RawRef, res: &Resolution) -> O
                 ),
                 [] => (Code::BrokenPath, format!("`{v}` does not exist (no asset at `{looked}`)")),
                 [new] => (Code::BrokenPath, format!("`{v}` does not exist: the asset moved to `{}`", p.path(*new))),
-                // A duplicated id: naming one copy would be a guess.
+                // A duplicated id, or copies of the content: naming one copy
+                // would be a guess.
                 several => {
                     let places: Vec<String> = several.iter().map(|c| format!("`{}`", p.path(*c))).collect();
+                    let holder = match p.moved_to_copies(looked) {
+                        true => "its content is now in {} (copies)",
+                        false => "its id is now in {} (a copied .meta)",
+                    };
                     (
                         Code::BrokenPath,
                         format!(
-                            "`{v}` does not exist: the asset moved, and its id is now in {} (a copied .meta); \
-                             which one is it?",
-                            places.join(" and ")
+                            "`{v}` does not exist: the asset moved, and {}; which one is it?",
+                            holder.replace("{}", &places.join(" and "))
                         ),
                     )
                 }

@@ -10,6 +10,8 @@
 //! under `.assetry/`, and stopping at any point leaves them consistent.
 //! Games hear about each run through the hot-reload server, started on
 //! `[reload] address` (its address written to `.assetry/reload.addr`).
+//! In a Bevy project (no ids) a note on standard error says from when a
+//! deleted asset is followed to the assets created with its bytes.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -21,6 +23,7 @@ use std::time::SystemTime;
 use anyhow::{Result, bail};
 use assetry_pipeline::process::background::{Background, Event};
 use assetry_pipeline::process::{RunOptions, RunReport};
+use assetry_pipeline::project::ContentsReady;
 use assetry_pipeline::reload::{ADDR_FILE, ReloadServer};
 use assetry_pipeline::{Diagnostic, FileDiagnostics, Project, Severity};
 use assetry_watcher::{Notice, WatchEvent, WatchOptions, Watcher};
@@ -28,6 +31,7 @@ use assetry_watcher::{Notice, WatchEvent, WatchOptions, Watcher};
 enum Message {
     Watch(WatchEvent),
     Processing(Event),
+    ContentsReady(ContentsReady),
     EndOfInput,
 }
 
@@ -71,6 +75,12 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
     writeln!(out, "{}", shown.summary(&project))?;
     out.flush()?;
     project.prepare_for_changes();
+    // Bevy projects (no ids): from the note on, a deleted asset and a
+    // created one with the same bytes are a move.
+    let ready = tx.clone();
+    project.recognise_moves_by_content(move |r| {
+        let _ = ready.send(Message::ContentsReady(r));
+    });
     let reload = start_reload(&project, &profile);
     let background = start_processing(&project, &profile, &tx);
 
@@ -80,6 +90,10 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>) -> Result<ExitCode> {
             Message::Watch(WatchEvent::Notice(notice @ Notice::Stopped { .. })) => bail!("{notice}"),
             Message::Watch(WatchEvent::Notice(notice)) => {
                 eprintln!("note: {notice}");
+                continue;
+            }
+            Message::ContentsReady(ready) => {
+                eprintln!("note: {ready}");
                 continue;
             }
             Message::Processing(event) => {

@@ -94,6 +94,8 @@ impl Workspace {
         // (`scanned_at`), so nothing falls in between.
         let watcher = self.start_watcher(&self.projects[i].project, Some(scanned_at));
         self.projects[i].watcher = watcher;
+        // Once watching: from the log line on, a move made on disk is seen.
+        self.recognise_moves(i);
         self.start_processing(&canonical);
         // The watcher catches up on the folders the scan walked, not on the
         // project folder: an assetry.toml saved since it was read (during a
@@ -284,6 +286,16 @@ impl Workspace {
         self.open_folders(added);
     }
 
+    /// Bevy projects (no ids): once every asset is fingerprinted, a deleted
+    /// asset and a created one with the same bytes are a move; the log says
+    /// from when.
+    fn recognise_moves(&mut self, slot: usize) {
+        let outgoing = self.outgoing.clone();
+        self.projects[slot].project.recognise_moves_by_content(move |ready| {
+            let _ = outgoing.send(Outgoing::Message { typ: MessageType::INFO, text: format!("assetry: {ready}") });
+        });
+    }
+
     /// Rebuilds every loaded project from disk and the open documents, for
     /// when a job panicked halfway through a change and left indexes nobody
     /// can trust. Publishes every file that had or has diagnostics, since
@@ -313,6 +325,7 @@ impl Workspace {
             for path in before {
                 now.entry(path.clone()).or_insert(FileDiagnostics { path, diagnostics: Vec::new() });
             }
+            self.recognise_moves(slot);
             self.publish(slot, now.into_values().collect());
         }
     }

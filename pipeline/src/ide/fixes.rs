@@ -120,16 +120,21 @@ fn reference_fixes(project: &Project, path: &str, r: &Reference<'_>, out: &mut V
             let form = Form::of(value, r.raw.file_relative);
             let moved = project.move_candidates(broken);
             if !moved.is_empty() {
-                // Several: the id is duplicated and the move was not seen;
-                // each copy is offered and none is preferred.
+                // Several: the id is duplicated and the move was not seen,
+                // or its content went to several places; each copy is
+                // offered and none is preferred.
                 let certain = moved.len() == 1;
+                let why = match project.moved_to_copies(broken) {
+                    true => "its content is in several places",
+                    false => "its id is duplicated",
+                };
                 for candidate in moved {
                     let text = spell_or_relative(project.path(candidate), label_typed, path, &roots, form);
                     out.push(Fix {
                         title: if certain {
                             format!("`{}` moved: use `{text}`", file_name(broken))
                         } else {
-                            format!("`{}` moved, maybe to `{text}` (its id is duplicated)", file_name(broken))
+                            format!("`{}` moved, maybe to `{text}` ({why})", file_name(broken))
                         },
                         kind: FixKind::QuickFix,
                         fixes: Some(Code::BrokenPath),

@@ -87,7 +87,7 @@ impl Project {
                     self.record_move(&from, &to, &dirty.departed[departed..]);
                     if by_path {
                         let gone = dirty.removed.keys().filter(|p| !removed.contains(p)).cloned().collect();
-                        self.record_path_moves(&from, &to, gone);
+                        self.record_path_moves(&from, &to, gone, &mut dirty);
                     }
                 }
                 Change::Overlay { path, text } => self.set_overlay(&path, &text, &mut dirty),
@@ -100,7 +100,7 @@ impl Project {
             }
         }
         if by_path {
-            self.record_same_name_moves(&mut dirty);
+            self.record_path_departures(&mut dirty);
         }
         let mut out = self.settle(dirty);
         if (roots_touched || config_moved)
@@ -136,63 +136,6 @@ impl Project {
         }
     }
 
-    /// Bevy projects: the watcher saw `from` (a file or a folder) move to
-    /// `to`; each asset that left (`gone`) is now at the same place under `to`.
-    fn record_path_moves(&mut self, from: &Path, to: &Path, gone: Vec<String>) {
-        let (Some(from), Some(to)) = (self.rel_path(from), self.rel_path(to)) else { return };
-        for old in gone {
-            let rest = match old.strip_prefix(from.as_str()) {
-                Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
-                _ => continue,
-            };
-            let new = format!("{to}{rest}");
-            if self.file_id(&new).is_some_and(|id| self.is_asset(id)) {
-                self.add_path_move(old, new);
-            }
-        }
-    }
-
-    /// Bevy projects: an asset deleted, and later (this batch or another:
-    /// the watcher may see a move into a new folder as two events) an asset
-    /// of the same file name created — when exactly one deleted path has
-    /// that name. The references to the old path are re-resolved.
-    fn record_same_name_moves(&mut self, dirty: &mut Dirty) {
-        let recorded: Vec<&str> = self.path_moves.keys().map(|k| &**k).collect();
-        let went: Vec<Box<str>> = dirty
-            .removed
-            .keys()
-            .filter(|p| self.file_id(p).is_none() && !recorded.contains(&p.as_str()))
-            .filter(|p| self.classifier.classify(p).is_some_and(|k| matches!(k, FileKind::Asset { .. })))
-            .map(|p| p.as_str().into())
-            .collect();
-        self.path_departed.extend(went);
-        let excess = self.path_departed.len().saturating_sub(super::MAX_PATH_DEPARTURES);
-        self.path_departed.drain(..excess);
-        for new in std::mem::take(&mut dirty.inserted) {
-            if self.path_moves.values().any(|to| **to == *new) {
-                continue; // where a seen move went
-            }
-            let name = file_name(&new);
-            let mut same = self.path_departed.iter().enumerate().filter(|(_, o)| file_name(o) == name);
-            if let (Some((i, _)), None) = (same.next(), same.next()) {
-                let old = self.path_departed.remove(i);
-                dirty.keys.insert(RefKey::path(&old));
-                self.add_path_move(old.into(), new.to_string());
-            }
-        }
-    }
-
-    /// `old` moved to `new`; an earlier move that ended at `old` now ends at `new`.
-    fn add_path_move(&mut self, old: String, new: String) {
-        for to in self.path_moves.values_mut() {
-            if **to == *old {
-                *to = new.clone().into();
-            }
-        }
-        self.path_moves.remove(new.as_str());
-        self.path_moves.insert(old.into(), new.into());
-    }
-
     /// Re-reads the config and rescans everything (assetry.toml changed).
     /// The editor's buffers are ground state like the disk: they are laid
     /// over the new scan before anything is derived (re-applying them after
@@ -205,10 +148,14 @@ impl Project {
         let tombstones = std::mem::take(&mut self.tombstones);
         let parsed_before = self.files_parsed;
         let had_referrers = self.referrers.get().is_some();
+        let had_contents = self.contents.is_some();
         *self = Project::rescan(self.root.clone(), config, overlays, tombstones);
         self.files_parsed += parsed_before;
         if had_referrers {
             self.prepare_for_changes();
+        }
+        if had_contents {
+            self.start_contents(None);
         }
         let mut out = Vec::new();
         let mut seen = HashSet::default();
@@ -317,6 +264,7 @@ impl Project {
     fn upsert(&mut self, rel: &str, kind: FileKind, loaded: Loaded, overlay: Option<Arc<str>>, dirty: &mut Dirty) {
         match self.file_id(rel) {
             Some(id) => {
+                let from_disk = overlay.is_none();
                 self.unregister(id, dirty);
                 #[cfg(debug_assertions)]
                 test_panic_hook(rel);
@@ -335,6 +283,11 @@ impl Project {
                     // So do the labels a glTF file declares itself (Bevy).
                     if let FileKind::Asset { syntax: Some(Syntax::Gltf | Syntax::Glb), .. } = kind {
                         dirty.keys.insert(RefKey::path(rel));
+                    }
+                    // Its content may be another now (a move by content
+                    // compares it when it leaves).
+                    if self.contents.is_some() && from_disk && matches!(kind, FileKind::Asset { .. }) {
+                        dirty.rewritten.push(id);
                     }
                 }
                 self.register(id, dirty);
@@ -361,7 +314,7 @@ impl Project {
         if !self.path_moves.is_empty() || !self.path_departed.is_empty() {
             // A file is back at this path: whatever left it is history.
             self.path_moves.remove(&*path);
-            self.path_departed.retain(|p| **p != *path);
+            self.path_departed.retain(|(p, _)| **p != *path);
         }
         if !dirty.bulk && matches!(kind, FileKind::Asset { .. }) && self.config.flavor == Flavor::Bevy {
             dirty.inserted.push(path.clone());
@@ -409,6 +362,9 @@ impl Project {
                     self.tombstones.remove(asset);
                 }
             };
+        }
+        if let Some(f) = self.contents.as_ref().filter(|_| file.is_asset()).and_then(|c| c.get(id)) {
+            dirty.left_contents.insert(rel.into(), f);
         }
         self.remove_from_folder(rel, id, dirty);
         let lower = lower_hash(rel);

@@ -9,7 +9,8 @@
 //!
 //! Here: the types, opening a project and the basic accessors. `apply`
 //! (changes and `settle`), `index` (reverse index, id owners), `files`
-//! (listings and folders), `resolution` (moves included), `graph`,
+//! (listings and folders), `resolution` (moves included), `path_moves`
+//! and `contents` (moves without ids, by path and content), `graph`,
 //! `outside` (findings on `assetry.toml` and unlistable folders) and
 //! `parallel` hold the rest.
 
@@ -30,14 +31,17 @@ use crate::text::{LineIndex, TextRange};
 
 mod apply;
 mod consts;
+mod contents;
 mod embeds;
 mod files;
 mod graph;
 mod index;
 mod outside;
 mod parallel;
+mod path_moves;
 mod resolution;
 
+pub use contents::ContentsReady;
 use index::OneOrMany;
 use parallel::{Timings, parallel_map};
 
@@ -232,14 +236,17 @@ pub struct Project {
     /// Asset paths whose `.meta` went away with an id (and has not come
     /// back), to tell where a moved asset went.
     tombstones: HashMap<Box<str>, Departure>,
-    /// Bevy projects (no ids): asset paths seen to move (a rename, or in
-    /// one batch a delete and a create of the same file name) → where the
-    /// asset went; kept until a file is back at the old path.
-    path_moves: HashMap<Box<str>, Box<str>>,
-    /// Bevy projects: asset paths deleted whose move is not known yet, oldest
-    /// first (at most [`MAX_PATH_DEPARTURES`]): a later asset of the same
-    /// name, if one alone, is where it went.
-    path_departed: Vec<Box<str>>,
+    /// Bevy projects (no ids): asset paths seen to move (a rename, a delete
+    /// and a create of the same file name, or of the same content) → where
+    /// the asset went. Kept until a file is back at the old path.
+    path_moves: HashMap<Box<str>, PathMove>,
+    /// Bevy projects: asset paths deleted whose move is not known yet, with
+    /// their content's fingerprint (0: not known), oldest first (at most
+    /// [`MAX_PATH_DEPARTURES`]): a later asset of the same content, or else
+    /// of the same name if one alone, is where it went.
+    path_departed: Vec<(Box<str>, u64)>,
+    /// Bevy projects in `watch` and the server: content fingerprints.
+    contents: Option<contents::Contents>,
     /// The editor's open buffers by project-relative path, whether or not
     /// the path is a project file under the current configuration: they are
     /// ground state, and a configuration reload must apply them again.
@@ -264,6 +271,16 @@ pub struct Project {
 struct Departure {
     id: Uuid,
     to: Option<Box<str>>,
+}
+
+/// Where an asset of a Bevy project went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PathMove {
+    /// Seen to go there (a rename), or the only asset of its name created.
+    To(Box<str>),
+    /// Its content (this fingerprint) was created again: every asset created
+    /// lately with it, as they are now (several: copies, none preferred).
+    Content(u64),
 }
 
 /// The direct children of one folder.
@@ -299,6 +316,11 @@ struct Dirty {
     departed: Vec<Box<str>>,
     /// Assets that are new in this batch (not in the initial scan).
     inserted: Vec<Arc<str>>,
+    /// Bevy assets re-read from disk in this batch (their content may have
+    /// changed), when contents are fingerprinted.
+    rewritten: Vec<FileId>,
+    /// Fingerprints of the assets removed in this batch, when known.
+    left_contents: HashMap<Box<str>, u64>,
     everything: bool,
 }
 
@@ -350,6 +372,7 @@ impl Project {
             tombstones: HashMap::default(),
             path_moves: HashMap::default(),
             path_departed: Vec::new(),
+            contents: None,
             overlays: HashMap::default(),
             scan_dirs: Vec::new(),
             scan_errors: Vec::new(),

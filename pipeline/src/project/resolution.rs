@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::index::OneOrMany;
 use super::parallel::parallel_map;
-use super::{FileId, IdOwner, LinkKind, Project, Resolution};
+use super::{FileId, IdOwner, LinkKind, PathMove, Project, Resolution};
 use crate::config::{BUILTIN_ASSET_EXTENSIONS, Config};
 use crate::extract::{RawRef, path_extension};
 use crate::flavor::Flavor;
@@ -128,7 +128,9 @@ impl Project {
     }
 
     /// Where the asset that used to live at `old_path` may be now, sorted by
-    /// path. Only while a `.meta` that left that path with an id has not
+    /// path. In a Bevy project (no ids): where it was seen to move (by a
+    /// rename, its file name, or its content: several for copies of that
+    /// content), while an asset is there. Else only while a `.meta` that left that path with an id has not
     /// come back: then the place the watcher saw it move to, if the asset
     /// there carries that id; else every asset whose `.meta` carries it.
     /// Several when the id is duplicated (a copied `.meta`) and the move was
@@ -136,10 +138,19 @@ impl Project {
     /// answer depends only on the id's owners, so re-checking the broken
     /// paths of a departed id when its owners change keeps it current.
     pub fn move_candidates(&self, old_path: &str) -> Vec<FileId> {
-        if let Some(to) = self.path_moves.get(old_path)
-            && let Some(id) = self.file_id(to).filter(|id| self.is_asset(*id))
-        {
-            return vec![id];
+        match self.path_moves.get(old_path) {
+            Some(PathMove::To(to)) => {
+                if let Some(id) = self.file_id(to).filter(|id| self.is_asset(*id)) {
+                    return vec![id];
+                }
+            }
+            Some(PathMove::Content(f)) => {
+                let found = self.created_with(*f);
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+            None => {}
         }
         let Some(left) = self.tombstones.get(old_path) else { return Vec::new() };
         if let Some(to) = left.to.as_deref()
@@ -155,6 +166,21 @@ impl Project {
             .collect();
         found.sort_by(|a, b| self.path(*a).cmp(self.path(*b)));
         found.dedup();
+        found
+    }
+
+    /// Whether the asset that left `old_path` (a Bevy project's) is now in
+    /// several places with its content: copies, any of which may be it.
+    pub fn moved_to_copies(&self, old_path: &str) -> bool {
+        matches!(self.path_moves.get(old_path), Some(PathMove::Content(_))) && self.move_candidates(old_path).len() > 1
+    }
+
+    /// The assets created lately with content `f` that are still there with
+    /// it, sorted by path.
+    pub(super) fn created_with(&self, f: u64) -> Vec<FileId> {
+        let Some(contents) = &self.contents else { return Vec::new() };
+        let mut found: Vec<FileId> = contents.created_with(f).iter().copied().filter(|id| self.is_asset(*id)).collect();
+        found.sort_by(|a, b| self.path(*a).cmp(self.path(*b)));
         found
     }
 
