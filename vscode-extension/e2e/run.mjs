@@ -338,6 +338,13 @@ async function main() {
       JSON.stringify(verdict.diagnosticsAfterRename) === JSON.stringify([`${scene}:${broken.line}:broken-path`]),
     `confirmed ${confirmations} time(s), applied ${verdict.renameApplied}, .meta ${JSON.stringify(verdict.metaAfterRename)}, diagnostics ${JSON.stringify(verdict.diagnosticsAfterRename)}:\n${verdict.referrerAfterRename}`,
   );
+  check(
+    "assetry.processing.enabled: the server processes, and the broken scene is processing-failed at the path",
+    verdict.processing?.line === broken.line &&
+      verdict.processing?.message === "`textures/grund.png` does not resolve to an asset" &&
+      verdict.processing?.manifest === true,
+    JSON.stringify(verdict.processing),
+  );
   check("Restart Server: a new server that answers the same", verdict.restarted === true && verdict.treeAfterRestartSame === true, `restarted ${verdict.restarted}, same tree ${verdict.treeAfterRestartSame}`);
   // Activation as VS Code counts it (Developer: Show Running Extensions):
   // loading the entry point plus the activate() call. The time VS Code spends

@@ -93,9 +93,16 @@ export class Assetry implements vscode.Disposable {
       args: ["lsp"],
       options: { env: { ...process.env, ...extraEnv } },
     };
+    const processing = vscode.workspace.getConfiguration("assetry.processing");
     const clientOptions: LanguageClientOptions = {
       documentSelector: SELECTOR,
       outputChannel: this.output,
+      // Background processing (README, "Processing"): off unless the user
+      // turns it on, as the server's own default is.
+      initializationOptions: {
+        process: processing.get<boolean>("enabled", false),
+        profile: processing.get<string>("profile", "default"),
+      },
       // The server watches the project itself (README, "Watching"): no
       // client-side file watching is registered.
     };
@@ -188,7 +195,8 @@ export function start(
   context.subscriptions.push(vscode.workspace.onDidOpenTextDocument(pickMetaLanguage));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration("assetry.server")) void assetry.restart();
+      // The server reads both when it starts.
+      if (e.affectsConfiguration("assetry.server") || e.affectsConfiguration("assetry.processing")) void assetry.restart();
     }),
   );
 

@@ -224,6 +224,23 @@ export async function runSelfTest(
     }
     steps.push("rename");
 
+    // 8. Processing, turned on in the settings as a user would: the server
+    // restarts with it, processes the project in the background, and the
+    // scene the injected path breaks cannot be processed either.
+    await vscode.workspace.getConfiguration("assetry").update("processing.enabled", true, vscode.ConfigurationTarget.Global);
+    const processingFailed = await waitFor(
+      `a processing-failed diagnostic on ${spec.brokenFile}`,
+      vscode.languages.onDidChangeDiagnostics,
+      () => vscode.languages.getDiagnostics(broken).find((d) => codeOf(d) === "processing-failed"),
+      spec.timeoutMs,
+    );
+    report.processing = {
+      line: processingFailed.range.start.line,
+      message: processingFailed.message,
+      manifest: fs.existsSync(path.join(spec.project, ".assetry", "out", "default", "manifest.json")),
+    };
+    steps.push("processing");
+
     // Leave the window as a user would see it, for the screenshot: the
     // scene with its error, the dependency view, the Problems panel.
     await vscode.commands.executeCommand("workbench.files.action.collapseExplorerFolders");

@@ -1,9 +1,10 @@
 // The status bar item's text and tooltip. No `vscode` import (tested by node).
 
 /**
- * What the server has told us. Only the diagnostic counts exist today; the
- * server reports no flavour, processing progress or connected games yet, so
- * those fields stay undefined until it sends notifications for them.
+ * What the server has told us. Only the diagnostic counts are fed today:
+ * processing progress arrives as `$/progress`, which VS Code shows itself,
+ * and the server sends no flavour or connected games, so those fields stay
+ * undefined until it sends notifications for them.
  */
 export interface StatusInput {
   state: "starting" | "running" | "stopped" | "failed";
