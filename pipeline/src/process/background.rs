@@ -12,7 +12,8 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use super::{ProcessLock, RunOptions, RunReport, runner::Progress, state_dir};
+use super::scope::{self, Scope};
+use super::{ProcessLock, RunOptions, RunReport, Session, runner::Progress, state_dir};
 use crate::{Change, ChangeBatch, Project};
 
 /// What the background thread reports, in order.
@@ -54,8 +55,11 @@ impl Background {
                 };
                 project.prepare_for_changes();
                 let mut options = options;
+                let mut session = Session::default();
+                // The first run is a full one; then each covers what its batch reached.
+                let mut scope: Option<Scope> = None;
                 loop {
-                    run_once(&project, &options, &mut on_event);
+                    run_once(&project, &options, &mut session, scope.as_ref(), &mut on_event);
                     // The history of earlier sessions is told once.
                     options.history = false;
                     // Wait for a batch, then take every other one already queued.
@@ -70,7 +74,9 @@ impl Background {
                             Err(_) => break,
                         }
                     }
+                    let before = scope::before(&project, &batch);
                     project.apply(batch);
+                    scope = before.map(|b| scope::after(&project, b));
                 }
             })
             .ok();
@@ -102,7 +108,13 @@ impl Drop for Background {
     }
 }
 
-fn run_once(project: &Project, options: &RunOptions, on_event: &mut impl FnMut(Event)) {
+fn run_once(
+    project: &Project,
+    options: &RunOptions,
+    session: &mut Session,
+    scope: Option<&Scope>,
+    on_event: &mut impl FnMut(Event),
+) {
     let lock = match ProcessLock::acquire(&state_dir(project.root())) {
         Ok(lock) => lock,
         Err(e) => return on_event(Event::Error(e.to_string())),
@@ -112,7 +124,7 @@ fn run_once(project: &Project, options: &RunOptions, on_event: &mut impl FnMut(E
             on_event(Event::Started { to_process });
         }
     };
-    let result = super::run(project, options, &lock, &mut progress);
+    let result = session.run(project, options, &lock, scope, &mut progress);
     drop(lock);
     match result {
         Ok(report) => on_event(Event::Finished(report)),
