@@ -40,7 +40,9 @@ pub(super) fn entry(project: &Project, path: &str, r: &Record) -> Entry {
         .unwrap_or_default()
         .into_iter()
         .filter(|&(_, _, kind, _)| kind == DepKind::Load)
-        .map(|(_, _, _, t)| project.asset_id(t).map_or_else(|| project.path(t).to_owned(), |u| u.hyphenated().to_string()))
+        .map(|(_, _, _, t)| {
+            project.asset_id(t).map_or_else(|| project.path(t).to_owned(), |u| u.hyphenated().to_string())
+        })
         .collect();
     load.sort();
     load.dedup();
@@ -57,7 +59,12 @@ pub(super) fn entries(project: &Project, records: &HashMap<String, Record>) -> B
 /// before the rename (a full run's; a bounded run leaves that to the page
 /// cache, as the next session's first run, a full one, rewrites it from the
 /// store).
-pub(super) fn write(out: &Path, scratch: &Path, entries: &BTreeMap<String, Entry>, sync: bool) -> Result<(), ProcessError> {
+pub(super) fn write(
+    out: &Path,
+    scratch: &Path,
+    entries: &BTreeMap<String, Entry>,
+    sync: bool,
+) -> Result<(), ProcessError> {
     let text = serde_json::to_vec_pretty(&Manifest { assets: entries.values().collect() }).unwrap_or_default();
     let target = out.join(MANIFEST);
     let tmp = scratch.join(MANIFEST);

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::processors::{self, Problem};
 use super::settings::{self, Processor};
-use super::store::{Record, Stat};
+use super::store::{FailRecord, Record, Stat};
 use crate::extract::DepKind;
 use crate::project::{FileId, Project, Resolution};
 
@@ -41,6 +41,7 @@ pub(super) fn plan(
     path: &str,
     file: FileId,
     records: &HashMap<String, Record>,
+    fail_records: &HashMap<String, FailRecord>,
     read: &AtomicUsize,
     budget: &AtomicU64,
 ) -> Result<Entry, Problem> {
@@ -55,8 +56,9 @@ pub(super) fn plan(
     }
     let source = Stat::of(&stat);
     let mut kept = None;
-    let source_hash = match old {
-        Some(r) if r.source == source => r.source_hash.clone(),
+    let source_hash = match (old, fail_records.get(path)) {
+        (Some(r), _) if r.source == source => r.source_hash.clone(),
+        (_, Some(f)) if f.source == source => f.source_hash.clone(),
         _ => {
             read.fetch_add(1, Ordering::Relaxed);
             let bytes = std::fs::read(&abs).map_err(|e| Problem::new(format!("cannot read the asset: {e}")))?;
@@ -236,7 +238,9 @@ pub(super) fn compute_keys(entries: &mut [Option<Entry>], failed: &mut HashMap<u
                 let mut deps: Vec<(&str, &str)> = Vec::with_capacity(e.build.len() + e.external.len());
                 for &d in &e.build {
                     match entries[d].as_ref() {
-                        Some(dep) if !dep.key.is_empty() && !failed.contains_key(&d) => deps.push((&dep.path, &dep.key)),
+                        Some(dep) if !dep.key.is_empty() && !failed.contains_key(&d) => {
+                            deps.push((&dep.path, &dep.key))
+                        }
                         other => blocked = Some(other.map_or_else(|| "?".to_owned(), |d| d.path.clone())),
                     }
                 }

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::lock::ProcessLock;
 use super::plan::{Entry, build_dependencies, build_keys, compute_keys, plan, settings_json, why};
 use super::processors::{self, Input, Output, Problem};
-use super::settings::Processor;
 use super::scope::Scope;
+use super::settings::Processor;
 use super::store::{Commit, FailRecord, Record, Store};
 use super::{ProcessError, manifest, out_dir, state_dir};
 use crate::project::{FileId, Project};
@@ -91,6 +91,9 @@ pub struct RunReport {
     /// (path, when (seconds since the Unix epoch), why) of the assets this
     /// run processed, or of every processed asset with `RunOptions::history`.
     pub history: Vec<(String, u64, String)>,
+    /// Assets this run looked at: every asset on a full run, those its batch
+    /// reached on a bounded one.
+    pub planned: usize,
     /// Asset sources read (hashing or processing); 0 on a no-op run.
     pub sources_read: usize,
     pub changeset: Changeset,
@@ -248,8 +251,9 @@ impl State {
         };
         // Source bytes kept from planning for processing: at most 256 MiB.
         let budget = std::sync::atomic::AtomicU64::new(256 << 20);
-        let planned =
-            parallel_map(&assets, jobs, |&(path, file)| plan(project, profile, path, file, records, &read, &budget));
+        let planned = parallel_map(&assets, jobs, |&(path, file)| {
+            plan(project, profile, path, file, records, &self.fail_records, &read, &budget)
+        });
         let index: HashMap<FileId, usize> = assets.iter().enumerate().map(|(i, &(_, f))| (f, i)).collect();
         let mut failed: HashMap<usize, Problem> = HashMap::new();
         let mut entries: Vec<Option<Entry>> = Vec::with_capacity(planned.len());
@@ -258,16 +262,19 @@ impl State {
                 Ok(mut e) => {
                     let (build, outside) = build_dependencies(project, e.file, &index);
                     e.build = build;
-                    // Outside the scope: unchanged, so the key its record holds
-                    // (none while it fails).
+                    // Outside the scope: unchanged, so the key of its last
+                    // run: its failure record's when its processor failed, its
+                    // record's when it did not fail; none when it failed before
+                    // its key could be made (as a full run would find).
                     e.external = outside
                         .into_iter()
                         .filter(|_| !full)
                         .map(|t| {
                             let path = project.path(t);
-                            let key = match (self.failures.contains_key(path), records.get(path)) {
-                                (false, Some(r)) => Some(r.key.clone()),
-                                _ => None,
+                            let key = match (self.fail_records.get(path), self.failures.contains_key(path)) {
+                                (Some(f), _) => Some(f.key.clone()),
+                                (None, false) => records.get(path).map(|r| r.key.clone()),
+                                (None, true) => None,
                             };
                             (path.to_owned(), key)
                         })
@@ -299,7 +306,8 @@ impl State {
             // project: a claim that meets an asset outside the scope, or an
             // earlier clash, is left to a full run.
             let in_scope: std::collections::HashSet<&str> = assets.iter().map(|&(p, _)| p).collect();
-            let claimed = records.iter().any(|(p, r)| !in_scope.contains(p.as_str()) && owners.contains_key(r.artifact.as_str()));
+            let claimed =
+                records.iter().any(|(p, r)| !in_scope.contains(p.as_str()) && owners.contains_key(r.artifact.as_str()));
             let clashed = self.failures.values().any(|f| f.message.starts_with("its artifact `"));
             if claimed || clashed || !clashes.is_empty() {
                 return Ok(None);
@@ -374,24 +382,25 @@ impl State {
                         let Some((i, reason)) = work.get(n) else { break };
                         let Some(e) = entries[*i].as_ref() else { continue };
                         let old = records.get(&e.path);
-                        let result = produce(project, e, n, (scratch, out, modules), old, read, small).map(
-                            |(size, hash)| Record {
-                                source: e.source,
-                                source_hash: e.source_hash.clone(),
-                                meta: e.meta,
-                                meta_settings: e.meta_settings.clone(),
-                                key: e.key.clone(),
-                                processor: e.processor.identity(),
-                                settings: settings_json(&e.settings),
-                                references: e.references.clone(),
-                                build: build_keys(e, entries),
-                                artifact: e.artifact.clone(),
-                                artifact_size: size,
-                                artifact_hash: hash,
-                                processed_at: now,
-                                reason: reason.clone(),
-                            },
-                        );
+                        let result =
+                            produce(project, e, n, (scratch, out, modules), old, read, small).map(|(size, hash)| {
+                                Record {
+                                    source: e.source,
+                                    source_hash: e.source_hash.clone(),
+                                    meta: e.meta,
+                                    meta_settings: e.meta_settings.clone(),
+                                    key: e.key.clone(),
+                                    processor: e.processor.identity(),
+                                    settings: settings_json(&e.settings),
+                                    references: e.references.clone(),
+                                    build: build_keys(e, entries),
+                                    artifact: e.artifact.clone(),
+                                    artifact_size: size,
+                                    artifact_hash: hash,
+                                    processed_at: now,
+                                    reason: reason.clone(),
+                                }
+                            });
                         if tx.send((*i, result)).is_err() {
                             break;
                         }
@@ -407,7 +416,13 @@ impl State {
                     Err(f) => {
                         if let (true, Some(e)) = (f.keep, entries[i].as_ref()) {
                             let range = f.problem.range.map(|r| (r.start, r.end));
-                            let record = FailRecord { key: e.key.clone(), message: f.problem.message.clone(), range };
+                            let record = FailRecord {
+                                source: e.source,
+                                source_hash: e.source_hash.clone(),
+                                key: e.key.clone(),
+                                message: f.problem.message.clone(),
+                                range,
+                            };
                             keep_fail.insert(path.to_owned());
                             new_fail_records.push((path.to_owned(), record));
                         } else {
@@ -416,7 +431,11 @@ impl State {
                         failed.insert(i, f.problem);
                     }
                 }
-                if !small && done.len() >= COMMIT_EVERY && last_commit.elapsed() >= COMMIT_INTERVAL && commit_error.is_none() {
+                if !small
+                    && done.len() >= COMMIT_EVERY
+                    && last_commit.elapsed() >= COMMIT_INTERVAL
+                    && commit_error.is_none()
+                {
                     last_commit = Instant::now();
                     let chunk = Commit { done: &done, ..Commit::default() };
                     match syncfs(out).and_then(|()| store.commit(profile, &chunk)) {
@@ -581,6 +600,7 @@ impl State {
         }
         report.failed = self.failures.values().cloned().collect();
         report.new_failures = new_failures;
+        report.planned = assets.len();
         report.sources_read = read.load(Ordering::Relaxed);
         report.changeset = Changeset { profile: profile.to_owned(), changes };
         Ok(Some(report))
@@ -608,8 +628,7 @@ fn produce(
         Some(bytes) => bytes,
         None => {
             read.fetch_add(1, Ordering::Relaxed);
-            let bytes =
-                std::fs::read(&abs).map_err(|err| io(Problem::new(format!("cannot read the asset: {err}"))))?;
+            let bytes = std::fs::read(&abs).map_err(|err| io(Problem::new(format!("cannot read the asset: {err}"))))?;
             // The file changed after planning: its key is stale; the next run
             // (or the next change batch) picks the new content up.
             if blake3::hash(&bytes).to_hex().as_str() != e.source_hash {
@@ -640,8 +659,8 @@ fn produce(
             (b.len() as u64, hash)
         }
         Output::Scratch => {
-            let b = std::fs::read(&tmp)
-                .map_err(|err| io(Problem::new(format!("cannot read the tool's output: {err}"))))?;
+            let b =
+                std::fs::read(&tmp).map_err(|err| io(Problem::new(format!("cannot read the tool's output: {err}"))))?;
             if sync {
                 std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(write_err)?;
             }

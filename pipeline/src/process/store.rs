@@ -80,6 +80,9 @@ pub struct Record {
 /// again until the key changes; the failure is reported from here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailRecord {
+    /// The source's stat and hash, so planning does not read it again either.
+    pub source: Stat,
+    pub source_hash: String,
     pub key: String,
     pub message: String,
     /// Byte offsets in the source, when the processor knew where.
