@@ -527,7 +527,15 @@ fn a_failure_is_not_tried_again_until_its_key_changes_and_is_still_reported() {
     let runs = || std::fs::read_to_string(&counter).unwrap_or_default().lines().count();
     let error = "error: assets/a.txt: processing-failed: `strict` exited with status 1: bad value on line 2";
     let first = process(d, &[]);
-    assert_eq!(first, outcome(1, &["assets/plain.txt"], &[error], "1 processed, 0 skipped, 1 failed, 2 sources read (profile default)"));
+    assert_eq!(
+        first,
+        outcome(
+            1,
+            &["assets/plain.txt"],
+            &[error],
+            "1 processed, 0 skipped, 1 failed, 2 sources read (profile default)"
+        )
+    );
     assert_eq!(runs(), 1);
     // Same key: the failure comes from the store, the tool does not run.
     let second = process(d, &[]);
@@ -539,7 +547,11 @@ fn a_failure_is_not_tried_again_until_its_key_changes_and_is_still_reported() {
     assert_eq!(third, outcome(1, &[], &[error], "0 processed, 1 skipped, 1 failed, 1 sources read (profile default)"));
     assert_eq!(runs(), 2);
     // So is a new setting in its `.meta`.
-    save(d, "assets/a.txt.meta", "id = \"00000000-0000-4000-8000-000000000001\"\nprocessor = \"strict\"\n[settings]\nlevel = 2\n");
+    save(
+        d,
+        "assets/a.txt.meta",
+        "id = \"00000000-0000-4000-8000-000000000001\"\nprocessor = \"strict\"\n[settings]\nlevel = 2\n",
+    );
     assert_eq!(process(d, &[]).code, 1);
     assert_eq!(runs(), 3);
 }

@@ -251,7 +251,11 @@ fn an_error_is_sent_when_a_failure_is_new_or_changed_not_for_each_later_run() {
         assert_eq!(changes, vec![modified(root, HERO, HERO_ID)]);
     }
     // Another failure of the same shader: told again, with its new message.
-    write_file(root, "assets/shaders/lit.wgsl", "#import \"shaders/common.wgsl\"::shade\nfn lit() -> f32 { return true; }\n");
+    write_file(
+        root,
+        "assets/shaders/lit.wgsl",
+        "#import \"shaders/common.wgsl\"::shade\nfn lit() -> f32 { return true; }\n",
+    );
     let Update::Error { path, message, .. } = next(&client) else { panic!("expected the new error") };
     assert_eq!(path.as_deref(), Some("assets/shaders/lit.wgsl"));
     assert_ne!(message, first.1);

@@ -34,6 +34,7 @@ pub mod runner;
 pub mod scope;
 pub mod settings;
 pub mod store;
+mod write;
 
 pub use lock::{LockError, ProcessLock};
 pub use runner::{AssetChange, ChangeKind, Changeset, Failure, RunOptions, RunReport, Session, run};
