@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::scope::{self, Scope};
 use super::{ProcessLock, RunOptions, RunReport, Session, runner::Progress, state_dir};
@@ -58,12 +59,24 @@ impl Background {
                 let mut session = Session::default();
                 // The first run is a full one; then each covers what its batch reached.
                 let mut scope: Option<Scope> = None;
+                let mut lock = None;
                 loop {
-                    run_once(&project, &options, &mut session, scope.as_ref(), &mut on_event);
+                    run_once(&project, &options, &mut session, &mut lock, scope.as_ref(), &mut on_event);
                     // The history of earlier sessions is told once.
                     options.history = false;
                     // Wait for a batch, then take every other one already queued.
-                    let mut batch = match rx.recv() {
+                    // While saves keep coming the store stays open and the lock
+                    // held; once idle, both go, so another process can run.
+                    let first = match rx.recv_timeout(IDLE) {
+                        Ok(m) => Ok(m),
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            session.release();
+                            lock = None;
+                            rx.recv()
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    };
+                    let mut batch = match first {
                         Ok(Message::Changes(b)) => b,
                         Ok(Message::Stop) | Err(_) => return,
                     };
@@ -108,16 +121,24 @@ impl Drop for Background {
     }
 }
 
+/// How long the thread keeps the store open and the lock after a run when
+/// no batch comes.
+const IDLE: Duration = Duration::from_secs(1);
+
 fn run_once(
     project: &Project,
     options: &RunOptions,
     session: &mut Session,
+    held: &mut Option<ProcessLock>,
     scope: Option<&Scope>,
     on_event: &mut impl FnMut(Event),
 ) {
-    let lock = match ProcessLock::acquire(&state_dir(project.root())) {
-        Ok(lock) => lock,
-        Err(e) => return on_event(Event::Error(e.to_string())),
+    let lock = match held.take() {
+        Some(lock) => lock,
+        None => match ProcessLock::acquire(&state_dir(project.root())) {
+            Ok(lock) => lock,
+            Err(e) => return on_event(Event::Error(e.to_string())),
+        },
     };
     let mut progress = |p: Progress<'_>| {
         if let Progress::Planned { to_process, .. } = p {
@@ -125,7 +146,7 @@ fn run_once(
         }
     };
     let result = session.run(project, options, &lock, scope, &mut progress);
-    drop(lock);
+    *held = Some(lock);
     match result {
         Ok(report) => on_event(Event::Finished(report)),
         Err(e) => on_event(Event::Error(e.to_string())),

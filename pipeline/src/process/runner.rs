@@ -5,7 +5,7 @@
 //! [`Changeset`] says what changed for a game.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -127,9 +127,15 @@ pub fn run(
 /// The store's commit counter tells when another process (an `assetry
 /// process` between two runs) changed the records: then they are read again
 /// and the run is a full one.
+///
+/// The store stays open from one run to the next (opening and closing a redb
+/// file cost tens of milliseconds on a busy disk, more than a small run)
+/// until [`Session::release`]; the caller holds the lock for that time, as
+/// no other process can open the store meanwhile.
 #[derive(Default)]
 pub struct Session {
     state: Option<State>,
+    store: Option<(PathBuf, Store)>,
 }
 
 struct State {
@@ -144,6 +150,11 @@ struct State {
 }
 
 impl Session {
+    /// Closes the store (the caller may then let the lock go).
+    pub fn release(&mut self) {
+        self.store = None;
+    }
+
     /// One run: over `scope`'s assets only when given (and the session's
     /// state is current), else over the whole project.
     pub fn run(
@@ -169,7 +180,10 @@ impl Session {
         let _ = std::fs::remove_dir_all(&scratch);
         std::fs::create_dir_all(&scratch).map_err(|e| ProcessError::io(&scratch, e))?;
         std::fs::create_dir_all(&out).map_err(|e| ProcessError::io(&out, e))?;
-        let store = Store::open(&state_path)?;
+        let store = match self.store.take() {
+            Some((path, store)) if path == state_path => store,
+            _ => Store::open(&state_path)?,
+        };
         let generation = store.generation()?;
         let current = self.state.as_ref().is_some_and(|s| s.profile == profile && s.generation == generation);
         let scope = if current { scope } else { None };
@@ -193,6 +207,7 @@ impl Session {
             result = state.run(project, options, None, &store, (&out, &scratch), progress);
         }
         let _ = std::fs::remove_dir_all(&scratch);
+        self.store = Some((state_path, store));
         match result {
             Ok(report) => {
                 let mut report = report.unwrap_or_default();
@@ -202,6 +217,7 @@ impl Session {
             Err(e) => {
                 // What is in memory may be ahead of the store: read it again next time.
                 self.state = None;
+                self.store = None;
                 Err(e)
             }
         }
@@ -353,6 +369,7 @@ impl State {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let next = AtomicUsize::new(0);
         let modules = processors::ModulePaths::new();
+        let made = std::sync::Mutex::new(Vec::new());
         let (tx, rx) = mpsc::channel::<(usize, Result<Record, Failed>)>();
         let mut done: Vec<(String, Record)> = Vec::new();
         let mut all_done: Vec<(String, Record)> = Vec::new();
@@ -367,32 +384,31 @@ impl State {
             for _ in 0..jobs.min(work.len()) {
                 let tx = tx.clone();
                 let (work, entries, next, read) = (&work, &entries, &next, &read);
-                let modules = &modules;
+                let (modules, made) = (&modules, &made);
                 s.spawn(move || {
                     loop {
                         let n = next.fetch_add(1, Ordering::Relaxed);
                         let Some((i, reason)) = work.get(n) else { break };
                         let Some(e) = entries[*i].as_ref() else { continue };
                         let old = records.get(&e.path);
-                        let result =
-                            produce(project, e, n, (scratch, out, modules), old, read, small).map(|(size, hash)| {
-                                Record {
-                                    source: e.source,
-                                    source_hash: e.source_hash.clone(),
-                                    meta: e.meta,
-                                    meta_settings: e.meta_settings.clone(),
-                                    key: e.key.clone(),
-                                    processor: e.processor.identity(),
-                                    settings: settings_json(&e.settings),
-                                    references: e.references.clone(),
-                                    build: build_keys(e, entries),
-                                    artifact: e.artifact.clone(),
-                                    artifact_size: size,
-                                    artifact_hash: hash,
-                                    processed_at: now,
-                                    reason: reason.clone(),
-                                }
-                            });
+                        let result = produce(project, e, n, (scratch, out, modules, made), old, read, small).map(
+                            |(size, hash)| Record {
+                                source: e.source,
+                                source_hash: e.source_hash.clone(),
+                                meta: e.meta,
+                                meta_settings: e.meta_settings.clone(),
+                                key: e.key.clone(),
+                                processor: e.processor.identity(),
+                                settings: settings_json(&e.settings),
+                                references: e.references.clone(),
+                                build: build_keys(e, entries),
+                                artifact: e.artifact.clone(),
+                                artifact_size: size,
+                                artifact_hash: hash,
+                                processed_at: now,
+                                reason: reason.clone(),
+                            },
+                        );
                         if tx.send((*i, result)).is_err() {
                             break;
                         }
@@ -443,7 +459,8 @@ impl State {
         }
         if small {
             let written: Vec<&str> = done.iter().map(|(_, r)| r.artifact.as_str()).collect();
-            sync_folders(out, &written)?;
+            let made = made.into_inner().unwrap_or_default();
+            sync_folders(out, &written, &made)?;
         } else {
             syncfs(out)?;
         }

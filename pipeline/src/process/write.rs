@@ -1,7 +1,8 @@
 //! Putting an artifact in place (a scratch file renamed over the old one)
 //! and making outputs durable before their records are committed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::ProcessError;
@@ -27,7 +28,7 @@ pub(super) fn produce(
     project: &Project,
     e: &Entry,
     n: usize,
-    (scratch, out, modules): (&Path, &Path, &processors::ModulePaths),
+    (scratch, out, modules, made): (&Path, &Path, &processors::ModulePaths, &Mutex<Vec<PathBuf>>),
     old: Option<&Record>,
     read: &AtomicUsize,
     sync: bool,
@@ -86,9 +87,15 @@ pub(super) fn produce(
     {
         remove_artifact(out, &old.artifact);
     }
-    if let Some(parent) = target.parent() {
+    if let Some(parent) = target.parent()
+        && !parent.is_dir()
+    {
         std::fs::create_dir_all(parent)
             .map_err(|err| io(Problem::new(format!("cannot create {}: {err}", parent.display()))))?;
+        // Its entry in its parent has to be made durable too.
+        if let Ok(mut made) = made.lock() {
+            made.push(parent.to_owned());
+        }
     }
     std::fs::rename(&tmp, &target)
         .map_err(|err| io(Problem::new(format!("cannot write {}: {err}", target.display()))))?;
@@ -128,19 +135,19 @@ pub(super) fn syncfs(dir: &Path) -> Result<(), ProcessError> {
 }
 
 /// Makes the renames of `artifacts` (files already synced) durable: an
-/// `fsync` of each folder from the artifact's up to `out`, as a folder
-/// made for it is an entry in its parent.
-pub(super) fn sync_folders(out: &Path, artifacts: &[&str]) -> Result<(), ProcessError> {
-    let mut folders: Vec<std::path::PathBuf> = Vec::new();
-    for a in artifacts {
-        let mut dir = out.join(a).parent().map(Path::to_path_buf);
+/// `fsync` of each artifact's folder, and of the parents of the folders this
+/// run made (`made`), up to `out`: a new folder is an entry in its parent.
+pub(super) fn sync_folders(out: &Path, artifacts: &[&str], made: &[PathBuf]) -> Result<(), ProcessError> {
+    let mut folders: Vec<PathBuf> =
+        artifacts.iter().filter_map(|a| Some(out.join(a).parent()?.to_path_buf())).collect();
+    for m in made {
+        let mut dir = m.parent();
         while let Some(d) = dir {
             if !d.starts_with(out) {
                 break;
             }
-            let parent = d.parent().map(Path::to_path_buf);
-            folders.push(d);
-            dir = parent;
+            folders.push(d.to_path_buf());
+            dir = d.parent();
         }
     }
     folders.sort_unstable();
