@@ -185,22 +185,23 @@ impl Session {
             _ => Store::open(&state_path)?,
         };
         let generation = store.generation()?;
-        let current = self.state.as_ref().is_some_and(|s| s.profile == profile && s.generation == generation);
-        let scope = if current { scope } else { None };
-        if !current {
-            // The failures told before stay, so only new ones are reported again.
-            let failures = self.state.take().map(|s| s.failures).unwrap_or_default();
-            let records = store.load(profile)?;
-            self.state = Some(State {
-                profile: profile.to_owned(),
-                generation: store.generation()?,
-                fail_records: store.load_failures(profile)?,
-                manifest: BTreeMap::new(),
-                records,
-                failures,
-            });
-        }
-        let state = self.state.as_mut().expect("loaded above");
+        let (state, scope) = match &mut self.state {
+            Some(s) if s.profile == profile && s.generation == generation => (s, scope),
+            stale => {
+                // The failures told before stay, so only new ones are reported again.
+                let failures = stale.take().map(|s| s.failures).unwrap_or_default();
+                let records = store.load(profile)?;
+                let state = State {
+                    profile: profile.to_owned(),
+                    generation: store.generation()?,
+                    fail_records: store.load_failures(profile)?,
+                    manifest: BTreeMap::new(),
+                    records,
+                    failures,
+                };
+                (stale.insert(state), None)
+            }
+        };
         let mut result = state.run(project, options, scope, &store, (&out, &scratch), progress);
         if let Ok(None) = result {
             // The scope could not bound this run (nothing was written): a full one instead.
