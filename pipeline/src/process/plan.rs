@@ -40,8 +40,8 @@ pub(super) fn plan(
     profile: &str,
     path: &str,
     file: FileId,
-    records: &HashMap<String, Record>,
-    fail_records: &HashMap<String, FailRecord>,
+    // What the last runs left: records, and failures by key (each has the source's stat).
+    (records, fail_records): (&HashMap<String, Record>, &HashMap<String, FailRecord>),
     read: &AtomicUsize,
     budget: &AtomicU64,
 ) -> Result<Entry, Problem> {

@@ -261,7 +261,7 @@ impl State {
         // Source bytes kept from planning for processing: at most 256 MiB.
         let budget = std::sync::atomic::AtomicU64::new(256 << 20);
         let planned = parallel_map(&assets, jobs, |&(path, file)| {
-            plan(project, profile, path, file, records, &self.fail_records, &read, &budget)
+            plan(project, profile, path, file, (records, &self.fail_records), &read, &budget)
         });
         let index: HashMap<FileId, usize> = assets.iter().enumerate().map(|(i, &(_, f))| (f, i)).collect();
         let mut failed: HashMap<usize, Problem> = HashMap::new();
