@@ -368,3 +368,39 @@ fn a_bounded_run_reaches_importers_of_importers() {
     assert_eq!(run.planned, 3);
     assert_eq!(run.processed, ["assets/shaders/s0.wgsl", "assets/shaders/s1.wgsl", "assets/shaders/s2.wgsl"]);
 }
+
+#[test]
+fn a_run_that_could_not_happen_is_made_up_by_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root: PathBuf = dir.path().canonicalize().unwrap();
+    write(&root, "assets/a.txt", "a1\n");
+    write(&root, "assets/b.txt", "b1\n");
+    let (tx, rx) = mpsc::channel();
+    let background = Background::start(root.clone(), options(), move |e| {
+        let _ = tx.send(e);
+    });
+    assert_eq!(finished(&rx).processed, ["assets/a.txt", "assets/b.txt"]);
+    // Another process takes the lock once the background thread lets it go
+    // (it keeps it while saves keep coming).
+    let deadline = std::time::Instant::now() + RUN_LIMIT;
+    let lock = loop {
+        match ProcessLock::acquire(&state_dir(&root)) {
+            Ok(lock) => break lock,
+            Err(_) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("the background thread kept the lock: {e}"),
+        }
+    };
+    write(&root, "assets/a.txt", "a2\n");
+    background.changed(&ChangeBatch::from(vec![Change::Disk(root.join("assets/a.txt"))]));
+    match rx.recv_timeout(RUN_LIMIT) {
+        Ok(Event::Error(message)) => assert!(message.contains("another assetry process"), "{message}"),
+        other => panic!("expected the lock's error, got {other:?}"),
+    }
+    drop(lock);
+    // The next batch names only b.txt; a.txt's change must not be lost.
+    write(&root, "assets/b.txt", "b2\n");
+    background.changed(&ChangeBatch::from(vec![Change::Disk(root.join("assets/b.txt"))]));
+    let run = finished(&rx);
+    assert_eq!(run.processed, ["assets/a.txt", "assets/b.txt"]);
+    assert_eq!(std::fs::read(out_dir(&root, "default").join("a.txt")).unwrap(), b"a2\n");
+}

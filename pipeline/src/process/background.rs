@@ -42,7 +42,9 @@ pub struct Background {
 
 impl Background {
     /// Opens the project at `root` on a new thread and processes it once;
-    /// then once after each batch given to [`Background::changed`].
+    /// then once after each batch given to [`Background::changed`], over what
+    /// the batch reaches ([`Scope`]; the whole project when it cannot be
+    /// bounded or the run before did not happen).
     pub fn start(root: PathBuf, options: RunOptions, mut on_event: impl FnMut(Event) + Send + 'static) -> Background {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -61,7 +63,7 @@ impl Background {
                 let mut scope: Option<Scope> = None;
                 let mut lock = None;
                 loop {
-                    run_once(&project, &options, &mut session, &mut lock, scope.as_ref(), &mut on_event);
+                    let ran = run_once(&project, &options, &mut session, &mut lock, scope.as_ref(), &mut on_event);
                     // The history of earlier sessions is told once.
                     options.history = false;
                     // Wait for a batch, then take every other one already queued.
@@ -89,7 +91,9 @@ impl Background {
                     }
                     let before = scope::before(&project, &batch);
                     project.apply(batch);
-                    scope = before.map(|b| scope::after(&project, b));
+                    // A run that did not happen leaves its batch's changes
+                    // unprocessed: the next run is a full one.
+                    scope = before.filter(|_| ran).map(|b| scope::after(&project, b));
                 }
             })
             .ok();
@@ -132,12 +136,15 @@ fn run_once(
     held: &mut Option<ProcessLock>,
     scope: Option<&Scope>,
     on_event: &mut impl FnMut(Event),
-) {
+) -> bool {
     let lock = match held.take() {
         Some(lock) => lock,
         None => match ProcessLock::acquire(&state_dir(project.root())) {
             Ok(lock) => lock,
-            Err(e) => return on_event(Event::Error(e.to_string())),
+            Err(e) => {
+                on_event(Event::Error(e.to_string()));
+                return false;
+            }
         },
     };
     let mut progress = |p: Progress<'_>| {
@@ -148,7 +155,13 @@ fn run_once(
     let result = session.run(project, options, &lock, scope, &mut progress);
     *held = Some(lock);
     match result {
-        Ok(report) => on_event(Event::Finished(report)),
-        Err(e) => on_event(Event::Error(e.to_string())),
+        Ok(report) => {
+            on_event(Event::Finished(report));
+            true
+        }
+        Err(e) => {
+            on_event(Event::Error(e.to_string()));
+            false
+        }
     }
 }
