@@ -1,5 +1,6 @@
 //! The processing store, `.assetry/store.redb`: one record per (profile,
-//! asset) and the journal of outputs being written. redb commits are
+//! asset), the journal of outputs being written, the failures of
+//! processors by cache key, and a commit counter. redb commits are
 //! crash-safe (copy-on-write pages, a checksummed commit slot), so the store
 //! is either before or after a commit, never between.
 
