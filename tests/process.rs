@@ -547,4 +547,52 @@ fn in_a_bevy_project_a_scene_keeps_its_paths() {
         run.errors,
         ["error: assets/scenes/level.scn.ron:1:8: processing-failed: `textures/none.png` does not resolve to an asset"]
     );
+
+#[test]
+fn a_failure_is_not_tried_again_until_its_key_changes_and_is_still_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The tool appends a line to a counter file each time it runs: the witness.
+    let counter = d.join("runs.log");
+    write_file(
+        d,
+        "assetry.toml",
+        format!(
+            "[processors.strict]\ncommand = [\"sh\", \"-c\", \"echo run >> '{}'; echo 'bad value on line 2' >&2; exit 1\", \"{{input}}\"]\n",
+            counter.display()
+        ),
+    );
+    write_file(d, "assets/a.txt", "one\n");
+    write_file(d, "assets/a.txt.meta", "id = \"00000000-0000-4000-8000-000000000001\"\nprocessor = \"strict\"\n");
+    write_file(d, "assets/plain.txt", "plain\n");
+    let runs = || std::fs::read_to_string(&counter).unwrap_or_default().lines().count();
+    let error = "error: assets/a.txt: processing-failed: `strict` exited with status 1: bad value on line 2";
+    let first = process(d, &[]);
+    assert_eq!(
+        first,
+        outcome(
+            1,
+            &["assets/plain.txt"],
+            &[error],
+            "1 processed, 0 skipped, 1 failed, 2 sources read (profile default)"
+        )
+    );
+    assert_eq!(runs(), 1);
+    // Same key: the failure comes from the store, the tool does not run.
+    let second = process(d, &[]);
+    assert_eq!(second, outcome(1, &[], &[error], "0 processed, 1 skipped, 1 failed, 0 sources read (profile default)"));
+    assert_eq!(runs(), 1);
+    // A new source is a new key: tried again.
+    save(d, "assets/a.txt", "two\n");
+    let third = process(d, &[]);
+    assert_eq!(third, outcome(1, &[], &[error], "0 processed, 1 skipped, 1 failed, 1 sources read (profile default)"));
+    assert_eq!(runs(), 2);
+    // So is a new setting in its `.meta`.
+    save(
+        d,
+        "assets/a.txt.meta",
+        "id = \"00000000-0000-4000-8000-000000000001\"\nprocessor = \"strict\"\n[settings]\nlevel = 2\n",
+    );
+    assert_eq!(process(d, &[]).code, 1);
+    assert_eq!(runs(), 3);
 }

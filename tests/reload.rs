@@ -229,6 +229,39 @@ fn a_broken_shader_sends_an_error_and_keeps_its_last_good_artifact() {
 }
 
 #[test]
+fn an_error_is_sent_when_a_failure_is_new_or_changed_not_for_each_later_run() {
+    let dir = project();
+    let root = dir.path();
+    let _watch = Watch::start(root);
+    let client = Client::discover(root).expect("discover");
+    write_file(root, "assets/shaders/lit.wgsl", "#import \"shaders/common.wgsl\"::shade\nfn lit( {\n");
+    let first = loop {
+        match next(&client) {
+            Update::Connected { .. } => continue,
+            Update::Error { path, message, .. } => break (path, message),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    };
+    assert_eq!(first.0.as_deref(), Some("assets/shaders/lit.wgsl"));
+    // Two runs that do not touch the shader: each a changeset, and no
+    // `error` for the shader, still failing as before, between them.
+    for seed in [20, 21] {
+        write_file(root, HERO, png(4, 4, seed));
+        let (_, changes, _) = next_changeset(&client);
+        assert_eq!(changes, vec![modified(root, HERO, HERO_ID)]);
+    }
+    // Another failure of the same shader: told again, with its new message.
+    write_file(
+        root,
+        "assets/shaders/lit.wgsl",
+        "#import \"shaders/common.wgsl\"::shade\nfn lit() -> f32 { return true; }\n",
+    );
+    let Update::Error { path, message, .. } = next(&client) else { panic!("expected the new error") };
+    assert_eq!(path.as_deref(), Some("assets/shaders/lit.wgsl"));
+    assert_ne!(message, first.1);
+}
+
+#[test]
 fn a_client_reconnects_to_a_restarted_server_and_catches_up() {
     let dir = project();
     let root = dir.path();

@@ -28,11 +28,12 @@ pub fn start(
     })
 }
 
-/// Sends what a run changed, then an `error` per asset that failed (ids
-/// from `project`, the caller's view of the same files).
+/// Sends what a run changed, then an `error` per asset whose failure is new
+/// or changed in this run (ids from `project`, the caller's view of the same
+/// files): an asset still failing as before is not tried again, nor told again.
 pub fn publish(server: &ReloadServer, project: &Project, report: &RunReport) {
     server.publish(&report.changeset);
-    for f in &report.failed {
+    for f in report.failed.iter().filter(|f| report.new_failures.binary_search(&f.path).is_ok()) {
         let id = project.file_id(&f.path).and_then(|file| project.asset_id(file));
         server.failed(id, &f.path, &f.message);
     }

@@ -11,8 +11,10 @@
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use super::{ProcessLock, RunOptions, RunReport, runner::Progress, state_dir};
+use super::scope::{self, Scope};
+use super::{ProcessLock, RunOptions, RunReport, Session, runner::Progress, state_dir};
 use crate::{Change, ChangeBatch, Project};
 
 /// What the background thread reports, in order.
@@ -40,7 +42,9 @@ pub struct Background {
 
 impl Background {
     /// Opens the project at `root` on a new thread and processes it once;
-    /// then once after each batch given to [`Background::changed`].
+    /// then once after each batch given to [`Background::changed`], over what
+    /// the batch reaches ([`Scope`]; the whole project when it cannot be
+    /// bounded or the run before did not happen).
     pub fn start(root: PathBuf, options: RunOptions, mut on_event: impl FnMut(Event) + Send + 'static) -> Background {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -54,12 +58,27 @@ impl Background {
                 };
                 project.prepare_for_changes();
                 let mut options = options;
+                let mut session = Session::default();
+                // The first run is a full one; then each covers what its batch reached.
+                let mut scope: Option<Scope> = None;
+                let mut lock = None;
                 loop {
-                    run_once(&project, &options, &mut on_event);
+                    let ran = run_once(&project, &options, &mut session, &mut lock, scope.as_ref(), &mut on_event);
                     // The history of earlier sessions is told once.
                     options.history = false;
                     // Wait for a batch, then take every other one already queued.
-                    let mut batch = match rx.recv() {
+                    // While saves keep coming the store stays open and the lock
+                    // held; once idle, both go, so another process can run.
+                    let first = match rx.recv_timeout(IDLE) {
+                        Ok(m) => Ok(m),
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            session.release();
+                            lock = None;
+                            rx.recv()
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    };
+                    let mut batch = match first {
                         Ok(Message::Changes(b)) => b,
                         Ok(Message::Stop) | Err(_) => return,
                     };
@@ -70,7 +89,11 @@ impl Background {
                             Err(_) => break,
                         }
                     }
+                    let before = scope::before(&project, &batch);
                     project.apply(batch);
+                    // A run that did not happen leaves its batch's changes
+                    // unprocessed: the next run is a full one.
+                    scope = before.filter(|_| ran).map(|b| scope::after(&project, b));
                 }
             })
             .ok();
@@ -102,20 +125,43 @@ impl Drop for Background {
     }
 }
 
-fn run_once(project: &Project, options: &RunOptions, on_event: &mut impl FnMut(Event)) {
-    let lock = match ProcessLock::acquire(&state_dir(project.root())) {
-        Ok(lock) => lock,
-        Err(e) => return on_event(Event::Error(e.to_string())),
+/// How long the thread keeps the store open and the lock after a run when
+/// no batch comes.
+const IDLE: Duration = Duration::from_secs(1);
+
+fn run_once(
+    project: &Project,
+    options: &RunOptions,
+    session: &mut Session,
+    held: &mut Option<ProcessLock>,
+    scope: Option<&Scope>,
+    on_event: &mut impl FnMut(Event),
+) -> bool {
+    let lock = match held.take() {
+        Some(lock) => lock,
+        None => match ProcessLock::acquire(&state_dir(project.root())) {
+            Ok(lock) => lock,
+            Err(e) => {
+                on_event(Event::Error(e.to_string()));
+                return false;
+            }
+        },
     };
     let mut progress = |p: Progress<'_>| {
         if let Progress::Planned { to_process, .. } = p {
             on_event(Event::Started { to_process });
         }
     };
-    let result = super::run(project, options, &lock, &mut progress);
-    drop(lock);
+    let result = session.run(project, options, &lock, scope, &mut progress);
+    *held = Some(lock);
     match result {
-        Ok(report) => on_event(Event::Finished(report)),
-        Err(e) => on_event(Event::Error(e.to_string())),
+        Ok(report) => {
+            on_event(Event::Finished(report));
+            true
+        }
+        Err(e) => {
+            on_event(Event::Error(e.to_string()));
+            false
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! id where they have one). Sorted by path, no timestamps: the same state
 //! gives the same bytes. Written to a temporary file, synced, renamed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
@@ -18,51 +18,62 @@ pub const MANIFEST: &str = "manifest.json";
 
 #[derive(Serialize)]
 struct Manifest<'a> {
-    assets: Vec<Entry<'a>>,
+    assets: Vec<&'a Entry>,
 }
 
-#[derive(Serialize)]
-struct Entry<'a> {
-    path: &'a str,
+/// One asset's line of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(super) struct Entry {
+    path: String,
     id: Option<String>,
-    artifact: &'a str,
-    hash: &'a str,
+    artifact: String,
+    hash: String,
     load: Vec<String>,
 }
 
+/// The entry of `path`, processed as `record`, in `project` as it is now.
+pub(super) fn entry(project: &Project, path: &str, r: &Record) -> Entry {
+    let file = project.file_id(path);
+    let id = file.and_then(|f| project.asset_id(f)).map(|u| u.hyphenated().to_string());
+    let mut load: Vec<String> = file
+        .map(|f| project.dependencies(f))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|&(_, _, kind, _)| kind == DepKind::Load)
+        .map(|(_, _, _, t)| {
+            project.asset_id(t).map_or_else(|| project.path(t).to_owned(), |u| u.hyphenated().to_string())
+        })
+        .collect();
+    load.sort();
+    load.dedup();
+    Entry { path: path.to_owned(), id, artifact: r.artifact.clone(), hash: r.artifact_hash.clone(), load }
+}
+
+/// Every entry, made from the records.
+pub(super) fn entries(project: &Project, records: &HashMap<String, Record>) -> BTreeMap<String, Entry> {
+    records.iter().map(|(p, r)| (p.clone(), entry(project, p, r))).collect()
+}
+
+/// Writes the manifest: a temporary file renamed over the old one, so a
+/// reader sees one or the other. `sync`: the file's bytes are made durable
+/// before the rename (a full run's; a bounded run leaves that to the page
+/// cache, as the next session's first run, a full one, rewrites it from the
+/// store).
 pub(super) fn write(
-    project: &Project,
     out: &Path,
     scratch: &Path,
-    records: &HashMap<String, Record>,
+    entries: &BTreeMap<String, Entry>,
+    sync: bool,
 ) -> Result<(), ProcessError> {
-    let mut paths: Vec<&String> = records.keys().collect();
-    paths.sort();
-    let mut assets = Vec::with_capacity(paths.len());
-    for path in paths {
-        let r = &records[path];
-        let file = project.file_id(path);
-        let id = file.and_then(|f| project.asset_id(f)).map(|u| u.hyphenated().to_string());
-        let mut load: Vec<String> = file
-            .map(|f| project.dependencies(f))
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|&(_, _, kind, _)| kind == DepKind::Load)
-            .map(|(_, _, _, t)| {
-                project.asset_id(t).map_or_else(|| project.path(t).to_owned(), |u| u.hyphenated().to_string())
-            })
-            .collect();
-        load.sort();
-        load.dedup();
-        assets.push(Entry { path, id, artifact: &r.artifact, hash: &r.artifact_hash, load });
-    }
-    let text = serde_json::to_vec_pretty(&Manifest { assets }).unwrap_or_default();
+    let text = serde_json::to_vec_pretty(&Manifest { assets: entries.values().collect() }).unwrap_or_default();
     let target = out.join(MANIFEST);
     let tmp = scratch.join(MANIFEST);
     let io = |e| ProcessError::io(&target, e);
     let mut f = std::fs::File::create(&tmp).map_err(io)?;
     f.write_all(&text).map_err(io)?;
     f.write_all(b"\n").map_err(io)?;
-    f.sync_all().map_err(io)?;
+    if sync {
+        f.sync_all().map_err(io)?;
+    }
     std::fs::rename(&tmp, &target).map_err(io)
 }

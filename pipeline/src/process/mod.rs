@@ -17,6 +17,10 @@
 //!   uninterrupted run.
 //! - **Contained**: a failing asset is a [`Failure`] for that asset (with a
 //!   source position when the processor knows one); the others still run.
+//!   A processor's failure is recorded with the key: the asset is not tried
+//!   again until its key changes.
+//! - **Bounded**: a run after a change batch looks at what the batch can
+//!   reach ([`Scope`]) and nothing else.
 //!
 //! The runner returns what one run changed ([`Changeset`]): the value the
 //! hot-reload server will send to games.
@@ -27,12 +31,15 @@ pub mod manifest;
 mod plan;
 mod processors;
 pub mod runner;
+pub mod scope;
 pub mod settings;
 pub mod snapshot;
 pub mod store;
+mod write;
 
 pub use lock::{LockError, ProcessLock};
-pub use runner::{AssetChange, ChangeKind, Changeset, Failure, RunOptions, RunReport, run};
+pub use runner::{AssetChange, ChangeKind, Changeset, Failure, RunOptions, RunReport, Session, run};
+pub use scope::Scope;
 pub use settings::Processor;
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::processors::{self, Problem};
 use super::settings::{self, Processor};
-use super::store::{Record, Stat};
+use super::store::{FailRecord, Record, Stat};
 use crate::extract::DepKind;
 use crate::project::{FileId, Project, Resolution};
 
@@ -28,6 +28,9 @@ pub(super) struct Entry {
     pub(super) meta_settings: String,
     pub(super) references: String,
     pub(super) build: Vec<usize>,
+    /// Build dependencies outside a bounded run: (path, key), `None` for
+    /// one that is failing (the key cannot be made).
+    pub(super) external: Vec<(String, Option<String>)>,
     pub(super) key: String,
 }
 
@@ -37,7 +40,8 @@ pub(super) fn plan(
     profile: &str,
     path: &str,
     file: FileId,
-    records: &HashMap<String, Record>,
+    // What the last runs left: records, and failures by key (each has the source's stat).
+    (records, fail_records): (&HashMap<String, Record>, &HashMap<String, FailRecord>),
     read: &AtomicUsize,
     budget: &AtomicU64,
 ) -> Result<Entry, Problem> {
@@ -52,8 +56,9 @@ pub(super) fn plan(
     }
     let source = Stat::of(&stat);
     let mut kept = None;
-    let source_hash = match old {
-        Some(r) if r.source == source => r.source_hash.clone(),
+    let source_hash = match (old, fail_records.get(path)) {
+        (Some(r), _) if r.source == source => r.source_hash.clone(),
+        (_, Some(f)) if f.source == source => f.source_hash.clone(),
         _ => {
             read.fetch_add(1, Ordering::Relaxed);
             let bytes = std::fs::read(&abs).map_err(|e| Problem::new(format!("cannot read the asset: {e}")))?;
@@ -101,6 +106,7 @@ pub(super) fn plan(
         // A shader importing Bevy's modules depends on the Bevy the lock names.
         references: references(project, file) + &processors::wgsl_cache_key(project, file),
         build: Vec::new(),
+        external: Vec::new(),
         key: String::new(),
     })
 }
@@ -154,16 +160,29 @@ pub(super) fn artifact_path(rel: &str, ext: Option<&str>) -> Result<String, Prob
     if safe { Ok(out) } else { Err(Problem::new(format!("the artifact path `{out}` would leave .assetry/out"))) }
 }
 
-pub(super) fn build_dependencies(project: &Project, file: FileId, index: &HashMap<FileId, usize>) -> Vec<usize> {
-    let mut deps: Vec<usize> = project
-        .dependencies(file)
-        .into_iter()
-        .filter(|&(_, _, kind, _)| kind == DepKind::Build)
-        .filter_map(|(_, _, _, target)| index.get(&target).copied())
-        .collect();
+/// The build dependencies of `file`: indexes of those planned in this run,
+/// and the others (only a bounded run has any).
+pub(super) fn build_dependencies(
+    project: &Project,
+    file: FileId,
+    index: &HashMap<FileId, usize>,
+) -> (Vec<usize>, Vec<FileId>) {
+    let mut deps = Vec::new();
+    let mut outside = Vec::new();
+    for (_, _, kind, target) in project.dependencies(file) {
+        if kind != DepKind::Build {
+            continue;
+        }
+        match index.get(&target) {
+            Some(&i) => deps.push(i),
+            None => outside.push(target),
+        }
+    }
     deps.sort_unstable();
     deps.dedup();
-    deps
+    outside.sort_unstable();
+    outside.dedup();
+    (deps, outside)
 }
 
 /// Cache keys in dependency order (iterative depth-first, so a long import
@@ -216,14 +235,26 @@ pub(super) fn compute_keys(entries: &mut [Option<Entry>], failed: &mut HashMap<u
                     h.update(part.as_bytes());
                     h.update(&[0]);
                 }
+                // By path, so a bounded run (some keys from records) makes the full run's key.
+                let mut deps: Vec<(&str, &str)> = Vec::with_capacity(e.build.len() + e.external.len());
                 for &d in &e.build {
                     match entries[d].as_ref() {
                         Some(dep) if !dep.key.is_empty() && !failed.contains_key(&d) => {
-                            h.update(dep.path.as_bytes());
-                            h.update(dep.key.as_bytes());
+                            deps.push((&dep.path, &dep.key))
                         }
                         other => blocked = Some(other.map_or_else(|| "?".to_owned(), |d| d.path.clone())),
                     }
+                }
+                for (path, key) in &e.external {
+                    match key {
+                        Some(key) => deps.push((path, key)),
+                        None => blocked = Some(path.clone()),
+                    }
+                }
+                deps.sort_unstable();
+                for (path, key) in deps {
+                    h.update(path.as_bytes());
+                    h.update(key.as_bytes());
                 }
                 h.finalize().to_hex().to_string()
             });
@@ -245,8 +276,13 @@ pub(super) fn compute_keys(entries: &mut [Option<Entry>], failed: &mut HashMap<u
     }
 }
 
+/// (path, key) of each build dependency, by path.
 pub(super) fn build_keys(e: &Entry, entries: &[Option<Entry>]) -> Vec<(String, String)> {
-    e.build.iter().filter_map(|&d| entries[d].as_ref()).map(|d| (d.path.clone(), d.key.clone())).collect()
+    let mut out: Vec<(String, String)> =
+        e.build.iter().filter_map(|&d| entries[d].as_ref()).map(|d| (d.path.clone(), d.key.clone())).collect();
+    out.extend(e.external.iter().filter_map(|(p, k)| Some((p.clone(), k.clone()?))));
+    out.sort_unstable();
+    out
 }
 
 /// Why `e` must be processed, or `None` when its record and artifact are current.
@@ -272,12 +308,13 @@ pub(super) fn why(e: &Entry, old: Option<&Record>, out: &Path, entries: &[Option
     if old.references != e.references {
         reasons.push("what its references point to changed".to_owned());
     }
-    for (path, key) in build_keys(e, entries) {
-        if !old.build.iter().any(|(p, k)| *p == path && *k == key) {
+    let build = build_keys(e, entries);
+    for (path, key) in &build {
+        if !old.build.iter().any(|(p, k)| p == path && k == key) {
             reasons.push(format!("its import `{path}` changed"));
         }
     }
-    if old.build.len() != e.build.len() && reasons.iter().all(|r| !r.starts_with("its import")) {
+    if old.build.len() != build.len() && reasons.iter().all(|r| !r.starts_with("its import")) {
         reasons.push("its imports changed".to_owned());
     }
     if reasons.is_empty() {

@@ -4,8 +4,8 @@
 //! assets that are gone, write the manifest. Returns a [`RunReport`] whose
 //! [`Changeset`] says what changed for a game.
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -14,9 +14,10 @@ use uuid::Uuid;
 
 use super::lock::ProcessLock;
 use super::plan::{Entry, build_dependencies, build_keys, compute_keys, plan, settings_json, why};
-use super::processors::{self, Input, Output, Problem};
-use super::settings::Processor;
-use super::store::{Record, Store};
+use super::processors::{self, Problem};
+use super::scope::Scope;
+use super::store::{Commit, FailRecord, Record, Store};
+use super::write::{Failed, produce, remove_artifact, sync_folders, syncfs};
 use super::{ProcessError, manifest, out_dir, state_dir};
 use crate::project::{FileId, Project};
 use crate::text::TextRange;
@@ -27,6 +28,10 @@ use crate::text::TextRange;
 /// not flush the file system hundreds of times.
 const COMMIT_EVERY: usize = 256;
 const COMMIT_INTERVAL: Duration = Duration::from_millis(250);
+/// A run that writes at most this many artifacts makes them durable with an
+/// `fsync` each (and of their folders) rather than a `syncfs`, whose cost
+/// grows with whatever else on the machine is waiting to be written.
+const SYNC_FILES_UP_TO: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -86,9 +91,16 @@ pub struct RunReport {
     /// (path, when (seconds since the Unix epoch), why) of the assets this
     /// run processed, or of every processed asset with `RunOptions::history`.
     pub history: Vec<(String, u64, String)>,
+    /// Assets this run looked at: every asset on a full run, those its batch
+    /// reached on a bounded one.
+    pub planned: usize,
     /// Asset sources read (hashing or processing); 0 on a no-op run.
     pub sources_read: usize,
     pub changeset: Changeset,
+    /// Paths of the failures that are new or changed since the previous run
+    /// of the same [`Session`] (every failure on its first): what a
+    /// hot-reload server sends an `error` for.
+    pub new_failures: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -99,337 +111,510 @@ pub enum Progress<'a> {
     Done { path: &'a str, ok: bool },
 }
 
-/// Processes `project` under the given profile. The caller holds the lock.
+/// Processes all of `project` under the given profile. The caller holds the lock.
 pub fn run(
     project: &Project,
     options: &RunOptions,
-    _lock: &ProcessLock,
+    lock: &ProcessLock,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<RunReport, ProcessError> {
-    let started = Instant::now();
-    let config = project.config();
-    let profile = options.profile.as_str();
-    if !config.profiles.contains_key(profile) {
-        let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
-        return Err(ProcessError::UnknownProfile(profile.to_owned(), names.join(", ")));
-    }
-    let root = project.root();
-    let state = state_dir(root);
-    let out = out_dir(root, profile);
-    let scratch = state.join("tmp").join(profile);
-    // Leftovers of a killed run: never outputs, only half-written files.
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).map_err(|e| ProcessError::io(&scratch, e))?;
-    std::fs::create_dir_all(&out).map_err(|e| ProcessError::io(&out, e))?;
-    let store = Store::open(&state)?;
-    let mut records = store.load(profile)?;
-    let jobs = options.jobs.max(1);
-    let read = AtomicUsize::new(0);
-    let mut report = RunReport::default();
+    Session::default().run(project, options, lock, None, progress)
+}
 
-    let assets: Vec<(&str, FileId)> =
-        project.files_by_path().filter(|&(_, id)| project.file(id).is_some_and(|f| f.is_asset())).collect();
-    // Source bytes kept from planning for processing: at most 256 MiB.
-    let budget = std::sync::atomic::AtomicU64::new(256 << 20);
-    let planned =
-        parallel_map(&assets, jobs, |&(path, file)| plan(project, profile, path, file, &records, &read, &budget));
-    let index: HashMap<FileId, usize> = assets.iter().enumerate().map(|(i, &(_, f))| (f, i)).collect();
-    let mut failed: HashMap<usize, Problem> = HashMap::new();
-    let mut entries: Vec<Option<Entry>> = Vec::with_capacity(planned.len());
-    for (i, p) in planned.into_iter().enumerate() {
-        match p {
-            Ok(mut e) => {
-                e.build = build_dependencies(project, e.file, &index);
-                entries.push(Some(e));
+/// What a processor keeps between runs (the background thread's): the
+/// records, failures and manifest entries, so a run bounded to what a batch
+/// touched ([`Scope`]) neither re-reads the store nor stats the other assets.
+/// The store's commit counter tells when another process (an `assetry
+/// process` between two runs) changed the records: then they are read again
+/// and the run is a full one.
+///
+/// The store stays open from one run to the next (opening and closing a redb
+/// file cost tens of milliseconds on a busy disk, more than a small run)
+/// until [`Session::release`]; the caller holds the lock for that time, as
+/// no other process can open the store meanwhile.
+#[derive(Default)]
+pub struct Session {
+    state: Option<State>,
+    store: Option<(PathBuf, Store)>,
+}
+
+struct State {
+    profile: String,
+    generation: u64,
+    records: HashMap<String, Record>,
+    /// Processor failures by cache key.
+    fail_records: HashMap<String, FailRecord>,
+    /// Every asset failing now, as the last run reported them.
+    failures: BTreeMap<String, Failure>,
+    manifest: BTreeMap<String, manifest::Entry>,
+}
+
+impl Session {
+    /// Closes the store (the caller may then let the lock go).
+    pub fn release(&mut self) {
+        self.store = None;
+    }
+
+    /// One run: over `scope`'s assets only when given (and the session's
+    /// state is current), else over the whole project.
+    pub fn run(
+        &mut self,
+        project: &Project,
+        options: &RunOptions,
+        _lock: &ProcessLock,
+        scope: Option<&Scope>,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<RunReport, ProcessError> {
+        let started = Instant::now();
+        let config = project.config();
+        let profile = options.profile.as_str();
+        if !config.profiles.contains_key(profile) {
+            let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+            return Err(ProcessError::UnknownProfile(profile.to_owned(), names.join(", ")));
+        }
+        let root = project.root();
+        let state_path = state_dir(root);
+        let out = out_dir(root, profile);
+        let scratch = state_path.join("tmp").join(profile);
+        // Leftovers of a killed run: never outputs, only half-written files.
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch).map_err(|e| ProcessError::io(&scratch, e))?;
+        std::fs::create_dir_all(&out).map_err(|e| ProcessError::io(&out, e))?;
+        let store = match self.store.take() {
+            Some((path, store)) if path == state_path => store,
+            _ => Store::open(&state_path)?,
+        };
+        let generation = store.generation()?;
+        let (state, scope) = match &mut self.state {
+            Some(s) if s.profile == profile && s.generation == generation => (s, scope),
+            stale => {
+                // The failures told before stay, so only new ones are reported again.
+                let failures = stale.take().map(|s| s.failures).unwrap_or_default();
+                let records = store.load(profile)?;
+                let state = State {
+                    profile: profile.to_owned(),
+                    generation: store.generation()?,
+                    fail_records: store.load_failures(profile)?,
+                    manifest: BTreeMap::new(),
+                    records,
+                    failures,
+                };
+                (stale.insert(state), None)
             }
-            Err(problem) => {
-                failed.insert(i, problem);
-                entries.push(None);
+        };
+        let mut result = state.run(project, options, scope, &store, (&out, &scratch), progress);
+        if let Ok(None) = result {
+            // The scope could not bound this run (nothing was written): a full one instead.
+            result = state.run(project, options, None, &store, (&out, &scratch), progress);
+        }
+        let _ = std::fs::remove_dir_all(&scratch);
+        self.store = Some((state_path, store));
+        match result {
+            Ok(report) => {
+                let mut report = report.unwrap_or_default();
+                report.elapsed = started.elapsed();
+                Ok(report)
+            }
+            Err(e) => {
+                // What is in memory may be ahead of the store: read it again next time.
+                self.state = None;
+                self.store = None;
+                Err(e)
             }
         }
     }
-    compute_keys(&mut entries, &mut failed);
+}
 
-    // Two assets of different roots with one root-relative path would write one artifact.
-    let mut owners: HashMap<&str, usize> = HashMap::new();
-    let mut clashes = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        if let Some(e) = e
-            && let Some(&first) = owners.get(e.artifact.as_str())
-        {
-            clashes.push((i, format!("its artifact `{}` is also {}'s", e.artifact, assets[first].0)));
-        } else if let Some(e) = e {
-            owners.insert(&e.artifact, i);
-        }
-    }
-    for (i, message) in clashes {
-        entries[i] = None;
-        failed.insert(i, Problem::new(message));
-    }
+impl State {
+    /// `Ok(None)`: the scope cannot bound the run (an artifact two assets
+    /// claim); nothing was written.
+    fn run(
+        &mut self,
+        project: &Project,
+        options: &RunOptions,
+        scope: Option<&Scope>,
+        store: &Store,
+        (out, scratch): (&Path, &Path),
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<Option<RunReport>, ProcessError> {
+        let profile = options.profile.as_str();
+        let jobs = options.jobs.max(1);
+        let read = AtomicUsize::new(0);
+        let mut report = RunReport::default();
+        let full = scope.is_none();
+        let records = &self.records;
 
-    let mut work: Vec<(usize, String)> = Vec::new();
-    // Unchanged assets whose stat moved (a touch, a copy back): their
-    // records take the new stat so the next run does not read them again.
-    let mut restated: Vec<(String, Record)> = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        let Some(e) = e else { continue };
-        match why(e, records.get(&e.path), &out, &entries) {
-            Some(reason) => work.push((i, reason)),
-            None => {
-                report.skipped += 1;
-                if let Some(old) = records.get(&e.path)
-                    && (old.source != e.source || old.meta != e.meta)
-                {
-                    let mut r = old.clone();
-                    r.source = e.source;
-                    r.meta = e.meta;
-                    r.meta_settings = e.meta_settings.clone();
-                    restated.push((e.path.clone(), r));
+        let assets: Vec<(&str, FileId)> = match scope {
+            None => project.files_by_path().filter(|&(_, id)| project.file(id).is_some_and(|f| f.is_asset())).collect(),
+            Some(scope) => {
+                let mut v: Vec<(&str, FileId)> = scope
+                    .assets
+                    .iter()
+                    .filter_map(|p| project.file_id(p))
+                    .filter(|&id| project.file(id).is_some_and(|f| f.is_asset()))
+                    .map(|id| (project.path(id), id))
+                    .collect();
+                v.sort_unstable();
+                v
+            }
+        };
+        // Source bytes kept from planning for processing: at most 256 MiB.
+        let budget = std::sync::atomic::AtomicU64::new(256 << 20);
+        let planned = parallel_map(&assets, jobs, |&(path, file)| {
+            plan(project, profile, path, file, (records, &self.fail_records), &read, &budget)
+        });
+        let index: HashMap<FileId, usize> = assets.iter().enumerate().map(|(i, &(_, f))| (f, i)).collect();
+        let mut failed: HashMap<usize, Problem> = HashMap::new();
+        let mut entries: Vec<Option<Entry>> = Vec::with_capacity(planned.len());
+        for (i, p) in planned.into_iter().enumerate() {
+            match p {
+                Ok(mut e) => {
+                    let (build, outside) = build_dependencies(project, e.file, &index);
+                    e.build = build;
+                    // Outside the scope: unchanged, so the key of its last
+                    // run: its failure record's when its processor failed, its
+                    // record's when it did not fail; none when it failed before
+                    // its key could be made (as a full run would find).
+                    e.external = outside
+                        .into_iter()
+                        .filter(|_| !full)
+                        .map(|t| {
+                            let path = project.path(t);
+                            let key = match (self.fail_records.get(path), self.failures.contains_key(path)) {
+                                (Some(f), _) => Some(f.key.clone()),
+                                (None, false) => records.get(path).map(|r| r.key.clone()),
+                                (None, true) => None,
+                            };
+                            (path.to_owned(), key)
+                        })
+                        .collect();
+                    entries.push(Some(e));
                 }
-            }
-        }
-    }
-    progress(Progress::Planned { assets: assets.len(), to_process: work.len() });
-    let work_paths: Vec<&str> = work.iter().map(|&(i, _)| assets[i].0).collect();
-    store.begin(profile, &work_paths)?;
-
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let next = AtomicUsize::new(0);
-    let modules = processors::ModulePaths::new();
-    let (tx, rx) = mpsc::channel::<(usize, Result<Record, Problem>)>();
-    let mut done: Vec<(String, Record)> = Vec::new();
-    let mut all_done: Vec<(String, Record)> = Vec::new();
-    let mut abandoned: Vec<String> = Vec::new();
-    let mut commit_error = None;
-    let mut last_commit = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..jobs.min(work.len()) {
-            let tx = tx.clone();
-            let (work, entries, next, read, records) = (&work, &entries, &next, &read, &records);
-            let (scratch, out, modules) = (&scratch, &out, &modules);
-            s.spawn(move || {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((i, reason)) = work.get(n) else { break };
-                    let Some(e) = entries[*i].as_ref() else { continue };
-                    let old = records.get(&e.path);
-                    let result =
-                        produce(project, e, n, (scratch, out, modules), old, read).map(|(size, hash)| Record {
-                            source: e.source,
-                            source_hash: e.source_hash.clone(),
-                            meta: e.meta,
-                            meta_settings: e.meta_settings.clone(),
-                            key: e.key.clone(),
-                            processor: e.processor.identity(),
-                            settings: settings_json(&e.settings),
-                            references: e.references.clone(),
-                            build: build_keys(e, entries),
-                            artifact: e.artifact.clone(),
-                            artifact_size: size,
-                            artifact_hash: hash,
-                            processed_at: now,
-                            reason: reason.clone(),
-                        });
-                    if tx.send((*i, result)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        for (i, result) in rx {
-            let path = assets[i].0;
-            progress(Progress::Done { path, ok: result.is_ok() });
-            match result {
-                Ok(record) => done.push((path.to_owned(), record)),
                 Err(problem) => {
                     failed.insert(i, problem);
-                    abandoned.push(path.to_owned());
+                    entries.push(None);
                 }
             }
-            if done.len() >= COMMIT_EVERY && last_commit.elapsed() >= COMMIT_INTERVAL && commit_error.is_none() {
-                last_commit = Instant::now();
-                commit_error = durable(&out).and_then(|()| store.commit(profile, &done, &[])).err();
-                all_done.append(&mut done);
+        }
+        compute_keys(&mut entries, &mut failed);
+
+        // Two assets of different roots with one root-relative path would write one artifact.
+        let mut owners: HashMap<&str, usize> = HashMap::new();
+        let mut clashes = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(e) = e
+                && let Some(&first) = owners.get(e.artifact.as_str())
+            {
+                clashes.push((i, format!("its artifact `{}` is also {}'s", e.artifact, assets[first].0)));
+            } else if let Some(e) = e {
+                owners.insert(&e.artifact, i);
             }
         }
-    });
-    if let Some(e) = commit_error {
-        return Err(e);
-    }
-    durable(&out)?;
-    store.commit(profile, &done, &[])?;
-    store.commit(profile, &restated, &[])?;
-    for (path, record) in restated {
-        records.insert(path, record);
-    }
-    all_done.append(&mut done);
-    store.abandon(profile, &abandoned)?;
-
-    // Assets that are gone: their artifacts go, then their records.
-    let current: HashMap<&str, ()> = assets.iter().map(|&(p, _)| (p, ())).collect();
-    let mut removed: Vec<(String, Record)> = records
-        .iter()
-        .filter(|(p, _)| !current.contains_key(p.as_str()))
-        .map(|(p, r)| (p.clone(), r.clone()))
-        .collect();
-    removed.sort_by(|a, b| a.0.cmp(&b.0));
-    for (_, r) in &removed {
-        remove_artifact(&out, &r.artifact);
-    }
-    let removed_paths: Vec<String> = removed.iter().map(|(p, _)| p.clone()).collect();
-    store.commit(profile, &[], &removed_paths)?;
-
-    let mut changes = Vec::new();
-    for (path, record) in &all_done {
-        let kind = match records.get(path) {
-            None => ChangeKind::Added,
-            Some(old) if old.artifact_hash != record.artifact_hash || old.artifact != record.artifact => {
-                ChangeKind::Modified
+        if !full {
+            // Who owns an artifact is decided in path order over the whole
+            // project: a claim that meets an asset outside the scope, or an
+            // earlier clash, is left to a full run.
+            let in_scope: std::collections::HashSet<&str> = assets.iter().map(|&(p, _)| p).collect();
+            let claimed =
+                records.iter().any(|(p, r)| !in_scope.contains(p.as_str()) && owners.contains_key(r.artifact.as_str()));
+            let clashed = self.failures.values().any(|f| f.message.starts_with("its artifact `"));
+            if claimed || clashed || !clashes.is_empty() {
+                return Ok(None);
             }
-            Some(_) => continue,
+        }
+        for (i, message) in clashes {
+            entries[i] = None;
+            failed.insert(i, Problem::new(message));
+        }
+
+        let mut work: Vec<(usize, String)> = Vec::new();
+        // Unchanged assets whose stat moved (a touch, a copy back): their
+        // records take the new stat so the next run does not read them again.
+        let mut restated: Vec<(String, Record)> = Vec::new();
+        // Assets that failed with the same key before: not tried again.
+        let mut known: Vec<usize> = Vec::new();
+        // Paths whose failure record stays (known again, or new).
+        let mut keep_fail: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for (i, e) in entries.iter().enumerate() {
+            let Some(e) = e else { continue };
+            if self.fail_records.get(&e.path).is_some_and(|f| f.key == e.key) {
+                known.push(i);
+                continue;
+            }
+            match why(e, records.get(&e.path), out, &entries) {
+                Some(reason) => work.push((i, reason)),
+                None => {
+                    report.skipped += 1;
+                    if let Some(old) = records.get(&e.path)
+                        && (old.source != e.source || old.meta != e.meta)
+                    {
+                        let mut r = old.clone();
+                        r.source = e.source;
+                        r.meta = e.meta;
+                        r.meta_settings = e.meta_settings.clone();
+                        restated.push((e.path.clone(), r));
+                    }
+                }
+            }
+        }
+        for i in known {
+            keep_fail.insert(assets[i].0.to_owned());
+            let f = &self.fail_records[assets[i].0];
+            let range = f.range.map(|(start, end)| TextRange { start, end });
+            failed.insert(i, Problem { message: f.message.clone(), range });
+        }
+        progress(Progress::Planned { assets: assets.len(), to_process: work.len() });
+        let work_paths: Vec<&str> = work.iter().map(|&(i, _)| assets[i].0).collect();
+        store.begin(profile, &work_paths)?;
+
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let next = AtomicUsize::new(0);
+        let modules = processors::ModulePaths::new();
+        let made = std::sync::Mutex::new(Vec::new());
+        let (tx, rx) = mpsc::channel::<(usize, Result<Record, Failed>)>();
+        let mut done: Vec<(String, Record)> = Vec::new();
+        let mut all_done: Vec<(String, Record)> = Vec::new();
+        let mut new_fail_records: Vec<(String, FailRecord)> = Vec::new();
+        let mut abandoned: Vec<String> = Vec::new();
+        let mut commit_error = None;
+        let mut last_commit = Instant::now();
+        let mut generation = self.generation;
+        // A small run syncs what it wrote; a big one the whole file system once per chunk.
+        let small = !full && work.len() <= SYNC_FILES_UP_TO;
+        std::thread::scope(|s| {
+            for _ in 0..jobs.min(work.len()) {
+                let tx = tx.clone();
+                let (work, entries, next, read) = (&work, &entries, &next, &read);
+                let (modules, made) = (&modules, &made);
+                s.spawn(move || {
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((i, reason)) = work.get(n) else { break };
+                        let Some(e) = entries[*i].as_ref() else { continue };
+                        let old = records.get(&e.path);
+                        let result = produce(project, e, n, (scratch, out, modules, made), old, read, small).map(
+                            |(size, hash)| Record {
+                                source: e.source,
+                                source_hash: e.source_hash.clone(),
+                                meta: e.meta,
+                                meta_settings: e.meta_settings.clone(),
+                                key: e.key.clone(),
+                                processor: e.processor.identity(),
+                                settings: settings_json(&e.settings),
+                                references: e.references.clone(),
+                                build: build_keys(e, entries),
+                                artifact: e.artifact.clone(),
+                                artifact_size: size,
+                                artifact_hash: hash,
+                                processed_at: now,
+                                reason: reason.clone(),
+                            },
+                        );
+                        if tx.send((*i, result)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            for (i, result) in rx {
+                let path = assets[i].0;
+                progress(Progress::Done { path, ok: result.is_ok() });
+                match result {
+                    Ok(record) => done.push((path.to_owned(), record)),
+                    Err(f) => {
+                        if let (true, Some(e)) = (f.keep, entries[i].as_ref()) {
+                            let range = f.problem.range.map(|r| (r.start, r.end));
+                            let record = FailRecord {
+                                source: e.source,
+                                source_hash: e.source_hash.clone(),
+                                key: e.key.clone(),
+                                message: f.problem.message.clone(),
+                                range,
+                            };
+                            keep_fail.insert(path.to_owned());
+                            new_fail_records.push((path.to_owned(), record));
+                        } else {
+                            abandoned.push(path.to_owned());
+                        }
+                        failed.insert(i, f.problem);
+                    }
+                }
+                if !small
+                    && done.len() >= COMMIT_EVERY
+                    && last_commit.elapsed() >= COMMIT_INTERVAL
+                    && commit_error.is_none()
+                {
+                    last_commit = Instant::now();
+                    let chunk = Commit { done: &done, ..Commit::default() };
+                    match syncfs(out).and_then(|()| store.commit(profile, &chunk)) {
+                        Ok(g) => generation = g,
+                        Err(e) => commit_error = Some(e),
+                    }
+                    all_done.append(&mut done);
+                }
+            }
+        });
+        if let Some(e) = commit_error {
+            return Err(e);
+        }
+        if small {
+            let written: Vec<&str> = done.iter().map(|(_, r)| r.artifact.as_str()).collect();
+            let made = made.into_inner().unwrap_or_default();
+            sync_folders(out, &written, &made)?;
+        } else {
+            syncfs(out)?;
+        }
+
+        // Assets that are gone: their artifacts go, then their records.
+        let current: std::collections::HashSet<&str> = assets.iter().map(|&(p, _)| p).collect();
+        let mut removed: Vec<(String, Record)> = match scope {
+            None => records
+                .iter()
+                .filter(|(p, _)| !current.contains(p.as_str()))
+                .map(|(p, r)| (p.clone(), r.clone()))
+                .collect(),
+            Some(scope) => scope
+                .assets
+                .iter()
+                .filter(|p| !current.contains(p.as_str()))
+                .filter_map(|p| Some((p.clone(), records.get(p)?.clone())))
+                .collect(),
         };
-        let id = project.file_id(path).and_then(|f| project.asset_id(f));
-        changes.push(AssetChange {
-            id,
-            path: path.clone(),
-            artifact: record.artifact.clone(),
-            hash: record.artifact_hash.clone(),
-            kind,
-        });
-    }
-    for (path, r) in &removed {
-        changes.push(AssetChange {
-            id: None,
-            path: path.clone(),
-            artifact: r.artifact.clone(),
-            hash: r.artifact_hash.clone(),
-            kind: ChangeKind::Removed,
-        });
-    }
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
-    for (path, _) in &removed {
-        records.remove(path);
-    }
-    let history = if options.history { &records } else { &HashMap::new() };
-    report.history = history
-        .iter()
-        .chain(all_done.iter().map(|(p, r)| (p, r)))
-        .map(|(p, r)| (p.clone(), r.processed_at, r.reason.clone()))
-        .collect();
-    report.history.sort();
-    report.history.dedup_by(|a, b| a.0 == b.0);
-    report.processed = all_done.iter().map(|(p, _)| p.clone()).collect();
-    report.processed.sort();
-    for (path, record) in all_done {
-        records.insert(path, record);
-    }
-    manifest::write(project, &out, &scratch, &records)?;
-    let _ = std::fs::remove_dir_all(&scratch);
-
-    let mut failures: Vec<Failure> = failed
-        .into_iter()
-        .map(|(i, p)| Failure { path: assets[i].0.to_owned(), message: p.message, range: p.range })
-        .collect();
-    failures.sort_by(|a, b| a.path.cmp(&b.path));
-    report.failed = failures;
-    report.sources_read = read.load(Ordering::Relaxed);
-    report.changeset = Changeset { profile: profile.to_owned(), changes };
-    report.elapsed = started.elapsed();
-    Ok(report)
-}
-
-/// Runs the processor and puts the artifact in place: written to a
-/// scratch file, then renamed over the old one (a reader sees the old or
-/// the new artifact, never a part).
-fn produce(
-    project: &Project,
-    e: &Entry,
-    n: usize,
-    (scratch, out, modules): (&Path, &Path, &processors::ModulePaths),
-    old: Option<&Record>,
-    read: &AtomicUsize,
-) -> Result<(u64, String), Problem> {
-    let abs = project.abs_path(&e.path);
-    let kept = e.bytes.lock().ok().and_then(|mut b| b.take());
-    let bytes = match kept {
-        // The very bytes the key was made from.
-        Some(bytes) => bytes,
-        None => {
-            read.fetch_add(1, Ordering::Relaxed);
-            let bytes = std::fs::read(&abs).map_err(|err| Problem::new(format!("cannot read the asset: {err}")))?;
-            // The file changed after planning: its key is stale; the next run
-            // (or the next change batch) picks the new content up.
-            if blake3::hash(&bytes).to_hex().as_str() != e.source_hash {
-                return Err(Problem::new("the asset changed while it was processed; it will be processed again"));
+        removed.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, r) in &removed {
+            remove_artifact(out, &r.artifact);
+        }
+        let mut removed_paths: Vec<String> = removed.iter().map(|(p, _)| p.clone()).collect();
+        // Failure records that no longer hold: the asset is gone, or planned
+        // or processed without that failure now.
+        let mut cleared = abandoned;
+        let looked_at: Vec<&String> = match scope {
+            None => self.fail_records.keys().collect(),
+            Some(scope) => scope.assets.iter().filter(|p| self.fail_records.contains_key(*p)).collect(),
+        };
+        for path in looked_at {
+            if keep_fail.contains(path) {
+                continue;
             }
-            bytes
+            if current.contains(path.as_str()) {
+                cleared.push(path.clone());
+            } else if !removed_paths.contains(path) {
+                removed_paths.push(path.clone());
+            }
         }
-    };
-    let ext = e.artifact.rsplit_once('.').map_or("out", |(_, x)| x);
-    let tmp = scratch.join(format!("{n}.{ext}"));
-    let input = Input { project, asset: e.file, source: &abs, bytes, settings: &e.settings, scratch: &tmp, modules };
-    let (size, hash) = match processors::run(&e.processor, input)? {
-        Output::Bytes(b) => {
-            std::fs::write(&tmp, &b).map_err(|err| Problem::new(format!("cannot write the artifact: {err}")))?;
-            // A copy's bytes are the source's, whose hash is known.
-            let hash = if e.processor == Processor::Copy {
-                e.source_hash.clone()
-            } else {
-                blake3::hash(&b).to_hex().to_string()
+        let mut committed = done.clone();
+        committed.extend(restated.iter().cloned());
+        let last = Commit { done: &committed, removed: &removed_paths, failed: &new_fail_records, cleared: &cleared };
+        generation = store.commit(profile, &last)?;
+        self.generation = generation;
+        all_done.append(&mut done);
+        let records = &mut self.records;
+        for (path, record) in restated {
+            records.insert(path, record);
+        }
+
+        let mut changes = Vec::new();
+        for (path, record) in &all_done {
+            let kind = match records.get(path) {
+                None => ChangeKind::Added,
+                Some(old) if old.artifact_hash != record.artifact_hash || old.artifact != record.artifact => {
+                    ChangeKind::Modified
+                }
+                Some(_) => continue,
             };
-            (b.len() as u64, hash)
+            let id = project.file_id(path).and_then(|f| project.asset_id(f));
+            changes.push(AssetChange {
+                id,
+                path: path.clone(),
+                artifact: record.artifact.clone(),
+                hash: record.artifact_hash.clone(),
+                kind,
+            });
         }
-        Output::Scratch => {
-            let b = std::fs::read(&tmp).map_err(|err| Problem::new(format!("cannot read the tool's output: {err}")))?;
-            (b.len() as u64, blake3::hash(&b).to_hex().to_string())
+        for (path, r) in &removed {
+            changes.push(AssetChange {
+                id: None,
+                path: path.clone(),
+                artifact: r.artifact.clone(),
+                hash: r.artifact_hash.clone(),
+                kind: ChangeKind::Removed,
+            });
         }
-    };
-    let target = out.join(&e.artifact);
-    // The old artifact goes first: removing it may remove its emptied folder.
-    if let Some(old) = old
-        && old.artifact != e.artifact
-    {
-        remove_artifact(out, &old.artifact);
-    }
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|err| Problem::new(format!("cannot create {}: {err}", parent.display())))?;
-    }
-    std::fs::rename(&tmp, &target).map_err(|err| Problem::new(format!("cannot write {}: {err}", target.display())))?;
-    Ok((size, hash))
-}
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        for (path, _) in &removed {
+            records.remove(path);
+        }
+        let history = if options.history { &*records } else { &HashMap::new() };
+        report.history = history
+            .iter()
+            .chain(all_done.iter().map(|(p, r)| (p, r)))
+            .map(|(p, r)| (p.clone(), r.processed_at, r.reason.clone()))
+            .collect();
+        report.history.sort();
+        report.history.dedup_by(|a, b| a.0 == b.0);
+        report.processed = all_done.iter().map(|(p, _)| p.clone()).collect();
+        report.processed.sort();
+        for (path, record) in new_fail_records {
+            self.fail_records.insert(path, record);
+        }
+        for path in removed_paths.iter().chain(&cleared) {
+            self.fail_records.remove(path);
+        }
+        for (path, record) in all_done {
+            records.insert(path, record);
+        }
 
-fn remove_artifact(out: &Path, artifact: &str) {
-    let path = out.join(artifact);
-    let _ = std::fs::remove_file(&path);
-    // Empty folders left behind go too, up to the profile's folder.
-    let mut dir = path.parent();
-    while let Some(d) = dir {
-        if d == out || std::fs::remove_dir(d).is_err() {
-            break;
+        // The manifest: every entry on a full run, the scope's otherwise.
+        let manifest_changed = match scope {
+            None => {
+                self.manifest = manifest::entries(project, records);
+                true
+            }
+            Some(scope) => {
+                let mut changed = false;
+                for path in &scope.assets {
+                    let entry = records.get(path).map(|r| manifest::entry(project, path, r));
+                    if self.manifest.get(path) != entry.as_ref() {
+                        changed = true;
+                        match entry {
+                            Some(e) => self.manifest.insert(path.clone(), e),
+                            None => self.manifest.remove(path),
+                        };
+                    }
+                }
+                changed
+            }
+        };
+        if manifest_changed {
+            manifest::write(out, scratch, &self.manifest, full)?;
         }
-        dir = d.parent();
-    }
-}
 
-/// Makes everything written under `dir`'s file system durable: one
-/// `syncfs` for a whole chunk instead of an `fsync` per artifact.
-fn durable(dir: &Path) -> Result<(), ProcessError> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        let f = std::fs::File::open(dir).map_err(|e| ProcessError::io(dir, e))?;
-        // SAFETY: syncfs on a descriptor this function owns.
-        if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
-            return Err(ProcessError::io(dir, std::io::Error::last_os_error()));
+        // Every asset failing now: the scope's, and the others' as before.
+        let mut now_failing: BTreeMap<String, Failure> = BTreeMap::new();
+        for (i, p) in failed {
+            let path = assets[i].0.to_owned();
+            now_failing.insert(path.clone(), Failure { path, message: p.message, range: p.range });
         }
+        let mut new_failures: Vec<String> =
+            now_failing.iter().filter(|(p, f)| self.failures.get(*p) != Some(*f)).map(|(p, _)| p.clone()).collect();
+        new_failures.sort();
+        match scope {
+            None => self.failures = now_failing,
+            Some(scope) => {
+                for path in &scope.assets {
+                    self.failures.remove(path);
+                }
+                self.failures.extend(now_failing);
+            }
+        }
+        report.failed = self.failures.values().cloned().collect();
+        report.new_failures = new_failures;
+        report.planned = assets.len();
+        report.sources_read = read.load(Ordering::Relaxed);
+        report.changeset = Changeset { profile: profile.to_owned(), changes };
+        Ok(Some(report))
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = dir;
-    }
-    Ok(())
 }
 
 /// Maps `f` over `items` on `jobs` threads, results in input order.

@@ -1,12 +1,13 @@
 //! The processing store, `.assetry/store.redb`: one record per (profile,
-//! asset) and the journal of outputs being written. redb commits are
+//! asset), the journal of outputs being written, the failures of
+//! processors by cache key, and a commit counter. redb commits are
 //! crash-safe (copy-on-write pages, a checksummed commit slot), so the store
 //! is either before or after a commit, never between.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::ProcessError;
@@ -20,6 +21,13 @@ const PENDING: TableDefinition<&str, ()> = TableDefinition::new("pending");
 /// profile → what a clean run saw of the project and left in its outputs
 /// ([`super::snapshot`]). Any change to the records forgets it.
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshots");
+/// `profile \0 asset path` → a JSON [`FailRecord`]: an asset whose processor
+/// failed, kept so it is not run again while its cache key is the same.
+const FAILED: TableDefinition<&str, &[u8]> = TableDefinition::new("failed");
+/// `"generation"` → a counter bumped by every commit, so a process that keeps
+/// the records in memory between runs knows when another one changed them.
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const GENERATION: &str = "generation";
 
 /// Size, modification time and inode of a file: when all three match, the
 /// file is taken as unchanged and not read.
@@ -72,6 +80,39 @@ pub struct Record {
     pub reason: String,
 }
 
+/// An asset whose processor failed with this cache key: it is not run
+/// again until the key changes; the failure is reported from here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailRecord {
+    /// The source's stat and hash, so planning does not read it again either.
+    pub source: Stat,
+    pub source_hash: String,
+    pub key: String,
+    pub message: String,
+    /// Byte offsets in the source, when the processor knew where.
+    pub range: Option<(u32, u32)>,
+}
+
+/// What one store commit writes, in one transaction.
+#[derive(Default)]
+pub struct Commit<'a> {
+    /// Records whose outputs are durable.
+    pub done: &'a [(String, Record)],
+    /// Assets that are gone: their record and failure go.
+    pub removed: &'a [String],
+    /// Failures of this run's processors.
+    pub failed: &'a [(String, FailRecord)],
+    /// Assets that no longer have a processor failure (a failure record
+    /// named here goes; their journal entry too, for those that were tried).
+    pub cleared: &'a [String],
+}
+
+impl Commit<'_> {
+    fn is_empty(&self) -> bool {
+        self.done.is_empty() && self.removed.is_empty() && self.failed.is_empty() && self.cleared.is_empty()
+    }
+}
+
 pub struct Store {
     db: Database,
     path: PathBuf,
@@ -93,6 +134,8 @@ impl Store {
             tx.open_table(RECORDS)?;
             tx.open_table(PENDING)?;
             tx.open_table(SNAPSHOTS)?;
+            tx.open_table(FAILED)?;
+            tx.open_table(META)?;
             Ok(())
         })?;
         Ok(store)
@@ -134,6 +177,9 @@ impl Store {
                     records.remove(k.as_str())?;
                     journal.remove(k.as_str())?;
                 }
+                let mut meta = tx.open_table(META)?;
+                let generation = meta.get(GENERATION)?.map_or(0, |g| g.value()) + 1;
+                meta.insert(GENERATION, generation)?;
                 Ok(())
             })?;
         }
@@ -166,44 +212,72 @@ impl Store {
         })
     }
 
-    /// Commits records whose outputs are durable, and forgets removed
-    /// assets; their journal entries go in the same commit.
-    pub fn commit(&self, profile: &str, done: &[(String, Record)], removed: &[String]) -> Result<(), ProcessError> {
-        if done.is_empty() && removed.is_empty() {
-            return Ok(());
+    /// Commits records whose outputs are durable, failures, and forgets
+    /// removed assets; their journal entries go in the same commit.
+    pub fn commit(&self, profile: &str, c: &Commit<'_>) -> Result<u64, ProcessError> {
+        if c.is_empty() {
+            return self.generation();
         }
+        let mut generation = 0;
         self.write(|tx| {
             tx.open_table(SNAPSHOTS)?.remove(profile)?;
             let mut records = tx.open_table(RECORDS)?;
             let mut journal = tx.open_table(PENDING)?;
-            for (path, record) in done {
+            let mut failed = tx.open_table(FAILED)?;
+            for (path, record) in c.done {
                 let k = key(profile, path);
                 let v = serde_json::to_vec(record).unwrap_or_default();
                 records.insert(k.as_str(), v.as_slice())?;
                 journal.remove(k.as_str())?;
+                failed.remove(k.as_str())?;
             }
-            for path in removed {
+            for path in c.removed {
                 let k = key(profile, path);
                 records.remove(k.as_str())?;
                 journal.remove(k.as_str())?;
+                failed.remove(k.as_str())?;
             }
+            for (path, f) in c.failed {
+                let k = key(profile, path);
+                let v = serde_json::to_vec(f).unwrap_or_default();
+                failed.insert(k.as_str(), v.as_slice())?;
+                journal.remove(k.as_str())?;
+            }
+            for path in c.cleared {
+                let k = key(profile, path);
+                failed.remove(k.as_str())?;
+                journal.remove(k.as_str())?;
+            }
+            let mut meta = tx.open_table(META)?;
+            generation = meta.get(GENERATION)?.map_or(0, |g| g.value()) + 1;
+            meta.insert(GENERATION, generation)?;
             Ok(())
-        })
+        })?;
+        Ok(generation)
     }
 
-    /// Clears the journal entries of assets that failed (their old record
-    /// and output, if any, stay: the last good version).
-    pub fn abandon(&self, profile: &str, paths: &[String]) -> Result<(), ProcessError> {
-        if paths.is_empty() {
-            return Ok(());
-        }
-        self.write(|tx| {
-            let mut journal = tx.open_table(PENDING)?;
-            for p in paths {
-                journal.remove(key(profile, p).as_str())?;
+    /// The commit counter (0 for a store never committed to).
+    pub fn generation(&self) -> Result<u64, ProcessError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let meta = tx.open_table(META).map_err(|e| self.err(e))?;
+        Ok(meta.get(GENERATION).map_err(|e| self.err(e))?.map_or(0, |g| g.value()))
+    }
+
+    /// Every failure record of a profile, by asset path.
+    pub fn load_failures(&self, profile: &str) -> Result<HashMap<String, FailRecord>, ProcessError> {
+        let prefix = key(profile, "");
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = tx.open_table(FAILED).map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for row in table.range(prefix.as_str()..).map_err(|e| self.err(e))? {
+            let (k, v) = row.map_err(|e| self.err(e))?;
+            let Some(path) = k.value().strip_prefix(&prefix) else { break };
+            // One this version cannot read is as good as none: the asset is tried again.
+            if let Ok(f) = serde_json::from_slice::<FailRecord>(v.value()) {
+                out.insert(path.to_owned(), f);
             }
-            Ok(())
-        })
+        }
+        Ok(out)
     }
 
     /// The snapshot a clean run recorded for `profile`, if no record has

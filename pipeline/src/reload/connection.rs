@@ -1,5 +1,8 @@
-//! One client: a writer thread draining its bounded queue onto the socket,
-//! and a reader thread for its requests (`subscribe`). A malformed request,
+//! One client: a line goes straight onto its socket from the publishing
+//! thread when nothing is waiting before it and the socket takes it without
+//! blocking (so a changeset to 50 clients wakes no thread of the server);
+//! otherwise, or for what is left of it, into a bounded queue a writer
+//! thread drains. A reader thread takes its requests (`subscribe`). A malformed request,
 //! or a line longer than [`MAX_CLIENT_LINE`], is logged and the connection
 //! closed: a client speaking something else is not worth serving.
 
@@ -7,16 +10,81 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use assetry_client::protocol::{MAX_CLIENT_LINE, Message};
 
 use super::Shared;
 
+/// A line, and how much of it is already written.
+type Line = (Arc<str>, usize);
+
+/// The path to one client's socket: lines go out in order, straight or
+/// through the writer thread.
+#[derive(Clone)]
+struct Outbox {
+    tx: SyncSender<Line>,
+    /// Lines queued to the writer thread and not yet written: a line is
+    /// written straight only when this is 0, so lines never interleave.
+    queued: Arc<Mutex<usize>>,
+    stream: Arc<TcpStream>,
+}
+
+impl Outbox {
+    fn send(&self, line: &Arc<str>) -> Result<(), TrySendError<Line>> {
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        let mut written = 0;
+        if *queued == 0 {
+            written = send_now(&self.stream, line.as_bytes());
+            if written == line.len() {
+                return Ok(());
+            }
+        }
+        self.tx.try_send((Arc::clone(line), written))?;
+        *queued += 1;
+        Ok(())
+    }
+}
+
+/// Writes what the socket takes without blocking; the number of bytes.
+fn send_now(stream: &TcpStream, bytes: &[u8]) -> usize {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let mut done = 0;
+        while done < bytes.len() {
+            let rest = &bytes[done..];
+            // SAFETY: a send on a socket this connection owns, from a live
+            // buffer of the given length; MSG_DONTWAIT makes this one call
+            // non-blocking without changing the socket (the writer thread's
+            // writes stay blocking), MSG_NOSIGNAL turns a closed peer into an error.
+            let n = unsafe {
+                libc::send(
+                    stream.as_raw_fd(),
+                    rest.as_ptr().cast(),
+                    rest.len(),
+                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                )
+            };
+            if n <= 0 {
+                // Would block, or failed: the writer thread takes over (and sees the error).
+                break;
+            }
+            done += n as usize;
+        }
+        done
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (stream, bytes);
+        0
+    }
+}
+
 pub(super) struct Connection {
     id: u64,
     peer: SocketAddr,
-    tx: SyncSender<Arc<str>>,
+    out: Outbox,
     stream: TcpStream,
     /// False once the client subscribed to a profile this server does not process.
     subscribed: Arc<AtomicBool>,
@@ -27,17 +95,20 @@ impl Connection {
     pub(super) fn start(id: u64, stream: TcpStream, hello: &str, shared: &Arc<Shared>) -> std::io::Result<Connection> {
         let peer = stream.peer_addr()?;
         stream.set_nodelay(true)?;
-        let (tx, rx) = mpsc::sync_channel::<Arc<str>>(shared.options.queue.max(1));
+        let (tx, rx) = mpsc::sync_channel::<Line>(shared.options.queue.max(1));
+        let out = Outbox { tx, queued: Arc::new(Mutex::new(0)), stream: Arc::new(stream.try_clone()?) };
         // The queue is empty: `hello` always fits.
-        let _ = tx.try_send(hello.into());
+        let _ = out.send(&hello.into());
         let subscribed = Arc::new(AtomicBool::new(true));
 
         let mut writer = stream.try_clone()?;
+        let queued = Arc::clone(&out.queued);
         std::thread::Builder::new().name("assetry-reload-write".to_owned()).spawn(move || {
-            for line in rx {
-                if writer.write_all(line.as_bytes()).is_err() {
+            for (line, from) in rx {
+                if writer.write_all(&line.as_bytes()[from..]).is_err() {
                     break;
                 }
+                *queued.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
             }
             // The queue overflowed or the server stopped (the sender is gone),
             // or the client went away: either way the connection is over.
@@ -46,11 +117,11 @@ impl Connection {
 
         let reader = stream.try_clone()?;
         let weak = Arc::downgrade(shared);
-        let (reply, flag) = (tx.clone(), Arc::clone(&subscribed));
+        let (reply, flag) = (out.clone(), Arc::clone(&subscribed));
         std::thread::Builder::new()
             .name("assetry-reload-read".to_owned())
             .spawn(move || read_requests(id, peer, reader, weak, reply, flag))?;
-        Ok(Connection { id, peer, tx, stream, subscribed })
+        Ok(Connection { id, peer, out, stream, subscribed })
     }
 
     pub(super) fn id(&self) -> u64 {
@@ -67,7 +138,7 @@ impl Connection {
 
     /// Queues a line without waiting; an error says why the client is dropped.
     pub(super) fn queue(&self, line: &Arc<str>) -> Result<(), String> {
-        match self.tx.try_send(Arc::clone(line)) {
+        match self.out.send(line) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err("it is not reading (its queue of messages is full)".to_owned()),
             Err(TrySendError::Disconnected(_)) => Err("its connection ended".to_owned()),
@@ -85,7 +156,7 @@ fn read_requests(
     peer: SocketAddr,
     stream: TcpStream,
     shared: Weak<Shared>,
-    reply: SyncSender<Arc<str>>,
+    reply: Outbox,
     subscribed: Arc<AtomicBool>,
 ) {
     let mut reader = BufReader::new(stream);
@@ -119,7 +190,7 @@ fn read_requests(
                             "this server processes profile `{ours}`, not `{profile}`: no changesets will follow"
                         ),
                     };
-                    let _ = reply.try_send(error.to_line().into());
+                    let _ = reply.send(&error.to_line().into());
                 }
             }
             Ok(other) => break Some(format!("sent a message a client cannot send: {:?}", kind(&other))),

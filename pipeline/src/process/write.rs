@@ -1,0 +1,159 @@
+//! Putting an artifact in place (a scratch file renamed over the old one)
+//! and making outputs durable before their records are committed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::ProcessError;
+use super::plan::Entry;
+use super::processors::{self, Input, Output, Problem};
+use super::settings::Processor;
+use super::store::Record;
+use crate::project::Project;
+
+/// How an asset's processing failed: `keep` for the processor's own verdict
+/// (recorded with the key, not tried again until the key changes), not for
+/// an I/O error around it.
+pub(super) struct Failed {
+    pub(super) problem: Problem,
+    pub(super) keep: bool,
+}
+
+/// Runs the processor and puts the artifact in place: written to a
+/// scratch file, then renamed over the old one (a reader sees the old or
+/// the new artifact, never a part). `sync`: the file is made durable before
+/// the rename (its folders are, by the caller, once every artifact is in place).
+pub(super) fn produce(
+    project: &Project,
+    e: &Entry,
+    n: usize,
+    (scratch, out, modules, made): (&Path, &Path, &processors::ModulePaths, &Mutex<Vec<PathBuf>>),
+    old: Option<&Record>,
+    read: &AtomicUsize,
+    sync: bool,
+) -> Result<(u64, String), Failed> {
+    let io = |problem: Problem| Failed { problem, keep: false };
+    let abs = project.abs_path(&e.path);
+    let kept = e.bytes.lock().ok().and_then(|mut b| b.take());
+    let bytes = match kept {
+        // The very bytes the key was made from.
+        Some(bytes) => bytes,
+        None => {
+            read.fetch_add(1, Ordering::Relaxed);
+            let bytes = std::fs::read(&abs).map_err(|err| io(Problem::new(format!("cannot read the asset: {err}"))))?;
+            // The file changed after planning: its key is stale; the next run
+            // (or the next change batch) picks the new content up.
+            if blake3::hash(&bytes).to_hex().as_str() != e.source_hash {
+                return Err(io(Problem::new("the asset changed while it was processed; it will be processed again")));
+            }
+            bytes
+        }
+    };
+    let ext = e.artifact.rsplit_once('.').map_or("out", |(_, x)| x);
+    let tmp = scratch.join(format!("{n}.{ext}"));
+    let input = Input { project, asset: e.file, source: &abs, bytes, settings: &e.settings, scratch: &tmp, modules };
+    // The processor's own verdict, a pure function of the key's inputs: kept.
+    let output = processors::run(&e.processor, input).map_err(|problem| Failed { problem, keep: true })?;
+    let write_err = |err: std::io::Error| io(Problem::new(format!("cannot write the artifact: {err}")));
+    let (size, hash) = match output {
+        Output::Bytes(b) => {
+            let mut f = std::fs::File::create(&tmp).map_err(write_err)?;
+            std::io::Write::write_all(&mut f, &b).map_err(write_err)?;
+            if sync {
+                f.sync_all().map_err(write_err)?;
+            }
+            // A copy's bytes are the source's, whose hash is known.
+            let hash = if e.processor == Processor::Copy {
+                e.source_hash.clone()
+            } else {
+                blake3::hash(&b).to_hex().to_string()
+            };
+            (b.len() as u64, hash)
+        }
+        Output::Scratch => {
+            let b =
+                std::fs::read(&tmp).map_err(|err| io(Problem::new(format!("cannot read the tool's output: {err}"))))?;
+            if sync {
+                std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(write_err)?;
+            }
+            (b.len() as u64, blake3::hash(&b).to_hex().to_string())
+        }
+    };
+    let target = out.join(&e.artifact);
+    // The old artifact goes first: removing it may remove its emptied folder.
+    if let Some(old) = old
+        && old.artifact != e.artifact
+    {
+        remove_artifact(out, &old.artifact);
+    }
+    if let Some(parent) = target.parent()
+        && !parent.is_dir()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|err| io(Problem::new(format!("cannot create {}: {err}", parent.display()))))?;
+        // Its entry in its parent has to be made durable too.
+        if let Ok(mut made) = made.lock() {
+            made.push(parent.to_owned());
+        }
+    }
+    std::fs::rename(&tmp, &target)
+        .map_err(|err| io(Problem::new(format!("cannot write {}: {err}", target.display()))))?;
+    Ok((size, hash))
+}
+
+pub(super) fn remove_artifact(out: &Path, artifact: &str) {
+    let path = out.join(artifact);
+    let _ = std::fs::remove_file(&path);
+    // Empty folders left behind go too, up to the profile's folder.
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if d == out || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+/// Makes everything written under `dir`'s file system durable: one
+/// `syncfs` for a whole chunk instead of an `fsync` per artifact.
+pub(super) fn syncfs(dir: &Path) -> Result<(), ProcessError> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let f = std::fs::File::open(dir).map_err(|e| ProcessError::io(dir, e))?;
+        // SAFETY: syncfs on a descriptor this function owns.
+        if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+            return Err(ProcessError::io(dir, std::io::Error::last_os_error()));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+    }
+    Ok(())
+}
+
+/// Makes the renames of `artifacts` (files already synced) durable: an
+/// `fsync` of each artifact's folder, and of the parents of the folders this
+/// run made (`made`), up to `out`: a new folder is an entry in its parent.
+pub(super) fn sync_folders(out: &Path, artifacts: &[&str], made: &[PathBuf]) -> Result<(), ProcessError> {
+    let mut folders: Vec<PathBuf> =
+        artifacts.iter().filter_map(|a| Some(out.join(a).parent()?.to_path_buf())).collect();
+    for m in made {
+        let mut dir = m.parent();
+        while let Some(d) = dir {
+            if !d.starts_with(out) {
+                break;
+            }
+            folders.push(d.to_path_buf());
+            dir = d.parent();
+        }
+    }
+    folders.sort_unstable();
+    folders.dedup();
+    for d in folders {
+        std::fs::File::open(&d).and_then(|f| f.sync_all()).map_err(|e| ProcessError::io(&d, e))?;
+    }
+    Ok(())
+}
