@@ -547,6 +547,7 @@ fn in_a_bevy_project_a_scene_keeps_its_paths() {
         run.errors,
         ["error: assets/scenes/level.scn.ron:1:8: processing-failed: `textures/none.png` does not resolve to an asset"]
     );
+}
 
 #[test]
 fn a_failure_is_not_tried_again_until_its_key_changes_and_is_still_reported() {
@@ -595,4 +596,34 @@ fn a_failure_is_not_tried_again_until_its_key_changes_and_is_still_reported() {
     );
     assert_eq!(process(d, &[]).code, 1);
     assert_eq!(runs(), 3);
+}
+
+/// A failure of the machine (the tool is not installed yet) is not the
+/// asset's verdict: installing the tool is enough, the asset is not touched.
+#[test]
+fn a_tool_installed_after_a_failure_is_run_without_touching_the_asset() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tool = d.join("tools/copy.sh");
+    write_file(
+        d,
+        "assetry.toml",
+        format!("[processors.copier]\ncommand = [\"{}\", \"{{input}}\", \"{{output}}\"]\n", tool.display()),
+    );
+    write_file(d, "assets/a.txt", "one\n");
+    write_file(d, "assets/a.txt.meta", "id = \"00000000-0000-4000-8000-000000000002\"\nprocessor = \"copier\"\n");
+    let first = process(d, &[]);
+    assert_eq!(first.code, 1);
+    assert_eq!(first.errors.len(), 1);
+    assert!(
+        first.errors[0].starts_with(&format!("error: assets/a.txt: processing-failed: cannot run `{}`: ", tool.display())),
+        "{first:?}"
+    );
+    write_file(d, "tools/copy.sh", "#!/bin/sh\ncp \"$1\" \"$2\"\n");
+    let mut perms = std::fs::metadata(&tool).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&tool, perms).unwrap();
+    let second = process(d, &[]);
+    assert_eq!((second.code, second.processed.as_slice()), (0, &["assets/a.txt".to_owned()][..]), "{second:?}");
+    assert_eq!(read(d, ".assetry/out/default/a.txt"), b"one\n");
 }

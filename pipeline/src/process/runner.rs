@@ -361,7 +361,7 @@ impl State {
             keep_fail.insert(assets[i].0.to_owned());
             let f = &self.fail_records[assets[i].0];
             let range = f.range.map(|(start, end)| TextRange { start, end });
-            failed.insert(i, Problem { message: f.message.clone(), range });
+            failed.insert(i, Problem { message: f.message.clone(), range, machine: false });
         }
         progress(Progress::Planned { assets: assets.len(), to_process: work.len() });
         let work_paths: Vec<&str> = work.iter().map(|&(i, _)| assets[i].0).collect();

@@ -54,7 +54,7 @@ pub(super) fn produce(
     let tmp = scratch.join(format!("{n}.{ext}"));
     let input = Input { project, asset: e.file, source: &abs, bytes, settings: &e.settings, scratch: &tmp, modules };
     // The processor's own verdict, a pure function of the key's inputs: kept.
-    let output = processors::run(&e.processor, input).map_err(|problem| Failed { problem, keep: true })?;
+    let output = processors::run(&e.processor, input).map_err(|problem| Failed { keep: !problem.machine, problem })?;
     let write_err = |err: std::io::Error| io(Problem::new(format!("cannot write the artifact: {err}")));
     let (size, hash) = match output {
         Output::Bytes(b) => {

@@ -33,7 +33,9 @@ pub(super) fn process(name: &str, p: &ExternalProcessor, input: &Input<'_>) -> R
     }
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn().map_err(|e| Problem::new(format!("cannot run `{}`: {e}", arg(program))))?;
+    // Not installed, not executable: the machine's doing, tried again next run.
+    let mut child =
+        cmd.spawn().map_err(|e| Problem::new(format!("cannot run `{}`: {e}", arg(program))).of_machine())?;
     let pid = child.id();
     let mut stderr = child.stderr.take();
     let reader = std::thread::spawn(move || {
@@ -60,12 +62,13 @@ pub(super) fn process(name: &str, p: &ExternalProcessor, input: &Input<'_>) -> R
             kill_group(pid);
             let _ = waiter.join();
             let _ = reader.join();
-            return Err(Problem::new(format!("`{name}` did not finish within {timeout} s; its processes were killed")));
+            return Err(Problem::new(format!("`{name}` did not finish within {timeout} s; its processes were killed"))
+                .of_machine());
         }
     };
     let _ = waiter.join();
     let kept = reader.join().unwrap_or_default();
-    let status = status.map_err(|e| Problem::new(format!("`{name}`: {e}")))?;
+    let status = status.map_err(|e| Problem::new(format!("`{name}`: {e}")).of_machine())?;
     if !status.success() {
         let text = String::from_utf8_lossy(&kept);
         let text = text.trim();

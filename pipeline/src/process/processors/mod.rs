@@ -42,15 +42,26 @@ pub(super) enum Output {
 pub struct Problem {
     pub message: String,
     pub range: Option<TextRange>,
+    /// The failure comes from the machine, not from the asset's inputs (a
+    /// tool that is not installed or did not finish in time, Bevy's sources
+    /// not downloaded): the same key may succeed next time, so it is not
+    /// kept as the asset's verdict and the asset is tried again each run.
+    pub machine: bool,
 }
 
 impl Problem {
     pub(super) fn new(message: impl Into<String>) -> Problem {
-        Problem { message: message.into(), range: None }
+        Problem { message: message.into(), range: None, machine: false }
     }
 
     pub(super) fn at(message: impl Into<String>, range: TextRange) -> Problem {
-        Problem { message: message.into(), range: Some(range) }
+        Problem { message: message.into(), range: Some(range), machine: false }
+    }
+
+    /// This problem depends on the machine (see [`Problem::machine`]).
+    pub(super) fn of_machine(mut self) -> Problem {
+        self.machine = true;
+        self
     }
 }
 

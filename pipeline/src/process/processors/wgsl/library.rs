@@ -153,10 +153,13 @@ impl Crates {
 
 /// What a shader's artifact depends on in Bevy's library, for its cache
 /// key: the `bevy*` crates and versions of the project's `Cargo.lock` (and
-/// `CARGO_HOME`), when the shader imports a module under a `bevy*` name
-/// that no project shader declares; else nothing, so other shaders' keys
-/// do not change with the lock. The lock is read again only when its size
-/// or modification time changed.
+/// `CARGO_HOME`), and whether each one's sources are on this machine, when
+/// the shader imports a module under a `bevy*` name that no project shader
+/// declares; else nothing, so other shaders' keys do not change with the
+/// lock. Sources counted as present make a failure for want of them (kept
+/// by key, not tried again) end when `cargo fetch` brings them. The lock is
+/// read again only when its size or modification time changed, the
+/// sources looked for again until all are there.
 pub(crate) fn cache_key(project: &Project, file: crate::project::FileId) -> String {
     let Some(f) = project.file(file) else { return String::new() };
     let imports_bevy = f.refs().iter().zip(f.resolutions()).any(|(r, res)| {
@@ -167,9 +170,15 @@ pub(crate) fn cache_key(project: &Project, file: crate::project::FileId) -> Stri
     if !imports_bevy {
         return String::new();
     }
-    /// Each lock's modification time and size, and the key they gave.
-    type Seen = HashMap<PathBuf, (std::time::SystemTime, u64, String)>;
-    static LOCKS: Mutex<Option<Seen>> = Mutex::new(None);
+    /// What one lock gave: its modification time and size, its Bevy crates
+    /// (name, version, source), and which of them are on this machine once all are.
+    struct Seen {
+        mtime: std::time::SystemTime,
+        len: u64,
+        crates: Vec<(String, String, String)>,
+        all_present: Option<String>,
+    }
+    static LOCKS: Mutex<Option<HashMap<PathBuf, Seen>>> = Mutex::new(None);
     let Some(lock) = project.root().ancestors().map(|d| d.join("Cargo.lock")).find(|p| p.is_file()) else {
         return "no Cargo.lock".to_owned();
     };
@@ -177,26 +186,52 @@ pub(crate) fn cache_key(project: &Project, file: crate::project::FileId) -> Stri
     let mut cache = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
     let cache = cache.get_or_insert_with(HashMap::new);
     let home = cargo_home();
-    if let (Some((mtime, len)), Some((m, l, key))) = (stat, cache.get(&lock))
-        && (*m, *l) == (mtime, len)
-    {
-        return blake3::hash(format!("{}\0{key}", home.display()).as_bytes()).to_hex().to_string();
-    }
-    let text = std::fs::read_to_string(&lock).unwrap_or_default();
-    let mut key = String::new();
-    if let Ok(parsed) = text.parse::<toml::Table>() {
-        let packages = parsed.get("package").and_then(|p| p.as_array()).map_or(&[][..], |a| a.as_slice());
-        for p in packages {
-            let field = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-            if is_bevy_crate(field("name")) {
-                key.push_str(&format!("{} {} {}\n", field("name"), field("version"), field("source")));
+    let fresh = matches!((stat, cache.get(&lock)), (Some((m, l)), Some(seen)) if (seen.mtime, seen.len) == (m, l));
+    if !fresh {
+        let text = std::fs::read_to_string(&lock).unwrap_or_default();
+        let mut crates = Vec::new();
+        if let Ok(parsed) = text.parse::<toml::Table>() {
+            let packages = parsed.get("package").and_then(|p| p.as_array()).map_or(&[][..], |a| a.as_slice());
+            for p in packages {
+                let field = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                if is_bevy_crate(&field("name")) {
+                    crates.push((field("name"), field("version"), field("source")));
+                }
             }
         }
+        let (mtime, len) = stat.unwrap_or((std::time::UNIX_EPOCH, 0));
+        cache.insert(lock.clone(), Seen { mtime, len, crates, all_present: None });
     }
-    if let Some((mtime, len)) = stat {
-        cache.insert(lock, (mtime, len, key.clone()));
+    let Some(seen) = cache.get_mut(&lock) else { return String::new() };
+    let present = match &seen.all_present {
+        Some(p) => p.clone(),
+        None => {
+            let mut all = true;
+            let mut present = String::new();
+            for (name, version, source) in &seen.crates {
+                let here = if source.starts_with("registry+") || source.starts_with("sparse+") {
+                    crate_folder(&home, name, version).is_some()
+                } else if let Some(commit) =
+                    source.strip_prefix("git+").and_then(|s| s.rsplit_once('#')).map(|(_, c)| c)
+                {
+                    git_folder(&home, name, commit).is_some()
+                } else {
+                    false
+                };
+                all &= here;
+                present.push(if here { '1' } else { '0' });
+            }
+            if all {
+                seen.all_present = Some(present.clone());
+            }
+            present
+        }
+    };
+    let mut key = String::new();
+    for (name, version, source) in &seen.crates {
+        key.push_str(&format!("{name} {version} {source}\n"));
     }
-    blake3::hash(format!("{}\0{key}", home.display()).as_bytes()).to_hex().to_string()
+    blake3::hash(format!("{}\0{key}\0{present}", home.display()).as_bytes()).to_hex().to_string()
 }
 
 /// `bevy` and `bevy_*`: the crates of Bevy (and of its ecosystem) whose
