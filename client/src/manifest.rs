@@ -152,20 +152,29 @@ impl Manifest {
 
     /// Applies a changeset's entries, as the server's next manifest has them.
     pub fn apply(&mut self, changes: &[Change]) {
+        // A changed artifact or hash leaves every position and id as it was:
+        // the indexes are rebuilt only when an entry comes, goes or changes
+        // id, and then once before they are next read, so a changeset of
+        // saved files costs one lookup each however big the manifest is.
+        let mut stale = false;
         for c in changes {
+            if stale {
+                self.reindex();
+                stale = false;
+            }
             let at = self.by_path.get(&c.path).copied();
             match (c.kind, at) {
                 (ChangeKind::Removed, Some(i)) => {
                     self.entries.remove(i);
-                    self.reindex();
+                    stale = true;
                 }
                 (ChangeKind::Removed, None) => {}
                 (_, Some(i)) => {
                     let e = &mut self.entries[i];
+                    stale = e.id != c.id;
                     e.id = c.id.clone();
                     e.artifact = c.artifact.clone();
                     e.hash = c.hash.clone();
-                    self.reindex();
                 }
                 (_, None) => {
                     let e = Entry {
@@ -177,9 +186,12 @@ impl Manifest {
                     };
                     let i = self.entries.partition_point(|x| x.path < e.path);
                     self.entries.insert(i, e);
-                    self.reindex();
+                    stale = true;
                 }
             }
+        }
+        if stale {
+            self.reindex();
         }
     }
 }

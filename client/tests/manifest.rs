@@ -88,3 +88,40 @@ fn a_missing_or_malformed_manifest_is_an_error_naming_the_file() {
     let e = Manifest::load(dir.path(), "default").unwrap_err().to_string();
     assert!(e.contains("manifest.json: not a manifest: invalid type"), "{e}");
 }
+
+/// Each changeset applied in turn (saves, an id given, an asset added and
+/// one removed in the same changeset, then more saves) leaves every path
+/// and id resolving to its entry, as a manifest read from disk would.
+#[test]
+fn lookups_follow_every_kind_of_change() {
+    let dir = project(MANIFEST);
+    let mut m = Manifest::load(dir.path(), "default").unwrap();
+    let change = |path: &str, id: Option<&str>, hash: &str, kind| Change {
+        id: id.map(str::to_owned),
+        path: path.to_owned(),
+        artifact: path.trim_start_matches("assets/").to_owned(),
+        hash: hash.to_owned(),
+        kind,
+    };
+    let hero = "0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11";
+    let plain_id = "7a0c3f6e-3c1f-4f54-9f0e-2d8a3c6b9e14";
+    m.apply(&[change("assets/textures/hero.png", Some(hero), "23", ChangeKind::Modified)]);
+    assert_eq!(m.get(hero).map(|e| e.hash.as_str()), Some("23"));
+    m.apply(&[change("assets/textures/plain.png", Some(plain_id), "34", ChangeKind::Modified)]);
+    assert_eq!(m.get(&plain_id.to_ascii_uppercase()).map(|e| e.path.as_str()), Some("assets/textures/plain.png"));
+    m.apply(&[
+        change("assets/a.json", None, "55", ChangeKind::Added),
+        change("assets/shaders/lit.wgsl", None, "11", ChangeKind::Removed),
+        change("assets/textures/hero.png", Some(hero), "24", ChangeKind::Modified),
+        change("assets/textures/plain.png", None, "35", ChangeKind::Modified),
+    ]);
+    let paths: Vec<&str> = m.entries().iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["assets/a.json", "assets/textures/hero.png", "assets/textures/plain.png"]);
+    for e in m.entries() {
+        assert_eq!(m.get(&e.path).map(|g| g.path.as_str()), Some(e.path.as_str()));
+    }
+    assert_eq!(m.get(hero).map(|e| (e.path.as_str(), e.hash.as_str())), Some(("assets/textures/hero.png", "24")));
+    assert_eq!(m.get("2b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e13"), None, "the removed shader's id");
+    assert_eq!(m.get(plain_id), None, "plain.png's id was taken away");
+    assert_eq!(m.get("assets/shaders/lit.wgsl"), None);
+}
