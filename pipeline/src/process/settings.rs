@@ -20,6 +20,9 @@ pub enum Processor {
     Image,
     /// WGSL shaders: composed with their imports, validated.
     Wgsl,
+    /// WESL shaders: composed as Bevy 0.20 does (the `wesl` crate),
+    /// validated, written as WGSL.
+    Wesl,
     /// `[processors.NAME]` of `assetry.toml`.
     External(String, ExternalProcessor),
 }
@@ -33,10 +36,11 @@ impl Processor {
                 "scene" => Ok(Processor::Scene),
                 "image" => Ok(Processor::Image),
                 "wgsl" => Ok(Processor::Wgsl),
+                "wesl" => Ok(Processor::Wesl),
                 _ => match config.processors.get(name) {
                     Some(p) => Ok(Processor::External(name.to_owned(), p.clone())),
                     None => Err(format!(
-                        "unknown processor `{name}` (built in: copy, none, scene, image, wgsl; assetry.toml defines: {})",
+                        "unknown processor `{name}` (built in: copy, none, scene, image, wgsl, wesl; assetry.toml defines: {})",
                         names(config.processors.keys())
                     )),
                 },
@@ -47,6 +51,7 @@ impl Processor {
             Some("json" | "ron") => Processor::Scene,
             Some("png" | "jpg" | "jpeg") => Processor::Image,
             Some("wgsl") => Processor::Wgsl,
+            Some("wesl") => Processor::Wesl,
             _ => Processor::Copy,
         })
     }
@@ -58,6 +63,7 @@ impl Processor {
             Processor::Scene => "scene",
             Processor::Image => "image",
             Processor::Wgsl => "wgsl",
+            Processor::Wesl => "wesl",
             Processor::External(name, _) => name,
         }
     }
@@ -70,6 +76,7 @@ impl Processor {
             Processor::Scene => "scene@1".to_owned(),
             Processor::Image => "image@1".to_owned(),
             Processor::Wgsl => "wgsl@2".to_owned(),
+            Processor::Wesl => "wesl@1".to_owned(),
             Processor::External(name, p) => {
                 format!("external:{name}@1 {:?} {:?} {:?}", p.command, p.output_extension, p.timeout)
             }
