@@ -208,3 +208,30 @@ fn editing_an_imported_project_module_reprocesses_its_importer() {
     assert!(out.contains("vec4(0.25f)") && !out.contains("0.5f"), "{out}");
     assert_eq!(process_with_cargo_home(d, home.path()), (vec![], vec![]));
 }
+
+#[test]
+fn bevy_020s_blocks_of_declarations_and_baked_comparisons_compose() {
+    let (game, home) = bevy_game();
+    let d = game.path();
+    // As Bevy 0.20's mesh_view_bindings.wesl writes them: an `@if(…) { … }`
+    // block over declarations, with `@else`, on a comparison Bevy bakes
+    // into a flag (8 storage buffers: at least 6).
+    let pbr = home.path().join(REGISTRY).join("bevy_pbr-0.20.0/src/render");
+    write_file(
+        &pbr,
+        "limits.wesl",
+        "@if(AVAILABLE_STORAGE_BUFFER_BINDINGS__GE_6) {\nconst STORAGE: f32 = 6.0;\n@if(VERTEX_TANGENTS) const TANGENTS: f32 = 1.0;\n} @else {\nconst STORAGE: f32 = 0.0;\n}\n",
+    );
+    write_file(
+        d,
+        "assets/shaders/limits.wesl",
+        "import bevy_pbr::render::limits::STORAGE;\n\n@fragment\nfn f() -> @location(0) vec4<f32> {\n    return vec4<f32>(STORAGE);\n}\n",
+    );
+    let (processed, errors) = process_with_cargo_home(d, home.path());
+    assert_eq!(errors, Vec::<String>::new());
+    assert!(processed.contains(&"assets/shaders/limits.wesl".to_owned()), "{processed:?}");
+    assert_eq!(
+        artifact(d, "shaders/limits.wgsl"),
+        "const _1bevy_pbr_render_limits_STORAGE: f32 = 6f;\n\n@fragment \nfn f() -> @location(0) vec4<f32> {\n    return vec4(6f);\n}\n"
+    );
+}

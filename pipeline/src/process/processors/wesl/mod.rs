@@ -11,6 +11,8 @@
 //! imports are build references of the graph (the WESL extractor resolves
 //! them), so an edit to one reprocesses its importers.
 
+mod blocks;
+
 use std::borrow::Cow;
 
 use naga::valid::{Capabilities, ValidationFlags, Validator};
@@ -35,7 +37,18 @@ pub(super) fn process(input: &Input<'_>) -> Result<Vec<u8>, Problem> {
     // Bevy's way with shader defs: each one is a feature flag, and a number
     // is also a constant of the `constants` module.
     let mut constants = std::collections::BTreeMap::new();
-    for (name, value) in shader_defs(project) {
+    let mut defs = shader_defs(project);
+    // WESL flags are booleans: Bevy 0.20's pipeline cache bakes in the
+    // comparisons its modules make of the storage buffer count.
+    if let Some(&ShaderDefValue::UInt(n)) = defs.get("AVAILABLE_STORAGE_BUFFER_BINDINGS") {
+        for at_least in [3, 6] {
+            defs.insert(
+                format!("AVAILABLE_STORAGE_BUFFER_BINDINGS__GE_{at_least}"),
+                ShaderDefValue::Bool(n >= at_least),
+            );
+        }
+    }
+    for (name, value) in defs {
         let (flag, constant) = match value {
             ShaderDefValue::Bool(b) => (b, None),
             ShaderDefValue::Int(i) => (true, Some(i.to_string())),
@@ -129,11 +142,11 @@ impl wesl::Resolver for Resolver<'_> {
         let not_found = |why: String| ResolveError::ModuleNotFound(path.clone(), why);
         let Some(package) = Self::package(path) else {
             if path == self.root {
-                return Ok(Cow::Borrowed(self.text));
+                return Ok(blocks::flatten(self.text));
             }
             let rel = self.file_of(path);
             return std::fs::read_to_string(self.project.abs_path(&rel))
-                .map(Cow::Owned)
+                .map(|t| Cow::Owned(blocks::flatten(&t).into_owned()))
                 .map_err(|e| not_found(format!("cannot read `{rel}`: {e}")));
         };
         if package == "constants" && path.components.is_empty() {
@@ -145,7 +158,7 @@ impl wesl::Resolver for Resolver<'_> {
             return Err(not_found(format!("no package `{package}`: neither a Bevy crate (`bevy_…`) nor `constants`")));
         };
         let file = krate.dir.join("src").join(format!("{}.wesl", path.components.join("/")));
-        std::fs::read_to_string(&file).map(Cow::Owned).map_err(|_| {
+        std::fs::read_to_string(&file).map(|t| Cow::Owned(blocks::flatten(&t).into_owned())).map_err(|_| {
             not_found(format!(
                 "crate `{}` {} has no module `{import}` (no {})",
                 krate.name,
