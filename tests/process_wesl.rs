@@ -127,6 +127,23 @@ fn a_type_error_is_reported_at_its_line_and_column_in_the_shader() {
 }
 
 #[test]
+fn a_type_error_in_an_imported_project_module_names_it_in_the_importer() {
+    let (game, home) = bevy_game();
+    let d = game.path();
+    save(d, "assets/shaders/util.wesl", &UTIL.replace("= vec4<f32>(0.5)", "= vec3<f32>(0.5)"));
+    let (processed, errors) = process_with_cargo_home(d, home.path());
+    // On its own a module is stripped to what entry points use: nothing.
+    assert_eq!(processed, ["assets/shaders/util.wesl"]);
+    let message = "invalid shader: the type of `COLOR_MULTIPLIER` is expected to be `vec4<f32>`, but got `vec3<f32>`";
+    assert_eq!(
+        errors,
+        [format!(
+            "error: assets/shaders/material.wesl: processing-failed: in `assets/shaders/util.wesl` (`COLOR_MULTIPLIER`): {message}"
+        ),]
+    );
+}
+
+#[test]
 fn an_import_of_a_missing_package_or_module_names_it() {
     let (game, home) = bevy_game();
     let d = game.path();

@@ -248,6 +248,7 @@ fn place(
     sourcemap: Option<&wesl::BasicSourceMap>,
     resolver: &Resolver<'_>,
 ) -> Problem {
+    let message = unmangle(&message, sourcemap);
     let Some(span) = span.filter(|s| s.end <= output.len() && output.is_char_boundary(s.start)) else {
         return Problem::new(message);
     };
@@ -269,6 +270,25 @@ fn place(
             None => Problem::new(message),
         },
     }
+}
+
+/// `message` with the mangled names of imported declarations
+/// (`package_shaders_util_1X`) back to the names the modules write (`X`).
+fn unmangle(message: &str, sourcemap: Option<&wesl::BasicSourceMap>) -> String {
+    let Some(map) = sourcemap else { return message.to_owned() };
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(ident) {
+        out.push_str(&rest[..start]);
+        let word = &rest[start..];
+        let end = word.find(|c: char| !ident(c)).unwrap_or(word.len());
+        let word = &word[..end];
+        out.push_str(map.get_decl(word).map_or(word, |(_, name)| name));
+        rest = &rest[start + end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 const DECLARATION_KEYWORDS: [&str; 6] = ["fn", "struct", "var", "const", "override", "alias"];
