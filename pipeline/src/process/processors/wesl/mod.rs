@@ -113,7 +113,7 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     /// The package a module path is under: wesl renames a package imported
     /// from inside another `outer/inner` (Bevy keeps the last name too).
-    fn package<'p>(path: &'p ModulePath) -> Option<&'p str> {
+    fn package(path: &ModulePath) -> Option<&str> {
         match &path.origin {
             PathOrigin::Package(p) => Some(p.rsplit('/').next().unwrap_or(p)),
             _ => None,
