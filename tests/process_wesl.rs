@@ -252,3 +252,25 @@ fn bevy_020s_blocks_of_declarations_and_baked_comparisons_compose() {
         "const _1bevy_pbr_render_limits_STORAGE: f32 = 6f;\n\n@fragment \nfn f() -> @location(0) vec4<f32> {\n    return vec4(6f);\n}\n"
     );
 }
+
+#[test]
+fn outside_a_bevy_project_wesl_is_copied_and_naming_the_processor_says_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(d, "assets/shaders/util.wesl", UTIL);
+    write_file(d, "assets/shaders/other.wesl", UTIL);
+    write_file(
+        d,
+        "assets/shaders/other.wesl.meta",
+        "id = \"0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11\"\nprocessor = \"wesl\"\n",
+    );
+    let run = crate::process::process(d, &[]);
+    assert_eq!(run.processed, ["assets/shaders/util.wesl"]);
+    assert_eq!(artifact(d, "shaders/util.wesl"), UTIL);
+    assert_eq!(
+        run.errors,
+        [
+            "error: assets/shaders/other.wesl: processing-failed: the wesl processor needs the bevy flavour (`flavor = \"bevy\"`, or a Cargo.toml depending on bevy): only there are WESL imports tracked"
+        ]
+    );
+}

@@ -36,7 +36,12 @@ impl Processor {
                 "scene" => Ok(Processor::Scene),
                 "image" => Ok(Processor::Image),
                 "wgsl" => Ok(Processor::Wgsl),
-                "wesl" => Ok(Processor::Wesl),
+                "wesl" if config.flavor == crate::flavor::Flavor::Bevy => Ok(Processor::Wesl),
+                // Only a Bevy project's WESL imports are read into the graph:
+                // elsewhere an edited module would not reprocess its importers.
+                "wesl" => Err("the wesl processor needs the bevy flavour (`flavor = \"bevy\"`, or a Cargo.toml \
+                     depending on bevy): only there are WESL imports tracked"
+                    .to_owned()),
                 _ => match config.processors.get(name) {
                     Some(p) => Ok(Processor::External(name.to_owned(), p.clone())),
                     None => Err(format!(
@@ -51,7 +56,8 @@ impl Processor {
             Some("json" | "ron") => Processor::Scene,
             Some("png" | "jpg" | "jpeg") => Processor::Image,
             Some("wgsl") => Processor::Wgsl,
-            Some("wesl") => Processor::Wesl,
+            // WESL is Bevy's (0.20 on); elsewhere it is copied as before.
+            Some("wesl") if config.flavor == crate::flavor::Flavor::Bevy => Processor::Wesl,
             _ => Processor::Copy,
         })
     }
