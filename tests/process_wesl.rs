@@ -232,7 +232,8 @@ fn bevy_020s_blocks_of_declarations_and_baked_comparisons_compose() {
     let d = game.path();
     // As Bevy 0.20's mesh_view_bindings.wesl writes them: an `@if(…) { … }`
     // block over declarations, with `@else`, on a comparison Bevy bakes
-    // into a flag (8 storage buffers: at least 6).
+    // into a flag (8 storage buffers: at least 6); in a function, a block
+    // of statements whose `let` is used after it, as Bevy's examples do.
     let pbr = home.path().join(REGISTRY).join("bevy_pbr-0.20.0/src/render");
     write_file(
         &pbr,
@@ -242,14 +243,14 @@ fn bevy_020s_blocks_of_declarations_and_baked_comparisons_compose() {
     write_file(
         d,
         "assets/shaders/limits.wesl",
-        "import bevy_pbr::render::limits::STORAGE;\n\n@fragment\nfn f() -> @location(0) vec4<f32> {\n    return vec4<f32>(STORAGE);\n}\n",
+        "import bevy_pbr::render::limits::STORAGE;\n\n@fragment\nfn f() -> @location(0) vec4<f32> {\n    @if(VERTEX_UVS_A) {\n    let k = 2.0;\n    }\n    @else {\n    let k = 3.0;\n    }\n    return vec4<f32>(STORAGE * k);\n}\n",
     );
     let (processed, errors) = process_with_cargo_home(d, home.path());
     assert_eq!(errors, Vec::<String>::new());
     assert!(processed.contains(&"assets/shaders/limits.wesl".to_owned()), "{processed:?}");
     assert_eq!(
         artifact(d, "shaders/limits.wgsl"),
-        "const _1bevy_pbr_render_limits_STORAGE: f32 = 6f;\n\n@fragment \nfn f() -> @location(0) vec4<f32> {\n    return vec4(6f);\n}\n"
+        "const _1bevy_pbr_render_limits_STORAGE: f32 = 6f;\n\n@fragment \nfn f() -> @location(0) vec4<f32> {\n    return vec4((_1bevy_pbr_render_limits_STORAGE * 2f));\n}\n"
     );
 }
 
