@@ -28,6 +28,7 @@ mod process;
 mod process_crash;
 mod process_lsp;
 mod process_noop;
+mod process_wesl;
 mod process_wgsl;
 mod project_rules;
 mod reload;

@@ -20,6 +20,9 @@ pub enum Processor {
     Image,
     /// WGSL shaders: composed with their imports, validated.
     Wgsl,
+    /// WESL shaders: composed as Bevy 0.20 does (the `wesl` crate),
+    /// validated, written as WGSL.
+    Wesl,
     /// `[processors.NAME]` of `assetry.toml`.
     External(String, ExternalProcessor),
 }
@@ -33,10 +36,16 @@ impl Processor {
                 "scene" => Ok(Processor::Scene),
                 "image" => Ok(Processor::Image),
                 "wgsl" => Ok(Processor::Wgsl),
+                "wesl" if config.flavor == crate::flavor::Flavor::Bevy => Ok(Processor::Wesl),
+                // Only a Bevy project's WESL imports are read into the graph:
+                // elsewhere an edited module would not reprocess its importers.
+                "wesl" => Err("the wesl processor needs the bevy flavour (`flavor = \"bevy\"`, or a Cargo.toml \
+                     depending on bevy): only there are WESL imports tracked"
+                    .to_owned()),
                 _ => match config.processors.get(name) {
                     Some(p) => Ok(Processor::External(name.to_owned(), p.clone())),
                     None => Err(format!(
-                        "unknown processor `{name}` (built in: copy, none, scene, image, wgsl; assetry.toml defines: {})",
+                        "unknown processor `{name}` (built in: copy, none, scene, image, wgsl, wesl; assetry.toml defines: {})",
                         names(config.processors.keys())
                     )),
                 },
@@ -47,6 +56,8 @@ impl Processor {
             Some("json" | "ron") => Processor::Scene,
             Some("png" | "jpg" | "jpeg") => Processor::Image,
             Some("wgsl") => Processor::Wgsl,
+            // WESL is Bevy's (0.20 on); elsewhere it is copied as before.
+            Some("wesl") if config.flavor == crate::flavor::Flavor::Bevy => Processor::Wesl,
             _ => Processor::Copy,
         })
     }
@@ -58,6 +69,7 @@ impl Processor {
             Processor::Scene => "scene",
             Processor::Image => "image",
             Processor::Wgsl => "wgsl",
+            Processor::Wesl => "wesl",
             Processor::External(name, _) => name,
         }
     }
@@ -70,6 +82,7 @@ impl Processor {
             Processor::Scene => "scene@1".to_owned(),
             Processor::Image => "image@1".to_owned(),
             Processor::Wgsl => "wgsl@2".to_owned(),
+            Processor::Wesl => "wesl@1".to_owned(),
             Processor::External(name, p) => {
                 format!("external:{name}@1 {:?} {:?} {:?}", p.command, p.output_extension, p.timeout)
             }

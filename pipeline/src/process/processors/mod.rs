@@ -6,6 +6,7 @@ mod external;
 mod image;
 mod minify;
 mod scene;
+mod wesl;
 mod wgsl;
 
 pub(crate) use wgsl::{ModulePaths, cache_key as wgsl_cache_key};
@@ -71,6 +72,8 @@ pub(super) fn output_extension(processor: &Processor, settings: &toml::Table) ->
         Processor::Image => image::output_extension(settings)?,
         Processor::External(_, p) => p.output_extension.clone(),
         Processor::Wgsl => wgsl::output_extension(settings)?,
+        // The composed shader is WGSL, whatever it was written in.
+        Processor::Wesl => Some("wgsl".to_owned()),
         Processor::Copy | Processor::Scene => None,
     };
     match ext {
@@ -89,6 +92,7 @@ pub(super) fn run(processor: &Processor, input: Input<'_>) -> Result<Output, Pro
         Processor::Scene => scene::process(&input).map(Output::Bytes),
         Processor::Image => image::process(&input).map(Output::Bytes),
         Processor::Wgsl => wgsl::process(&input, input.modules).map(Output::Bytes),
+        Processor::Wesl => wesl::process(&input).map(Output::Bytes),
         Processor::External(name, p) => external::process(name, p, &input).map(|()| Output::Scratch),
     }
 }

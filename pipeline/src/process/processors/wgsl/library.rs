@@ -37,7 +37,7 @@ struct Crates {
 
 enum Located {
     /// The crate's modules: `#define_import_path` → file.
-    Found { version: String, modules: Arc<Modules> },
+    Found { version: String, dir: PathBuf, modules: Arc<Modules> },
     /// Not downloaded: not in `looked` (the registry's or git's folder).
     Missing { version: String, looked: PathBuf },
     /// A path dependency: the lock does not say where.
@@ -64,41 +64,8 @@ impl Library {
     /// (naga_oil then reports it missing), an error saying what to do when
     /// it is but the crate's sources cannot be read.
     pub(super) fn find(&self, project: &Project, import: &str) -> Result<Option<LibraryModule>, String> {
-        let first = import.split("::").next().unwrap_or_default();
-        if !is_bevy_crate(first) {
-            return Ok(None);
-        }
-        let crates = self.crates.get_or_init(|| Crates::read(project.root()));
-        let Some(located) = crates.by_name.get(first) else {
-            return Err(match &crates.lock {
-                Some(lock) => format!(
-                    "`{import}` is Bevy's, but {} names no crate `{first}` (is the `bevy` feature that brings it off?)",
-                    lock.display()
-                ),
-                None => format!(
-                    "`{import}` is Bevy's, but no Cargo.lock is in the project or a folder above it \
-                     (run `cargo generate-lockfile` in the game's folder)"
-                ),
-            });
-        };
-        let (version, modules) = match located {
-            Located::Found { version, modules } => (version, modules),
-            Located::Missing { version, looked } => {
-                let folder = crates.lock.as_deref().and_then(Path::parent).unwrap_or(project.root());
-                return Err(format!(
-                    "`{import}` is Bevy's, but the sources of crate `{first}` {version} are not in {}: \
-                     run `cargo fetch` in {}",
-                    looked.display(),
-                    folder.display()
-                ));
-            }
-            Located::NotRegistry { version } => {
-                return Err(format!(
-                    "`{import}` is Bevy's, but crate `{first}` {version} is a path dependency, whose shader \
-                     modules are not read (only crates.io and git sources are)"
-                ));
-            }
-        };
+        let Some(krate) = self.locate(project, import)? else { return Ok(None) };
+        let (first, version, modules) = (krate.name, krate.version, krate.modules);
         let found = prefixes(import).find_map(|m| modules.by_name.get(m).map(|p| (m, p)));
         let Some((name, path)) = found else {
             if modules.by_name.is_empty() && modules.wesl > 0 {
@@ -112,6 +79,57 @@ impl Library {
         let source = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read Bevy's `{name}` ({}): {e}", path.display()))?;
         Ok(Some(LibraryModule { name: name.to_owned(), path: path.clone(), source }))
+    }
+}
+
+/// A `bevy*` crate whose sources cargo has downloaded.
+pub(crate) struct CrateSources<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    /// The crate's folder (its `Cargo.toml`'s).
+    pub dir: &'a Path,
+    modules: &'a Modules,
+}
+
+impl Library {
+    /// The crate that `import` (`bevy_pbr::…`) starts with, as the lock
+    /// names it: `Ok(None)` when its first segment is not a Bevy crate's
+    /// name, an error saying what to do when it is but its sources cannot
+    /// be read (not in the lock, not fetched, a path dependency).
+    pub(crate) fn locate<'a>(&'a self, project: &Project, import: &str) -> Result<Option<CrateSources<'a>>, String> {
+        let first = import.split("::").next().unwrap_or_default();
+        if !is_bevy_crate(first) {
+            return Ok(None);
+        }
+        let crates = self.crates.get_or_init(|| Crates::read(project.root()));
+        let Some((name, located)) = crates.by_name.get_key_value(first) else {
+            return Err(match &crates.lock {
+                Some(lock) => format!(
+                    "`{import}` is Bevy's, but {} names no crate `{first}` (is the `bevy` feature that brings it off?)",
+                    lock.display()
+                ),
+                None => format!(
+                    "`{import}` is Bevy's, but no Cargo.lock is in the project or a folder above it \
+                     (run `cargo generate-lockfile` in the game's folder)"
+                ),
+            });
+        };
+        match located {
+            Located::Found { version, dir, modules } => Ok(Some(CrateSources { name, version, dir, modules })),
+            Located::Missing { version, looked } => {
+                let folder = crates.lock.as_deref().and_then(Path::parent).unwrap_or(project.root());
+                Err(format!(
+                    "`{import}` is Bevy's, but the sources of crate `{first}` {version} are not in {}: \
+                     run `cargo fetch` in {}",
+                    looked.display(),
+                    folder.display()
+                ))
+            }
+            Located::NotRegistry { version } => Err(format!(
+                "`{import}` is Bevy's, but crate `{first}` {version} is a path dependency, whose shader \
+                 modules are not read (only crates.io and git sources are)"
+            )),
+        }
     }
 }
 
@@ -142,7 +160,7 @@ impl Crates {
                 continue;
             };
             let located = match found {
-                Some(dir) => Located::Found { version, modules: modules_of(&dir) },
+                Some(dir) => Located::Found { version, modules: modules_of(&dir), dir },
                 None => Located::Missing { version, looked },
             };
             by_name.insert(name, located);
@@ -155,18 +173,22 @@ impl Crates {
 /// key: the `bevy*` crates and versions of the project's `Cargo.lock` (and
 /// `CARGO_HOME`), and whether each one's sources are on this machine, when
 /// the shader imports a module under a `bevy*` name that no project shader
-/// declares; else nothing, so other shaders' keys do not change with the
-/// lock. Sources counted as present make a failure for want of them (kept
-/// by key, not tried again) end when `cargo fetch` brings them. The lock is
-/// read again only when its size or modification time changed, the
-/// sources looked for again until all are there.
+/// declares, or is WESL; else nothing, so other shaders' keys do not change
+/// with the lock. Sources counted as present make a failure for want of
+/// them (kept by key, not tried again) end when `cargo fetch` brings them.
+/// The lock is read again only when its size or modification time changed,
+/// the sources looked for again until all are there.
 pub(crate) fn cache_key(project: &Project, file: crate::project::FileId) -> String {
     let Some(f) = project.file(file) else { return String::new() };
-    let imports_bevy = f.refs().iter().zip(f.resolutions()).any(|(r, res)| {
-        r.value.contains("::")
-            && is_bevy_crate(r.value.split("::").next().unwrap_or_default())
-            && res.target().is_none()
-    });
+    // A WESL shader's imports of other packages are not references of the
+    // graph (the extractor keeps the project's own): any may be Bevy's.
+    let wesl = project.path(file).rsplit_once('.').is_some_and(|(_, e)| e.eq_ignore_ascii_case("wesl"));
+    let imports_bevy = wesl
+        || f.refs().iter().zip(f.resolutions()).any(|(r, res)| {
+            r.value.contains("::")
+                && is_bevy_crate(r.value.split("::").next().unwrap_or_default())
+                && res.target().is_none()
+        });
     if !imports_bevy {
         return String::new();
     }
@@ -320,7 +342,7 @@ fn prefixes(name: &str) -> impl Iterator<Item = &str> {
 /// group (3), the mesh pipeline's own (`MESH_PIPELINE`,
 /// `VERTEX_OUTPUT_INSTANCE_INDEX`) and a mesh with positions, normals and
 /// UVs (the vertex attributes `Mesh3d` of a primitive shape has). None outside a Bevy project.
-pub(super) fn shader_defs(project: &Project) -> HashMap<String, ShaderDefValue> {
+pub(crate) fn shader_defs(project: &Project) -> HashMap<String, ShaderDefValue> {
     let mut defs = HashMap::new();
     if project.config().flavor != crate::flavor::Flavor::Bevy {
         return defs;

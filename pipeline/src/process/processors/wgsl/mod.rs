@@ -24,6 +24,9 @@ use crate::extract::DepKind;
 use crate::project::{FileId, Project};
 
 pub(crate) use library::{Library as ModulePaths, cache_key};
+// The wesl processor's: Bevy's crates, its shader defs, naga's messages.
+pub(super) use library::shader_defs;
+pub(super) use readable::message as readable_message;
 
 pub(super) fn process(input: &Input<'_>, library: &ModulePaths) -> Result<Vec<u8>, Problem> {
     let text = std::str::from_utf8(&input.bytes).map_err(|_| Problem::new("not UTF-8 text"))?;

@@ -9,7 +9,7 @@ use naga::{BinaryOperator as Bo, Scalar, ScalarKind, TypeInner, UnaryOperator};
 /// `` `a * b`: cannot multiply mat2x2<f32> and vec3<f32> ``: the text of
 /// the most precise span (`snippet`), then why. `function` is the text of
 /// the function at fault, when naga names one (its return type).
-pub(super) fn message(e: &ValidationError, snippet: Option<&str>, function: Option<&str>) -> String {
+pub(crate) fn message(e: &ValidationError, snippet: Option<&str>, function: Option<&str>) -> String {
     let why = reason(e, function);
     match snippet.map(excerpt) {
         Some(s) if !s.is_empty() => format!("`{s}`: {why}"),
