@@ -378,7 +378,7 @@ fn a_bevy_whose_shaders_are_wesl_fails_saying_naga_oil_cannot_compose_them() {
     assert_eq!(
         errors,
         ["error: assets/shaders/material.wgsl:1:9: processing-failed: `bevy_pbr::forward_io::VertexOutput`: crate \
-             `bevy_pbr` 0.20.1 has no WGSL shader modules (its shaders are WESL, `.wesl`, which naga_oil does not compose)"]
+             `bevy_pbr` 0.20.1 has no WGSL shader modules (its shaders are WESL): write this shader as a `.wesl` file, composed as Bevy composes WESL"]
     );
 }
 

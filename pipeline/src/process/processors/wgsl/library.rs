@@ -70,8 +70,8 @@ impl Library {
         let Some((name, path)) = found else {
             if modules.by_name.is_empty() && modules.wesl > 0 {
                 return Err(format!(
-                    "`{import}`: crate `{first}` {version} has no WGSL shader modules (its shaders are WESL, \
-                     `.wesl`, which naga_oil does not compose)"
+                    "`{import}`: crate `{first}` {version} has no WGSL shader modules (its shaders are WESL): \
+                     write this shader as a `.wesl` file, composed as Bevy composes WESL"
                 ));
             }
             return Ok(None);
