@@ -616,7 +616,8 @@ fn a_tool_installed_after_a_failure_is_run_without_touching_the_asset() {
     assert_eq!(first.code, 1);
     assert_eq!(first.errors.len(), 1);
     assert!(
-        first.errors[0].starts_with(&format!("error: assets/a.txt: processing-failed: cannot run `{}`: ", tool.display())),
+        first.errors[0]
+            .starts_with(&format!("error: assets/a.txt: processing-failed: cannot run `{}`: ", tool.display())),
         "{first:?}"
     );
     write_file(d, "tools/copy.sh", "#!/bin/sh\ncp \"$1\" \"$2\"\n");

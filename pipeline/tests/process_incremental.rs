@@ -404,3 +404,23 @@ fn a_run_that_could_not_happen_is_made_up_by_the_next_one() {
     assert_eq!(run.processed, ["assets/a.txt", "assets/b.txt"]);
     assert_eq!(std::fs::read(out_dir(&root, "default").join("a.txt")).unwrap(), b"a2\n");
 }
+
+/// A run killed between writing an artifact beside its place and renaming
+/// it leaves a `.NAME.assetry-unfinished` file there, with the asset's
+/// journal entry; when that asset is gone by the next run, nothing would
+/// write over the file: the next run sweeps it, and only then clears the
+/// journal.
+#[test]
+fn unfinished_artifacts_of_a_killed_run_are_swept_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "assets/kept/a.txt", "a\n");
+    full_run(root);
+    let out = out_dir(root, "default");
+    // What the killed run left: the journal entry, then the unfinished file.
+    Store::open(&state_dir(root)).unwrap().begin("default", &["assets/gone/b.txt"]).unwrap();
+    write(&out, "gone/.b.txt.assetry-unfinished", "half");
+    let report = full_run(root);
+    assert_eq!(report.processed, Vec::<String>::new());
+    assert_eq!(files(&out).keys().collect::<Vec<_>>(), ["kept/a.txt", "manifest.json"]);
+}

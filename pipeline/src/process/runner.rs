@@ -190,6 +190,11 @@ impl Session {
             stale => {
                 // The failures told before stay, so only new ones are reported again.
                 let failures = stale.take().map(|s| s.failures).unwrap_or_default();
+                // A run was killed while writing: its unfinished files go
+                // before the journal that tells of them is cleared.
+                if store.has_pending(profile)? {
+                    super::write::sweep_unfinished(&out);
+                }
                 let records = store.load(profile)?;
                 let state = State {
                     profile: profile.to_owned(),

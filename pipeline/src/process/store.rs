@@ -154,6 +154,19 @@ impl Store {
     /// Every record of a profile, by asset path. Records journaled as
     /// pending are dropped (their outputs may be half-replaced), and the
     /// journal is cleared.
+    /// Whether a run of `profile` was killed with outputs journaled as
+    /// being written ([`Store::load`] clears them).
+    pub fn has_pending(&self, profile: &str) -> Result<bool, ProcessError> {
+        let prefix = key(profile, "");
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = tx.open_table(PENDING).map_err(|e| self.err(e))?;
+        let first = table.range(prefix.as_str()..).map_err(|e| self.err(e))?.next();
+        Ok(match first {
+            Some(row) => row.map_err(|e| self.err(e))?.0.value().starts_with(&prefix),
+            None => false,
+        })
+    }
+
     pub fn load(&self, profile: &str) -> Result<HashMap<String, Record>, ProcessError> {
         let prefix = key(profile, "");
         let pending: Vec<String> = {
