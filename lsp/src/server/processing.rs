@@ -6,7 +6,10 @@
 //! diagnostics and cleared when the asset processes again. A run with work
 //! to do is wrapped in `$/progress` begin/end when the client supports it.
 //!
-//! Opt-in for now: `initializationOptions: {"process": true, "profile": "P"}`.
+//! On when the client asks (`initializationOptions: {"process": true,
+//! "profile": "P"}`; the VS Code extension's `assetry.processing.enabled`)
+//! or the project sets `[reload]`: a first run writes a processed copy of
+//! every asset, which opening a project in an editor should not do unasked.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
