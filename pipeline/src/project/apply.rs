@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::files::{file_name, folder_prefix};
+use super::files::folder_prefix;
 use super::index::{push_id, remove_id};
 use super::resolution::count_references;
 use super::{Departure, Dirty, File, FileId, Link, LinkKind, Project};
@@ -512,7 +512,7 @@ fn change_paths(c: &Change) -> Vec<&PathBuf> {
 fn test_panic_hook(rel: &str) {
     static FIRED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if let Some(name) = std::env::var_os("ASSETRY_TEST_PANIC_ON")
-        && name.to_str() == Some(file_name(rel))
+        && name.to_str() == Some(super::files::file_name(rel))
         && !FIRED.swap(true, std::sync::atomic::Ordering::SeqCst)
     {
         panic!("ASSETRY_TEST_PANIC_ON: updating `{rel}`");
