@@ -7,9 +7,8 @@
 use std::path::Path;
 
 use crate::process::save;
-use crate::support::{assetry_bin, write_file};
-
-const REGISTRY: &str = "registry/src/index.crates.io-1949cf8c6b5b557f";
+use crate::process_wgsl::{REGISTRY, process_with_cargo_home};
+use crate::support::write_file;
 
 const UTIL: &str = "const COLOR_MULTIPLIER: vec4<f32> = vec4<f32>(0.5);\n";
 const MATERIAL: &str = "import bevy_pbr::render::forward_io::VertexOutput;
@@ -47,22 +46,6 @@ fn bevy_game() -> (tempfile::TempDir, tempfile::TempDir) {
         "struct VertexOutput {\n    @builtin(position) position: vec4<f32>,\n    @if(VERTEX_UVS_A) @location(2) uv: vec2<f32>,\n    @if(VERTEX_TANGENTS) @location(4) tangent: vec4<f32>,\n}\n",
     );
     (game, home)
-}
-
-/// `assetry process` with `CARGO_HOME` set: (processed paths, error lines).
-fn process_with_cargo_home(d: &Path, cargo_home: &Path) -> (Vec<String>, Vec<String>) {
-    let out = std::process::Command::new(assetry_bin())
-        .arg("process")
-        .current_dir(d)
-        .env("CARGO_HOME", cargo_home)
-        .output()
-        .expect("run assetry process");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut processed: Vec<String> =
-        stdout.lines().filter_map(|l| l.strip_prefix("processed ")).map(str::to_owned).collect();
-    processed.sort();
-    let errors = stdout.lines().filter(|l| l.starts_with("error: ")).map(str::to_owned).collect();
-    (processed, errors)
 }
 
 fn artifact(d: &Path, rel: &str) -> String {

@@ -138,7 +138,7 @@ fn go_to_definition_on_a_module_import_opens_the_shader_declaring_it() {
 }
 
 /// `assetry process` with `CARGO_HOME` set: (processed paths, error lines).
-fn process_with_cargo_home(d: &Path, cargo_home: &Path) -> (Vec<String>, Vec<String>) {
+pub(crate) fn process_with_cargo_home(d: &Path, cargo_home: &Path) -> (Vec<String>, Vec<String>) {
     let out = std::process::Command::new(assetry_bin())
         .arg("process")
         .current_dir(d)
@@ -153,7 +153,8 @@ fn process_with_cargo_home(d: &Path, cargo_home: &Path) -> (Vec<String>, Vec<Str
     (processed, errors)
 }
 
-const REGISTRY: &str = "registry/src/index.crates.io-1949cf8c6b5b557f";
+/// Where cargo unpacks crates.io sources under `CARGO_HOME`.
+pub(crate) const REGISTRY: &str = "registry/src/index.crates.io-1949cf8c6b5b557f";
 
 /// A game depending on Bevy whose `Cargo.lock` names `bevy_pbr` at
 /// `version`, a material shader importing two of its modules, and a
