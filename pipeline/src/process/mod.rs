@@ -31,6 +31,7 @@ pub mod manifest;
 mod plan;
 mod processors;
 pub mod runner;
+mod schedule;
 pub mod scope;
 pub mod settings;
 pub mod snapshot;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::lock::ProcessLock;
 use super::plan::{Entry, build_dependencies, build_keys, compute_keys, plan, settings_json, why};
 use super::processors::{self, Problem};
+use super::schedule::{Stretches, parallel_map};
 use super::scope::Scope;
 use super::store::{Commit, FailRecord, Record, Store};
 use super::write::{Failed, produce, remove_artifact, sync_folders, syncfs};
@@ -373,7 +374,7 @@ impl State {
         store.begin(profile, &work_paths)?;
 
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let next = AtomicUsize::new(0);
+        let stretches = Stretches::new(work.len(), jobs.min(work.len()));
         let modules = processors::ModulePaths::new();
         let made = std::sync::Mutex::new(Vec::new());
         let (tx, rx) = mpsc::channel::<(usize, Result<Record, Failed>)>();
@@ -387,13 +388,12 @@ impl State {
         // A small run syncs what it wrote; a big one the whole file system once per chunk.
         let small = !full && work.len() <= SYNC_FILES_UP_TO;
         std::thread::scope(|s| {
-            for _ in 0..jobs.min(work.len()) {
+            for worker in 0..jobs.min(work.len()) {
                 let tx = tx.clone();
-                let (work, entries, next, read) = (&work, &entries, &next, &read);
+                let (work, entries, stretches, read) = (&work, &entries, &stretches, &read);
                 let (modules, made) = (&modules, &made);
                 s.spawn(move || {
-                    loop {
-                        let n = next.fetch_add(1, Ordering::Relaxed);
+                    while let Some(n) = stretches.next(worker) {
                         let Some((i, reason)) = work.get(n) else { break };
                         let Some(e) = entries[*i].as_ref() else { continue };
                         let old = records.get(&e.path);
@@ -620,33 +620,4 @@ impl State {
         report.changeset = Changeset { profile: profile.to_owned(), changes };
         Ok(Some(report))
     }
-}
-
-/// Maps `f` over `items` on `jobs` threads, results in input order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let chunk = 64;
-    let mut parts: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..jobs.clamp(1, items.len().div_ceil(chunk).max(1)))
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let start = next.fetch_add(chunk, Ordering::Relaxed);
-                        if start >= items.len() {
-                            break;
-                        }
-                        for (i, item) in items.iter().enumerate().skip(start).take(chunk) {
-                            out.push((i, f(item)));
-                        }
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-    });
-    let mut all: Vec<(usize, R)> = parts.drain(..).flatten().collect();
-    all.sort_unstable_by_key(|(i, _)| *i);
-    all.into_iter().map(|(_, r)| r).collect()
 }

@@ -140,6 +140,10 @@ fn layer(out: &mut toml::Table, over: &toml::Table) {
 /// is not TOML gives none (the check reports it as `invalid-meta`).
 pub fn meta_settings(text: &str) -> toml::Table {
     let mut out = toml::Table::new();
+    // Most sidecars hold an id and nothing to layer: not parsed again.
+    if !text.contains("settings") && !text.contains("profiles") {
+        return out;
+    }
     if let Ok(mut t) = text.parse::<toml::Table>() {
         for key in ["settings", "profiles"] {
             if let Some(v) = t.remove(key) {
