@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use assetry_client::{Change, ChangeKind, Client, Manifest, Options, Target, Update};
 
 use crate::process::png;
-use crate::support::{assetry_bin, write_file};
+use crate::support::{assetry_bin, save_file, write_file};
 
 const HERO_ID: &str = "0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11";
 const COMMON_ID: &str = "1b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e12";
@@ -176,7 +176,7 @@ fn a_changed_texture_arrives_as_a_changeset_with_its_new_hash() {
     let before = manifest(root).get(HERO).expect("hero processed").hash.clone();
     assert_eq!(client.manifest().get(HERO_ID).map(|e| e.hash.clone()), Some(before.clone()));
 
-    write_file(root, HERO, png(4, 4, 2));
+    save_file(root, HERO, png(4, 4, 2));
     let (seq, changes, resync) = next_changeset(&client);
     assert_eq!((seq, resync), (2, false));
     assert_eq!(changes, vec![modified(root, HERO, HERO_ID)]);
@@ -246,7 +246,7 @@ fn an_error_is_sent_when_a_failure_is_new_or_changed_not_for_each_later_run() {
     // Two runs that do not touch the shader: each a changeset, and no
     // `error` for the shader, still failing as before, between them.
     for seed in [20, 21] {
-        write_file(root, HERO, png(4, 4, seed));
+        save_file(root, HERO, png(4, 4, seed));
         let (_, changes, _) = next_changeset(&client);
         assert_eq!(changes, vec![modified(root, HERO, HERO_ID)]);
     }
@@ -276,7 +276,7 @@ fn a_client_reconnects_to_a_restarted_server_and_catches_up() {
     watch.child.kill().unwrap();
     watch.child.wait().unwrap();
     assert!(matches!(next(&client), Update::Disconnected { .. }));
-    write_file(root, HERO, png(4, 4, 3));
+    save_file(root, HERO, png(4, 4, 3));
     let _restarted = Watch::spawn(root);
     let Update::Connected { .. } = next(&client) else { panic!("reconnected") };
     // Depending on whether the new server's first run ended before the
@@ -295,7 +295,7 @@ fn a_client_that_never_reads_does_not_stop_another_from_receiving() {
     let stuck = TcpStream::connect(&watch.address).expect("connect");
     let client = watch.client();
     for (i, seed) in (10..15).enumerate() {
-        write_file(root, HERO, png(4, 4, seed));
+        save_file(root, HERO, png(4, 4, seed));
         let (seq, changes, _) = next_changeset(&client);
         assert_eq!(seq, 2 + i as u64);
         assert_eq!(changes, vec![modified(root, HERO, HERO_ID)]);
@@ -348,7 +348,7 @@ fn malformed_and_huge_client_lines_close_the_connection_with_a_log_line() {
 
     // The server still serves.
     let client = watch.client();
-    write_file(root, HERO, png(4, 4, 7));
+    save_file(root, HERO, png(4, 4, 7));
     assert_eq!(next_changeset(&client).1, vec![modified(root, HERO, HERO_ID)]);
 }
 
@@ -370,7 +370,7 @@ fn subscribing_to_another_profile_gets_an_error_and_no_changesets() {
     );
     // A client of the right profile hears the change; the other hears nothing before it.
     let client = watch.client();
-    write_file(root, HERO, png(4, 4, 8));
+    save_file(root, HERO, png(4, 4, 8));
     next_changeset(&client);
     drop(client);
     assert_eq!(other.poll(), None);

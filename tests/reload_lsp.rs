@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::process::png;
 use crate::support::lsp::{LspClient, file_uri};
-use crate::support::{assetry_bin, write_file};
+use crate::support::{assetry_bin, save_file, write_file};
 
 const HERO_ID: &str = "0b6d3f6e-3c1f-4f54-9f0e-2d8a3c6b9e11";
 const HERO: &str = "assets/textures/hero.png";
@@ -62,7 +62,7 @@ fn the_language_server_serves_hot_reload_when_reload_is_set() {
     while client.manifest().get(HERO).is_none() {
         client.next_timeout(Duration::from_secs(30)).expect("the first run's changeset");
     }
-    write_file(root, HERO, png(4, 4, 2));
+    save_file(root, HERO, png(4, 4, 2));
     let changes = loop {
         match client.next_timeout(Duration::from_secs(30)).expect("a changeset") {
             Update::Changeset { changes, .. } if changes.iter().any(|c| c.kind == ChangeKind::Modified) => {

@@ -57,6 +57,19 @@ pub fn write_file(root: &Path, rel: &str, contents: impl AsRef<[u8]>) {
     std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
 
+/// Replaces `rel` whole, as an image editor saves: the bytes go to a file
+/// beside the project, renamed over the old one. A watcher never sees the
+/// file half-written (which `write_file`'s truncate-then-write can show it
+/// on a loaded machine, when the writer is descheduled between the two).
+pub fn save_file(root: &Path, rel: &str, contents: impl AsRef<[u8]>) {
+    let path = root.join(rel);
+    let beside = root.parent().unwrap_or(root);
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(beside).unwrap_or_else(|e| panic!("temp in {}: {e}", beside.display()));
+    std::io::Write::write_all(&mut tmp, contents.as_ref()).unwrap();
+    tmp.persist(&path).unwrap_or_else(|e| panic!("save {}: {e}", path.display()));
+}
+
 /// What one run of the binary produced.
 #[derive(Debug)]
 pub struct Run {

@@ -1,7 +1,7 @@
 //! `.assetry/out/<profile>/manifest.json`: for every processed asset, its
 //! id, path, artifact, the artifact's BLAKE3 and its load dependencies (by
 //! id where they have one). Sorted by path, no timestamps: the same state
-//! gives the same bytes. Written to a temporary file, synced, renamed.
+//! gives the same bytes. Written to a temporary file and renamed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -55,16 +55,11 @@ pub(super) fn entries(project: &Project, records: &HashMap<String, Record>) -> B
 }
 
 /// Writes the manifest: a temporary file renamed over the old one, so a
-/// reader sees one or the other. `sync`: the file's bytes are made durable
-/// before the rename (a full run's; a bounded run leaves that to the page
-/// cache, as the next session's first run, a full one, rewrites it from the
-/// store).
-pub(super) fn write(
-    out: &Path,
-    scratch: &Path,
-    entries: &BTreeMap<String, Entry>,
-    sync: bool,
-) -> Result<(), ProcessError> {
+/// reader sees one or the other. Not synced here: a full run's `syncfs`
+/// makes it durable with the artifacts, before the records are committed
+/// (a bounded run leaves it to the page cache, as the next session's
+/// first run, a full one, rewrites it from the store).
+pub(super) fn write(out: &Path, scratch: &Path, entries: &BTreeMap<String, Entry>) -> Result<(), ProcessError> {
     let text = serde_json::to_vec_pretty(&Manifest { assets: entries.values().collect() }).unwrap_or_default();
     let target = out.join(MANIFEST);
     let tmp = scratch.join(MANIFEST);
@@ -72,8 +67,6 @@ pub(super) fn write(
     let mut f = std::fs::File::create(&tmp).map_err(io)?;
     f.write_all(&text).map_err(io)?;
     f.write_all(b"\n").map_err(io)?;
-    if sync {
-        f.sync_all().map_err(io)?;
-    }
+    drop(f);
     std::fs::rename(&tmp, &target).map_err(io)
 }

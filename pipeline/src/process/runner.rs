@@ -384,7 +384,6 @@ impl State {
         let mut abandoned: Vec<String> = Vec::new();
         let mut commit_error = None;
         let mut last_commit = Instant::now();
-        let mut generation = self.generation;
         // A small run syncs what it wrote; a big one the whole file system once per chunk.
         let small = !full && work.len() <= SYNC_FILES_UP_TO;
         std::thread::scope(|s| {
@@ -452,9 +451,8 @@ impl State {
                 {
                     last_commit = Instant::now();
                     let chunk = Commit { done: &done, ..Commit::default() };
-                    match syncfs(out).and_then(|()| store.commit(profile, &chunk)) {
-                        Ok(g) => generation = g,
-                        Err(e) => commit_error = Some(e),
+                    if let Err(e) = syncfs(out).and_then(|()| store.commit(profile, &chunk)) {
+                        commit_error = Some(e);
                     }
                     all_done.append(&mut done);
                 }
@@ -463,13 +461,9 @@ impl State {
         if let Some(e) = commit_error {
             return Err(e);
         }
-        if small {
-            let written: Vec<&str> = done.iter().map(|(_, r)| r.artifact.as_str()).collect();
-            let made = made.into_inner().unwrap_or_default();
-            sync_folders(out, &written, &made)?;
-        } else {
-            syncfs(out)?;
-        }
+        // What a small run syncs file by file, with the manifest, before the last commit.
+        let written: Vec<String> =
+            if small { done.iter().map(|(_, r)| r.artifact.clone()).collect() } else { Vec::new() };
 
         // Assets that are gone: their artifacts go, then their records.
         let current: std::collections::HashSet<&str> = assets.iter().map(|&(p, _)| p).collect();
@@ -510,9 +504,9 @@ impl State {
         }
         let mut committed = done.clone();
         committed.extend(restated.iter().cloned());
-        let last = Commit { done: &committed, removed: &removed_paths, failed: &new_fail_records, cleared: &cleared };
-        generation = store.commit(profile, &last)?;
-        self.generation = generation;
+        // The state in memory goes first: the manifest is made from the
+        // records as they are about to be committed (a failed commit makes
+        // the session forget all of it).
         all_done.append(&mut done);
         let records = &mut self.records;
         for (path, record) in restated {
@@ -560,12 +554,6 @@ impl State {
         report.history.dedup_by(|a, b| a.0 == b.0);
         report.processed = all_done.iter().map(|(p, _)| p.clone()).collect();
         report.processed.sort();
-        for (path, record) in new_fail_records {
-            self.fail_records.insert(path, record);
-        }
-        for path in removed_paths.iter().chain(&cleared) {
-            self.fail_records.remove(path);
-        }
         for (path, record) in all_done {
             records.insert(path, record);
         }
@@ -592,7 +580,25 @@ impl State {
             }
         };
         if manifest_changed {
-            manifest::write(out, scratch, &self.manifest, full)?;
+            manifest::write(out, scratch, &self.manifest)?;
+        }
+        // Every artifact and the manifest on disk before the records that
+        // name them: a few files synced on a small run, else one `syncfs`
+        // (the manifest's own `fsync` cost as much again on a cold run).
+        if small {
+            let written: Vec<&str> = written.iter().map(String::as_str).collect();
+            let made = made.into_inner().unwrap_or_default();
+            sync_folders(out, &written, &made)?;
+        } else {
+            syncfs(out)?;
+        }
+        let last = Commit { done: &committed, removed: &removed_paths, failed: &new_fail_records, cleared: &cleared };
+        self.generation = store.commit(profile, &last)?;
+        for (path, record) in new_fail_records {
+            self.fail_records.insert(path, record);
+        }
+        for path in removed_paths.iter().chain(&cleared) {
+            self.fail_records.remove(path);
         }
 
         // Every asset failing now: the scope's, and the others' as before.
