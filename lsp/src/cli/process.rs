@@ -53,7 +53,8 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>, jobs: Option<usize>) -
         }
         _ => {}
     };
-    let report = process::run(&project, &options, &lock, &mut progress)?;
+    let mut session = process::Session::default();
+    let report = session.run(&project, &options, &lock, None, &mut progress)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -72,7 +73,8 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>, jobs: Option<usize>) -
     )?;
     if report.failed.is_empty() {
         if let Some(inputs) = &inputs {
-            snapshot::record(project.root(), &options.profile, inputs, report.processed.len() + report.skipped)?;
+            let assets = report.processed.len() + report.skipped;
+            snapshot::record(project.root(), session.store(), &options.profile, inputs, assets)?;
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -156,6 +156,11 @@ impl Session {
         self.store = None;
     }
 
+    /// The store the last run used, while it is open.
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref().map(|(_, s)| s)
+    }
+
     /// One run: over `scope`'s assets only when given (and the session's
     /// state is current), else over the whole project.
     pub fn run(

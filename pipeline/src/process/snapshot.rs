@@ -126,13 +126,23 @@ pub fn unchanged(root: &Path, profile: &str, inputs: &Inputs) -> Result<Option<u
 }
 
 /// Records, after a run that processed or skipped `assets` assets and
-/// failed none, what it saw and what it left.
-pub fn record(root: &Path, profile: &str, inputs: &Inputs, assets: usize) -> Result<(), ProcessError> {
+/// failed none, what it saw and what it left, in the run's `store` when
+/// it is still open (one open of the store less), else in the project's.
+pub fn record(
+    root: &Path,
+    store: Option<&Store>,
+    profile: &str,
+    inputs: &Inputs,
+    assets: usize,
+) -> Result<(), ProcessError> {
     if inputs.racy {
         return Ok(());
     }
     let value = format!("{assets}\n{}\n{}", inputs.digest, outputs(root, profile));
-    Store::open(&state_dir(root))?.set_snapshot(profile, value.as_bytes())
+    match store {
+        Some(store) => store.set_snapshot(profile, value.as_bytes()),
+        None => Store::open(&state_dir(root))?.set_snapshot(profile, value.as_bytes()),
+    }
 }
 
 /// One parallel walk of `dirs`: every file's relative path and stat folded
