@@ -29,16 +29,21 @@ for i in $(seq "$RUNS"); do
 done
 # Let the copies reach the disk, and wait out the inodes the `rm -rf` above
 # freed: ext4 without a journal (this machine's) skips, when it allocates an
-# inode, any freed in the last minute (`recently_deleted`; five minutes while
-# its table is not written back), and creating files right after a mass
-# delete then costs both tools several times more, unevenly.
-sync; sleep ${SETTLE:-65}
+# inode, any freed in the last minutes (`recently_deleted`; 65 s after a
+# `sync` was not enough here), and creating files right after a mass delete
+# then costs both tools several times more, unevenly.
+sync; sleep ${SETTLE:-330}
+# Cold runs first, then the no-op runs (a tool's no-op run may delete and
+# remake files, which would slow the next cold run). `sync` before each
+# timed run: no tool pays for writing back what the one before it left in
+# the page cache (Assetry's `syncfs` would).
 for i in $(seq "$RUNS"); do
   b=/tmp/pvb-bevy-$N-$i; a=/tmp/pvb-assetry-$N-$i
-  # `sync` before each timed run: no tool pays for writing back what the
-  # one before it left in the page cache (Assetry's `syncfs` would).
   sync; echo "bevy cold:     $(/usr/bin/time -f "$FMT" "$BEVY" process "$b" --copy --no-watch 2>&1 | tr '\n' ' ')"
-  sync; echo "bevy no-op:    $(/usr/bin/time -f "$FMT" "$BEVY" process "$b" --copy --no-watch 2>&1 | tr '\n' ' ')"
   sync; echo "assetry cold:  $( { /usr/bin/time -f "$FMT" "$ASSETRY" process "$a" | tail -1; } 2>&1 | tr '\n' ' ')"
+done
+for i in $(seq "$RUNS"); do
+  b=/tmp/pvb-bevy-$N-$i; a=/tmp/pvb-assetry-$N-$i
+  sync; echo "bevy no-op:    $(/usr/bin/time -f "$FMT" "$BEVY" process "$b" --copy --no-watch 2>&1 | tr '\n' ' ')"
   sync; echo "assetry no-op: $( { /usr/bin/time -f "$FMT" "$ASSETRY" process "$a" | tail -1; } 2>&1 | tr '\n' ' ')"
 done
