@@ -30,6 +30,7 @@ pub mod lock;
 pub mod manifest;
 mod plan;
 mod processors;
+mod report;
 pub mod runner;
 mod schedule;
 pub mod scope;
