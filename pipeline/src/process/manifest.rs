@@ -49,9 +49,12 @@ pub(super) fn entry(project: &Project, path: &str, r: &Record) -> Entry {
     Entry { path: path.to_owned(), id, artifact: r.artifact.clone(), hash: r.artifact_hash.clone(), load }
 }
 
-/// Every entry, made from the records.
-pub(super) fn entries(project: &Project, records: &HashMap<String, Record>) -> BTreeMap<String, Entry> {
-    records.iter().map(|(p, r)| (p.clone(), entry(project, p, r))).collect()
+/// Every entry, made from the records on `jobs` threads (a few
+/// microseconds each: 30 ms of a cold run of 10,000 assets on one).
+pub(super) fn entries(project: &Project, records: &HashMap<String, Record>, jobs: usize) -> BTreeMap<String, Entry> {
+    let records: Vec<(&String, &Record)> = records.iter().collect();
+    let made = super::schedule::parallel_map(&records, jobs, |&(p, r)| entry(project, p, r));
+    records.into_iter().map(|(p, _)| p.clone()).zip(made).collect()
 }
 
 /// Writes the manifest: a temporary file renamed over the old one, so a

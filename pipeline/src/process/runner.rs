@@ -487,7 +487,7 @@ impl State {
         // The manifest: every entry on a full run, the scope's otherwise.
         let manifest_changed = match scope {
             None => {
-                self.manifest = manifest::entries(project, records);
+                self.manifest = manifest::entries(project, records, jobs);
                 true
             }
             Some(scope) => {

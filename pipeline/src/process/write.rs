@@ -103,8 +103,6 @@ pub(super) fn produce(
             std::io::Write::write_all(&mut f, &b).map_err(write_err)?;
             if sync {
                 f.sync_all().map_err(write_err)?;
-            } else {
-                start_writeback(&f);
             }
             (b.len() as u64, hash)
         }
@@ -152,8 +150,6 @@ fn link_new(target: &Path, bytes: &[u8], sync: bool) -> std::io::Result<bool> {
     f.write_all(bytes)?;
     if sync {
         f.sync_all()?;
-    } else {
-        start_writeback(&f);
     }
     let Ok(fd_path) = CString::new(format!("/proc/self/fd/{}", f.as_raw_fd())) else { return Ok(false) };
     // SAFETY: two NUL-terminated paths that live across the call.
@@ -174,21 +170,6 @@ fn link_new(target: &Path, bytes: &[u8], sync: bool) -> std::io::Result<bool> {
 #[cfg(not(target_os = "linux"))]
 fn link_new(_target: &Path, _bytes: &[u8], _sync: bool) -> std::io::Result<bool> {
     Ok(false)
-}
-
-/// Starts writing `f`'s bytes to the disk without waiting for it, so the
-/// chunk's `syncfs` finds most of a run's artifacts written (or on their
-/// way) instead of flushing them all at once: the disk works while the
-/// processors do.
-fn start_writeback(f: &std::fs::File) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: a descriptor `f` owns; a hint whose failure changes nothing.
-        unsafe { libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = f;
 }
 
 pub(super) fn remove_artifact(out: &Path, artifact: &str) {
