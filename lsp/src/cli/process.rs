@@ -41,7 +41,8 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>, jobs: Option<usize>) -
     let terminal = std::io::stderr().is_terminal();
     let bar = terminal.then(indicatif::ProgressBar::hidden);
     let stdout = std::io::stdout();
-    let mut lines = stdout.lock();
+    // Not a line per write: 10,000 processed assets were 10,000 writes.
+    let mut lines = std::io::BufWriter::new(stdout.lock());
     let mut progress = |p: Progress<'_>| match (&bar, p) {
         (Some(bar), Progress::Planned { to_process, .. }) => {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
@@ -71,6 +72,7 @@ pub fn run(dir: Option<PathBuf>, profile: Option<String>, jobs: Option<usize>) -
         report.elapsed.as_secs_f64(),
         options.profile
     )?;
+    lines.flush()?;
     if report.failed.is_empty() {
         if let Some(inputs) = &inputs {
             let assets = report.processed.len() + report.skipped;

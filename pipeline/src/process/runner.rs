@@ -28,6 +28,12 @@ use crate::text::TextRange;
 /// not flush the file system hundreds of times.
 const COMMIT_EVERY: usize = 256;
 const COMMIT_INTERVAL: Duration = Duration::from_millis(250);
+/// Workers hand their results over this many at a time, or once this long
+/// has passed since their last handover: a wake of the collecting thread
+/// per artifact costs more than a small copy, and a slow processor's result
+/// is not held back.
+const SEND_EVERY: usize = 32;
+const SEND_AFTER: Duration = Duration::from_millis(10);
 /// A run that writes at most this many artifacts makes them durable with an
 /// `fsync` each (and of their folders) rather than a `syncfs`, whose cost
 /// grows with whatever else on the machine is waiting to be written.
@@ -303,7 +309,7 @@ impl State {
         let stretches = Stretches::new(work.len(), jobs.min(work.len()));
         let modules = processors::ModulePaths::new();
         let made = std::sync::Mutex::new(Vec::new());
-        let (tx, rx) = mpsc::channel::<(usize, Result<Record, Failed>)>();
+        let (tx, rx) = mpsc::channel::<Vec<(usize, Result<Record, Failed>)>>();
         let mut done: Vec<(String, Record)> = Vec::new();
         let mut all_done: Vec<(String, Record)> = Vec::new();
         let mut new_fail_records: Vec<(String, FailRecord)> = Vec::new();
@@ -318,6 +324,8 @@ impl State {
                 let (work, entries, stretches, read) = (&work, &entries, &stretches, &read);
                 let (modules, made) = (&modules, &made);
                 s.spawn(move || {
+                    let mut batch = Vec::new();
+                    let mut since = Instant::now();
                     while let Some(n) = stretches.next(worker) {
                         let Some((i, reason)) = work.get(n) else { break };
                         let Some(e) = entries[*i].as_ref() else { continue };
@@ -340,14 +348,19 @@ impl State {
                                 reason: reason.clone(),
                             },
                         );
-                        if tx.send((*i, result)).is_err() {
-                            break;
+                        batch.push((*i, result));
+                        if batch.len() >= SEND_EVERY || since.elapsed() >= SEND_AFTER {
+                            if tx.send(std::mem::take(&mut batch)).is_err() {
+                                return;
+                            }
+                            since = Instant::now();
                         }
                     }
+                    let _ = tx.send(batch);
                 });
             }
             drop(tx);
-            for (i, result) in rx {
+            for (i, result) in rx.into_iter().flatten() {
                 let path = assets[i].0;
                 progress(Progress::Done { path, ok: result.is_ok() });
                 match result {
