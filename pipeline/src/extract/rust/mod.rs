@@ -187,7 +187,7 @@ fn parse(text: &str, budget: &mut ParseBudget, allowance: &mut Allowance) -> Opt
         }
         tree
     });
-    if allowance.went_past_own() {
+    if allowance.needed_the_shared_part() {
         // The parser's buffers grew with this file: freed now, not kept by
         // the thread (every reader thread would keep its own otherwise).
         PARSER.with(|cell| cell.borrow_mut().take());
