@@ -7,13 +7,9 @@
 //!
 //! Each case must end within 10 s with exit status 0, 1 or 2, print no
 //! panic, print a JSON report when the status is 0 or 1, and stay within
-//! `baseline + 10 × project size` of peak memory (the baseline being the same
-//! fixture checked unmutated: the process's own size does not scale with the
-//! project), plus the parsed forms the engine bounds per file: 128 bytes per
-//! byte of the largest game-code file (its syntax tree; real code fills 22)
-//! and 32 of the largest TOML data file (the reader's table of keys: 16.3 at
-//! most, measured by `benches/readers.rs`, up to twice that while the table
-//! grows).
+//! `baseline + 10 × project size +` [`SLACK`] of peak memory (the baseline
+//! being the same fixture checked unmutated: the process's own size does not
+//! scale with the project), whatever the files hold.
 //!
 //! In CI it runs [`CI_CASES`] cases from a fixed seed. A longer campaign:
 //! `ASSETRY_FUZZ_SECS=1200 cargo test -p assetry --test e2e mutation:: -- --nocapture`
@@ -137,27 +133,6 @@ fn files_of(dir: &Path) -> Vec<PathBuf> {
 
 fn project_bytes(dir: &Path) -> u64 {
     files_of(dir).iter().filter_map(|f| std::fs::symlink_metadata(f).ok()).map(|m| m.len()).sum()
-}
-
-/// The size of the largest file whose name ends with `suffix`.
-fn largest(dir: &Path, suffix: &str) -> u64 {
-    files_of(dir)
-        .iter()
-        .filter(|f| f.to_string_lossy().ends_with(suffix) && !f.ends_with("assetry.toml"))
-        .filter_map(|f| std::fs::symlink_metadata(f).ok())
-        .map(|m| m.len())
-        .max()
-        .unwrap_or(0)
-}
-
-/// Memory the engine documents beyond 10 times the project: a game-code
-/// file's syntax tree (cancelled past 128 bytes per byte; real code fills
-/// 22) and a TOML data file's table of keys (16.3 bytes per byte at most,
-/// a dotted key per line 80 segments long; up to twice that while the
-/// table grows).
-fn parsed_form_allowance(dir: &Path) -> u64 {
-    // Larger game-code files are not parsed at all (1 MiB).
-    128 * largest(dir, ".rs").min(1 << 20) + 32 * largest(dir, ".toml")
 }
 
 /// Applies one random mutation to the project in `dir`; returns what it did,
@@ -330,8 +305,17 @@ fn run_measured(dir: &Path) -> Measured {
     }
 }
 
+/// What a check may hold beyond its baseline and 10 times the project: the
+/// allocator's own, the reader pool, which grows to 16 threads per core when
+/// the machine is loaded (each with its stack, read buffer and parser), and
+/// what tree-sitter may hold beyond 10 times the game-code files it parses:
+/// 1 MiB for each of 8 files at a time and 32 MiB for one
+/// (`extract/rust/memory.rs`). A megabyte of `[` in game code peaks at 45
+/// MiB over the baseline.
+const SLACK: u64 = 64 * 1024 * 1024;
+
 /// Checks one measured run against the invariants; `Err` says which broke.
-fn judge(m: &Measured, baseline_rss: u64, bytes: u64, parsed: u64) -> Result<(), String> {
+fn judge(m: &Measured, baseline_rss: u64, bytes: u64) -> Result<(), String> {
     if m.timed_out {
         return Err(format!("did not finish within {CASE_TIMEOUT:?}"));
     }
@@ -348,19 +332,14 @@ fn judge(m: &Measured, baseline_rss: u64, bytes: u64, parsed: u64) -> Result<(),
             return Err("status 0/1 without a valid JSON report".into());
         }
     }
-    // Slack for the allocator, and for the reader pool, which grows to 16
-    // threads per core when the machine is loaded (each with its stack,
-    // read buffer and parser); and the parsed forms the engine bounds per
-    // file ([`parsed_form_allowance`]).
-    let limit = baseline_rss + 10 * bytes + parsed + 32 * 1024 * 1024;
+    let limit = baseline_rss + 10 * bytes + SLACK;
     if m.max_rss > limit {
         return Err(format!(
-            "peak memory {} MiB over the bound {} MiB (baseline {} MiB, project {} KiB, parsed forms {} KiB)",
+            "peak memory {} MiB over the bound {} MiB (baseline {} MiB, project {} KiB)",
             m.max_rss >> 20,
             limit >> 20,
             baseline_rss >> 20,
             bytes >> 10,
-            parsed >> 10
         ));
     }
     Ok(())
@@ -403,7 +382,7 @@ fn mutated_projects_never_crash_hang_or_blow_up() {
         if let Some(c) = m.code {
             *by_status.entry(c).or_default() += 1;
         }
-        if let Err(why) = judge(&m, baseline, bytes, parsed_form_allowance(tmp.path())) {
+        if let Err(why) = judge(&m, baseline, bytes) {
             let tail: String = m.stderr.chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
             failures.push(format!(
                 "seed {seed} ({}): {why}\n  mutations: {}\n  replay: ASSETRY_FUZZ_SEED={seed} ASSETRY_FUZZ_CASES=1\n  stderr tail: {tail}",
@@ -423,12 +402,13 @@ fn mutated_projects_never_crash_hang_or_blow_up() {
 }
 
 /// The costliest TOML data file there is (a dotted key of 80 segments per
-/// line: the most keys per byte) checked within the same bound as every
-/// mutated project. Under 1 MiB, so that `toml_edit`, which read such files
+/// line: the most keys per byte; the reader's table holds 16.3 bytes per
+/// byte, measured by `benches/readers.rs`) checked within the same bound as
+/// every mutated project. Under 1 MiB, so that `toml_edit`, which read such files
 /// before (about 550 bytes per byte of it), would have had to read it too.
 #[cfg(unix)]
 #[test]
-fn the_costliest_toml_data_file_stays_within_its_allowance() {
+fn the_costliest_toml_data_file_stays_within_the_bound() {
     let tmp = tempfile::tempdir().unwrap();
     copy_tree(&fixture("hostile/binary-json"), tmp.path());
     let baseline = (0..2).map(|_| run_measured(tmp.path()).max_rss).max().unwrap();
@@ -443,7 +423,7 @@ fn the_costliest_toml_data_file_stays_within_its_allowance() {
     std::fs::create_dir_all(tmp.path().join("assets/data")).unwrap();
     std::fs::write(tmp.path().join("assets/data/keys.toml"), &text).unwrap();
     let m = run_measured(tmp.path());
-    let verdict = judge(&m, baseline, project_bytes(tmp.path()), parsed_form_allowance(tmp.path()));
+    let verdict = judge(&m, baseline, project_bytes(tmp.path()));
     assert_eq!(verdict, Ok(()), "peak {} MiB, baseline {} MiB", m.max_rss >> 20, baseline >> 20);
     // It was read whole and found valid, not declined.
     let report = parse_check_json(&m.stdout);
@@ -451,4 +431,34 @@ fn the_costliest_toml_data_file_stays_within_its_allowance() {
         report.diagnostics.iter().filter(|d| d.path.ends_with("keys.toml")).map(|d| d.code.as_str()).collect();
     assert_eq!(on_it, ["missing-meta"], "{:?}", report.diagnostics);
     println!("costliest TOML, {} KB: peak {} MiB, baseline {} MiB", text.len() >> 10, m.max_rss >> 20, baseline >> 20);
+}
+
+/// A game-code file of one token repeated inside a `load(` call, just under
+/// the 1 MiB Assetry parses: every byte an error node, which tree-sitter-rust
+/// held 100–250 bytes per byte of until the parse was cancelled at 128. It
+/// is declared too costly, within the same bound as every mutated project.
+#[cfg(unix)]
+#[test]
+fn a_megabyte_of_one_token_in_game_code_stays_within_the_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("code/runtime_names"), tmp.path());
+    let baseline = (0..2).map(|_| run_measured(tmp.path()).max_rss).max().unwrap();
+    let rel = "src/hostile.rs";
+    for token in ["[", "'", "#"] {
+        let head = "fn f(s: Res<AssetServer>) { s.load(\"textures/hero.png\"); s.load(";
+        let text = head.to_owned() + &token.repeat((1 << 20) - head.len());
+        std::fs::write(tmp.path().join(rel), &text).unwrap();
+        let m = run_measured(tmp.path());
+        let verdict = judge(&m, baseline, project_bytes(tmp.path()));
+        assert_eq!(verdict, Ok(()), "{token:?}: peak {} MiB, baseline {} MiB", m.max_rss >> 20, baseline >> 20);
+        let report = parse_check_json(&m.stdout);
+        let on_it: Vec<(&str, &str)> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.path == rel)
+            .map(|d| (d.code.as_str(), d.message.split(':').next().unwrap_or_default()))
+            .collect();
+        assert_eq!(on_it, [("unreadable-file", "too costly to parse")], "{token:?}: {:?}", report.diagnostics);
+        println!("1 MiB of {token:?} in game code: peak {} MiB, baseline {} MiB", m.max_rss >> 20, baseline >> 20);
+    }
 }

@@ -45,7 +45,7 @@ impl Extractor<'_> {
         for (open, close) in WRAPPERS {
             let wrapped = format!("{open}{inner}{close}");
             // Under the file's budget: a macro body is the file's text again.
-            let Some(tree) = parse(&wrapped, &mut self.parse_budget) else { return };
+            let Some(tree) = parse(&wrapped, &mut self.parse_budget, self.allowance) else { return };
             let clean = !tree.root_node().has_error();
             if clean || chosen.is_none() {
                 chosen = Some((wrapped, tree, open.len()));

@@ -21,6 +21,7 @@ use tree_sitter::{Node, Parser, Tree};
 
 pub use self::api::{BEVY_CODE_DEFAULTS, CodeApi, CodeDefaults};
 use self::bindings::Bindings;
+use self::memory::Allowance;
 use super::literal::unescape;
 use super::{DepKind, RawRef};
 use crate::text::TextRange;
@@ -91,15 +92,14 @@ thread_local! {
 /// is 13 times that maximum. The callback budget is 45 times it: macro
 /// bodies nested to the depth limit are each parsed again, and deep
 /// nesting costs more actions per byte (2,000 nested `m!(` cost 70
-/// callbacks per KiB per parse, 490 in all).
+/// callbacks per KiB per parse, 490 in all). What the parses may hold is
+/// bounded apart, by [`memory::Allowance`].
 #[derive(Debug, Clone, Copy)]
 struct ParseBudget {
     /// Bytes the lexer may still read.
     read: u64,
     /// Progress callbacks (one per ~100 parse actions) still allowed.
     steps: u64,
-    /// Bytes tree-sitter may hold at once during one parse ([`memory`]).
-    memory: i64,
 }
 
 /// Bytes the lexer may read per byte of the file.
@@ -108,15 +108,7 @@ const READ_PER_BYTE: u64 = 64;
 const STEPS_PER_KIB: u64 = 1024;
 /// What any file may spend, however short: a tiny file costs a few
 /// chunks and callbacks whatever it holds.
-const BUDGET_FLOOR: ParseBudget = ParseBudget { read: 64 * 1024, steps: 64, memory: MEMORY_FLOOR };
-/// Bytes tree-sitter may hold per byte of the file. On Bevy's whole
-/// repository (1,110 files of 4 KiB or more, 21.5 MB) a tree holds 21.6
-/// bytes per byte in all and 81.6 at most (a font table of numbers, every
-/// byte a token); a megabyte of `[` holds about 250
-/// (`tests::memory_per_byte_of_real_code` measures it).
-const MEMORY_PER_BYTE: i64 = 128;
-/// What any file's parse may hold, however short.
-const MEMORY_FLOOR: i64 = 2 * 1024 * 1024;
+const BUDGET_FLOOR: ParseBudget = ParseBudget { read: 64 * 1024, steps: 64 };
 /// The lexer is handed the text this much at a time, so the bytes it walks
 /// over are counted (in whole chunks).
 const READ_CHUNK: usize = 1024;
@@ -127,7 +119,6 @@ impl ParseBudget {
         ParseBudget {
             read: BUDGET_FLOOR.read + READ_PER_BYTE * len,
             steps: BUDGET_FLOOR.steps + STEPS_PER_KIB * len / 1024,
-            memory: MEMORY_FLOOR + MEMORY_PER_BYTE * len as i64,
         }
     }
 
@@ -144,15 +135,15 @@ pub(super) struct TooCostly;
 pub(super) const TOO_COSTLY: &str = "too costly to parse: tree-sitter-rust ran past its work or memory budget for a \
      file this long (as on an unterminated raw string); nothing in it was checked";
 
-/// Parses `text`, spending from `budget`; `None` once the budget is spent
-/// (then nothing of the tree is used: a cancelled or starved parse is not
-/// the file's structure).
-fn parse(text: &str, budget: &mut ParseBudget) -> Option<Tree> {
+/// Parses `text`, spending from `budget`, holding no more than `allowance`
+/// lets the file's parses hold; `None` once either is spent (then nothing
+/// of the tree is used: a cancelled or starved parse is not the file's
+/// structure).
+fn parse(text: &str, budget: &mut ParseBudget, allowance: &mut Allowance) -> Option<Tree> {
     if budget.spent() {
         return None;
     }
-    memory::install();
-    PARSER.with(|cell| {
+    let tree = PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             let mut p = Parser::new();
@@ -175,11 +166,10 @@ fn parse(text: &str, budget: &mut ParseBudget) -> Option<Tree> {
             left.set(b);
             chunk
         };
-        let held_before = memory::live();
         let mut progress = |_: &tree_sitter::ParseState| {
             let mut b = left.get();
             b.steps = b.steps.saturating_sub(1);
-            if memory::live() - held_before > b.memory {
+            if !allowance.allows_now() {
                 // Held too much: spent, whatever work is left.
                 b.steps = 0;
             }
@@ -196,7 +186,13 @@ fn parse(text: &str, budget: &mut ParseBudget) -> Option<Tree> {
             return None;
         }
         tree
-    })
+    });
+    if allowance.needed_the_shared_part() {
+        // The parser's buffers grew with this file: freed now, not kept by
+        // the thread (every reader thread would keep its own otherwise).
+        PARSER.with(|cell| cell.borrow_mut().take());
+    }
+    tree
 }
 
 /// How a code file's references relate to consts, for what extraction of
@@ -258,18 +254,21 @@ pub(in crate::extract) fn extract(
     text: &str,
     api: &CodeApi,
 ) -> Result<(Vec<RawRef>, Option<Box<CodeLinks>>), TooCostly> {
-    extract_within(text, api, ParseBudget::for_len(text.len()))
+    extract_within(text, api, ParseBudget::for_len(text.len()), &mut Allowance::for_len(text.len()))
 }
 
+/// [`extract`] within `parse_budget` and `allowance`, which outlives every
+/// tree of the file (it may hold the shared part until they are freed).
 fn extract_within(
     text: &str,
     api: &CodeApi,
     mut parse_budget: ParseBudget,
+    allowance: &mut Allowance,
 ) -> Result<(Vec<RawRef>, Option<Box<CodeLinks>>), TooCostly> {
     if !api.may_occur_in(text) {
         return Ok((Vec::new(), None));
     }
-    let Some(tree) = parse(text, &mut parse_budget) else { return Err(TooCostly) };
+    let Some(tree) = parse(text, &mut parse_budget, allowance) else { return Err(TooCostly) };
     let main = Src { text, delta: 0 };
     let mut x = Extractor {
         api,
@@ -284,6 +283,7 @@ fn extract_within(
         expanded: Default::default(),
         budget: FOLLOW_BUDGET,
         parse_budget,
+        allowance,
     };
     x.walk(tree.root_node(), main, Context::default());
     if x.parse_budget.spent() {
@@ -369,6 +369,8 @@ struct Extractor<'a> {
     budget: u32,
     /// Parse work left for this file's macro bodies.
     parse_budget: ParseBudget,
+    /// What this file's parses may hold (its macro bodies' too).
+    allowance: &'a mut Allowance,
 }
 
 /// Expression steps a file may take to follow paths through bindings: far

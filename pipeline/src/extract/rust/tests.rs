@@ -313,9 +313,98 @@ fn an_unterminated_raw_string_bomb_is_cancelled() {
 fn a_file_of_open_brackets_is_cancelled_by_its_memory() {
     let text = format!("fn f(s: S) {{ s.load(\"a.png\"); {}", "[".repeat(256 * 1024));
     assert!(matches!(super::extract(&text, &CodeApi::default()), Err(TooCostly)));
-    let mut unbounded = ParseBudget::for_len(text.len());
-    unbounded.memory = i64::MAX;
-    assert!(super::parse(&text, &mut unbounded).is_some(), "the work budget alone lets it through");
+    let mut work = ParseBudget::for_len(text.len());
+    let tree = super::parse(&text, &mut work, &mut Allowance::unbounded());
+    assert!(tree.is_some(), "the work budget alone lets it through");
+}
+
+/// Game code as Bevy's examples write it, `n` systems that load and spawn
+/// (about 250 bytes each): 22 bytes of tree per byte, like real code.
+fn spawning_systems(n: usize) -> String {
+    let mut text = String::from("use bevy::prelude::*;\n\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "fn setup_{i}(mut commands: Commands, asset_server: Res<AssetServer>) {{\n    \
+             commands.spawn((\n        Sprite::from_image(asset_server.load(\"textures/t{i}.png\")),\n        \
+             Transform::from_xyz({i}.0, 0.5, 0.0),\n        Name::new(\"sprite {i}\"),\n    ));\n}}\n\n"
+        ));
+    }
+    text
+}
+
+/// Real code near the 1 MiB a game-code file may have holds more than its
+/// own part and its floor (`10 × len + 1 MiB`), well within the shared
+/// one: every load is found.
+#[test]
+fn real_code_near_the_size_bound_parses_fully() {
+    let n = 4_000;
+    let text = spawning_systems(n);
+    assert!(text.len() > 900 * 1024 && text.len() < crate::extract::MAX_CODE_BYTES, "{}", text.len());
+    let mut allowance = Allowance::for_len(text.len());
+    let found = extract_within(&text, &CodeApi::default(), ParseBudget::for_len(text.len()), &mut allowance);
+    assert_eq!(found.map(|(refs, _)| refs.len()).ok(), Some(n));
+    #[cfg(target_os = "linux")]
+    assert!(allowance.needed_the_shared_part(), "the shared part was needed: {} bytes held", allowance.peak);
+}
+
+/// Files of one token repeated inside a `load(` call, `len` bytes long:
+/// every byte an error node.
+fn hostile_files(len: usize) -> Vec<String> {
+    ["[", "'", "#"].iter().map(|t| format!("fn f(s: S) {{ s.load(\"a.png\"); s.load({}", t.repeat(len))).collect()
+}
+
+/// Whether a file was read, and how many references it has.
+fn verdict(text: &str) -> Result<usize, ()> {
+    super::extract(text, &CodeApi::default()).map(|(refs, _)| refs.len()).map_err(|_| ())
+}
+
+/// A file's verdict does not depend on what other threads parse at the same
+/// time: while others hold every floor or the shared part, a file waits
+/// for them rather than fail, and a hostile file is cancelled only past its
+/// own part, its floor and all of the shared one. More threads than floors,
+/// each parsing hostile files and real code.
+#[cfg(target_os = "linux")]
+#[test]
+fn verdicts_are_the_same_when_threads_parse_hostile_files_at_once() {
+    let mut files = hostile_files(1_000_000);
+    files.push(spawning_systems(4_000));
+    files.push(spawning_systems(300));
+    let alone: Vec<Result<usize, ()>> = files.iter().map(|f| verdict(f)).collect();
+    assert_eq!(alone, [Err(()), Err(()), Err(()), Ok(4_000), Ok(300)]);
+    let threads = 10;
+    // Each thread two of the files, starting at another one, so that each
+    // file meets the others.
+    let picks = |t: usize| [t % files.len(), (t + 2) % files.len()];
+    let together: Vec<(usize, Vec<Result<usize, ()>>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let files = &files;
+                scope.spawn(move || (t, picks(t).iter().map(|&i| verdict(&files[i])).collect()))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (t, got) in together {
+        let want: Vec<Result<usize, ()>> = picks(t).iter().map(|&i| alone[i]).collect();
+        assert_eq!(got, want, "thread {t}");
+    }
+}
+
+/// A megabyte of one token inside a `load(` call is cancelled once its
+/// parse holds its own part, its floor and the shared part, not 128 times
+/// its size.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_hostile_file_holds_no_more_than_its_own_and_the_shared_part() {
+    for text in hostile_files(1_000_000) {
+        let mut allowance = Allowance::for_len(text.len());
+        let found = extract_within(&text, &CodeApi::default(), ParseBudget::for_len(text.len()), &mut allowance);
+        assert!(matches!(found, Err(TooCostly)));
+        // What tree-sitter allocates between two progress callbacks (about
+        // 100 parse actions) is the only excess.
+        let most = Allowance::before_shared(text.len()) + memory::SHARED_BYTES + 256 * 1024;
+        assert!(allowance.peak <= most, "{} KiB held, at most {} KiB", allowance.peak >> 10, most >> 10);
+    }
 }
 
 /// The same file with its raw strings closed is well within budget.
@@ -335,25 +424,30 @@ fn macro_bodies_parse_under_the_files_budget() {
     let api = CodeApi::default();
     let full = ParseBudget::for_len(text.len());
     let mut own = full;
-    assert!(parse(&text, &mut own).is_some());
-    assert_eq!(extract_within(&text, &api, full).map(|(refs, _)| refs.len()).ok(), Some(1));
+    let allowance = || Allowance::for_len(text.len());
+    assert!(parse(&text, &mut own, &mut allowance()).is_some());
+    assert_eq!(extract_within(&text, &api, full, &mut allowance()).map(|(refs, _)| refs.len()).ok(), Some(1));
     // Exactly what the file's own parse costs, and a little more.
-    let just_own =
-        ParseBudget { read: full.read - own.read + 1, steps: full.steps - own.steps + 1, memory: full.memory };
-    assert!(matches!(extract_within(&text, &api, just_own), Err(TooCostly)));
+    let just_own = ParseBudget { read: full.read - own.read + 1, steps: full.steps - own.steps + 1 };
+    assert!(matches!(extract_within(&text, &api, just_own, &mut allowance()), Err(TooCostly)));
 }
 
 /// Prints what tree-sitter holds per byte of each game-code file under
-/// `ASSETRY_MEASURE_DIR` (Bevy's `examples/`, say): the figure behind
-/// `MEMORY_PER_BYTE`. `cargo test --release -p assetry-pipeline --lib
+/// `ASSETRY_MEASURE_DIR` (Bevy's repository, say), at the most, as the
+/// progress callback sees it, the file's macro bodies included: the figures
+/// behind [`memory::SHARED_BYTES`]. Fails if a file that names an asset API
+/// would be cancelled. `cargo test --release -p assetry-pipeline --lib
 /// memory_per_byte -- --ignored --nocapture`.
 #[test]
 #[ignore = "a measurement: needs ASSETRY_MEASURE_DIR"]
 fn memory_per_byte_of_real_code() {
     let Ok(dir) = std::env::var("ASSETRY_MEASURE_DIR") else { return };
+    let api = CodeApi::default();
     let mut stack = vec![std::path::PathBuf::from(dir)];
-    let (mut files, mut total_len, mut worst) = (0usize, 0usize, (0f64, String::new()));
-    let mut total_peak = 0i64;
+    let (mut files, mut total_len, mut total_peak) = (0usize, 0usize, 0i64);
+    let mut worst = (0f64, String::new());
+    // Files that needed the shared part, and the most one of them took.
+    let (mut past_own, mut most_beyond) = (0usize, (0i64, String::new()));
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
@@ -365,16 +459,21 @@ fn memory_per_byte_of_real_code() {
                 continue;
             }
             let text = std::fs::read_to_string(&p).unwrap_or_default();
-            if text.len() < 4096 {
+            if text.len() < 4096 || text.len() > crate::extract::MAX_CODE_BYTES {
                 continue;
             }
-            super::memory::install();
-            let before = super::memory::live();
-            let mut budget = super::ParseBudget::for_len(text.len());
-            budget.memory = i64::MAX;
-            let tree = super::parse(&text, &mut budget);
-            let held = super::memory::live() - before;
-            drop(tree);
+            let mut allowance = Allowance::unbounded();
+            // Every file is parsed, whether it names an asset API or not.
+            let mut budget = ParseBudget::for_len(text.len());
+            drop(parse(&text, &mut budget, &mut allowance));
+            let mut held = allowance.peak;
+            if api.may_occur_in(&text) {
+                // With its macro bodies, as `check` parses it.
+                let mut allowance = Allowance::unbounded();
+                let verdict = extract_within(&text, &api, ParseBudget::for_len(text.len()), &mut allowance);
+                assert!(verdict.is_ok(), "{} is too costly", p.display());
+                held = held.max(allowance.peak);
+            }
             files += 1;
             total_len += text.len();
             total_peak += held;
@@ -382,14 +481,26 @@ fn memory_per_byte_of_real_code() {
             if ratio > worst.0 {
                 worst = (ratio, p.display().to_string());
             }
+            let beyond = held - Allowance::before_shared(text.len());
+            if beyond > 0 {
+                past_own += 1;
+                if beyond > most_beyond.0 {
+                    most_beyond = (beyond, p.display().to_string());
+                }
+            }
         }
     }
     eprintln!(
-        "{files} files of 4 KiB or more, {total_len} bytes: tree held {:.1} bytes per byte in all, {:.1} at most ({})",
+        "{files} files of 4 KiB or more, {total_len} bytes: parses held {:.1} bytes per byte in all, {:.1} at most ({}); \
+         {past_own} needed the shared part, {} KiB at most ({}), of {} KiB",
         total_peak as f64 / total_len.max(1) as f64,
         worst.0,
-        worst.1
+        worst.1,
+        most_beyond.0 >> 10,
+        most_beyond.1,
+        memory::SHARED_BYTES >> 10
     );
+    assert!(most_beyond.0 < memory::SHARED_BYTES);
 }
 
 /// A game-code file past the size bound is not parsed at all, and says so.
