@@ -48,16 +48,56 @@ pub fn project_ignore(project_root: &Path, globs: &[String]) -> Result<Gitignore
     builder.build().map_err(|e| BadGlob { index: 0, message: e.to_string() })
 }
 
-/// The matcher of folder `dir` built from the ignore files it has, or `None`.
-pub fn folder_matcher(dir: &Path, has: impl Fn(&str) -> bool) -> Option<Gitignore> {
+/// The largest ignore file read. A compiled pattern costs the `ignore`
+/// crate a few kilobytes (a megabyte of `[[a]]` lines held 235 MiB), and
+/// real ignore files are a few kilobytes long; a longer one is not
+/// honoured, and the walk says so on its folder.
+pub const MAX_IGNORE_FILE: u64 = 64 * 1024;
+
+/// The matcher of folder `dir` built from the ignore files it has, or
+/// `None`; the names of those too long to honour ([`MAX_IGNORE_FILE`]) are
+/// added to `too_long`, with their sizes.
+pub fn folder_matcher(dir: &Path, has: impl Fn(&str) -> bool, too_long: &mut Vec<(String, u64)>) -> Option<Gitignore> {
     let mut builder = GitignoreBuilder::new(dir);
     let mut any = false;
     for name in IGNORE_FILES.iter().filter(|n| has(n)) {
-        // A malformed line is skipped and the rest still applies, as in git.
-        let _partial_error = builder.add(dir.join(name));
+        let path = dir.join(name);
+        let mut bytes = Vec::new();
+        let read = std::fs::File::open(&path)
+            .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_IGNORE_FILE + 1), &mut bytes));
+        if read.is_err() {
+            continue;
+        }
+        if bytes.len() as u64 > MAX_IGNORE_FILE {
+            let size = std::fs::metadata(&path).map_or(bytes.len() as u64, |m| m.len());
+            too_long.push(((*name).to_owned(), size));
+            continue;
+        }
+        for line in ignore_lines(&bytes) {
+            // A malformed line is skipped and the rest still applies, as in git.
+            let _error = builder.add_line(Some(path.clone()), line);
+        }
         any = true;
     }
     if any { builder.build().ok() } else { None }
+}
+
+/// An ignore file's lines as the `ignore` crate reads them (`\n` or `\r\n`
+/// ends a line, a BOM before the first is dropped, reading stops at a line
+/// that is not UTF-8), each kept only where it last occurs: the last
+/// matching line decides, so an earlier copy of a line never does.
+fn ignore_lines(bytes: &[u8]) -> Vec<&str> {
+    let mut lines = Vec::new();
+    // (A file ending in `\n` gives one more, empty, line: blank lines match nothing.)
+    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Ok(line) = std::str::from_utf8(raw) else { break };
+        lines.push(if i == 0 { line.trim_start_matches('\u{feff}') } else { line });
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut kept: Vec<&str> = lines.into_iter().rev().filter(|l| seen.insert(*l)).collect();
+    kept.reverse();
+    kept
 }
 
 /// The ignore matchers in force in one folder, nearest first, each with
@@ -126,7 +166,7 @@ pub fn folder_is_ignored(top: &Path, rel: &str) -> bool {
 
 /// The matcher of folder `dir` from the ignore files on disk now.
 pub fn read_folder_matcher(dir: &Path) -> Option<Arc<Gitignore>> {
-    folder_matcher(dir, |name| dir.join(name).is_file()).map(Arc::new)
+    folder_matcher(dir, |name| dir.join(name).is_file(), &mut Vec::new()).map(Arc::new)
 }
 
 /// The matchers of the folders from the project root down to the parent of
@@ -164,4 +204,36 @@ fn descend(
         folder_len = end;
     }
     Some(matchers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last copy of a line decides, as every copy would: dropping the
+    /// earlier ones keeps `a`, `!a`, `a` ignoring `a`; a megabyte of one
+    /// line is one pattern.
+    #[test]
+    fn ignore_files_keep_each_line_where_it_last_occurs() {
+        assert_eq!(ignore_lines(b"\xef\xbb\xbfa\r\n!a\na\n"), vec!["!a", "a", ""]);
+        assert_eq!(ignore_lines(b"a\n\xff\nb\n"), vec!["a"]);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "a\n!a\na\n").unwrap();
+        let m = folder_matcher(dir.path(), |n| n == ".gitignore", &mut Vec::new()).unwrap();
+        assert!(m.matched(dir.path().join("a"), false).is_ignore());
+        std::fs::write(dir.path().join(".gitignore"), "[[a]]\n".repeat(10_000)).unwrap();
+        let m = folder_matcher(dir.path(), |n| n == ".gitignore", &mut Vec::new()).unwrap();
+        assert_eq!(m.num_ignores(), 1);
+    }
+
+    /// An ignore file longer than [`MAX_IGNORE_FILE`] is not honoured, and said.
+    #[test]
+    fn an_ignore_file_too_long_is_not_honoured() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("*.psd\n{}", "#".repeat(MAX_IGNORE_FILE as usize));
+        std::fs::write(dir.path().join(".gitignore"), &text).unwrap();
+        let mut too_long = Vec::new();
+        assert!(folder_matcher(dir.path(), |n| n == ".gitignore", &mut too_long).is_none());
+        assert_eq!(too_long, vec![(".gitignore".to_owned(), text.len() as u64)]);
+    }
 }

@@ -26,7 +26,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use ignore::gitignore::Gitignore;
 
-use crate::rules::{IGNORE_FILES, Matchers, folder_matcher, is_skipped_name, matchers_above};
+use crate::rules::{IGNORE_FILES, MAX_IGNORE_FILE, Matchers, folder_matcher, is_skipped_name, matchers_above};
 
 /// Pseudo file systems: their files change between two reads (or never
 /// end), so a link into them is never followed, file or folder.
@@ -575,10 +575,17 @@ fn list<V: FnMut(Found<'_>)>(
     };
     report.dirs.push(abs.clone());
     let has = |name: &str| listing.iter().any(|(n, t)| n == name && t != EntryType::Dir);
-    if IGNORE_FILES.iter().any(|n| has(n))
-        && let Some(m) = folder_matcher(&abs, has)
-    {
-        matchers = matchers.with(Arc::new(m), rel.len());
+    if IGNORE_FILES.iter().any(|n| has(n)) {
+        let mut too_long = Vec::new();
+        if let Some(m) = folder_matcher(&abs, has, &mut too_long) {
+            matchers = matchers.with(Arc::new(m), rel.len());
+        }
+        for (name, size) in too_long {
+            report.unreadable.push((
+                rel.clone(),
+                format!("its {name} ({size} bytes) is over the {MAX_IGNORE_FILE} bytes an ignore file may have: not honoured"),
+            ));
+        }
     }
     let mut subfolders = Vec::new();
     let mut child_rel = String::new();
