@@ -462,3 +462,29 @@ fn a_megabyte_of_one_token_in_game_code_stays_within_the_bound() {
         println!("1 MiB of {token:?} in game code: peak {} MiB, baseline {} MiB", m.max_rss >> 20, baseline >> 20);
     }
 }
+
+/// An ignore file of one glob repeated, too long to honour, and one of a
+/// glob repeated within the limit: neither costs more than the bound (a
+/// 384 KiB `.gitignore` of `[[a]]` lines held 235 MiB, each a compiled
+/// pattern), and the long one is reported on itself.
+#[cfg(unix)]
+#[test]
+fn long_ignore_files_stay_within_the_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&repo_root().join("examples/demo"), tmp.path());
+    let baseline = (0..2).map(|_| run_measured(tmp.path()).max_rss).max().unwrap();
+    for (lines, reported) in [(65_536, true), (10_000, false)] {
+        std::fs::write(tmp.path().join(".gitignore"), "[[a]]\n".repeat(lines)).unwrap();
+        let m = run_measured(tmp.path());
+        let verdict = judge(&m, baseline, project_bytes(tmp.path()));
+        assert_eq!(verdict, Ok(()), "{lines} lines: peak {} MiB, baseline {} MiB", m.max_rss >> 20, baseline >> 20);
+        let report = parse_check_json(&m.stdout);
+        let on_root: Vec<&str> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "unreadable-file" && d.path == ".gitignore")
+            .map(|d| d.path.as_str())
+            .collect();
+        assert_eq!(on_root.len(), usize::from(reported), "{lines} lines: {:?}", report.diagnostics);
+    }
+}

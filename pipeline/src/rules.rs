@@ -171,8 +171,33 @@ pub fn read_folder_matcher(dir: &Path) -> Option<Arc<Gitignore>> {
 
 /// The matchers of the folders from the project root down to the parent of
 /// project-relative folder `rel` (its own ignore files are read when it is listed).
-pub(crate) fn matchers_above(project_root: &Path, rel: &str) -> Matchers {
-    descend(project_root, rel, &mut read_folder_matcher, |_, _, _| false).unwrap_or_default()
+/// Ignore files too long to honour are added to `too_long` as (folder, name, size).
+pub(crate) fn matchers_above(project_root: &Path, rel: &str, too_long: &mut Vec<(String, String, u64)>) -> Matchers {
+    let mut read = |dir: &Path| {
+        let mut long = Vec::new();
+        let matcher = folder_matcher(dir, |name| dir.join(name).is_file(), &mut long);
+        let folder =
+            dir.strip_prefix(project_root).map_or_else(|_| String::new(), |p| p.to_string_lossy().replace('\\', "/"));
+        too_long.extend(long.into_iter().map(|(name, size)| (folder.clone(), name, size)));
+        matcher.map(Arc::new)
+    };
+    descend(project_root, rel, &mut read, |_, _, _| false).unwrap_or_default()
+}
+
+/// Where and what the walk reports of an ignore file too long to honour:
+/// the file's project-relative path and the message.
+pub(crate) fn too_long_finding(folder: &str, name: &str, size: u64) -> (String, String) {
+    let path = if folder.is_empty() { name.to_owned() } else { format!("{folder}/{name}") };
+    let message = format!(
+        "this ignore file ({size} bytes) is over the {MAX_IGNORE_FILE} bytes one may have and is not honoured: \
+         what it names is checked"
+    );
+    (path, message)
+}
+
+/// Whether a path the walk reports is an ignore file (else a folder).
+pub(crate) fn is_ignore_file(path: &str) -> bool {
+    IGNORE_FILES.iter().any(|n| path.rsplit('/').next() == Some(n))
 }
 
 /// Goes down `rel` from the project folder one segment at a time, loading

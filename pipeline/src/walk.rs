@@ -26,7 +26,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use ignore::gitignore::Gitignore;
 
-use crate::rules::{IGNORE_FILES, MAX_IGNORE_FILE, Matchers, folder_matcher, is_skipped_name, matchers_above};
+use crate::rules::{IGNORE_FILES, Matchers, folder_matcher, is_skipped_name, matchers_above, too_long_finding};
 
 /// Pseudo file systems: their files change between two reads (or never
 /// end), so a link into them is never followed, file or folder.
@@ -492,12 +492,19 @@ pub(crate) fn walk<V: FnMut(Found<'_>)>(
 ) -> WalkReport {
     let report = Mutex::new(WalkReport::default());
     let mut jobs = Vec::new();
+    let mut too_long = Vec::new();
     for root in roots {
         let Some(rel) = root.strip_prefix(project_root).ok().map(|r| r.to_string_lossy().replace('\\', "/")) else {
             continue;
         };
-        let matchers = matchers_above(project_root, &rel);
+        let matchers = matchers_above(project_root, &rel, &mut too_long);
         jobs.push(Job { abs: root.clone(), rel, matchers, ancestors: Ancestors::default() });
+    }
+    // Roots share the folders above them: each is told of once.
+    too_long.sort();
+    too_long.dedup();
+    if let Ok(mut r) = report.lock() {
+        r.unreadable.extend(too_long.into_iter().map(|(folder, name, size)| too_long_finding(&folder, &name, size)));
     }
     let queue = Queue { state: Mutex::new((jobs, 0)), wake: Condvar::new(), end: Condvar::new() };
     let links = LinkPolicy::new(project_root);
@@ -581,10 +588,7 @@ fn list<V: FnMut(Found<'_>)>(
             matchers = matchers.with(Arc::new(m), rel.len());
         }
         for (name, size) in too_long {
-            report.unreadable.push((
-                rel.clone(),
-                format!("its {name} ({size} bytes) is over the {MAX_IGNORE_FILE} bytes an ignore file may have: not honoured"),
-            ));
+            report.unreadable.push(too_long_finding(&rel, &name, size));
         }
     }
     let mut subfolders = Vec::new();

@@ -1,5 +1,6 @@
 //! Findings on paths that are not files of the project: `assetry.toml` (a
-//! root that does not exist) and folders the scan could not list.
+//! root that does not exist), folders the scan could not list, and ignore
+//! files too long to honour.
 
 use super::Project;
 use crate::config::CONFIG_FILE;
@@ -14,13 +15,14 @@ impl Project {
         if !found.is_empty() {
             self.config_index = Some(Box::new(self.config_line_index()));
         }
-        found.extend(unreadable_dirs.into_iter().map(|(dir, why)| {
-            Diagnostic::new(
-                Code::UnreadableFile,
-                &dir,
-                TextRange::default(),
-                format!("Assetry cannot list this folder ({why}); the files in it were not checked"),
-            )
+        found.extend(unreadable_dirs.into_iter().map(|(path, why)| {
+            // An ignore file too long to honour is told as it is.
+            let message = if crate::rules::is_ignore_file(&path) {
+                why
+            } else {
+                format!("Assetry cannot list this folder ({why}); the files in it were not checked")
+            };
+            Diagnostic::new(Code::UnreadableFile, &path, TextRange::default(), message)
         }));
         found.sort();
         for d in found {
