@@ -51,7 +51,7 @@ pub fn project_ignore(project_root: &Path, globs: &[String]) -> Result<Gitignore
 /// The largest ignore file read. A compiled pattern costs the `ignore`
 /// crate a few kilobytes (a megabyte of `[[a]]` lines held 235 MiB), and
 /// real ignore files are a few kilobytes long; a longer one is not
-/// honoured, and the walk says so on its folder.
+/// honoured, and the walk says so on the file.
 pub const MAX_IGNORE_FILE: u64 = 64 * 1024;
 
 /// The matcher of folder `dir` built from the ignore files it has, or
@@ -193,11 +193,6 @@ pub(crate) fn too_long_finding(folder: &str, name: &str, size: u64) -> (String, 
          what it names is checked"
     );
     (path, message)
-}
-
-/// Whether a path the walk reports is an ignore file (else a folder).
-pub(crate) fn is_ignore_file(path: &str) -> bool {
-    IGNORE_FILES.iter().any(|n| path.rsplit('/').next() == Some(n))
 }
 
 /// Goes down `rel` from the project folder one segment at a time, loading

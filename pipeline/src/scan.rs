@@ -460,8 +460,9 @@ pub struct ScanResult {
     pub dirs: Vec<PathBuf>,
     /// Problems of the walk itself (a symlink loop, a folder that vanished).
     pub errors: Vec<String>,
-    /// Folders that exist but could not be listed (project-relative), and
-    /// why: `unreadable-file` findings on the folder.
+    /// Folders that exist but could not be listed, and ignore files too
+    /// long to honour (project-relative), each with its message: the
+    /// `unreadable-file` findings on paths that are not project files.
     pub unreadable_dirs: Vec<(String, String)>,
 }
 

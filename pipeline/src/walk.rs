@@ -396,7 +396,8 @@ pub(crate) struct WalkReport {
     pub dirs: Vec<PathBuf>,
     /// Problems: folders that could not be listed, links that lead nowhere or loop.
     pub errors: Vec<String>,
-    /// Folders that exist but could not be listed (project-relative), and why.
+    /// Folders that exist but could not be listed, and ignore files too
+    /// long to honour (project-relative), each with its finding's message.
     pub unreadable: Vec<(String, String)>,
 }
 
@@ -572,7 +573,9 @@ fn list<V: FnMut(Found<'_>)>(
             return Vec::new();
         }
         Err(e) => {
-            report.unreadable.push((rel, e.to_string()));
+            report
+                .unreadable
+                .push((rel, format!("Assetry cannot list this folder ({e}); the files in it were not checked")));
             return Vec::new();
         }
     };

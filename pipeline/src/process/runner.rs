@@ -523,7 +523,7 @@ impl State {
         }
         // Every artifact and the manifest on disk before the records that
         // name them: a few files synced on a small run, else one `syncfs`
-        // (the manifest's own `fsync` cost as much again on a cold run).
+        // for both (not a second flush for the manifest alone).
         if small {
             let written: Vec<&str> = written.iter().map(String::as_str).collect();
             let made = made.into_inner().unwrap_or_default();

@@ -15,15 +15,11 @@ impl Project {
         if !found.is_empty() {
             self.config_index = Some(Box::new(self.config_line_index()));
         }
-        found.extend(unreadable_dirs.into_iter().map(|(path, why)| {
-            // An ignore file too long to honour is told as it is.
-            let message = if crate::rules::is_ignore_file(&path) {
-                why
-            } else {
-                format!("Assetry cannot list this folder ({why}); the files in it were not checked")
-            };
-            Diagnostic::new(Code::UnreadableFile, &path, TextRange::default(), message)
-        }));
+        found.extend(
+            unreadable_dirs
+                .into_iter()
+                .map(|(path, message)| Diagnostic::new(Code::UnreadableFile, &path, TextRange::default(), message)),
+        );
         found.sort();
         for d in found {
             match self.outside_files.last_mut() {
